@@ -1,0 +1,73 @@
+"""The spec layer: typed objects, their validation and the config loader. No Pulumi import here.
+
+Everything a stack deploys is first a value of these types. Values come from
+stack config (:func:`build_platform_spec`) or from Python declarations, and both
+paths meet the same validation, so an app team sees ``services.api.traffic:
+percents sum to 90, must be 100`` before anything touches a cloud.
+"""
+
+from .errors import Problem, SpecError
+from .platform import ClusterType, ExistingCluster, PlatformSpec, build_platform_spec
+from .service import (
+    Autoscaling,
+    Metric,
+    PortProtocol,
+    Probe,
+    Probes,
+    ProbeType,
+    Quantities,
+    Resources,
+    SecretKeyRef,
+    Service,
+    Visibility,
+    service_problems,
+)
+from .traffic import (
+    LATEST,
+    BlueGreen,
+    Canary,
+    Colour,
+    CompiledTraffic,
+    Gradual,
+    Latest,
+    Pin,
+    Rollback,
+    Split,
+    Target,
+    TrafficPolicy,
+    compile_traffic,
+)
+
+__all__ = [
+    "LATEST",
+    "Autoscaling",
+    "BlueGreen",
+    "Canary",
+    "ClusterType",
+    "Colour",
+    "CompiledTraffic",
+    "ExistingCluster",
+    "Gradual",
+    "Latest",
+    "Metric",
+    "Pin",
+    "PlatformSpec",
+    "PortProtocol",
+    "Probe",
+    "ProbeType",
+    "Probes",
+    "Problem",
+    "Quantities",
+    "Resources",
+    "Rollback",
+    "SecretKeyRef",
+    "Service",
+    "SpecError",
+    "Split",
+    "Target",
+    "TrafficPolicy",
+    "Visibility",
+    "build_platform_spec",
+    "compile_traffic",
+    "service_problems",
+]
