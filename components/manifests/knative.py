@@ -1,0 +1,193 @@
+"""Knative Serving objects for one service: the Service, its DomainMappings and their domain claims.
+
+Input is a *validated* :class:`~components.spec.service.Service`; output is the
+plain dict Kubernetes receives. Field order and content depend only on the
+spec, so two renders of the same stack are byte-identical.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..spec.service import Autoscaling, Metric, Probe, ProbeType, Quantities, Service, Visibility
+from ..spec.traffic import Target, compile_traffic
+from .labels import standard_labels
+
+SERVING_V1 = "serving.knative.dev/v1"
+SERVING_V1BETA1 = "serving.knative.dev/v1beta1"
+NETWORKING_INTERNAL_V1ALPHA1 = "networking.internal.knative.dev/v1alpha1"
+VISIBILITY_LABEL = "networking.knative.dev/visibility"
+AUTOSCALING = "autoscaling.knative.dev/"
+HPA_CLASS = "hpa.autoscaling.knative.dev"
+WAIT_FOR_READY = {"pulumi.com/waitFor": "condition=Ready"}
+"""pulumi-kubernetes does not await custom resources by default; this makes ``pulumi up`` fail
+when a revision cannot become ready (bad image, crash loop) instead of reporting success."""
+
+
+def _number(value: float) -> str:
+    """Annotation values are strings; ``10.0`` is written ``10`` as Knative's docs write it."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def autoscaling_annotations(a: Autoscaling) -> dict[str, str]:
+    """The ``autoscaling.knative.dev/*`` annotations of a revision template; only what the spec sets."""
+    out = {AUTOSCALING + "min-scale": str(a.min_scale)}
+    if a.max_scale:
+        out[AUTOSCALING + "max-scale"] = str(a.max_scale)
+    if a.initial_scale is not None:
+        out[AUTOSCALING + "initial-scale"] = str(a.initial_scale)
+    if a.metric is not Metric.CONCURRENCY:
+        out[AUTOSCALING + "metric"] = a.metric.value
+    if a.metric in (Metric.CPU, Metric.MEMORY):
+        out[AUTOSCALING + "class"] = HPA_CLASS
+    if a.target is not None:
+        out[AUTOSCALING + "target"] = _number(a.target)
+    if a.target_utilization_percentage is not None:
+        out[AUTOSCALING + "target-utilization-percentage"] = str(a.target_utilization_percentage)
+    if a.window is not None:
+        out[AUTOSCALING + "window"] = a.window
+    if a.scale_down_delay is not None:
+        out[AUTOSCALING + "scale-down-delay"] = a.scale_down_delay
+    if a.activation_scale is not None:
+        out[AUTOSCALING + "activation-scale"] = str(a.activation_scale)
+    return dict(sorted(out.items()))
+
+
+def _quantities(q: Quantities) -> dict[str, str]:
+    pairs = (("cpu", q.cpu), ("memory", q.memory), ("ephemeral-storage", q.ephemeral_storage))
+    return {k: v for k, v in pairs if v is not None}
+
+
+def _probe(probe: Probe, port: int) -> dict[str, Any]:
+    if probe.type is ProbeType.HTTP:
+        out: dict[str, Any] = {"httpGet": {"path": probe.path, "port": port}}
+    elif probe.type is ProbeType.TCP:
+        out = {"tcpSocket": {"port": port}}
+    else:
+        out = {"grpc": {"port": port}}
+    for key, value in (
+        ("initialDelaySeconds", probe.initial_delay_seconds),
+        ("periodSeconds", probe.period_seconds),
+        ("timeoutSeconds", probe.timeout_seconds),
+        ("failureThreshold", probe.failure_threshold),
+    ):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def security_context(service: Service) -> dict[str, Any]:
+    """Restricted-profile defaults Knative accepts in a revision: no escalation, no capabilities, seccomp."""
+    ctx: dict[str, Any] = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if service.run_as_non_root:
+        ctx["runAsNonRoot"] = True
+    return ctx
+
+
+def container(service: Service) -> dict[str, Any]:
+    """The single user container of a revision."""
+    env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in service.env.items()]
+    env += [
+        {"name": k, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
+        for k, ref in service.secret_env.items()
+    ]
+    out: dict[str, Any] = {
+        "image": service.image,
+        "ports": [{"name": service.protocol.value, "containerPort": service.port}],
+    }
+    if env:
+        out["env"] = env
+    resources = {
+        side: q for side, q in (("requests", _quantities(service.resources.requests)),
+                                ("limits", _quantities(service.resources.limits))) if q
+    }
+    if resources:
+        out["resources"] = resources
+    for kind in ("readiness", "liveness", "startup"):
+        probe = getattr(service.probes, kind)
+        if probe is not None:
+            out[f"{kind}Probe"] = _probe(probe, service.port)
+    out["securityContext"] = security_context(service)
+    return out
+
+
+def traffic_entry(service: Service, target: Target) -> dict[str, Any]:
+    """One ``spec.traffic`` item: revision suffixes become full revision names."""
+    out: dict[str, Any] = (
+        {"latestRevision": True} if target.latest else {"revisionName": f"{service.name}-{target.revision}"}
+    )
+    out["percent"] = target.percent
+    if target.tag:
+        out["tag"] = target.tag
+    return out
+
+
+def render_service(service: Service) -> dict[str, Any]:
+    """The ``serving.knative.dev/v1`` Service for a validated spec."""
+    compiled = compile_traffic(service.traffic)
+    labels = standard_labels(service.name, "app")
+    if service.visibility is Visibility.CLUSTER_LOCAL:
+        labels[VISIBILITY_LABEL] = Visibility.CLUSTER_LOCAL.value
+    template_meta: dict[str, Any] = {}
+    if service.revision_name:
+        template_meta["name"] = service.revision_name
+    template_meta["labels"] = standard_labels(service.name, "app")
+    template_meta["annotations"] = autoscaling_annotations(service.autoscaling)
+    template_spec: dict[str, Any] = {"containerConcurrency": service.concurrency}
+    if service.timeout_seconds is not None:
+        template_spec["timeoutSeconds"] = service.timeout_seconds
+    template_spec["containers"] = [container(service)]
+    return {
+        "apiVersion": SERVING_V1,
+        "kind": "Service",
+        "metadata": {
+            "name": service.name,
+            "namespace": service.namespace,
+            "labels": dict(sorted(labels.items())),
+            "annotations": dict(sorted({**WAIT_FOR_READY, **compiled.annotations}.items())),
+        },
+        "spec": {
+            "template": {"metadata": template_meta, "spec": template_spec},
+            "traffic": [traffic_entry(service, t) for t in compiled.targets],
+        },
+    }
+
+
+def render_domain_claim(service: Service, domain: str) -> dict[str, Any]:
+    """The ClusterDomainClaim that lets ``service``'s namespace map ``domain``.
+
+    Knative refuses a DomainMapping whose domain is not claimed for its namespace
+    (unless ``autocreate-cluster-domain-claims`` is on, which lets any namespace
+    take any domain). Claiming explicitly keeps domains under the platform's control.
+    """
+    return {
+        "apiVersion": NETWORKING_INTERNAL_V1ALPHA1,
+        "kind": "ClusterDomainClaim",
+        "metadata": {"name": domain, "labels": standard_labels(service.name, "domain")},
+        "spec": {"namespace": service.namespace},
+    }
+
+
+def render_domain_mapping(service: Service, domain: str) -> dict[str, Any]:
+    """The ``serving.knative.dev/v1beta1`` DomainMapping of ``domain`` to ``service`` (named after the domain)."""
+    return {
+        "apiVersion": SERVING_V1BETA1,
+        "kind": "DomainMapping",
+        "metadata": {
+            "name": domain,
+            "namespace": service.namespace,
+            "labels": standard_labels(service.name, "domain"),
+            "annotations": dict(WAIT_FOR_READY),
+        },
+        "spec": {"ref": {"apiVersion": SERVING_V1, "kind": "Service", "name": service.name}},
+    }
+
+
+def render_namespace(name: str) -> dict[str, Any]:
+    """A namespace for services that do not live in ``default``."""
+    metadata = {"name": name, "labels": standard_labels(name, "apps")}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}

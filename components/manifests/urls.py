@@ -1,0 +1,65 @@
+"""Where a service answers: computed from the platform's domain and Knative's templates.
+
+Knative builds hostnames from ``config-network``'s ``domain-template``
+(``{{.Name}}.{{.Namespace}}.{{.Domain}}``) and ``tag-template``
+(``{{.Tag}}-{{.Name}}``). Computing them here gives stack outputs and a ``curl``
+line before the cluster exists; they match what Knative writes to ``status.url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..spec.service import Service, Visibility
+from ..spec.traffic import compile_traffic
+
+DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}"
+DEFAULT_TAG_TEMPLATE = "{{.Tag}}-{{.Name}}"
+CLUSTER_LOCAL_DOMAIN = "svc.cluster.local"
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    """A service's main URL, one URL per traffic tag, and one per custom domain."""
+
+    url: str
+    tag_urls: Mapping[str, str] = field(default_factory=dict)
+    domain_urls: Mapping[str, str] = field(default_factory=dict)
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    out = template
+    for key, value in values.items():
+        out = out.replace("{{." + key + "}}", value)
+    return out
+
+
+def host(name: str, namespace: str, domain: str, template: str = DEFAULT_DOMAIN_TEMPLATE) -> str:
+    """The hostname Knative gives ``name`` in ``namespace`` under ``domain``."""
+    return _fill(template, {"Name": name, "Namespace": namespace, "Domain": domain})
+
+
+def service_urls(
+    service: Service,
+    domain: str,
+    *,
+    https: bool = False,
+    domain_template: str = DEFAULT_DOMAIN_TEMPLATE,
+    tag_template: str = DEFAULT_TAG_TEMPLATE,
+) -> ServiceUrls:
+    """The URLs of ``service`` on a platform serving ``domain`` (cluster-local services use the cluster domain).
+
+    Cluster-local URLs are always ``http``: external-domain TLS does not cover them.
+    """
+    local = service.visibility is Visibility.CLUSTER_LOCAL
+    scheme = "https" if https and not local else "http"
+    base = CLUSTER_LOCAL_DOMAIN if local else domain
+    url = f"{scheme}://{host(service.name, service.namespace, base, domain_template)}"
+    tags = {}
+    for target in compile_traffic(service.traffic).targets:
+        if target.tag:
+            tagged = _fill(tag_template, {"Tag": target.tag, "Name": service.name})
+            tags[target.tag] = f"{scheme}://{host(tagged, service.namespace, base, domain_template)}"
+    domains = {d: f"{'https' if https else 'http'}://{d}" for d in service.domains}
+    return ServiceUrls(url=url, tag_urls=dict(sorted(tags.items())), domain_urls=domains)
