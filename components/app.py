@@ -1,0 +1,102 @@
+"""``KnativeApp``: one app team's service on the platform, as Kubernetes resources.
+
+The component only wires: the Knative objects come from
+:mod:`components.manifests.knative` and the URLs from
+:mod:`components.manifests.urls`. It validates its service before registering
+anything, so an importer who builds a bad ``Service`` in Python gets the same
+path-naming error a stack file would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .errors import checked
+from .manifests.knative import render_domain_claim, render_domain_mapping, render_service
+from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
+from .spec.errors import join_path
+from .spec.service import MAX_TIMEOUT_SECONDS, Service, service_problems
+
+
+@dataclass(frozen=True)
+class KnativeAppArgs:
+    """What a KnativeApp needs: the service, the cluster to put it on, and the platform's domain.
+
+    ``provider`` is required: a component that fell back to the ambient
+    kubeconfig could deploy to whichever cluster a laptop points at.
+    """
+
+    service: Service
+    provider: k8s.Provider
+    domain: pulumi.Input[str]
+    https: bool = False
+    domain_template: str = DEFAULT_DOMAIN_TEMPLATE
+    tag_template: str = DEFAULT_TAG_TEMPLATE
+    max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+class KnativeApp(pulumi.ComponentResource):
+    """A Knative Service plus its domain mappings; outputs its URL, tag URLs and revision name."""
+
+    url: pulumi.Output[str]
+    tag_urls: pulumi.Output[Mapping[str, str]]
+    domain_urls: pulumi.Output[Mapping[str, str]]
+    revision_name: str | None
+    service: k8s.apiextensions.CustomResource
+
+    def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        svc = args.service
+        checked(service_problems(svc, join_path("services", svc.name), args.max_timeout_seconds))
+        super().__init__("knative-platform:index:KnativeApp", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
+
+        manifest = render_service(svc)
+        self.service = k8s.apiextensions.CustomResource(
+            svc.name,
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=child,
+        )
+        for domain in svc.domains:
+            claim = render_domain_claim(svc, domain)
+            claim_resource = k8s.apiextensions.CustomResource(
+                f"{svc.name}-{domain}-claim",
+                api_version=claim["apiVersion"],
+                kind=claim["kind"],
+                metadata=claim["metadata"],
+                spec=claim["spec"],
+                opts=child,
+            )
+            mapping = render_domain_mapping(svc, domain)
+            k8s.apiextensions.CustomResource(
+                f"{svc.name}-{domain}",
+                api_version=mapping["apiVersion"],
+                kind=mapping["kind"],
+                metadata=mapping["metadata"],
+                spec=mapping["spec"],
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[self.service, claim_resource])
+                ),
+            )
+
+        urls: pulumi.Output[ServiceUrls] = pulumi.Output.from_input(args.domain).apply(
+            lambda domain: service_urls(svc, domain, https=args.https, domain_template=args.domain_template,
+                                        tag_template=args.tag_template)
+        )
+        self.url = urls.apply(lambda u: u.url)
+        self.tag_urls = urls.apply(lambda u: dict(u.tag_urls))
+        self.domain_urls = urls.apply(lambda u: dict(u.domain_urls))
+        self.revision_name = svc.revision_name
+        self.register_outputs({
+            "url": self.url,
+            "tagUrls": self.tag_urls,
+            "domainUrls": self.domain_urls,
+            "revisionName": self.revision_name,
+        })

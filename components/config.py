@@ -1,0 +1,73 @@
+"""Read the stack's ``knative-platform:*`` configuration from Pulumi and build the validated spec.
+
+This is the thin shell around :func:`components.spec.build_platform_spec`: it
+lists the config keys Pulumi passed to the program, parses structured values,
+reads credentials as Pulumi secrets, and turns any SpecError into a
+:class:`~components.errors.ConfigError` before a single resource is registered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from .errors import ConfigError
+from .spec import PlatformSpec, Service, SpecError, build_platform_spec
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The validated spec plus the credentials that must stay Pulumi secrets."""
+
+    spec: PlatformSpec
+    kubeconfig: pulumi.Output[str] | None = None
+
+
+def _all_config() -> dict[str, Any]:
+    """Every config key the program received (set in-process or passed by the language host)."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def _secret_keys() -> set[str]:
+    keys = set(runtime_config.get_config_secret_keys_env())
+    return keys | {k for k in _all_config() if runtime_config.is_config_secret(k)}
+
+
+def _parse(raw: Any) -> Any:
+    """Structured values arrive as JSON text; scalars stay the strings the user wrote."""
+    if isinstance(raw, str) and raw[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
+    """The stack's validated spec; raises ConfigError (a ``pulumi.RunError``) listing every problem."""
+    namespace = pulumi.get_project()
+    prefix = f"{namespace}:"
+    secret = _secret_keys()
+    values: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for full_key, raw in sorted(_all_config().items()):
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        if full_key in secret:
+            secret_keys.append(key)
+            values[key] = None  # the value is read below as a secret, never as plain data
+        else:
+            values[key] = _parse(raw)
+    try:
+        spec = build_platform_spec(pulumi.get_stack(), values, python_services, secret_keys)
+    except SpecError as error:
+        raise ConfigError(error) from None
+    config = pulumi.Config(namespace)
+    kubeconfig = config.get_secret("kubeconfig") if "kubeconfig" in secret_keys else None
+    return StackConfig(spec=spec, kubeconfig=kubeconfig)

@@ -1,0 +1,252 @@
+"""Run a Pulumi program in-process under mocks and capture everything it registers.
+
+This is the machinery behind the offline render and the program-level tests.
+It uses the SDK's documented mock hooks (``pulumi.runtime.Mocks`` and a
+``MockMonitor`` subclass) and records, per resource, what a reviewer needs:
+type, name, parent, provider, options, dependencies and inputs, with every
+Pulumi secret replaced by ``[secret]``.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import empty_pb2, json_format
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockEngine, MockMonitor, MockSettings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import PlatformMocks
+from .stackfile import REDACTED, ProgramConfig
+
+# Markers of the Pulumi wire format (pulumi/sdk/python/lib/pulumi/runtime/rpc.py).
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE = "5cf8f73096256a8f31e491e813e4eb8e"
+_OUTPUT = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+_ASSET = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE = "0def7320c3a5731c473e5ecbe6d01bc7"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = "(known after apply)"
+
+_OPTION_FIELDS = (
+    "protect", "ignoreChanges", "replaceOnChanges", "deleteBeforeReplace", "retainOnDelete",
+    "aliases", "customTimeouts", "additionalSecretOutputs", "deletedWith", "importId",
+)
+
+
+def plain(value: Any) -> Any:
+    """Wire-format values as plain data: secrets redacted, references and unknowns spelled out."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return UNKNOWN if value == _UNKNOWN else value
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET:
+            return REDACTED
+        if sig == _OUTPUT:
+            if value.get("secret"):
+                return REDACTED
+            return plain(value["value"]) if "value" in value else UNKNOWN
+        if sig == _RESOURCE:
+            return {"$ref": value.get("urn")}
+        if sig in (_ASSET, _ARCHIVE):
+            return {"$asset": {k: plain(v) for k, v in sorted(value.items()) if k != _SIG}}
+        return {str(k): plain(v) for k, v in sorted(value.items())}
+    return value
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program registered it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    inputs: Mapping[str, Any]
+    options: Mapping[str, Any]
+    dependencies: tuple[str, ...]
+
+    @property
+    def parent_type(self) -> str | None:
+        """The parent's type token, read from this resource's URN."""
+        qualified = self.urn.split("::")[2]
+        return qualified.rsplit("$", 1)[0] if "$" in qualified else None
+
+
+@dataclass
+class Capture:
+    """Everything one program run registered, in URN order."""
+
+    project: str
+    stack: str
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[Registration]:
+        """The registrations of one type token."""
+        return [r for r in self.registrations if r.type == type_]
+
+    def named(self, name: str, type_: str | None = None) -> Registration:
+        """The single registration called ``name`` (of ``type_``, when given)."""
+        hits = [r for r in self.registrations if r.name == name and (type_ is None or r.type == type_)]
+        if len(hits) != 1:
+            raise KeyError(f"{len(hits)} registrations named {name!r} (type {type_})")
+        return hits[0]
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that also keeps each registration's parent, provider, options and dependencies."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.lock = threading.Lock()
+        self.recorded: dict[str, Registration] = {}
+        self.outputs_by_urn: dict[str, dict[str, Any]] = {}
+        self.stack_urn: str | None = None
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Record the request, then let the SDK's mock monitor answer it."""
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        message = json_format.MessageToDict(request, preserving_proto_field_name=True)
+        options = {k: plain(message[k]) for k in _OPTION_FIELDS if message.get(k) not in (None, "", [], {}, False)}
+        record = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            provider=request.provider or None,
+            inputs=plain(json_format.MessageToDict(request.object)),
+            options=options,
+            dependencies=tuple(sorted(set(request.dependencies))),
+        )
+        with self.lock:
+            if response.urn in self.recorded:
+                raise RuntimeError(f"duplicate resource URN {response.urn}: give the resource a unique name")
+            self.recorded[response.urn] = record
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Keep component and stack outputs (``register_outputs`` and ``pulumi.export``)."""
+        with self.lock:
+            self.outputs_by_urn[request.urn] = plain(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+@contextmanager
+def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mapping[str, str],
+             secret_keys: tuple[str, ...]) -> Iterator[None]:
+    """Point the Pulumi SDK at ``monitor`` with ``config``, and restore a clean runtime afterwards."""
+    env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")
+    saved_env = {k: os.environ.get(k) for k in env_keys}
+    features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
+    runtime_settings.configure(MockSettings(
+        monitor=monitor, monitor_features=features, engine=MockEngine(None), project=project, stack=stack,
+        dry_run=True, organization="organization", callbacks=None, outputs=set(), lock=threading.Lock(),
+    ))
+    runtime_settings.ROOT.set(None)
+    runtime_config.set_all_config(dict(config), list(secret_keys))
+    for key in env_keys:
+        os.environ.pop(key, None)
+    try:
+        yield
+    finally:
+        runtime_config.set_all_config({}, [])
+        runtime_settings.ROOT.set(None)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _capture(project: str, stack: str, monitor: RecordingMonitor) -> Capture:
+    outputs = dict(monitor.outputs_by_urn)
+    stack_outputs = outputs.pop(monitor.stack_urn, {}) if monitor.stack_urn else {}
+    return Capture(
+        project=project,
+        stack=stack,
+        registrations=sorted(monitor.recorded.values(), key=lambda r: r.urn),
+        outputs=stack_outputs,
+        component_outputs=dict(sorted(outputs.items())),
+    )
+
+
+def run_function(fn: Callable[[], None], *, project: str = "knative-platform", stack: str = "test",
+                 config: Mapping[str, str] | None = None, secret_keys: tuple[str, ...] = (),
+                 monitor: RecordingMonitor | None = None) -> Capture:
+    """Run ``fn`` as if it were a Pulumi program, under mocks; raise what it raises.
+
+    Pass ``monitor`` to inspect what was registered before an exception.
+    """
+    monitor = monitor or RecordingMonitor(PlatformMocks())
+    with _runtime(project, stack, monitor, config or {}, secret_keys):
+        _sync_await(run_in_stack(fn))
+    return _capture(project, stack, monitor)
+
+
+def _program_modules(project_dir: Path) -> list[str]:
+    """Modules imported from the program's directory, except the shared ``components`` package."""
+    root = str(project_dir) + os.sep
+    return [
+        name for name, module in list(sys.modules.items())
+        if str(getattr(module, "__file__", "") or "").startswith(root)
+        and name != "components" and not name.startswith("components.")
+    ]
+
+
+@contextmanager
+def _program_context(program: ProgramConfig) -> Iterator[None]:
+    """Cwd and ``sys.path`` as the language host sets them; the program's own modules fresh each run."""
+    saved_cwd, saved_path, saved_argv = os.getcwd(), list(sys.path), list(sys.argv)
+    main_dir = str(program.main.parent)
+    for name in _program_modules(program.project_dir):
+        del sys.modules[name]
+    sys.path.insert(0, main_dir)
+    os.chdir(main_dir)
+    sys.argv = [str(program.main)]
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        sys.argv = saved_argv
+        for name in _program_modules(program.project_dir):
+            del sys.modules[name]
+
+
+def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = None,
+                extra_config: Mapping[str, str] | None = None) -> Capture:
+    """Run the project's ``__main__.py`` for one stack under mocks; raise what the program raises."""
+    gcp_project = program.config.get("gcp:project", "offline-project")
+    gcp_region = program.config.get("gcp:region", "europe-west1")
+    monitor = monitor or RecordingMonitor(PlatformMocks(gcp_project, gcp_region))
+    config = {**program.config, **(extra_config or {})}
+    with _program_context(program):
+        return run_function(
+            lambda: runpy.run_path(str(program.main), run_name="__main__"),
+            project=program.project, stack=program.stack, config=config,
+            secret_keys=program.secret_keys, monitor=monitor,
+        )

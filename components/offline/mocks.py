@@ -1,0 +1,98 @@
+"""Deterministic stand-ins for what clouds compute: IDs, endpoints, addresses, e-mails.
+
+A resource's mocked state is its inputs plus the few outputs the program reads
+(a cluster's endpoint and CA, an address's IP, a service account's e-mail).
+Every value derives from the resource's name, so renders are byte-identical.
+Addresses come from the documentation ranges (RFC 5737) and never route anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+MOCK_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nOFFLINE-RENDER\n-----END CERTIFICATE-----\n").decode()
+
+
+def _digest(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def mock_ip(name: str) -> str:
+    """A stable address in 203.0.113.0/24 (TEST-NET-3) for ``name``."""
+    return f"203.0.113.{10 + int(_digest(name, 4), 16) % 240}"
+
+
+def _project(state: dict[str, Any], default: str) -> str:
+    return str(state.get("project") or default)
+
+
+def _cluster(name: str, state: dict[str, Any], project: str) -> None:
+    state.setdefault("name", name)
+    state["endpoint"] = mock_ip(f"cluster/{name}")
+    state["masterAuth"] = {**(state.get("masterAuth") or {}), "clusterCaCertificate": MOCK_CA}
+    location = state.get("location") or "us-central1"
+    state["selfLink"] = f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}"
+
+
+def _address(name: str, state: dict[str, Any], project: str) -> None:
+    state.setdefault("name", name)
+    state["address"] = mock_ip(f"address/{name}")
+
+
+def _service_account(name: str, state: dict[str, Any], project: str) -> None:
+    account = state.get("accountId") or name
+    email = f"{account}@{project}.iam.gserviceaccount.com"
+    state.update(email=email, member=f"serviceAccount:{email}", name=f"projects/{project}/serviceAccounts/{email}")
+
+
+_GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], None]] = {
+    "gcp:container/cluster:Cluster": _cluster,
+    "gcp:compute/address:Address": _address,
+    "gcp:compute/globalAddress:GlobalAddress": _address,
+    "gcp:serviceaccount/account:Account": _service_account,
+}
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Mocks for pulumi-gcp and pulumi-kubernetes resources and the invokes the platform calls."""
+
+    def __init__(self, gcp_project: str = "offline-project", gcp_region: str = "europe-west1") -> None:
+        self.gcp_project = gcp_project
+        self.gcp_region = gcp_region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        """Echo the inputs, add computed outputs, and give custom resources a stable ID."""
+        state = dict(args.inputs or {})
+        if args.typ.startswith("gcp:"):
+            project = _project(state, self.gcp_project)
+            state.setdefault("project", project)
+            fill = _GCP_OUTPUTS.get(args.typ)
+            if fill:
+                fill(args.name, state, project)
+            else:
+                state.setdefault("name", args.name)
+            state.setdefault("selfLink", f"https://www.googleapis.com/projects/{project}/{args.name}")
+        elif args.typ.startswith("kubernetes:") and args.custom and isinstance(state.get("metadata"), dict):
+            metadata = dict(state["metadata"])
+            metadata.setdefault("name", f"{args.name}-{_digest(args.typ + args.name, 8)}")
+            state["metadata"] = metadata
+        if not args.custom:
+            return "", state
+        return args.resource_id or f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """Answer the invokes the program makes; anything else echoes its arguments."""
+        a = dict(args.args or {})
+        if args.token == "gcp:organizations/getProject:getProject":
+            project = a.get("projectId") or self.gcp_project
+            number = str(100000000000 + int(_digest(project, 8), 16) % 899999999999)
+            return {"projectId": project, "number": number, "name": project, "id": f"projects/{project}"}, None
+        if args.token == "gcp:organizations/getClientConfig:getClientConfig":
+            return {"project": self.gcp_project, "region": self.gcp_region, "accessToken": "offline",
+                    "id": "offline"}, None
+        return {**a, "id": a.get("id") or f"{args.token}-result"}, None

@@ -1,0 +1,1 @@
+"""Per-environment declarations: ``Pulumi.<stack>.yaml`` config files and typed Python services."""
