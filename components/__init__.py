@@ -47,6 +47,7 @@ from .spec import (
     build_platform_spec,
     compile_traffic,
     service_problems,
+    validate_service,
 )
 
 if TYPE_CHECKING:
@@ -114,4 +115,5 @@ __all__ = [
     "render_service",
     "service_problems",
     "service_urls",
+    "validate_service",
 ]

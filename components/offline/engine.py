@@ -207,14 +207,15 @@ def run_function(fn: Callable[[], None], *, project: str = "knative-platform", s
     return _capture(project, stack, monitor)
 
 
-def _program_modules(project_dir: Path) -> list[str]:
-    """Modules imported from the program's directory, except the shared ``components`` package."""
-    root = str(project_dir) + os.sep
-    return [
-        name for name, module in list(sys.modules.items())
-        if str(getattr(module, "__file__", "") or "").startswith(root)
-        and name != "components" and not name.startswith("components.")
-    ]
+def _program_modules(main_dir: Path) -> list[str]:
+    """Loaded modules the program's own directory provides (``stacks`` ...), except ``components``.
+
+    Two projects (the platform and an app project) may both have a ``stacks``
+    package; dropping them around each run makes every run import its own.
+    """
+    local = {p.stem for p in main_dir.glob("*.py")} | {p.name for p in main_dir.iterdir() if p.is_dir()}
+    local = {name for name in local if name.isidentifier() and name not in ("components", "__main__")}
+    return [name for name in list(sys.modules) if name.split(".", 1)[0] in local]
 
 
 @contextmanager
@@ -222,7 +223,7 @@ def _program_context(program: ProgramConfig) -> Iterator[None]:
     """Cwd and ``sys.path`` as the language host sets them; the program's own modules fresh each run."""
     saved_cwd, saved_path, saved_argv = os.getcwd(), list(sys.path), list(sys.argv)
     main_dir = str(program.main.parent)
-    for name in _program_modules(program.project_dir):
+    for name in _program_modules(program.main.parent):
         del sys.modules[name]
     sys.path.insert(0, main_dir)
     os.chdir(main_dir)
@@ -233,7 +234,7 @@ def _program_context(program: ProgramConfig) -> Iterator[None]:
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
         sys.argv = saved_argv
-        for name in _program_modules(program.project_dir):
+        for name in _program_modules(program.main.parent):
             del sys.modules[name]
 
 

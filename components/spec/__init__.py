@@ -21,6 +21,7 @@ from .service import (
     Service,
     Visibility,
     service_problems,
+    validate_service,
 )
 from .traffic import (
     LATEST,
@@ -70,4 +71,5 @@ __all__ = [
     "build_platform_spec",
     "compile_traffic",
     "service_problems",
+    "validate_service",
 ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .decode import Decoder
-from .errors import Problem, join_path
+from .errors import Problem, join_path, raise_if
 from .names import (
     CONFIG_KEY,
     ENV_VAR_NAME,
@@ -237,6 +237,12 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
         add("domains", "a cluster-local service cannot have public domains; remove them or set visibility: public")
     problems += traffic_problems(service.traffic, service.name, service.revision, join_path(path, "traffic"))
     return problems
+
+
+def validate_service(service: Service, path: str | None = None) -> Service:
+    """Return ``service`` unchanged, or raise SpecError listing everything Knative would refuse in it."""
+    raise_if(service_problems(service, path or join_path("services", service.name)))
+    return service
 
 
 def _env_problems(service: Service, add: Any) -> None:

@@ -1,0 +1,148 @@
+"""Turn a captured program run into the review tree: plain files, byte-identical for the same input.
+
+Layout of a render of one stack::
+
+    stack.yaml                       project, stack, config and outputs (secrets redacted)
+    resources.yaml                   every resource: type, name, parent, provider, options, inputs
+    kubernetes/<namespace>/<Kind>-<name>.yaml   each Kubernetes object we author
+    bundles.yaml                     each pinned upstream bundle (release YAML, Helm chart) and its source
+
+Nothing machine-specific (paths, times, random names) enters a render, so two
+renders of a stack compare equal byte for byte and a diff shows only intent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .engine import Capture, Registration
+from .stackfile import REDACTED, ProgramConfig
+
+BUNDLE_TYPES = {
+    "kubernetes:yaml/v2:ConfigFile": ("file",),
+    "kubernetes:yaml/v2:ConfigGroup": ("files", "yaml", "objs"),
+    "kubernetes:helm.sh/v4:Chart": ("chart", "version", "repositoryOpts", "values", "namespace"),
+}
+"""Provider-side components: the provider expands them, so the render records their pinned source."""
+
+MARKER = "stack.yaml"
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML with sorted keys and no line folding: the stable text form of every render file."""
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=10_000)
+
+
+def _short(urn: str | None) -> str | None:
+    """``urn:pulumi:dev::proj::a$b::name`` -> ``b::name``: enough to find a parent, free of stack names."""
+    if not urn:
+        return None
+    qualified, name = urn.split("::")[2], urn.split("::", 3)[3]
+    return f"{qualified.rsplit('$', 1)[-1]}::{name}"
+
+
+def _provider(ref: str | None) -> str | None:
+    return _short(ref.rsplit("::", 1)[0]) if ref else None
+
+
+def is_kubernetes_object(reg: Registration) -> bool:
+    """A Kubernetes object the program authors itself (not a provider, not a provider-side bundle)."""
+    return (reg.custom and reg.type.startswith("kubernetes:") and reg.type not in BUNDLE_TYPES
+            and "apiVersion" in reg.inputs and "kind" in reg.inputs)
+
+
+def redact_object(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A Kubernetes Secret's values are redacted even when the program forgot to mark them secret."""
+    out = dict(obj)
+    if out.get("kind") == "Secret":
+        for key in ("data", "stringData"):
+            if isinstance(out.get(key), dict):
+                out[key] = dict.fromkeys(out[key], REDACTED)
+    return out
+
+
+def _object_path(reg: Registration) -> str:
+    metadata = reg.inputs.get("metadata") or {}
+    name = metadata.get("name") or reg.name
+    namespace = metadata.get("namespace") or "_cluster"
+    kind = reg.type.rsplit(":", 1)[-1]
+    return f"kubernetes/{namespace}/{kind}-{name}.yaml"
+
+
+def _config_value(text: str) -> Any:
+    """Structured config reaches the program as JSON text; show it as the YAML the user wrote."""
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def _resource_keys(regs: list[Registration]) -> list[str]:
+    """``Type::name`` per resource; the full parent-type chain only where two would share that key."""
+    shorts = [_short(r.urn) or r.urn for r in regs]
+    counts = Counter(shorts)
+    return [s if counts[s] == 1 else r.urn.split("::", 2)[2] for s, r in zip(shorts, regs, strict=True)]
+
+
+def resource_entry(reg: Registration) -> dict[str, Any]:
+    """How one resource appears in ``resources.yaml``."""
+    entry: dict[str, Any] = {"type": reg.type, "name": reg.name, "parent": _short(reg.parent)}
+    if reg.provider:
+        entry["provider"] = _provider(reg.provider)
+    if reg.options:
+        entry["options"] = dict(reg.options)
+    deps = sorted(_short(d) or d for d in reg.dependencies)
+    if deps:
+        entry["dependsOn"] = deps
+    entry["inputs"] = redact_object(reg.inputs) if is_kubernetes_object(reg) else dict(reg.inputs)
+    return entry
+
+
+def render_files(capture: Capture, program: ProgramConfig | None = None) -> dict[str, str]:
+    """The render tree of a capture, as ``{relative path: text}``."""
+    files: dict[str, str] = {}
+    secret = set(program.secret_keys) if program else set()
+    raw_config = program.config if program else {}
+    config = {k: (REDACTED if k in secret else _config_value(v)) for k, v in raw_config.items()}
+    files[MARKER] = dump_yaml({
+        "project": capture.project,
+        "stack": capture.stack,
+        "config": config,
+        "outputs": capture.outputs,
+    })
+    keys = _resource_keys(capture.registrations)
+    resources = {key: resource_entry(r) for key, r in zip(keys, capture.registrations, strict=True)}
+    files["resources.yaml"] = dump_yaml(resources)
+    bundles = {}
+    for reg in capture.registrations:
+        if reg.type in BUNDLE_TYPES:
+            keys = BUNDLE_TYPES[reg.type]
+            bundles[reg.name] = {"type": reg.type, **{k: reg.inputs[k] for k in keys if k in reg.inputs}}
+        elif is_kubernetes_object(reg):
+            path = _object_path(reg)
+            if path in files:
+                raise ValueError(f"two resources render to {path}; give one a distinct Kubernetes name")
+            files[path] = dump_yaml(redact_object(reg.inputs))
+    files["bundles.yaml"] = dump_yaml(bundles)
+    return dict(sorted(files.items()))
+
+
+def write_tree(files: Mapping[str, str], out: Path) -> None:
+    """Replace ``out`` with ``files``; refuses to wipe a directory that is not a render."""
+    if out.exists():
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise FileExistsError(f"{out} exists and is not a render (no {MARKER}); choose another --out")
+        shutil.rmtree(out)
+    for rel, text in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

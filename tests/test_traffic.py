@@ -1,0 +1,116 @@
+"""Traffic policies compile to Knative's targets and are validated like the webhook does (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.spec.traffic import (
+    ROLLOUT_DURATION_ANNOTATION,
+    BlueGreen,
+    Canary,
+    Colour,
+    Gradual,
+    Latest,
+    Pin,
+    Rollback,
+    Split,
+    Target,
+    compile_traffic,
+    traffic_problems,
+)
+
+
+def targets(policy):
+    return [(t.revision, t.latest, t.percent, t.tag) for t in compile_traffic(policy).targets]
+
+
+def problems(policy, service="api", revision="v2"):
+    return [str(p) for p in traffic_problems(policy, service, revision, "services.api.traffic")]
+
+
+def test_latest_sends_everything_to_the_latest_revision():
+    assert targets(Latest()) == [(None, True, 100, None)]
+    assert targets(Latest(tag="current")) == [(None, True, 100, "current")]
+
+
+def test_pin_and_rollback_send_everything_to_one_revision():
+    assert targets(Pin(revision="v1")) == [("v1", False, 100, None)]
+    assert targets(Rollback(to="v1")) == [("v1", False, 100, None)]
+    assert targets(Rollback(to="v1", latest_tag="broken")) == [("v1", False, 100, None), (None, True, 0, "broken")]
+
+
+def test_split_gives_the_remainder_to_the_target_without_percent():
+    policy = Split(targets=(Target(revision="v1", percent=70), Target(latest=True, tag="next")))
+    assert targets(policy) == [("v1", False, 70, None), (None, True, 30, "next")]
+    assert problems(policy) == []
+
+
+def test_canary_tags_both_sides_and_splits_by_percent():
+    assert targets(Canary(stable="v1", percent=10)) == [("v1", False, 90, "stable"), (None, True, 10, "canary")]
+    assert targets(Canary(stable="v1", candidate="v3", percent=25, stable_tag=None)) == [
+        ("v1", False, 75, None), ("v3", False, 25, "canary")]
+
+
+def test_blue_green_tags_both_colours_and_sends_everything_to_the_live_one():
+    blue_live = BlueGreen(blue="v1", green="v2", live=Colour.BLUE)
+    assert targets(blue_live) == [("v1", False, 100, "blue"), ("v2", False, 0, "green")]
+    assert targets(BlueGreen(blue="v1", green="v2", live=Colour.GREEN)) == [
+        ("v1", False, 0, "blue"), ("v2", False, 100, "green")]
+
+
+def test_gradual_rollout_is_an_annotation_on_a_latest_target():
+    compiled = compile_traffic(Gradual(duration="10m"))
+    assert [(t.latest, t.percent) for t in compiled.targets] == [(True, 100)]
+    assert compiled.annotations == {ROLLOUT_DURATION_ANNOTATION: "10m"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (Split(targets=(Target(revision="v1", percent=50), Target(latest=True, percent=40))),
+         "services.api.traffic: percents sum to 90, must be 100"),
+        (Split(targets=(Target(revision="v1", latest=True, percent=100),)),
+         "services.api.traffic[0]: set either revision or latest: true, not both"),
+        (Split(targets=(Target(percent=100),)), "services.api.traffic[0]: set revision: <suffix> or latest: true"),
+        (Split(targets=(Target(revision="v1", percent=60, tag="x"), Target(latest=True, percent=40, tag="x"))),
+         "services.api.traffic[1].tag: tag 'x' is used twice (also at services.api.traffic[0].tag)"),
+        (Split(targets=(Target(revision="v1", percent=100, tag="Bad_Tag"),)),
+         "services.api.traffic[0].tag: tag 'Bad_Tag' must be a DNS-1035 label"),
+        (Split(targets=(Target(revision="v1", percent=120), Target(latest=True, percent=-20))),
+         "services.api.traffic[0].percent: is 120, must be between 0 and 100"),
+        (Split(targets=(Target(revision="v1", percent=80), Target(latest=True), Target(revision="v3"))),
+         "only one target may leave out percent"),
+        (Split(targets=(Target(revision="v1", percent=110), Target(latest=True))), "leaving nothing for target [1]"),
+        (Split(targets=()), "services.api.traffic: an explicit split needs at least one target"),
+        (Canary(stable="v1", percent=120), "services.api.traffic.canary.percent: is 120, must be between 0 and 100"),
+        (Canary(stable="v1", candidate="v1", percent=10), "stable and candidate are both 'v1'"),
+        (Canary(stable="v1", percent=10, canary_tag="stable"), "services.api.traffic.canary.canaryTag: tag 'stable' "
+                                                               "is used twice"),
+        (BlueGreen(blue="v1", green="v1", live=Colour.BLUE), "blue and green are both 'v1'"),
+        (Rollback(to="v2"), "services.api.traffic.rollback.to: 'v2' is the current revision"),
+        (Gradual(duration="ten minutes"), "services.api.traffic.gradual.duration: 'ten minutes' is not a duration"),
+        (Pin(revision="Version_1"), "services.api.traffic.pin.revision: revision name 'api-Version_1' must be a "
+                                    "DNS-1035 label"),
+        (Pin(revision="x" * 60), "revision name 'api-" + "x" * 60 + "' is 64 characters, must be at most 63"),
+        (Latest(tag="t" * 60), "services.api.traffic.latest.tag: the tag URL's first label"),
+    ],
+)
+def test_invalid_policies_name_the_path_and_the_rule(policy, expected):
+    found = problems(policy)
+    assert any(expected in p for p in found), found
+
+
+def test_policies_that_name_revisions_require_the_service_to_name_its_own():
+    assert problems(Canary(stable="v1", percent=10), revision=None) == [
+        "services.api.revision: is required when traffic names revisions: set it to this template's revision "
+        "suffix (for example v2) so later pins, canaries and rollbacks can name it"
+    ]
+    assert problems(Latest(), revision=None) == []
+
+
+@pytest.mark.parametrize("policy", [
+    Latest(), Pin(revision="v1"), Rollback(to="v1", latest_tag="broken"), Canary(stable="v1", percent=0),
+    Canary(stable="v1", percent=100), BlueGreen(blue="v1", green="v2", live=Colour.GREEN), Gradual(duration="1h"),
+])
+def test_valid_policies_have_no_problems(policy):
+    assert problems(policy) == []
