@@ -21,6 +21,24 @@ from .spec.platform import ExistingCluster, PlatformSpec
 
 
 @dataclass(frozen=True)
+class ClusterConnection:
+    """What everything running on Kubernetes needs from the cluster, whichever way the stack gets one.
+
+    ``provider`` is the one Kubernetes provider every Kubernetes resource uses.
+    ``kubeconfig`` (a Pulumi secret) is exported for app stacks, when known.
+    ``ingress_address`` is the reserved external IP the platform's gateway
+    answers on, when the stack has one. ``ready`` lists resources that must
+    exist before anything is applied to the cluster (node pools, firewall rules).
+    """
+
+    provider: k8s.Provider
+    identifier: str
+    kubeconfig: pulumi.Output[str] | None = None
+    ingress_address: pulumi.Output[str] | None = None
+    ready: tuple[pulumi.Resource, ...] = ()
+
+
+@dataclass(frozen=True)
 class PlatformArgs:
     """The stack's spec, and the kubeconfig content (a Pulumi secret) when the stack provides one."""
 
@@ -38,10 +56,11 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("knative-platform:index:Platform", name, None, opts)
         spec = args.spec
-        self.provider = self._existing_cluster_provider(spec.cluster, args.kubeconfig)
+        self.cluster = self._connect(spec, args.kubeconfig)
+        self.provider = self.cluster.provider
         self.domain = pulumi.Output.from_input(spec.domain or CLUSTER_LOCAL_DOMAIN)
 
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(self.cluster.ready))
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for ns in sorted({s.namespace for s in spec.services} - {"default"}):
             manifest = render_namespace(ns)
@@ -61,11 +80,11 @@ class Platform(pulumi.ComponentResource):
             )
         self.register_outputs(self.stack_outputs())
 
-    def _existing_cluster_provider(
-        self, cluster: ExistingCluster, kubeconfig: pulumi.Input[str] | None
-    ) -> k8s.Provider:
-        """A provider for a cluster we do not create; a stable identifier keeps kubeconfig edits from replacing it."""
-        return k8s.Provider(
+    def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None) -> ClusterConnection:
+        """Reach the stack's cluster: today an existing one through a kubeconfig."""
+        cluster: ExistingCluster = spec.cluster
+        # A stable identifier keeps a kubeconfig edit from previewing as a replacement of every object.
+        provider = k8s.Provider(
             "kubernetes",
             kubeconfig=kubeconfig if kubeconfig is not None else cluster.kubeconfig,
             context=cluster.context,
@@ -73,6 +92,8 @@ class Platform(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        secret = pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None
+        return ClusterConnection(provider=provider, identifier=cluster.identifier, kubeconfig=secret)
 
     def stack_outputs(self) -> dict[str, Any]:
         """What the stack exports: the domain and, per service, its URL, tag URLs and revision."""
