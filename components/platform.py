@@ -96,8 +96,16 @@ class Platform(pulumi.ComponentResource):
         return ClusterConnection(provider=provider, identifier=cluster.identifier, kubeconfig=secret)
 
     def stack_outputs(self) -> dict[str, Any]:
-        """What the stack exports: the domain and, per service, its URL, tag URLs and revision."""
-        return {
+        """What the stack exports for people and for app stacks (see PlatformReference).
+
+        ``kubeconfig`` is a secret and present only when the platform knows the
+        cluster's credentials; ``clusterIdentifier`` lets app stacks give their
+        own Kubernetes provider the same stable identity.
+        """
+        outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier}
+        if self.cluster.kubeconfig is not None:
+            outputs["kubeconfig"] = self.cluster.kubeconfig
+        return outputs | {
             "domain": self.domain,
             "serviceUrls": {name: app.url for name, app in sorted(self.apps.items())},
             "tagUrls": {name: app.tag_urls for name, app in sorted(self.apps.items())},
