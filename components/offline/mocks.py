@@ -85,14 +85,14 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return "", state
         return args.resource_id or f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer the invokes the program makes; anything else echoes its arguments."""
         a = dict(args.args or {})
         if args.token == "gcp:organizations/getProject:getProject":
             project = a.get("projectId") or self.gcp_project
             number = str(100000000000 + int(_digest(project, 8), 16) % 899999999999)
-            return {"projectId": project, "number": number, "name": project, "id": f"projects/{project}"}, None
+            return {"projectId": project, "number": number, "name": project, "id": f"projects/{project}"}, []
         if args.token == "gcp:organizations/getClientConfig:getClientConfig":
             return {"project": self.gcp_project, "region": self.gcp_region, "accessToken": "offline",
-                    "id": "offline"}, None
-        return {**a, "id": a.get("id") or f"{args.token}-result"}, None
+                    "id": "offline"}, []
+        return {**a, "id": a.get("id") or f"{args.token}-result"}, []
