@@ -65,8 +65,7 @@ class GkeCluster(pulumi.ComponentResource):
 
         # -- network -----------------------------------------------------------------------
         network = gcp.compute.Network(f"{name}-network", name=names.network, project=spec.project,
-                                      auto_create_subnetworks=False,
-                                      routing_mode="REGIONAL", opts=child)
+                                      auto_create_subnetworks=False, routing_mode="REGIONAL", opts=child)
         subnet = gcp.compute.Subnetwork(f"{name}-subnet", network=network.id, **build.subnet_args(spec), opts=child)
         router = gcp.compute.Router(f"{name}-router", name=names.router, project=spec.project, network=network.id,
                                     region=spec.region, opts=child)
