@@ -8,15 +8,18 @@ exports :meth:`Platform.stack_outputs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .app import KnativeApp, KnativeAppArgs
+from .gke import GkeCluster, GkeClusterArgs
 from .manifests.knative import render_namespace
 from .manifests.urls import CLUSTER_LOCAL_DOMAIN
+from .spec.cluster import GkeClusterSpec
 from .spec.platform import ExistingCluster, PlatformSpec
 
 
@@ -29,6 +32,8 @@ class ClusterConnection:
     ``ingress_address`` is the reserved external IP the platform's gateway
     answers on, when the stack has one. ``ready`` lists resources that must
     exist before anything is applied to the cluster (node pools, firewall rules).
+    ``outputs`` are stack outputs only this kind of cluster has (GKE:
+    ``clusterName``, ``clusterLocation``, ``clusterEndpoint``).
     """
 
     provider: k8s.Provider
@@ -36,6 +41,7 @@ class ClusterConnection:
     kubeconfig: pulumi.Output[str] | None = None
     ingress_address: pulumi.Output[str] | None = None
     ready: tuple[pulumi.Resource, ...] = ()
+    outputs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,14 +80,27 @@ class Platform(pulumi.ComponentResource):
                     service=service,
                     provider=self.provider,
                     domain=self.domain,
-                    depends_on=[namespaces[service.namespace]] if service.namespace in namespaces else [],
+                    depends_on=[*self.cluster.ready,
+                                *([namespaces[service.namespace]] if service.namespace in namespaces else [])],
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs(self.stack_outputs())
 
     def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None) -> ClusterConnection:
-        """Reach the stack's cluster: today an existing one through a kubeconfig."""
+        """Reach the stack's cluster: a GKE cluster the platform creates, or an existing one through a kubeconfig."""
+        if isinstance(spec.cluster, GkeClusterSpec):
+            gke = GkeCluster(spec.cluster.name, GkeClusterArgs(spec=spec.cluster, domain=spec.domain),
+                             opts=pulumi.ResourceOptions(parent=self))
+            return ClusterConnection(
+                provider=gke.provider,
+                identifier=gke.identifier,
+                kubeconfig=gke.kubeconfig,
+                ingress_address=gke.ingress_address,
+                ready=(*gke.node_pools.values(), gke.webhook_firewall),
+                outputs={"clusterName": gke.cluster_name, "clusterLocation": gke.cluster_location,
+                         "clusterEndpoint": gke.endpoint},
+            )
         cluster: ExistingCluster = spec.cluster
         # A stable identifier keeps a kubeconfig edit from previewing as a replacement of every object.
         provider = k8s.Provider(
@@ -102,7 +121,7 @@ class Platform(pulumi.ComponentResource):
         cluster's credentials; ``clusterIdentifier`` lets app stacks give their
         own Kubernetes provider the same stable identity.
         """
-        outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier}
+        outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
             outputs["kubeconfig"] = self.cluster.kubeconfig
         return outputs | {

@@ -31,12 +31,17 @@ def _project(state: dict[str, Any], default: str) -> str:
     return str(state.get("project") or default)
 
 
-def _cluster(name: str, state: dict[str, Any], project: str) -> None:
-    state.setdefault("name", name)
+def _cluster(name: str, state: dict[str, Any], project: str) -> str:
+    name = state.setdefault("name", name)
+    location = state.get("location") or "us-central1"
     state["endpoint"] = mock_ip(f"cluster/{name}")
     state["masterAuth"] = {**(state.get("masterAuth") or {}), "clusterCaCertificate": MOCK_CA}
-    location = state.get("location") or "us-central1"
+    endpoints = state.get("controlPlaneEndpointsConfig")
+    if isinstance(endpoints, dict) and isinstance(endpoints.get("dnsEndpointConfig"), dict):
+        dns = {**endpoints["dnsEndpointConfig"], "endpoint": f"gke-{_digest(project + name, 16)}.{location}.gke.goog"}
+        state["controlPlaneEndpointsConfig"] = {**endpoints, "dnsEndpointConfig": dns}
     state["selfLink"] = f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}"
+    return f"projects/{project}/locations/{location}/clusters/{name}"
 
 
 def _address(name: str, state: dict[str, Any], project: str) -> None:
@@ -44,18 +49,34 @@ def _address(name: str, state: dict[str, Any], project: str) -> None:
     state["address"] = mock_ip(f"address/{name}")
 
 
-def _service_account(name: str, state: dict[str, Any], project: str) -> None:
+def _service_account(name: str, state: dict[str, Any], project: str) -> str:
     account = state.get("accountId") or name
     email = f"{account}@{project}.iam.gserviceaccount.com"
     state.update(email=email, member=f"serviceAccount:{email}", name=f"projects/{project}/serviceAccounts/{email}")
+    return str(state["name"])
 
 
-_GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], None]] = {
+def _path_id(template: str) -> Callable[[str, dict[str, Any], str], str]:
+    """Resources whose ID is a resource path (``projects/p/global/networks/n``) that other resources take as input."""
+
+    def fill(name: str, state: dict[str, Any], project: str) -> str:
+        state.setdefault("name", name)
+        return template.format_map({**{k: v for k, v in state.items() if isinstance(v, str)}, "project": project})
+
+    return fill
+
+
+_GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
     "gcp:container/cluster:Cluster": _cluster,
     "gcp:compute/address:Address": _address,
     "gcp:compute/globalAddress:GlobalAddress": _address,
     "gcp:serviceaccount/account:Account": _service_account,
+    "gcp:compute/network:Network": _path_id("projects/{project}/global/networks/{name}"),
+    "gcp:compute/subnetwork:Subnetwork": _path_id("projects/{project}/regions/{region}/subnetworks/{name}"),
+    "gcp:kms/keyRing:KeyRing": _path_id("projects/{project}/locations/{location}/keyRings/{name}"),
+    "gcp:kms/cryptoKey:CryptoKey": _path_id("{keyRing}/cryptoKeys/{name}"),
 }
+"""Computed outputs per type; a fill returns the resource's ID when GCP's is a path the program reads."""
 
 
 class PlatformMocks(pulumi.runtime.Mocks):
@@ -72,11 +93,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
             project = _project(state, self.gcp_project)
             state.setdefault("project", project)
             fill = _GCP_OUTPUTS.get(args.typ)
-            if fill:
-                fill(args.name, state, project)
-            else:
-                state.setdefault("name", args.name)
+            gcp_id = fill(args.name, state, project) if fill else None
+            state.setdefault("name", args.name)
             state.setdefault("selfLink", f"https://www.googleapis.com/projects/{project}/{args.name}")
+            if gcp_id and args.custom:
+                return args.resource_id or gcp_id, state
         elif args.typ.startswith("kubernetes:") and args.custom and isinstance(state.get("metadata"), dict):
             metadata = dict(state["metadata"])
             metadata.setdefault("name", f"{args.name}-{_digest(args.typ + args.name, 8)}")
@@ -85,14 +106,14 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return "", state
         return args.resource_id or f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer the invokes the program makes; anything else echoes its arguments."""
         a = dict(args.args or {})
         if args.token == "gcp:organizations/getProject:getProject":
             project = a.get("projectId") or self.gcp_project
             number = str(100000000000 + int(_digest(project, 8), 16) % 899999999999)
-            return {"projectId": project, "number": number, "name": project, "id": f"projects/{project}"}, None
+            return {"projectId": project, "number": number, "name": project, "id": f"projects/{project}"}, []
         if args.token == "gcp:organizations/getClientConfig:getClientConfig":
             return {"project": self.gcp_project, "region": self.gcp_region, "accessToken": "offline",
-                    "id": "offline"}, None
-        return {**a, "id": a.get("id") or f"{args.token}-result"}, None
+                    "id": "offline"}, []
+        return {**a, "id": a.get("id") or f"{args.token}-result"}, []

@@ -10,11 +10,11 @@ Pulumi program registers anything.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
 from .errors import Problem, did_you_mean, join_path, raise_if
 from .names import domain_problem
@@ -22,12 +22,6 @@ from .service import MAX_TIMEOUT_SECONDS, Service, decode_service, service_probl
 
 SECRET_KEYS = frozenset({"kubeconfig"})
 """Top-level keys that hold credentials: they must be set with ``pulumi config set --secret``."""
-
-
-class ClusterType(enum.StrEnum):
-    """Where Knative runs: an existing cluster reached through a kubeconfig."""
-
-    EXISTING = "existing"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,9 +43,9 @@ class ExistingCluster:
         return f"existing/{self.context or 'current-context'}"
 
 
-ClusterSpec = ExistingCluster
+ClusterSpec = ExistingCluster | GkeClusterSpec
 
-_CLUSTER_TYPES: dict[str, type] = {ClusterType.EXISTING.value: ExistingCluster}
+_CLUSTER_TYPES: dict[str, type] = {ClusterType.EXISTING.value: ExistingCluster, ClusterType.GKE.value: GkeClusterSpec}
 
 
 def decode_cluster(raw: Any, path: str, decoder: Decoder) -> Any:
@@ -96,6 +90,8 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
         problem = domain_problem(spec.domain)
         if problem:
             problems.append(Problem("domain", problem))
+    if isinstance(spec.cluster, GkeClusterSpec):
+        problems += gke_cluster_problems(spec.cluster, "cluster", spec.domain)
     for service in spec.services:
         problems += service_problems(service, join_path("services", service.name), MAX_TIMEOUT_SECONDS)
     return problems
@@ -116,8 +112,12 @@ def build_platform_spec(
     """
     decoder = Decoder()
     known = {config_key(f) for f in config_fields(PlatformSpec)}
+    cluster = config.get("cluster")
+    creates_gke = isinstance(cluster, Mapping) and cluster.get("type") == ClusterType.GKE.value
     for key in config:
-        if key in SECRET_KEYS:
+        if key == "kubeconfig" and creates_gke:
+            decoder.problem(key, "a gke cluster writes its own kubeconfig (a stack output); remove this key")
+        elif key in SECRET_KEYS:
             if key not in secret_keys:
                 decoder.problem(key, f"holds credentials; set it with `pulumi config set --secret {key} ...`")
         elif key in secret_keys:

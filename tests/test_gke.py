@@ -1,0 +1,284 @@
+"""The GKE stacks under mocks: prod's hardened settings, dev's named relaxations, and the dependency edges.
+
+These assert the inputs GKE checklists read (checkov's CKV_GCP_*, CIS GKE):
+prod must pass every item, dev may fail only where a relaxation says so.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+from conftest import ROOT, config_error, run_stack
+
+from components.errors import ConfigError
+from components.gke import GkeCluster, GkeClusterArgs
+from components.offline.engine import RecordingMonitor, run_function
+from components.offline.mocks import PlatformMocks
+from components.offline.render import render_files
+from components.offline.stackfile import load_program_config
+from components.spec import GkeClusterSpec
+
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+GKE_STACKS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="module")
+def captures():
+    return {stack: run_stack(stack) for stack in GKE_STACKS}
+
+
+def only(capture, type_):
+    (reg,) = capture.by_type(type_)
+    return reg
+
+
+def test_prod_cluster_is_hardened(captures):
+    prod = captures["prod"]
+    cluster = only(prod, CLUSTER)
+    c = cluster.inputs
+    assert c["location"] == "europe-west1"  # regional control plane
+    assert c["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": True,
+                                         "masterIpv4CidrBlock": "172.16.0.0/28"}
+    assert c["controlPlaneEndpointsConfig"] == {"dnsEndpointConfig": {"allowExternalTraffic": True}}
+    assert c["masterAuthorizedNetworksConfig"] == {"cidrBlocks": [], "gcpPublicCidrsAccessEnabled": False}
+    assert c["deletionProtection"] is True
+    assert cluster.options["protect"] is True
+    key = only(prod, "gcp:kms/cryptoKey:CryptoKey")
+    assert c["databaseEncryption"] == {
+        "state": "ENCRYPTED",
+        "keyName": "projects/knative-platform-prod/locations/europe-west1/keyRings/knative-prod-gke/cryptoKeys/secrets"}
+    assert key.urn in cluster.dependencies
+    assert key.options["protect"] is True and key.inputs["rotationPeriod"] == "7776000s"
+    assert c["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+    assert c["authenticatorGroupsConfig"] == {"securityGroup": "gke-security-groups@example.com"}
+    assert c["maintenancePolicy"]["recurringWindow"]["recurrence"] == "FREQ=WEEKLY;BYDAY=SA,SU"
+    assert c["resourceLabels"] == {"managed-by": "pulumi", "platform": "knative-platform", "profile": "prod",
+                                   "team": "platform"}
+    pool = only(prod, NODE_POOL).inputs
+    assert pool["nodeConfig"]["spot"] is False
+    assert pool["autoscaling"] == {"minNodeCount": 1, "maxNodeCount": 5, "locationPolicy": "BALANCED"}
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_every_gke_stack_keeps_the_baseline(captures, stack):
+    """What no profile relaxes: GKE Standard, VPC-native, private nodes, Workload Identity, shielded COS nodes."""
+    capture = captures[stack]
+    c = only(capture, CLUSTER).inputs
+    assert "enableAutopilot" not in c
+    assert c["removeDefaultNodePool"] is True
+    assert c["networkingMode"] == "VPC_NATIVE"
+    assert c["ipAllocationPolicy"] == {"clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"}
+    assert c["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert c["releaseChannel"] == {"channel": "REGULAR"}
+    assert c["workloadIdentityConfig"] == {"workloadPool": f"knative-platform-{stack}.svc.id.goog"}
+    assert c["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert c["enableShieldedNodes"] is True and c["enableIntranodeVisibility"] is True
+    assert c["enableLegacyAbac"] is False
+    assert c["masterAuth"] == {"clientCertificateConfig": {"issueClientCertificate": False}}
+    assert c["gatewayApiConfig"] == {"channel": "CHANNEL_DISABLED"}
+    assert "cidrBlocks" in c["masterAuthorizedNetworksConfig"]
+    assert c["loggingConfig"] == {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS"]}
+    assert c["monitoringConfig"]["enableComponents"] == ["SYSTEM_COMPONENTS"]
+    assert "maintenancePolicy" in c and c["resourceLabels"]["managed-by"] == "pulumi"
+    account = only(capture, "gcp:serviceaccount/account:Account")
+    email = f"knative-{stack}-nodes@knative-platform-{stack}.iam.gserviceaccount.com"
+    assert account.inputs["accountId"] == f"knative-{stack}-nodes"
+    assert c["nodeConfig"]["serviceAccount"] == email  # even the throwaway default pool
+    for pool in capture.by_type(NODE_POOL):
+        node = pool.inputs["nodeConfig"]
+        assert node["imageType"] == "COS_CONTAINERD"
+        assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+        assert node["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+        assert node["metadata"] == {"disable-legacy-endpoints": "true"}
+        assert node["serviceAccount"] == email
+        assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
+        assert pool.inputs["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
+        assert pool.inputs["autoscaling"]["maxNodeCount"] > pool.inputs["autoscaling"]["minNodeCount"]
+    roles = sorted(r.inputs["role"] for r in capture.by_type("gcp:projects/iAMMember:IAMMember"))
+    assert roles == ["roles/artifactregistry.reader", "roles/logging.logWriter", "roles/monitoring.metricWriter",
+                     "roles/monitoring.viewer", "roles/stackdriver.resourceMetadata.writer"]
+
+
+def test_dev_relaxes_exactly_its_named_relaxations(captures):
+    dev = captures["dev"]
+    cluster = only(dev, CLUSTER)
+    c = cluster.inputs
+    assert c["location"] == "europe-west1-b"  # relax.zonalControlPlane (GKE_OPS_2)
+    assert c["privateClusterConfig"]["enablePrivateEndpoint"] is False  # relax.publicEndpoint (GKE_CIS_5.6.4)
+    assert c["deletionProtection"] is False  # relax.noDeletionProtection (GKE_OPS_1)
+    assert "protect" not in cluster.options
+    assert c["databaseEncryption"] == {"state": "DECRYPTED"}  # relax.googleManagedEncryption (GKE_CIS_5.3.1)
+    assert dev.by_type("gcp:kms/keyRing:KeyRing") == []
+    assert "authenticatorGroupsConfig" not in c  # relax.noGoogleGroups (CKV_GCP_65)
+    pool = only(dev, NODE_POOL).inputs
+    assert pool["nodeConfig"]["spot"] is True  # relax.spotNodes
+    assert pool["nodeConfig"]["machineType"] == "e2-standard-2"
+    assert pool["autoscaling"] == {"minNodeCount": 1, "maxNodeCount": 3, "locationPolicy": "ANY"}
+    # what dev does not relax
+    assert c["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+    assert c["masterAuthorizedNetworksConfig"]["cidrBlocks"] == []
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_nodes_wait_for_nat_firewall_and_their_service_account(captures, stack):
+    capture = captures[stack]
+    nat = only(capture, "gcp:compute/routerNat:RouterNat")
+    firewall = only(capture, "gcp:compute/firewall:Firewall")
+    account = only(capture, "gcp:serviceaccount/account:Account")
+    grants = capture.by_type("gcp:projects/iAMMember:IAMMember")
+    cluster = only(capture, CLUSTER)
+    for pool in capture.by_type(NODE_POOL):
+        deps = set(pool.dependencies)
+        assert {nat.urn, firewall.urn, account.urn, cluster.urn} <= deps
+        assert {g.urn for g in grants} <= deps
+    assert account.urn in firewall.dependencies  # the rule targets the node service account
+
+
+def test_the_cluster_waits_for_the_kms_grant(captures):
+    prod = captures["prod"]
+    grant = only(prod, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    assert grant.urn in only(prod, CLUSTER).dependencies
+    assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant.inputs["member"].startswith("serviceAccount:service-")
+    assert grant.inputs["member"].endswith("@container-engine-robot.iam.gserviceaccount.com")
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_kubernetes_resources_use_the_cluster_provider_after_the_nodes(captures, stack):
+    capture = captures[stack]
+    (provider,) = capture.by_type("pulumi:providers:kubernetes")
+    (gke,) = capture.by_type("knative-platform:index:GkeCluster")
+    assert provider.parent == gke.urn
+    assert provider.inputs["clusterIdentifier"] == f"gke/knative-platform-{stack}/" + (
+        "europe-west1" if stack == "prod" else "europe-west1-b") + f"/knative-{stack}"
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    assert provider.inputs["enableServerSideApply"] == "true"
+    pools = {p.urn for p in capture.by_type(NODE_POOL)}
+    firewall = only(capture, "gcp:compute/firewall:Firewall")
+    assert pools <= set(provider.dependencies)
+    objects = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
+    assert objects
+    for reg in objects:
+        assert reg.provider.startswith(provider.urn), reg.urn
+        assert pools | {firewall.urn} <= set(reg.dependencies), reg.urn
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_every_gcp_resource_uses_the_explicit_gcp_provider(captures, stack):
+    capture = captures[stack]
+    (provider,) = capture.by_type("pulumi:providers:gcp")
+    assert provider.inputs == {"project": f"knative-platform-{stack}",
+                               "region": "europe-west1"}
+    for reg in capture.registrations:
+        if reg.custom and reg.type.startswith("gcp:"):
+            assert reg.provider and reg.provider.startswith(provider.urn), reg.urn
+
+
+def test_network_nat_and_webhook_firewall(captures):
+    prod = captures["prod"]
+    subnet = only(prod, "gcp:compute/subnetwork:Subnetwork").inputs
+    assert subnet["secondaryIpRanges"] == [{"rangeName": "pods", "ipCidrRange": "10.16.0.0/14"},
+                                           {"rangeName": "services", "ipCidrRange": "10.20.0.0/20"}]
+    assert subnet["privateIpGoogleAccess"] is True
+    network = only(prod, "gcp:compute/network:Network").inputs
+    assert network["autoCreateSubnetworks"] is False
+    nat = only(prod, "gcp:compute/routerNat:RouterNat").inputs
+    assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+    assert nat["router"] == "knative-prod-router"
+    firewall = only(prod, "gcp:compute/firewall:Firewall").inputs
+    assert firewall["sourceRanges"] == ["172.16.0.0/28"]
+    assert firewall["allows"] == [{"protocol": "tcp", "ports": ["8443"]}]
+    assert firewall["targetServiceAccounts"] == ["knative-prod-nodes@knative-platform-prod.iam.gserviceaccount.com"]
+
+
+def test_gateway_address_dns_record_and_stack_outputs(captures):
+    prod = captures["prod"]
+    address = only(prod, "gcp:compute/address:Address")
+    assert address.inputs["addressType"] == "EXTERNAL" and address.inputs["region"] == "europe-west1"
+    (gke,) = prod.by_type("knative-platform:index:GkeCluster")
+    ip = prod.component_outputs[gke.urn]["ingressAddress"]
+    assert ip.startswith("203.0.113.")
+    record = only(prod, "gcp:dns/recordSet:RecordSet").inputs
+    assert record == {"name": "*.knative.example.com.", "type": "A", "ttl": 300, "managedZone": "knative-example-com",
+                      "project": "knative-platform-prod", "rrdatas": [ip]}
+    assert captures["dev"].by_type("gcp:dns/recordSet:RecordSet") == []
+    outputs = prod.outputs
+    assert outputs["clusterName"] == "knative-prod"
+    assert outputs["clusterLocation"] == "europe-west1"
+    assert outputs["clusterEndpoint"].startswith("https://") and outputs["clusterEndpoint"].endswith(".gke.goog")
+    assert outputs["clusterIdentifier"] == "gke/knative-platform-prod/europe-west1/knative-prod"
+    assert outputs["kubeconfig"] == "[secret]"
+
+
+def test_the_kubeconfig_never_appears_in_a_render(captures):
+    files = render_files(captures["prod"], load_program_config(ROOT, "prod"))
+    assert "kubeconfig: '[secret]'" in files["stack.yaml"]
+    assert not any("gke-gcloud-auth-plugin" in text or "certificate-authority-data" in text
+                   for text in files.values())
+
+
+def test_an_existing_kms_key_is_used_without_creating_one():
+    key = "projects/knative-platform-prod/locations/europe-west1/keyRings/shared/cryptoKeys/gke"
+    cluster = {**prod_cluster(), "secretsEncryption": {"key": key}}
+    capture = run_stack("prod", {"cluster": cluster})
+    assert only(capture, CLUSTER).inputs["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key}
+    assert capture.by_type("gcp:kms/keyRing:KeyRing") == []
+    assert capture.by_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember") == []
+
+
+def test_authorized_networks_and_binary_authorization_mode_are_passed_through():
+    cluster = {**prod_cluster(), "authorizedNetworks": [{"cidr": "198.51.100.0/24", "name": "ci-runners"}],
+               "binaryAuthorization": "POLICY_BINDINGS"}
+    c = only(run_stack("prod", {"cluster": cluster}), CLUSTER).inputs
+    assert c["masterAuthorizedNetworksConfig"]["cidrBlocks"] == [
+        {"cidrBlock": "198.51.100.0/24", "displayName": "ci-runners"}]
+    assert c["binaryAuthorization"] == {"evaluationMode": "POLICY_BINDINGS"}
+
+
+def test_local_creates_no_gcp_resources():
+    capture = run_stack("local")
+    assert not [r for r in capture.registrations if r.type.startswith(("gcp:", "pulumi:providers:gcp"))]
+    assert "clusterName" not in capture.outputs
+
+
+def prod_cluster():
+    config = load_program_config(ROOT, "prod").config
+    return json.loads(config["knative-platform:cluster"])
+
+
+# -- bad cluster config stops the program before anything is registered -------------------------
+
+BAD_CLUSTER_CASES = [
+    ("0.0.0.0/0 authorized network", {"authorizedNetworks": [{"cidr": "0.0.0.0/0", "name": "anyone"}]},
+     "cluster.authorizedNetworks[0].cidr: '0.0.0.0/0' opens the control plane to the whole internet"),
+    ("min nodes above max", {"nodePools": {"default": {"minNodes": 6, "maxNodes": 5}}},
+     "cluster.nodePools.default.minNodes: must be <= maxNodes (5)"),
+    ("a zone for the regional prod profile", {"location": "europe-west1-c"},
+     "cluster.location: 'europe-west1-c' is a zone, but profile prod needs a region: use 'europe-west1'"),
+    ("invalid CIDR", {"network": {"subnetCidr": "10.10.0.0/33"}},
+     "cluster.network.subnetCidr: '10.10.0.0/33' is not a CIDR range"),
+    ("prod relaxing deletion protection", {"relax": {"noDeletionProtection": True}},
+     "cluster.relax.noDeletionProtection: profile prod does not allow this relaxation"),
+    ("unknown cluster key", {"nodePool": {}}, "cluster.nodePool: unknown key (did you mean 'nodePools'?)"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [c[1:] for c in BAD_CLUSTER_CASES],
+                         ids=[c[0] for c in BAD_CLUSTER_CASES])
+def test_bad_cluster_config_is_rejected_before_anything_is_registered(change, expected):
+    error = config_error("prod", {"cluster": {**prod_cluster(), **change}})
+    assert isinstance(error, pulumi.RunError)
+    assert expected in str(error), str(error)
+
+
+def test_the_component_validates_its_own_args_before_registering():
+    monitor = RecordingMonitor(PlatformMocks())
+    spec = GkeClusterSpec(project="acme-prod", location="europe-west1-b", name="knative-prod",
+                          security_group="gke-security-groups@example.com")
+    with pytest.raises(ConfigError) as info:
+        run_function(lambda: GkeCluster("knative-prod", GkeClusterArgs(spec=spec)), monitor=monitor)
+    assert str(info.value).startswith("cluster.location: 'europe-west1-b' is a zone")
+    assert monitor.recorded == {}
