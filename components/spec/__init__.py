@@ -7,7 +7,18 @@ percents sum to 90, must be 100`` before anything touches a cloud.
 """
 
 from .errors import Problem, SpecError
-from .platform import ClusterType, ExistingCluster, PlatformSpec, build_platform_spec
+from .knative import (
+    AutoscalerSettings,
+    DefaultsSettings,
+    DeploymentSettings,
+    FeatureFlag,
+    FeatureSettings,
+    GcSettings,
+    Ingress,
+    KnativeSettings,
+    NetworkSettings,
+)
+from .platform import ClusterType, ExistingCluster, PlatformSpec, build_platform_spec, platform_problems
 from .service import (
     Autoscaling,
     Metric,
@@ -23,6 +34,7 @@ from .service import (
     service_problems,
     validate_service,
 )
+from .tls import AcmeServer, Challenge, CloudDns, HttpProtocol, TlsSpec
 from .traffic import (
     LATEST,
     BlueGreen,
@@ -41,16 +53,29 @@ from .traffic import (
 
 __all__ = [
     "LATEST",
+    "AcmeServer",
+    "AutoscalerSettings",
     "Autoscaling",
     "BlueGreen",
     "Canary",
+    "Challenge",
+    "CloudDns",
     "ClusterType",
     "Colour",
     "CompiledTraffic",
+    "DefaultsSettings",
+    "DeploymentSettings",
     "ExistingCluster",
+    "FeatureFlag",
+    "FeatureSettings",
+    "GcSettings",
     "Gradual",
+    "HttpProtocol",
+    "Ingress",
+    "KnativeSettings",
     "Latest",
     "Metric",
+    "NetworkSettings",
     "Pin",
     "PlatformSpec",
     "PortProtocol",
@@ -66,10 +91,12 @@ __all__ = [
     "SpecError",
     "Split",
     "Target",
+    "TlsSpec",
     "TrafficPolicy",
     "Visibility",
     "build_platform_spec",
     "compile_traffic",
+    "platform_problems",
     "service_problems",
     "validate_service",
 ]
