@@ -169,3 +169,8 @@ def test_install_renderers_and_versions_import_without_pulumi():
             "print(loaded); sys.exit(1 if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gateway_class_description_fits_the_crd():
+    # GatewayClass spec.description has maxLength 64 in the Gateway API v1.6.1 CRD.
+    assert len(gateway.render_gateway_class()["spec"]["description"]) <= 64

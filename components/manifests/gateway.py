@@ -51,7 +51,7 @@ def render_gateway_class() -> dict[str, Any]:
         "metadata": {"name": GATEWAY_CLASS, "labels": standard_labels(GATEWAY_CLASS, "ingress")},
         "spec": {
             "controllerName": GATEWAY_CONTROLLER,
-            "description": "kgateway (Gloo's open-source successor) proxies for Knative, via net-gateway-api",
+            "description": "kgateway proxies for Knative Serving, via net-gateway-api",
         },
     }
 
