@@ -94,7 +94,7 @@ def test_config_gateway_has_exactly_one_external_and_one_local_kgateway_entry():
     external, = yaml.safe_load(gateways["external-gateways"])
     local, = yaml.safe_load(gateways["local-gateways"])
     assert external == {"class": "kgateway", "gateway": "kgateway-system/knative-external",
-                        "service": "kgateway-system/knative-external", "http-listener-name": "http",
+                        "service": "kgateway-system/knative-external",
                         "supported-features": ["HTTPRouteRequestTimeout"]}
     assert local["gateway"] == "kgateway-system/knative-local" and local["class"] == "kgateway"
 

@@ -97,16 +97,16 @@ def render_gateway(name: str, address: str | None = None) -> dict[str, Any]:
 
 
 def gateway_entry(name: str) -> str:
-    """One ``config-gateway`` list: our Gateway, its proxy Service, its HTTP listener, its supported features.
+    """One ``config-gateway`` list: our Gateway, its proxy Service (probed by net-gateway-api), its features.
 
-    ``http-listener-name`` is required by newer net-gateway-api parsers and
-    ignored by older ones (they unmarshal leniently), so naming it is safe both ways.
+    The keys are the ones the pinned release's parser and its ``_example``
+    use: ``class``, ``gateway`` and ``service`` as ``<namespace>/<name>``, and
+    ``supported-features``.
     """
     entry = {
         "class": GATEWAY_CLASS,
         "gateway": f"{KGATEWAY_NAMESPACE}/{name}",
         "service": f"{KGATEWAY_NAMESPACE}/{name}",
-        "http-listener-name": HTTP_LISTENER,
         "supported-features": list(SUPPORTED_FEATURES),
     }
     return yaml.safe_dump([entry], sort_keys=False, default_flow_style=False)
