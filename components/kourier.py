@@ -16,7 +16,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .knative import ignore_webhook_drift
 from .manifests.knative_config import KOURIER_INGRESS_CLASS
 from .manifests.kourier import address_command, config_kourier, kourier_service_patch
 from .spec.knative import KnativeSettings
@@ -46,8 +45,7 @@ class Kourier(pulumi.ComponentResource):
         kourier = k8s.yaml.v2.ConfigFile(
             "net-kourier",
             file=versions.NET_KOURIER.url,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=list(args.knative), transforms=[ignore_webhook_drift])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(args.knative))),
         )
         after = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[kourier]))
         settings = config_kourier(args.settings)
