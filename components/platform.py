@@ -1,9 +1,11 @@
 """``Platform``: one environment, composed from its validated spec.
 
-It connects to the cluster, creates the namespaces services live in, and
-deploys every service as a :class:`~components.app.KnativeApp` through one
-explicit Kubernetes provider. ``__main__.py`` builds one Platform per stack and
-exports :meth:`Platform.stack_outputs`.
+cluster -> TLS (cert-manager, optional) -> Knative Serving (CRDs -> core ->
+webhook ready -> config) -> ingress (Gloo/kgateway or Kourier) -> apps, all
+through one explicit Kubernetes provider. Every app depends on the platform
+being ready: Knative's ConfigMaps applied (and its controller restarted when
+TLS is on) and the ingress's Gateways and configuration in place.
+``__main__.py`` builds one Platform per stack and exports :meth:`Platform.stack_outputs`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,21 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from . import versions
 from .app import KnativeApp, KnativeAppArgs
+from .errors import checked
 from .gke import GkeCluster, GkeClusterArgs
+from .gloo import Gloo, GlooArgs
+from .knative import KnativeServing, KnativeServingArgs
+from .kourier import Kourier, KourierArgs
 from .manifests.knative import render_namespace
-from .manifests.urls import CLUSTER_LOCAL_DOMAIN
+from .manifests.knative_config import INGRESS_CLASSES
+from .manifests.urls import service_urls
 from .spec.cluster import GkeClusterSpec
-from .spec.platform import ExistingCluster, PlatformSpec
+from .spec.knative import Ingress
+from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_problems
+from .spec.service import Service, Visibility
+from .tls import AutoTls, AutoTlsArgs
 
 
 @dataclass(frozen=True)
@@ -52,39 +63,115 @@ class PlatformArgs:
     kubeconfig: pulumi.Input[str] | None = None
 
 
+def curl_line(service: Service, domain: str, address: str, https: bool, domain_template: str,
+              tag_template: str) -> str:
+    """The command that reaches ``service`` through the gateway before DNS exists: the recipe's curl line.
+
+    Over HTTPS the Host header alone would not select the certificate (SNI), so
+    the name is pinned to the gateway's address with ``--resolve`` instead.
+    """
+    url = service_urls(service, domain, https=https, domain_template=domain_template, tag_template=tag_template).url
+    host = url.split("://", 1)[1]
+    if https:
+        return f"curl --resolve {host}:443:{address} {url}"
+    return f'curl -H "Host: {host}" http://{address}'
+
+
 class Platform(pulumi.ComponentResource):
-    """The whole environment: cluster connection, namespaces and apps."""
+    """The whole environment: cluster connection, Knative, ingress, TLS, namespaces and apps."""
 
     provider: k8s.Provider
     domain: pulumi.Output[str]
+    gateway_address: pulumi.Output[str] | None
+    installed_versions: dict[str, str]
+    curl: pulumi.Output[dict[str, str]]
+    knative: KnativeServing
+    ingress: Gloo | Kourier
+    tls: AutoTls | None
     apps: dict[str, KnativeApp]
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("knative-platform:index:Platform", name, None, opts)
         spec = args.spec
+        checked(platform_problems(spec))
+        super().__init__("knative-platform:index:Platform", name, None, opts)
         self.cluster = self._connect(spec, args.kubeconfig)
         self.provider = self.cluster.provider
-        self.domain = pulumi.Output.from_input(spec.domain or CLUSTER_LOCAL_DOMAIN)
+        reserved = self.cluster.ingress_address
+        cluster_ready = list(self.cluster.ready)
 
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(self.cluster.ready))
+        if spec.domain is not None:
+            self.domain = pulumi.Output.from_input(spec.domain)
+        elif reserved is not None:
+            self.domain = pulumi.Output.from_input(reserved).apply(lambda ip: f"{ip}.sslip.io")
+        else:  # pragma: no cover - platform_problems refuses a spec with neither
+            raise AssertionError("a validated spec has a domain or a reserved ingress address")
+        # Where clients reach the gateway: the reserved IP, or the IP an sslip.io/nip.io domain names.
+        in_domain = address_in_domain(spec.domain) if spec.domain else None
+        self.gateway_address = (pulumi.Output.from_input(reserved) if reserved is not None
+                                else pulumi.Output.from_input(in_domain) if in_domain is not None else None)
+
+        ingress_class = INGRESS_CLASSES[spec.ingress]
+        self.tls = None
+        if spec.tls is not None:
+            self.tls = AutoTls("tls", AutoTlsArgs(provider=self.provider, tls=spec.tls, ingress_class=ingress_class,
+                                                  depends_on=cluster_ready),
+                               opts=pulumi.ResourceOptions(parent=self))
+        public_namespaces = tuple(sorted({s.namespace for s in spec.services if s.visibility is Visibility.PUBLIC}))
+        self.knative = KnativeServing("knative", KnativeServingArgs(
+            provider=self.provider,
+            domain=self.domain,
+            settings=spec.knative,
+            ingress=spec.ingress,
+            tls=spec.tls,
+            public_namespaces=public_namespaces,
+            depends_on=cluster_ready,
+            config_after=self.tls.ready if self.tls else (),
+        ), opts=pulumi.ResourceOptions(parent=self))
+        if spec.ingress is Ingress.KOURIER:
+            self.ingress = Kourier("kourier", KourierArgs(provider=self.provider, settings=spec.knative,
+                                                          address=reserved, knative=[self.knative.core]),
+                                   opts=pulumi.ResourceOptions(parent=self))
+        else:
+            self.ingress = Gloo("gloo", GlooArgs(provider=self.provider, address=reserved,
+                                                 knative=[self.knative.core], depends_on=cluster_ready),
+                                opts=pulumi.ResourceOptions(parent=self))
+        self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
+            self.tls.versions if self.tls else {})
+        self.installed_versions = dict(sorted(self.installed_versions.items()))
+        platform_ready = [*self.knative.ready, *self.ingress.ready]
+
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=cluster_ready)
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for ns in sorted({s.namespace for s in spec.services} - {"default"}):
             manifest = render_namespace(ns)
             namespaces[ns] = k8s.core.v1.Namespace(f"namespace-{ns}", metadata=manifest["metadata"], opts=k8s_opts)
 
+        https = spec.tls is not None
+        network = spec.knative.network
         self.apps = {}
         for service in spec.services:
+            own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
             self.apps[service.name] = KnativeApp(
                 service.name,
                 KnativeAppArgs(
                     service=service,
                     provider=self.provider,
                     domain=self.domain,
-                    depends_on=[*self.cluster.ready,
-                                *([namespaces[service.namespace]] if service.namespace in namespaces else [])],
+                    https=https,
+                    domain_template=network.domain_template,
+                    tag_template=network.tag_template,
+                    max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
+                    depends_on=[*own_namespace, *platform_ready],
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+
+        public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
+        address = self.gateway_address if self.gateway_address is not None else self.ingress.address_command
+        self.curl = pulumi.Output.all(self.domain, address).apply(lambda pair: {
+            s.name: curl_line(s, pair[0], pair[1], https, network.domain_template, network.tag_template)
+            for s in sorted(public, key=lambda s: s.name)
+        })
         self.register_outputs(self.stack_outputs())
 
     def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None) -> ClusterConnection:
@@ -112,21 +199,28 @@ class Platform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         secret = pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None
-        return ClusterConnection(provider=provider, identifier=cluster.identifier, kubeconfig=secret)
+        address = pulumi.Output.from_input(cluster.ingress_address) if cluster.ingress_address else None
+        return ClusterConnection(provider=provider, identifier=cluster.identifier, kubeconfig=secret,
+                                 ingress_address=address)
 
     def stack_outputs(self) -> dict[str, Any]:
         """What the stack exports for people and for app stacks (see PlatformReference).
 
         ``kubeconfig`` is a secret and present only when the platform knows the
         cluster's credentials; ``clusterIdentifier`` lets app stacks give their
-        own Kubernetes provider the same stable identity.
+        own Kubernetes provider the same stable identity. ``gatewayAddress`` is
+        the product's ``glooctl proxy url``: null when the stack reserves no
+        address, and then each ``curl`` line asks kubectl for it.
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
             outputs["kubeconfig"] = self.cluster.kubeconfig
         return outputs | {
             "domain": self.domain,
+            "gatewayAddress": self.gateway_address,
+            "versions": self.installed_versions,
             "serviceUrls": {name: app.url for name, app in sorted(self.apps.items())},
             "tagUrls": {name: app.tag_urls for name, app in sorted(self.apps.items())},
             "revisions": {name: app.revision_name for name, app in sorted(self.apps.items())},
+            "curl": self.curl,
         }

@@ -184,5 +184,5 @@ def test_python_declared_services_meet_the_same_type_checks():
     from components.spec import SpecError, build_platform_spec
 
     with pytest.raises(SpecError) as info:
-        build_platform_spec("dev", {}, [Service(name="api", image=IMAGE, port="8080")])  # type: ignore[arg-type]
+        build_platform_spec("dev", {"domain": "example.com"}, [Service(name="api", image=IMAGE, port="8080")])  # type: ignore[arg-type]
     assert str(info.value) == "services.api.port: expected an integer, got string '8080'"

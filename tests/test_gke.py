@@ -161,9 +161,22 @@ def test_kubernetes_resources_use_the_cluster_provider_after_the_nodes(captures,
     assert pools <= set(provider.dependencies)
     objects = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
     assert objects
+    by_urn = {r.urn: r for r in capture.registrations}
+
+    def waits_for(reg):
+        """Everything ``reg`` waits for: its dependencies, theirs, and its provider's, transitively."""
+        seen, todo = set(), [*reg.dependencies, reg.provider.rsplit("::", 1)[0]]
+        while todo:
+            urn = todo.pop()
+            if urn in seen or urn not in by_urn:
+                continue
+            seen.add(urn)
+            todo.extend(by_urn[urn].dependencies)
+        return seen
+
     for reg in objects:
         assert reg.provider.startswith(provider.urn), reg.urn
-        assert pools | {firewall.urn} <= set(reg.dependencies), reg.urn
+        assert pools | {firewall.urn} <= waits_for(reg), reg.urn
 
 
 @pytest.mark.parametrize("stack", GKE_STACKS)

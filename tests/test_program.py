@@ -95,6 +95,7 @@ def test_prod_shows_a_tagged_blue_green_and_a_custom_domain():
 def test_flipping_blue_green_changes_only_the_percents():
     services = {"helloworld-go": {
         "image": "gcr.io/knative-samples/helloworld-go", "revision": "v2", "runAsNonRoot": False,
+        "autoscaling": {"minScale": 2},  # prod does not scale to zero
         "traffic": {"blueGreen": {"blue": "v1", "green": "v2", "live": "green"}}}}
     traffic = k8s_objects(run_stack("prod", {"services": services}))[("Service", "helloworld-go")]["spec"]["traffic"]
     assert [(t["tag"], t["percent"]) for t in traffic] == [("blue", 0), ("green", 100)]

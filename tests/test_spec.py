@@ -64,7 +64,7 @@ def test_bool_is_not_an_integer():
 
 
 def test_config_and_python_declarations_build_equal_objects():
-    from_config = build_platform_spec("staging", {"services": {"api": {
+    from_config = build_platform_spec("staging", {"domain": "example.com", "services": {"api": {
         "image": "gcr.io/knative-samples/helloworld-go", "revision": "v2",
         "autoscaling": {"minScale": 1, "maxScale": 5},
         "traffic": {"canary": {"stable": "v1", "percent": 10}},
@@ -90,4 +90,5 @@ def test_two_python_declarations_with_one_name_are_an_error():
 def test_services_are_ordered_by_name_whatever_the_declaration_order():
     a = Service(name="a", image="gcr.io/knative-samples/helloworld-go")
     b = Service(name="b", image="gcr.io/knative-samples/helloworld-go")
-    assert build_platform_spec("dev", {}, [b, a]) == build_platform_spec("dev", {}, [a, b])
+    config = {"domain": "example.com"}
+    assert build_platform_spec("dev", config, [b, a]) == build_platform_spec("dev", config, [a, b])

@@ -191,3 +191,18 @@ def render_namespace(name: str) -> dict[str, Any]:
     """A namespace for services that do not live in ``default``."""
     metadata = {"name": name, "labels": standard_labels(name, "apps")}
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+
+def render_system_namespace(name: str, component: str) -> dict[str, Any]:
+    """A namespace for platform software (kgateway, cert-manager), with Pod Security admission labels.
+
+    ``baseline`` is enforced (no privileged pods, host namespaces or unsafe
+    sysctls: what these controllers and proxies need is allowed); ``restricted``
+    is warned about and audited, so drift towards weaker pods shows up.
+    """
+    labels = standard_labels(name, component) | {
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(sorted(labels.items()))}}

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..spec.knative import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from ..spec.service import Service, Visibility
 from ..spec.traffic import compile_traffic
 
-DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}"
-DEFAULT_TAG_TEMPLATE = "{{.Tag}}-{{.Name}}"
+__all__ = ["CLUSTER_LOCAL_DOMAIN", "DEFAULT_DOMAIN_TEMPLATE", "DEFAULT_TAG_TEMPLATE", "ServiceUrls", "host",
+           "service_urls"]
+
 CLUSTER_LOCAL_DOMAIN = "svc.cluster.local"
 
 

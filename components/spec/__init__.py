@@ -26,7 +26,18 @@ from .cluster import (
     gke_cluster_problems,
 )
 from .errors import Problem, SpecError
-from .platform import ExistingCluster, PlatformSpec, build_platform_spec
+from .knative import (
+    AutoscalerSettings,
+    DefaultsSettings,
+    DeploymentSettings,
+    FeatureFlag,
+    FeatureSettings,
+    GcSettings,
+    Ingress,
+    KnativeSettings,
+    NetworkSettings,
+)
+from .platform import ExistingCluster, PlatformSpec, build_platform_spec, platform_problems
 from .service import (
     Autoscaling,
     Metric,
@@ -42,6 +53,7 @@ from .service import (
     service_problems,
     validate_service,
 )
+from .tls import AcmeServer, Challenge, CloudDnsSolver, HttpProtocol, TlsSpec
 from .traffic import (
     LATEST,
     BlueGreen,
@@ -60,24 +72,37 @@ from .traffic import (
 
 __all__ = [
     "LATEST",
+    "AcmeServer",
     "AuthorizedNetwork",
+    "AutoscalerSettings",
     "Autoscaling",
     "BinaryAuthorization",
     "BlueGreen",
     "Canary",
+    "Challenge",
     "CloudDns",
+    "CloudDnsSolver",
     "ClusterProfile",
     "ClusterType",
     "Colour",
     "CompiledTraffic",
+    "DefaultsSettings",
+    "DeploymentSettings",
     "DiskType",
     "ExistingCluster",
+    "FeatureFlag",
+    "FeatureSettings",
+    "GcSettings",
     "GkeClusterSpec",
     "Gradual",
+    "HttpProtocol",
+    "Ingress",
+    "KnativeSettings",
     "Latest",
     "MaintenanceWindow",
     "Metric",
     "Network",
+    "NetworkSettings",
     "NodePool",
     "Pin",
     "PlatformSpec",
@@ -99,12 +124,14 @@ __all__ = [
     "Taint",
     "TaintEffect",
     "Target",
+    "TlsSpec",
     "TrafficPolicy",
     "Visibility",
     "Weekday",
     "build_platform_spec",
     "compile_traffic",
     "gke_cluster_problems",
+    "platform_problems",
     "service_problems",
     "validate_service",
 ]

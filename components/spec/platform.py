@@ -10,15 +10,19 @@ Pulumi program registers anything.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
 from .errors import Problem, did_you_mean, join_path, raise_if
+from .knative import Ingress, KnativeSettings, knative_problems
 from .names import domain_problem
-from .service import MAX_TIMEOUT_SECONDS, Service, decode_service, service_problems
+from .service import Service, Visibility, decode_service, service_problems
+from .tls import Challenge, TlsSpec, tls_problems
+from .traffic import compile_traffic
 
 SECRET_KEYS = frozenset({"kubeconfig"})
 """Top-level keys that hold credentials: they must be set with ``pulumi config set --secret``."""
@@ -36,6 +40,10 @@ class ExistingCluster:
     type: ClusterType = ClusterType.EXISTING
     context: str | None = None
     kubeconfig: str | None = None
+    ingress_address: str | None = None
+    """A static external IP reserved outside this stack that the platform gateway's load balancer requests
+    (for example a regional address reserved for an existing GKE cluster). Without it the load balancer
+    gets whatever address the cloud assigns."""
 
     @property
     def identifier(self) -> str:
@@ -61,6 +69,14 @@ def decode_cluster(raw: Any, path: str, decoder: Decoder) -> Any:
     return decoder.decode_dataclass(cls, raw, path)
 
 
+def decode_ingress(raw: Any, path: str, decoder: Decoder) -> Any:
+    """``ingress`` is an enum; ``gloo`` gets a pointer to its successor rather than a bare "not one of"."""
+    if raw == "gloo":
+        return decoder.problem(path, "'gloo' is spelled kgateway here: Gloo's open-source line continues as "
+                                     "kgateway (CNCF), which fronts Knative through net-gateway-api")
+    return decoder.decode_enum(Ingress, raw, path)
+
+
 def decode_services(raw: Any, path: str, decoder: Decoder) -> Any:
     """``services`` is a map from service name to its spec; the name is the key, as in ``kn service create``."""
     if not isinstance(raw, Mapping):
@@ -76,11 +92,61 @@ class PlatformSpec:
     stack: str = field(metadata={"from_config": False})
     cluster: ClusterSpec = field(default_factory=ExistingCluster, metadata={"decode": decode_cluster})
     domain: str | None = None
+    ingress: Ingress = field(default=Ingress.KGATEWAY, metadata={"decode": decode_ingress})
+    knative: KnativeSettings = field(default_factory=KnativeSettings)
+    tls: TlsSpec | None = None
     services: tuple[Service, ...] = field(default=(), metadata={"decode": decode_services})
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""
         return next(s for s in self.services if s.name == name)
+
+
+GATEWAY_MAX_LISTENERS = 64
+"""Gateway API caps ``spec.listeners`` at 64 (``maxItems`` in the Gateway CRD)."""
+GATEWAY_OWN_LISTENERS = 1
+"""The external Gateway's own plain-HTTP listener; net-gateway-api adds one HTTPS listener per TLS host."""
+_ADDRESS_DOMAINS = (".sslip.io", ".nip.io")
+
+
+def reserves_ingress_address(cluster: ClusterSpec) -> bool:
+    """Whether the stack knows the gateway's external IP before it exists.
+
+    An existing cluster does when ``ingressAddress`` is set; every other cluster
+    type reserves a static address for the gateway (``ClusterConnection.ingress_address``).
+    """
+    return not isinstance(cluster, ExistingCluster) or cluster.ingress_address is not None
+
+
+def address_in_domain(domain: str) -> str | None:
+    """The IPv4 address an sslip.io/nip.io name resolves to (``127.0.0.1.sslip.io``, ``app-10-0-0-1.nip.io``)."""
+    for suffix in _ADDRESS_DOMAINS:
+        if not domain.endswith(suffix):
+            continue
+        prefix = domain[: -len(suffix)]
+        dotted = ".".join(prefix.split(".")[-4:])
+        dashed = ".".join(prefix.split(".")[-1].split("-")[-4:])
+        for candidate in (dotted, dashed):
+            try:
+                return str(ipaddress.IPv4Address(candidate))
+            except ValueError:
+                continue
+    return None
+
+
+def tls_listener_hosts(spec: PlatformSpec) -> int:
+    """How many HTTPS listeners net-gateway-api will add to the external Gateway when TLS is on.
+
+    HTTP-01 certificates are per service: one listener per public host (the
+    service, each traffic tag, each custom domain). DNS-01 certificates are
+    wildcards per namespace (``*.<namespace>.<domain>``) plus one per custom domain.
+    """
+    public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
+    domains = sum(len(s.domains) for s in public)
+    if spec.tls is not None and spec.tls.challenge is Challenge.DNS01:
+        return len({s.namespace for s in public}) + domains
+    tags = sum(sum(1 for t in compile_traffic(s.traffic).targets if t.tag) for s in public)
+    return len(public) + tags + domains
 
 
 def platform_problems(spec: PlatformSpec) -> list[Problem]:
@@ -90,10 +156,49 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
         problem = domain_problem(spec.domain)
         if problem:
             problems.append(Problem("domain", problem))
+    elif not reserves_ingress_address(spec.cluster):
+        problems.append(Problem("domain", "is required when the cluster has no reserved ingress address: set domain, "
+                                          "or cluster.ingressAddress to use <address>.sslip.io"))
+    if isinstance(spec.cluster, ExistingCluster) and spec.cluster.ingress_address is not None:
+        try:
+            ipaddress.ip_address(spec.cluster.ingress_address)
+        except ValueError:
+            problems.append(Problem("cluster.ingressAddress",
+                                    f"'{spec.cluster.ingress_address}' is not an IP address like 203.0.113.7"))
+    problems += knative_problems(spec.knative)
+    if spec.tls is not None:
+        problems += tls_problems(spec.tls)
+        if spec.domain is None or address_in_domain(spec.domain) is not None:
+            problems.append(Problem("tls", "needs a domain you control (Let's Encrypt cannot issue for sslip.io or "
+                                           "nip.io names in practice): set domain"))
+        elif spec.ingress is Ingress.KGATEWAY:
+            hosts = tls_listener_hosts(spec)
+            limit = GATEWAY_MAX_LISTENERS - GATEWAY_OWN_LISTENERS
+            if hosts > limit:
+                problems.append(Problem("tls.challenge",
+                                        f"{spec.tls.challenge.value} needs {hosts} HTTPS listeners on the external "
+                                        f"Gateway, more than the {limit} it can hold next to its HTTP listener; use "
+                                        "challenge dns01 (wildcard certificates) or fewer tags and domains"))
     if isinstance(spec.cluster, GkeClusterSpec):
         problems += gke_cluster_problems(spec.cluster, "cluster", spec.domain)
+    autoscaler = spec.knative.autoscaler
+    max_timeout = spec.knative.defaults.max_revision_timeout_seconds
     for service in spec.services:
-        problems += service_problems(service, join_path("services", service.name), MAX_TIMEOUT_SECONDS)
+        path = join_path("services", service.name)
+        problems += service_problems(service, path, max_timeout)
+        scaling = service.autoscaling
+        if not autoscaler.scale_to_zero and scaling.min_scale == 0:
+            problems.append(Problem(join_path(path, "autoscaling.minScale"),
+                                    "is 0 but the platform disables scale to zero (knative.autoscaler.scaleToZero: "
+                                    "false); set minScale to 1 or more"))
+        if scaling.initial_scale == 0 and not autoscaler.allow_zero_initial_scale:
+            problems.append(Problem(join_path(path, "autoscaling.initialScale"),
+                                    "is 0, which Knative refuses unless knative.autoscaler.allowZeroInitialScale is "
+                                    "true"))
+        if autoscaler.max_scale_limit and not 0 < scaling.max_scale <= autoscaler.max_scale_limit:
+            problems.append(Problem(join_path(path, "autoscaling.maxScale"),
+                                    f"is {scaling.max_scale}, must be between 1 and the platform's "
+                                    f"knative.autoscaler.maxScaleLimit ({autoscaler.max_scale_limit})"))
     return problems
 
 
@@ -153,4 +258,4 @@ def _with_python_services(spec: PlatformSpec, declared: tuple[Service, ...], dec
     if decoder.problems:
         return spec
     merged = tuple(sorted((*spec.services, *declared), key=lambda s: s.name))
-    return PlatformSpec(stack=spec.stack, cluster=spec.cluster, domain=spec.domain, services=merged)
+    return replace(spec, services=merged)

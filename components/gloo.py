@@ -1,0 +1,133 @@
+"""``Gloo``: kgateway (Gloo's open-source successor) fronting Knative through net-gateway-api.
+
+Installed, in this order:
+
+1. the ``kgateway-system`` namespace and the Gateway API CRDs (standard channel, pinned);
+2. the ``kgateway`` GatewayClass, *before* the controller: kgateway creates the
+   class itself only when it is missing, so ours is the one that exists;
+3. the ``kgateway-crds`` chart, then the ``kgateway`` chart (same pinned version);
+4. two GatewayParameters and two Gateways: ``knative-external`` (LoadBalancer
+   on the reserved static IP) and ``knative-local`` (ClusterIP);
+5. net-gateway-api, after Knative Serving's core (it is a Serving extension
+   living in ``knative-serving``), and its ``config-gateway`` naming our Gateways.
+
+Knative's ``config-network`` ``ingress-class`` is set by
+:class:`~components.knative.KnativeServing` from the platform's ``ingress``
+choice, so one patch owns that map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from . import versions
+from .knative import ignore_webhook_drift
+from .manifests.gateway import (
+    EXTERNAL_GATEWAY,
+    KGATEWAY_NAMESPACE,
+    LOCAL_GATEWAY,
+    address_command,
+    config_gateway,
+    render_gateway,
+    render_gateway_class,
+    render_gateway_parameters,
+)
+from .manifests.knative import render_system_namespace
+from .manifests.knative_config import GATEWAY_API_INGRESS_CLASS
+
+
+@dataclass(frozen=True)
+class GlooArgs:
+    """The cluster, the reserved external IP (if any), and what must exist first.
+
+    ``knative`` is Knative Serving's core: net-gateway-api needs its CRDs and namespace.
+    """
+
+    provider: k8s.Provider
+    address: pulumi.Input[str] | None = None
+    knative: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+class Gloo(pulumi.ComponentResource):
+    """kgateway Gateways wired into Knative; :attr:`ready` is what apps must wait for."""
+
+    ingress_class: str = GATEWAY_API_INGRESS_CLASS
+    address_command: str
+    versions: dict[str, str]
+    external_gateway: k8s.apiextensions.CustomResource
+    local_gateway: k8s.apiextensions.CustomResource
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: GlooArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("knative-platform:index:Gloo", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        def after(*resources: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(resources), **extra))
+
+        namespace = render_system_namespace(KGATEWAY_NAMESPACE, "ingress")
+        ns = k8s.core.v1.Namespace(KGATEWAY_NAMESPACE, metadata=namespace["metadata"],
+                                   opts=after(*args.depends_on))
+        gateway_api = k8s.yaml.v2.ConfigFile("gateway-api-crds", file=versions.GATEWAY_API.url,
+                                             opts=after(*args.depends_on))
+        gateway_class = self._object("kgateway-gatewayclass", render_gateway_class(), after(gateway_api))
+        kgateway_crds = k8s.helm.v4.Chart(
+            "kgateway-crds",
+            chart=versions.KGATEWAY_CRDS.chart,
+            version=versions.KGATEWAY_CRDS.version,
+            namespace=KGATEWAY_NAMESPACE,
+            opts=after(ns, gateway_api),
+        )
+        kgateway = k8s.helm.v4.Chart(
+            "kgateway",
+            chart=versions.KGATEWAY.chart,
+            version=versions.KGATEWAY.version,
+            namespace=KGATEWAY_NAMESPACE,
+            opts=after(kgateway_crds, gateway_class),
+        )
+        external_params = self._object(
+            f"{EXTERNAL_GATEWAY}-parameters", render_gateway_parameters(EXTERNAL_GATEWAY, "LoadBalancer"),
+            after(ns, kgateway_crds))
+        local_params = self._object(
+            f"{LOCAL_GATEWAY}-parameters", render_gateway_parameters(LOCAL_GATEWAY, "ClusterIP"),
+            after(ns, kgateway_crds))
+        # The reserved IP may be known only after apply (a GKE static address): only the spec waits for it.
+        external_spec = (pulumi.Output.from_input(args.address).apply(
+            lambda ip: render_gateway(EXTERNAL_GATEWAY, ip)["spec"]) if args.address is not None else None)
+        self.external_gateway = self._object(EXTERNAL_GATEWAY, render_gateway(EXTERNAL_GATEWAY),
+                                             after(external_params, gateway_class, kgateway), spec=external_spec)
+        self.local_gateway = self._object(LOCAL_GATEWAY, render_gateway(LOCAL_GATEWAY),
+                                          after(local_params, gateway_class, kgateway))
+
+        net_gateway_api = k8s.yaml.v2.ConfigFile(
+            "net-gateway-api",
+            file=versions.NET_GATEWAY_API.url,
+            opts=after(*args.knative, gateway_api, transforms=[ignore_webhook_drift]),
+        )
+        gateways = config_gateway()
+        config = k8s.core.v1.ConfigMapPatch("config-gateway", metadata=gateways["metadata"], data=gateways["data"],
+                                            opts=after(net_gateway_api))
+
+        self.address_command = address_command()
+        self.versions = versions.installed(versions.NET_GATEWAY_API, versions.GATEWAY_API, versions.KGATEWAY)
+        self.ready = [kgateway, self.external_gateway, self.local_gateway, net_gateway_api, config]
+        self.register_outputs({"ingressClass": self.ingress_class, "versions": self.versions})
+
+    @staticmethod
+    def _object(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions,
+                spec: pulumi.Input[Any] | None = None) -> k8s.apiextensions.CustomResource:
+        """One Gateway API or kgateway object we author (its CRD is installed above); ``spec`` may be an Output."""
+        return k8s.apiextensions.CustomResource(
+            name,
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=spec if spec is not None else manifest["spec"],
+            opts=opts,
+        )

@@ -1,0 +1,79 @@
+"""Automatic TLS: cert-manager's Helm values, the Let's Encrypt ClusterIssuer, and the controller-restart hash.
+
+Knative's cert-manager integration has been built into Serving since 1.15: with
+``external-domain-tls: Enabled`` the Serving controller asks cert-manager for a
+certificate per route (HTTP-01) or a wildcard per namespace (DNS-01). It exits
+at start when cert-manager's CRDs are missing, and reads the toggle only at
+start; :func:`tls_config_hash` lets the platform restart it when TLS settings change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..spec.tls import ACME_DIRECTORIES, Challenge, TlsSpec
+from .knative_config import KNATIVE_NAMESPACE
+from .labels import standard_labels
+
+CERT_MANAGER_API = "cert-manager.io/v1"
+CERT_MANAGER_NAMESPACE = "cert-manager"
+WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
+TLS_HASH_ANNOTATION = "knative-platform/tls-config-hash"
+
+
+def cert_manager_values(tls: TlsSpec) -> dict[str, Any]:
+    """cert-manager chart values: its CRDs installed and kept by the chart; Workload Identity for DNS-01.
+
+    ``crds.keep`` leaves the CRDs (and so every Certificate) in place if the
+    release is ever uninstalled by mistake.
+    """
+    values: dict[str, Any] = {"crds": {"enabled": True, "keep": True}}
+    if tls.challenge is Challenge.DNS01 and tls.cloud_dns is not None:
+        values["serviceAccount"] = {"annotations": {WORKLOAD_IDENTITY_ANNOTATION: tls.cloud_dns.service_account}}
+    return values
+
+
+def render_cluster_issuer(tls: TlsSpec, ingress_class: str) -> dict[str, Any]:
+    """The ACME ClusterIssuer Knative's certificates come from.
+
+    HTTP-01 answers through Knative itself: cert-manager's solver names the
+    Knative ingress class, and Knative routes ``/.well-known/acme-challenge``
+    to the solver. DNS-01 writes TXT records in Cloud DNS with the ambient
+    (Workload Identity) credentials of cert-manager's service account.
+    """
+    if tls.challenge is Challenge.DNS01 and tls.cloud_dns is not None:
+        solver: dict[str, Any] = {"dns01": {"cloudDNS": {"project": tls.cloud_dns.project}}}
+    else:
+        solver = {"http01": {"ingress": {"class": ingress_class}}}
+    return {
+        "apiVersion": CERT_MANAGER_API,
+        "kind": "ClusterIssuer",
+        "metadata": {"name": tls.issuer_name, "labels": standard_labels(tls.issuer_name, "tls")},
+        "spec": {
+            "acme": {
+                "email": tls.email,
+                "server": ACME_DIRECTORIES[tls.server],
+                "privateKeySecretRef": {"name": f"{tls.issuer_name}-account-key"},
+                "solvers": [solver],
+            },
+        },
+    }
+
+
+def tls_config_hash(config_maps: list[Mapping[str, Any]]) -> str:
+    """A short, stable digest of the ConfigMaps the Serving controller reads TLS settings from at start."""
+    canonical = json.dumps([dict(m) for m in config_maps], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def controller_restart_patch(config_hash: str) -> dict[str, Any]:
+    """A pod-template annotation on Serving's controller: a new hash rolls the controller (a restart)."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "controller", "namespace": KNATIVE_NAMESPACE},
+        "spec": {"template": {"metadata": {"annotations": {TLS_HASH_ANNOTATION: config_hash}}}},
+    }

@@ -1,0 +1,110 @@
+"""Automatic TLS for public services: the optional ``tls`` stack-config key, typed.
+
+With ``tls`` set, the platform installs cert-manager, a Let's Encrypt
+ClusterIssuer, points Knative's cert-manager integration at it and turns on
+``external-domain-tls``. Two ways to prove domain ownership:
+
+``http01``
+    Let's Encrypt fetches a token over plain HTTP through the gateway. Needs the
+    domain's DNS to point at the gateway already. Through net-gateway-api each
+    certificate becomes a listener on the one external Gateway, and a Gateway
+    holds at most 64 listeners, so the number of public hosts is capped.
+``dns01``
+    cert-manager writes a TXT record in Cloud DNS as a Google service account it
+    impersonates through Workload Identity (no key file). Certificates are
+    wildcards per namespace, so there is no per-host cap.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from .errors import Problem, join_path
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+_GSA = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$")
+
+
+class Challenge(enum.StrEnum):
+    """How Let's Encrypt checks that the platform controls the domain."""
+
+    HTTP01 = "http01"
+    DNS01 = "dns01"
+
+
+class AcmeServer(enum.StrEnum):
+    """Let's Encrypt's production directory, or staging (untrusted certificates, generous rate limits)."""
+
+    PRODUCTION = "production"
+    STAGING = "staging"
+
+
+ACME_DIRECTORIES = {
+    AcmeServer.PRODUCTION: "https://acme-v02.api.letsencrypt.org/directory",
+    AcmeServer.STAGING: "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+
+
+class HttpProtocol(enum.StrEnum):
+    """What the gateway does with plain HTTP once TLS is on (Knative's ``http-protocol``)."""
+
+    REDIRECTED = "redirected"
+    ENABLED = "enabled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloudDnsSolver:
+    """DNS-01 through Cloud DNS: the zone's project and the Google service account cert-manager acts as.
+
+    The service account needs ``roles/dns.admin`` on ``project`` and must let
+    the Kubernetes service account ``cert-manager/cert-manager`` impersonate it
+    (``roles/iam.workloadIdentityUser`` for
+    ``serviceAccount:<cluster project>.svc.id.goog[cert-manager/cert-manager]``).
+    """
+
+    project: str
+    service_account: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsSpec:
+    """HTTPS for every public service and custom domain, with certificates from Let's Encrypt."""
+
+    email: str
+    """Where Let's Encrypt sends expiry warnings."""
+    challenge: Challenge = Challenge.HTTP01
+    server: AcmeServer = AcmeServer.PRODUCTION
+    cloud_dns: CloudDnsSolver | None = None
+    http_protocol: HttpProtocol = HttpProtocol.REDIRECTED
+
+    @property
+    def issuer_name(self) -> str:
+        """The ClusterIssuer's name: one per challenge and server, so switching either is a clean replacement."""
+        return f"letsencrypt-{self.server.value}-{self.challenge.value}"
+
+
+def tls_problems(tls: TlsSpec, path: str = "tls") -> list[Problem]:
+    """What cert-manager or Let's Encrypt would refuse in ``tls``, or what cannot work as declared."""
+    problems: list[Problem] = []
+
+    def add(key: str, message: str) -> None:
+        problems.append(Problem(join_path(path, key), message))
+
+    if not _EMAIL.match(tls.email):
+        add("email", f"'{tls.email}' is not an e-mail address; Let's Encrypt sends expiry warnings there")
+    if tls.challenge is Challenge.DNS01:
+        if tls.cloud_dns is None:
+            add("cloudDns", "is required for challenge dns01: {project: <Cloud DNS project>, "
+                            "serviceAccount: <name>@<project>.iam.gserviceaccount.com}")
+        else:
+            if not _GCP_PROJECT.match(tls.cloud_dns.project):
+                add("cloudDns.project", f"'{tls.cloud_dns.project}' is not a Google Cloud project ID")
+            if not _GSA.match(tls.cloud_dns.service_account):
+                add("cloudDns.serviceAccount", f"'{tls.cloud_dns.service_account}' is not a service account e-mail "
+                                               "like cert-manager@my-project.iam.gserviceaccount.com")
+    elif tls.cloud_dns is not None:
+        add("cloudDns", "is only used with challenge dns01; remove it or set challenge: dns01")
+    return problems

@@ -1,0 +1,75 @@
+"""``AutoTls``: cert-manager and a Let's Encrypt ClusterIssuer for Knative's external-domain TLS.
+
+cert-manager is installed from its pinned chart with ``crds.enabled=true``, so
+its CRDs exist before Knative's ``config-network`` turns
+``external-domain-tls`` on (the Serving controller exits at start without
+them): :class:`~components.knative.KnativeServing` waits for :attr:`AutoTls.ready`
+before writing its ConfigMaps, then restarts its controller.
+
+cert-manager's webhook is called by the API server on port 10250 of the
+nodes, which GKE's control plane already reaches; no extra firewall rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from . import versions
+from .errors import checked
+from .manifests.knative import render_system_namespace
+from .manifests.tls import CERT_MANAGER_NAMESPACE, cert_manager_values, render_cluster_issuer
+from .spec.tls import TlsSpec, tls_problems
+
+
+@dataclass(frozen=True)
+class AutoTlsArgs:
+    """The cluster, the TLS settings, and the Knative ingress class HTTP-01 challenges are answered through."""
+
+    provider: k8s.Provider
+    tls: TlsSpec
+    ingress_class: str
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+class AutoTls(pulumi.ComponentResource):
+    """cert-manager plus the ClusterIssuer; :attr:`ready` holds the issuer (and so cert-manager's CRDs)."""
+
+    issuer_name: str
+    versions: dict[str, str]
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: AutoTlsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        checked(tls_problems(args.tls))
+        super().__init__("knative-platform:index:AutoTls", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = render_system_namespace(CERT_MANAGER_NAMESPACE, "tls")
+        ns = k8s.core.v1.Namespace(CERT_MANAGER_NAMESPACE, metadata=namespace["metadata"],
+                                   opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                                       depends_on=list(args.depends_on))))
+        pin = versions.CERT_MANAGER
+        chart = k8s.helm.v4.Chart(
+            "cert-manager",
+            chart=pin.chart,
+            version=pin.version,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repository),
+            namespace=CERT_MANAGER_NAMESPACE,
+            values=cert_manager_values(args.tls),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns])),
+        )
+        issuer = render_cluster_issuer(args.tls, args.ingress_class)
+        cluster_issuer = k8s.apiextensions.CustomResource(
+            "cluster-issuer",
+            api_version=issuer["apiVersion"],
+            kind=issuer["kind"],
+            metadata=issuer["metadata"],
+            spec=issuer["spec"],
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[chart])),
+        )
+        self.issuer_name = args.tls.issuer_name
+        self.versions = versions.installed(pin)
+        self.ready = [chart, cluster_issuer]
+        self.register_outputs({"issuer": self.issuer_name, "versions": self.versions})

@@ -1,0 +1,116 @@
+"""Every pinned upstream version and release coordinate of the platform, each with the reason it is pinned.
+
+This module is the ONE place a version string may appear (a test scans
+``components/``, ``stacks/`` and ``__main__.py`` for strays). An upgrade is a
+one-line change here with a readable diff; the offline render then shows
+exactly which resources carry the new pin.
+
+Components read these objects **at call time** (``versions.SERVING_CORE``, not
+``from .versions import SERVING_CORE``) so a test can swap one pin and re-render.
+
+Upgrade Knative one minor version at a time (``knative-v1.23.x`` ->
+``knative-v1.24.x``): Serving, net-gateway-api and net-kourier move together,
+and ``SERVING_POST_INSTALL`` must be run by hand after each upgrade (README,
+"Upgrading").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReleaseManifest:
+    """A YAML bundle published as a release asset, applied with ``kubernetes:yaml/v2:ConfigFile``."""
+
+    component: str
+    version: str
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """A Helm chart applied with ``kubernetes:helm.sh/v4:Chart``: an OCI reference, or a name in a repository."""
+
+    component: str
+    chart: str
+    version: str
+    reason: str
+    repository: str | None = None
+
+
+KNATIVE = "knative-v1.23.0"
+"""Knative Serving and its networking plugins share one release train; they are upgraded together."""
+
+SERVING_CRDS = ReleaseManifest(
+    component="knative-serving",
+    version=KNATIVE,
+    url=f"https://github.com/knative/serving/releases/download/{KNATIVE}/serving-crds.yaml",
+    reason="Serving 1.23 needs Kubernetes >= 1.34 (GKE REGULAR is 1.35); CRDs go first so the core's webhooks "
+           "and controllers find their types",
+)
+SERVING_CORE = ReleaseManifest(
+    component="knative-serving",
+    version=KNATIVE,
+    url=f"https://github.com/knative/serving/releases/download/{KNATIVE}/serving-core.yaml",
+    reason="controller, webhook, activator and autoscaler; images are pinned by digest inside the release",
+)
+SERVING_POST_INSTALL = ReleaseManifest(
+    component="knative-serving",
+    version=KNATIVE,
+    url=f"https://github.com/knative/serving/releases/download/{KNATIVE}/serving-post-install-jobs.yaml",
+    reason="storage-version migration Job; it uses generateName, which Pulumi's server-side apply refuses, so it "
+           "is run with `kubectl create -f` after an upgrade (never applied by the program)",
+)
+NET_GATEWAY_API = ReleaseManifest(
+    component="net-gateway-api",
+    version=KNATIVE,
+    url=f"https://github.com/knative-extensions/net-gateway-api/releases/download/{KNATIVE}/net-gateway-api.yaml",
+    reason="Knative's Gateway API ingress: turns KIngress into HTTPRoutes on our kgateway Gateways; "
+           "same release train as Serving",
+)
+NET_KOURIER = ReleaseManifest(
+    component="net-kourier",
+    version=KNATIVE,
+    url=f"https://github.com/knative-extensions/net-kourier/releases/download/{KNATIVE}/kourier.yaml",
+    reason="the fallback ingress Knative itself tests end to end; same release train as Serving",
+)
+
+GATEWAY_API_VERSION = "v1.6.1"
+GATEWAY_API = ReleaseManifest(
+    component="gateway-api",
+    version=GATEWAY_API_VERSION,
+    url=f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/"
+        "standard-install.yaml",
+    reason="standard channel only (Gateway, HTTPRoute, ReferenceGrant: all net-gateway-api writes); v1.6.1 adds a "
+           "ValidatingAdmissionPolicy that refuses experimental-over-standard installs and downgrades",
+)
+
+KGATEWAY_VERSION = "v2.5.2"
+KGATEWAY_CRDS = HelmChart(
+    component="kgateway",
+    chart="oci://cr.kgateway.dev/kgateway-dev/charts/kgateway-crds",
+    version=KGATEWAY_VERSION,
+    reason="kgateway's own CRDs (GatewayParameters ...) before its controller; same version as the controller",
+)
+KGATEWAY = HelmChart(
+    component="kgateway",
+    chart="oci://cr.kgateway.dev/kgateway-dev/charts/kgateway",
+    version=KGATEWAY_VERSION,
+    reason="Gloo's open-source successor (CNCF), conformant for every Gateway API feature net-gateway-api uses",
+)
+
+CERT_MANAGER = HelmChart(
+    component="cert-manager",
+    chart="cert-manager",
+    version="v1.21.2",
+    repository="https://charts.jetstack.io",
+    reason="newest 1.21 patch in the release records: fixes 1.21.0's dropped Secret informer events and the "
+           "Issuer stuck on a late DNS-01 solver Secret (1.21.1), plus HTTP-01 self-check and ACME hardening (1.21.2)",
+)
+
+
+def installed(*pins: ReleaseManifest | HelmChart) -> dict[str, str]:
+    """``{component: version}`` of the given pins, for the stack's ``versions`` output (sorted, one per component)."""
+    return {pin.component: pin.version for pin in sorted(pins, key=lambda p: p.component)}

@@ -1,0 +1,303 @@
+"""The install under mocks: what Knative, Gloo (kgateway), Kourier and TLS register, in which order, with which pins."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pulumi
+import pytest
+import yaml
+from conftest import ROOT, STACKS, run_stack
+
+from components import versions
+from components.knative import WEBHOOK_RUNTIME_FIELDS, ignore_webhook_drift
+from components.offline.engine import run_program
+from components.offline.render import BUNDLE_TYPES
+from components.offline.stackfile import load_program_config
+
+CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
+CHART = "kubernetes:helm.sh/v4:Chart"
+CM_PATCH = "kubernetes:core/v1:ConfigMapPatch"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+KSVC = "kubernetes:serving.knative.dev/v1:Service"
+HTTP01 = {"email": "ops@example.com", "server": "staging"}
+
+
+@pytest.fixture(scope="module")
+def captures():
+    return {stack: run_stack(stack) for stack in STACKS}
+
+
+def patch(capture, name):
+    return capture.named(name, CM_PATCH).inputs["data"]
+
+
+def urn(capture, name, type_=None):
+    return capture.named(name, type_).urn
+
+
+# -- wiring ---------------------------------------------------------------------------------
+
+
+def test_kgateway_is_wired_through_net_gateway_api(captures):
+    capture = captures["dev"]
+    assert patch(capture, "config-network")["ingress-class"] == "gateway-api.ingress.networking.knative.dev"
+    gateways = patch(capture, "config-gateway")
+    assert sorted(gateways) == ["external-gateways", "local-gateways"]
+    external, = yaml.safe_load(gateways["external-gateways"])
+    local, = yaml.safe_load(gateways["local-gateways"])
+    authored = {(g.inputs["metadata"]["namespace"], g.inputs["metadata"]["name"]): g.inputs
+                for g in capture.by_type(GATEWAY)}
+    assert sorted(authored) == [("kgateway-system", "knative-external"), ("kgateway-system", "knative-local")]
+    for entry, name in ((external, "knative-external"), (local, "knative-local")):
+        assert entry["class"] == "kgateway"
+        assert entry["gateway"] == f"kgateway-system/{name}"
+        assert authored[("kgateway-system", name)]["spec"]["gatewayClassName"] == entry["class"]
+        assert "HTTPRouteRequestTimeout" in entry["supported-features"]
+    params = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in
+              capture.by_type("kubernetes:gateway.kgateway.dev/v1alpha1:GatewayParameters")}
+    assert params == {"knative-external": {"kube": {"service": {"type": "LoadBalancer"}}},
+                      "knative-local": {"kube": {"service": {"type": "ClusterIP"}}}}
+    gateway_class = capture.named("kgateway-gatewayclass").inputs
+    assert gateway_class["metadata"]["name"] == "kgateway"
+    assert gateway_class["spec"]["controllerName"] == "kgateway.dev/kgateway"
+
+
+def test_kourier_is_the_fallback_with_the_same_outputs(captures):
+    capture = run_stack("dev", {"ingress": "kourier"})
+    assert patch(capture, "config-network")["ingress-class"] == "kourier.ingress.networking.knative.dev"
+    assert capture.by_type(GATEWAY) == []
+    assert [r.name for r in capture.by_type(CM_PATCH) if r.name in ("config-gateway", "config-kourier")] == [
+        "config-kourier"]
+    kourier = capture.named("net-kourier", CONFIG_FILE)
+    assert kourier.inputs["file"] == versions.NET_KOURIER.url
+    assert sorted(capture.outputs) == sorted(captures["dev"].outputs)
+    assert capture.outputs["versions"] == {"knative-serving": versions.KNATIVE, "net-kourier": versions.KNATIVE}
+    assert capture.outputs["curl"] == captures["dev"].outputs["curl"]  # the reserved address, whatever the ingress
+    unknown_address = run_stack("local", {"domain": "apps.example.com"})
+    assert "kourier-system get service kourier" in unknown_address.outputs["curl"]["helloworld-go"]
+
+
+def test_the_local_stack_demonstrates_kourier(captures):
+    assert patch(captures["local"], "config-network")["ingress-class"] == "kourier.ingress.networking.knative.dev"
+
+
+def test_a_reserved_address_is_requested_by_the_gateway_and_exported():
+    capture = run_stack("dev", {"cluster": {"type": "existing", "context": "kind-knative",
+                                            "ingressAddress": "203.0.113.7"}})
+    external = capture.named("knative-external", GATEWAY).inputs
+    assert external["spec"]["addresses"] == [{"type": "IPAddress", "value": "203.0.113.7"}]
+    assert "addresses" not in capture.named("knative-local", GATEWAY).inputs["spec"]
+    assert capture.outputs["gatewayAddress"] == "203.0.113.7"
+    assert capture.outputs["curl"] == {
+        "helloworld-go": 'curl -H "Host: helloworld-go.default.dev.knative.example.com" http://203.0.113.7'}
+
+
+def test_without_a_domain_the_reserved_address_gives_an_sslip_domain():
+    program = load_program_config(ROOT, "dev")
+    config = {k: v for k, v in program.config.items() if k != "knative-platform:domain"}
+    config["knative-platform:cluster"] = '{"type": "existing", "ingressAddress": "203.0.113.7"}'
+    capture = run_program(replace(program, config=config))
+    assert patch(capture, "config-domain") == {"203.0.113.7.sslip.io": ""}
+    assert capture.outputs["serviceUrls"] == {"helloworld-go": "http://helloworld-go.default.203.0.113.7.sslip.io"}
+
+
+def test_kourier_requests_the_reserved_address_on_its_gateway_service():
+    capture = run_stack("dev", {"ingress": "kourier",
+                                "cluster": {"type": "existing", "ingressAddress": "203.0.113.7"}})
+    service = capture.named("kourier-gateway-address", "kubernetes:core/v1:ServicePatch").inputs
+    assert service["metadata"] == {"name": "kourier", "namespace": "kourier-system"}
+    assert service["spec"] == {"loadBalancerIP": "203.0.113.7"}
+
+
+def test_curl_lines_follow_the_recipe(captures):
+    local = captures["local"].outputs
+    assert local["gatewayAddress"] == "127.0.0.1"
+    assert local["curl"] == {"helloworld-go": 'curl -H "Host: helloworld-go.default.127.0.0.1.sslip.io" '
+                                              "http://127.0.0.1"}
+    # cluster-local services are not reachable through the gateway: no curl line
+    assert sorted(captures["staging"].outputs["curl"]) == ["helloworld-go"]
+    # with TLS the name is pinned to the gateway so SNI picks the right certificate
+    assert captures["prod"].outputs["curl"]["helloworld-go"].startswith(
+        "curl --resolve helloworld-go.default.knative.example.com:443:")
+
+
+def test_knative_settings_reach_their_config_maps(captures):
+    staging = captures["staging"]
+    assert patch(staging, "config-autoscaler")["scale-to-zero-grace-period"] == "60s"
+    assert patch(staging, "config-gc")["max-non-active-revisions"] == "10"
+    assert patch(captures["prod"], "config-autoscaler")["enable-scale-to-zero"] == "false"
+    assert patch(captures["dev"], "config-domain") == {"dev.knative.example.com": ""}
+
+
+# -- TLS ------------------------------------------------------------------------------------
+
+
+def test_prod_shows_dns01_tls(captures):
+    capture = captures["prod"]
+    network = patch(capture, "config-network")
+    assert network["external-domain-tls"] == "Enabled"
+    assert network["http-protocol"] == "Redirected"
+    assert yaml.safe_load(patch(capture, "config-certmanager")["issuerRef"]) == {
+        "kind": "ClusterIssuer", "name": "letsencrypt-production-dns01"}
+    issuer = capture.named("cluster-issuer").inputs
+    assert issuer["spec"]["acme"]["solvers"] == [{"dns01": {"cloudDNS": {"project": "knative-platform-prod"}}}]
+    chart = capture.named("cert-manager", CHART).inputs
+    assert chart["values"]["crds"] == {"enabled": True, "keep": True}
+    assert chart["values"]["serviceAccount"]["annotations"] == {
+        "iam.gke.io/gcp-service-account": "cert-manager@knative-platform-prod.iam.gserviceaccount.com"}
+    assert capture.outputs["serviceUrls"]["helloworld-go"].startswith("https://")
+
+
+def test_http01_answers_through_the_knative_ingress_class():
+    capture = run_stack("staging", {"tls": HTTP01})
+    issuer = capture.named("cluster-issuer").inputs["spec"]["acme"]
+    assert issuer["server"] == "https://acme-staging-v02.api.letsencrypt.org/directory"
+    assert issuer["solvers"] == [{"http01": {"ingress": {"class": "gateway-api.ingress.networking.knative.dev"}}}]
+    assert "namespace-wildcard-cert-selector" not in patch(capture, "config-network")
+
+
+def test_the_controller_restarts_when_and_only_when_tls_settings_change():
+    def tls_hash(overrides):
+        capture = run_stack("staging", overrides)
+        restart = capture.named("controller-restart", "kubernetes:apps/v1:DeploymentPatch").inputs
+        assert restart["metadata"] == {"name": "controller", "namespace": "knative-serving"}
+        return restart["spec"]["template"]["metadata"]["annotations"]["knative-platform/tls-config-hash"]
+
+    first = tls_hash({"tls": HTTP01})
+    assert tls_hash({"tls": HTTP01}) == first
+    assert tls_hash({"tls": {**HTTP01, "server": "production"}}) != first
+    assert tls_hash({"tls": {**HTTP01, "httpProtocol": "enabled"}}) != first
+    assert [r for r in run_stack("staging").registrations if r.name == "controller-restart"] == []
+
+
+# -- order ----------------------------------------------------------------------------------
+
+
+def test_knative_order_crds_core_webhook_config_apps(captures):
+    for stack, capture in captures.items():
+        crds, core = urn(capture, "serving-crds", CONFIG_FILE), urn(capture, "serving-core", CONFIG_FILE)
+        assert crds in capture.named("serving-core", CONFIG_FILE).dependencies, stack
+        # The core ConfigFile is awaited object by object (the webhook Deployment ready) before config is written.
+        patches = [r for r in capture.by_type(CM_PATCH) if r.inputs["metadata"]["namespace"] == "knative-serving"]
+        knative_patches = [p for p in patches if p.name not in ("config-gateway", "config-kourier")]
+        assert len(knative_patches) >= 7, stack
+        for p in knative_patches:
+            assert core in p.dependencies, (stack, p.name)
+        for app in capture.by_type(KSVC):
+            for p in patches:
+                assert p.urn in app.dependencies, (stack, app.name, p.name)
+
+
+def test_ingress_order(captures):
+    capture = captures["dev"]
+    deps = {r.name: set(r.dependencies) for r in capture.registrations}
+    gateway_api = urn(capture, "gateway-api-crds", CONFIG_FILE)
+    gateway_class = urn(capture, "kgateway-gatewayclass")
+    kgateway_crds, kgateway = urn(capture, "kgateway-crds", CHART), urn(capture, "kgateway", CHART)
+    net = urn(capture, "net-gateway-api", CONFIG_FILE)
+    assert gateway_api in deps["kgateway-gatewayclass"]
+    assert gateway_api in deps["kgateway-crds"]
+    # our GatewayClass exists before the controller, so kgateway's provisioner leaves it to us
+    assert {kgateway_crds, gateway_class} <= deps["kgateway"]
+    assert {kgateway, gateway_class} <= deps["knative-external"]
+    assert {urn(capture, "serving-core", CONFIG_FILE), gateway_api} <= deps["net-gateway-api"]
+    assert net in deps["config-gateway"]
+    app = set(capture.named("helloworld-go", KSVC).dependencies)
+    assert {urn(capture, "knative-external", GATEWAY), urn(capture, "knative-local", GATEWAY), kgateway, net,
+            urn(capture, "config-gateway", CM_PATCH)} <= app
+
+
+def test_tls_order_crds_before_the_toggle_then_restart(captures):
+    capture = captures["prod"]
+    chart, issuer = urn(capture, "cert-manager", CHART), urn(capture, "cluster-issuer")
+    assert chart in capture.named("cluster-issuer").dependencies
+    network = capture.named("config-network", CM_PATCH)
+    assert {chart, issuer} <= set(network.dependencies)  # cert-manager's CRDs exist before external-domain-tls
+    restart = capture.named("controller-restart")
+    assert network.urn in restart.dependencies
+    assert urn(capture, "config-certmanager", CM_PATCH) in restart.dependencies
+    assert restart.urn in capture.named("helloworld-go", KSVC).dependencies
+
+
+# -- pins -----------------------------------------------------------------------------------
+
+
+def pinned():
+    pins = [v for v in vars(versions).values() if isinstance(v, (versions.ReleaseManifest, versions.HelmChart))]
+    files = {p.url for p in pins if isinstance(p, versions.ReleaseManifest)}
+    charts = {(p.chart, p.version) for p in pins if isinstance(p, versions.HelmChart)}
+    return files, charts
+
+
+def test_every_upstream_bundle_is_an_exact_pin_on_every_stack(captures):
+    files, charts = pinned()
+    for stack, capture in captures.items():
+        bundles = [r for r in capture.registrations if r.type in BUNDLE_TYPES]
+        for bundle in bundles:
+            if bundle.type == CONFIG_FILE:
+                assert bundle.inputs["file"] in files, (stack, bundle.name)
+            else:
+                assert (bundle.inputs["chart"], bundle.inputs["version"]) in charts, (stack, bundle.name)
+        sources = {b.inputs.get("file") or b.inputs["chart"] for b in bundles}
+        expected = {versions.SERVING_CRDS.url, versions.SERVING_CORE.url}
+        if stack == "local":
+            expected |= {versions.NET_KOURIER.url}
+        else:
+            expected |= {versions.GATEWAY_API.url, versions.NET_GATEWAY_API.url, versions.KGATEWAY.chart,
+                         versions.KGATEWAY_CRDS.chart}
+        if stack == "prod":
+            expected |= {versions.CERT_MANAGER.chart}
+        assert sources == expected, stack
+    cert_manager = captures["prod"].named("cert-manager", CHART).inputs
+    assert cert_manager["repositoryOpts"] == {"repo": versions.CERT_MANAGER.repository}
+
+
+def test_versions_output_lists_what_is_installed(captures):
+    assert captures["prod"].outputs["versions"] == {
+        "cert-manager": versions.CERT_MANAGER.version, "gateway-api": versions.GATEWAY_API.version,
+        "kgateway": versions.KGATEWAY.version, "knative-serving": versions.KNATIVE,
+        "net-gateway-api": versions.KNATIVE}
+
+
+# -- drift ----------------------------------------------------------------------------------
+
+
+def transform(type_, ignore=None):
+    return ignore_webhook_drift(pulumi.ResourceTransformArgs(
+        custom=True, type_=type_, name="serving-core:webhook.serving.knative.dev", props={"webhooks": []},
+        opts=pulumi.ResourceOptions(ignore_changes=ignore)))
+
+
+def test_webhook_configurations_ignore_what_knative_rewrites_at_run_time():
+    for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+        result = transform(f"kubernetes:admissionregistration.k8s.io/v1:{kind}", ["metadata.labels"])
+        assert result is not None
+        assert result.props == {"webhooks": []}
+        assert result.opts.ignore_changes == ["metadata.labels", *WEBHOOK_RUNTIME_FIELDS]
+    again = ignore_webhook_drift(pulumi.ResourceTransformArgs(
+        custom=True, type_="kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration", name="w",
+        props={}, opts=pulumi.ResourceOptions(ignore_changes=list(WEBHOOK_RUNTIME_FIELDS))))
+    assert again is not None and again.opts.ignore_changes == list(WEBHOOK_RUNTIME_FIELDS)
+    assert "webhooks[*].clientConfig.caBundle" in WEBHOOK_RUNTIME_FIELDS
+    assert transform("kubernetes:apps/v1:Deployment") is None
+
+
+def test_bad_platform_arguments_are_refused_before_registration():
+    from components.errors import ConfigError
+    from components.knative import KnativeServing, KnativeServingArgs
+    from components.offline.engine import RecordingMonitor, run_function
+    from components.offline.mocks import PlatformMocks
+    from components.spec import AutoscalerSettings, KnativeSettings
+
+    bad = KnativeSettings(autoscaler=replace(AutoscalerSettings(), stable_window="2h"))
+    monitor = RecordingMonitor(PlatformMocks())
+
+    def program():
+        import pulumi_kubernetes as k8s
+        KnativeServing("knative", KnativeServingArgs(provider=k8s.Provider("p", context="x"), domain="a.example.com",
+                                                     settings=bad))
+
+    with pytest.raises(ConfigError, match=r"knative\.autoscaler\.stableWindow: is 2h"):
+        run_function(program, monitor=monitor)
+    assert [r.type for r in monitor.recorded.values()] == ["pulumi:providers:kubernetes"]

@@ -1,0 +1,183 @@
+"""The install settings in the spec layer: ingress, knative, tls and their cross-field rules (pure)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import config_error
+
+from components.spec import (
+    Challenge,
+    Ingress,
+    KnativeSettings,
+    Service,
+    SpecError,
+    build_platform_spec,
+)
+from components.spec.platform import GATEWAY_MAX_LISTENERS, address_in_domain, tls_listener_hosts
+
+IMAGE = "gcr.io/knative-samples/helloworld-go"
+DNS01 = {"email": "ops@example.com", "challenge": "dns01",
+         "cloudDns": {"project": "acme-dns", "serviceAccount": "cert-manager@acme-dns.iam.gserviceaccount.com"}}
+
+
+def spec(**config):
+    return build_platform_spec("test", {"domain": "apps.example.com", **config})
+
+
+def problems(**config):
+    with pytest.raises(SpecError) as info:
+        spec(**config)
+    return [str(p) for p in info.value.problems]
+
+
+def test_defaults_are_knative_as_shipped_behind_kgateway_without_tls():
+    s = spec()
+    assert s.ingress is Ingress.KGATEWAY
+    assert s.knative == KnativeSettings()
+    assert s.tls is None
+
+
+def test_every_section_decodes_from_stack_config():
+    s = spec(ingress="kourier", knative={
+        "autoscaler": {"scaleToZero": False, "minScale": 1, "stableWindow": "90s"},
+        "defaults": {"maxRevisionTimeoutSeconds": 900},
+        "features": {"podspecAffinity": "enabled"},
+        "gc": {"maxNonActiveRevisions": None},
+        "deployment": {"registriesSkippingTagResolving": ["registry.internal"]},
+        "network": {"domainTemplate": "{{.Name}}-{{.Namespace}}.{{.Domain}}"},
+    }, tls=DNS01)
+    assert s.ingress is Ingress.KOURIER
+    assert s.knative.autoscaler.scale_to_zero is False
+    assert s.knative.defaults.max_revision_timeout_seconds == 900
+    assert s.knative.features.podspec_affinity.value == "enabled"
+    assert s.knative.gc.max_non_active_revisions is None
+    assert s.knative.deployment.registries_skipping_tag_resolving == ("registry.internal",)
+    assert s.tls is not None and s.tls.challenge is Challenge.DNS01
+    assert s.tls.issuer_name == "letsencrypt-production-dns01"
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({"ingress": "gloo"}, "ingress: 'gloo' is spelled kgateway here"),
+    ({"ingress": "kourrier"}, "ingress: 'kourrier' is not one of 'kgateway', 'kourier' (did you mean 'kourier'?)"),
+    ({"knative": {"autoscaler": {"stableWindow": "2h"}}},
+     "knative.autoscaler.stableWindow: is 2h, must be between 6s and 1h"),
+    ({"knative": {"autoscaler": {"scaleToZeroGracePeriod": "soon"}}},
+     "knative.autoscaler.scaleToZeroGracePeriod: 'soon' is not a duration"),
+    ({"knative": {"autoscaler": {"initialScale": 0}}},
+     "knative.autoscaler.initialScale: is 0, which Knative refuses unless allowZeroInitialScale is true"),
+    ({"knative": {"autoscaler": {"scaleToZero": False}}},
+     "knative.autoscaler.minScale: is 0 but scaleToZero is false"),
+    ({"knative": {"autoscaler": {"targetUtilizationPercentage": 0}}},
+     "knative.autoscaler.targetUtilizationPercentage: is 0, must be between 1 and 100"),
+    ({"knative": {"defaults": {"revisionTimeoutSeconds": 700}}},
+     "knative.defaults.revisionTimeoutSeconds: is 700, must be between 1 and maxRevisionTimeoutSeconds (600)"),
+    ({"knative": {"gc": {"retainSinceCreateTime": "forever"}}},
+     "knative.gc.retainSinceCreateTime: 'forever' is not a duration; write it like 30s, 5m or 48h or disabled"),
+    ({"knative": {"gc": {"minNonActiveRevisions": 5, "maxNonActiveRevisions": 2}}},
+     "knative.gc.maxNonActiveRevisions: is 2, must be >= minNonActiveRevisions (5)"),
+    ({"knative": {"deployment": {"queueSidecarCpuRequest": "lots"}}},
+     "knative.deployment.queueSidecarCpuRequest: 'lots' is not a Kubernetes quantity"),
+    ({"knative": {"network": {"domainTemplate": "{{.Namespace}}.{{.Domain}}"}}},
+     "knative.network.domainTemplate: must contain {{.Name}}"),
+    ({"knative": {"features": {"podspecAffinity": "on"}}},
+     "knative.features.podspecAffinity: 'on' is not one of 'enabled', 'disabled', 'allowed'"),
+    ({"knative": {"autoscalr": {}}}, "knative.autoscalr: unknown key (did you mean 'autoscaler'?)"),
+    ({"tls": {"email": "ops"}}, "tls.email: 'ops' is not an e-mail address"),
+    ({"tls": {"email": "ops@example.com", "challenge": "dns01"}}, "tls.cloudDns: is required for challenge dns01"),
+    ({"tls": {**DNS01, "challenge": "http01"}}, "tls.cloudDns: is only used with challenge dns01"),
+    ({"tls": {**DNS01, "cloudDns": {"project": "acme-dns", "serviceAccount": "me@gmail.com"}}},
+     "tls.cloudDns.serviceAccount: 'me@gmail.com' is not a service account e-mail"),
+    ({"tls": {"email": "ops@example.com", "server": "prod"}},
+     "tls.server: 'prod' is not one of 'production', 'staging'"),
+    ({"cluster": {"type": "existing", "ingressAddress": "my-ip"}},
+     "cluster.ingressAddress: 'my-ip' is not an IP address like 203.0.113.7"),
+])
+def test_bad_settings_name_the_key_and_the_fix(config, expected):
+    found = problems(**config)
+    assert any(expected in p for p in found), found
+
+
+def test_without_a_domain_the_cluster_must_reserve_an_address():
+    with pytest.raises(SpecError, match="domain: is required when the cluster has no reserved ingress address"):
+        build_platform_spec("test", {})
+    reserved = build_platform_spec("test", {"cluster": {"type": "existing", "ingressAddress": "203.0.113.7"}})
+    assert reserved.domain is None
+
+
+def test_tls_needs_a_real_domain():
+    with pytest.raises(SpecError, match="tls: needs a domain you control"):
+        build_platform_spec("test", {"domain": "203.0.113.7.sslip.io", "tls": {"email": "ops@example.com"}})
+
+
+def svc(name, **fields):
+    return {"image": IMAGE, **fields} | ({"revision": "v2"} if "traffic" in fields else {})
+
+
+def test_service_timeouts_follow_the_platform_maximum():
+    raised = spec(knative={"defaults": {"maxRevisionTimeoutSeconds": 900}},
+                  services={"slow": svc("slow", timeoutSeconds=800)})
+    assert raised.service("slow").timeout_seconds == 800
+    assert "services.slow.timeoutSeconds: is 800, must be between 1 and 600" in " ".join(
+        problems(services={"slow": svc("slow", timeoutSeconds=800)}))
+
+
+def test_services_meet_the_platform_autoscaler_rules():
+    found = problems(knative={"autoscaler": {"scaleToZero": False, "minScale": 1, "maxScaleLimit": 10,
+                                             "maxScale": 5}},
+                     services={"api": svc("api", autoscaling={"initialScale": 0})})
+    assert found == [
+        "services.api.autoscaling.minScale: is 0 but the platform disables scale to zero "
+        "(knative.autoscaler.scaleToZero: false); set minScale to 1 or more",
+        "services.api.autoscaling.initialScale: is 0, which Knative refuses unless "
+        "knative.autoscaler.allowZeroInitialScale is true",
+        "services.api.autoscaling.maxScale: is 0, must be between 1 and the platform's "
+        "knative.autoscaler.maxScaleLimit (10)",
+    ]
+
+
+def many_tagged(count):
+    canary = {"canary": {"stable": "v1", "percent": 10}}  # two tags: stable, canary
+    return {f"s{i}": svc(f"s{i}", traffic=canary) for i in range(count)}
+
+
+def test_http01_listener_count_covers_services_tags_and_domains():
+    s = spec(services={"a": svc("a", domains=["a.example.org"]), "b": svc("b", visibility="cluster-local"),
+                       **many_tagged(2)})
+    # a: 1 host + 1 domain; b: cluster-local, no certificate; s0, s1: 1 host + 2 tags each
+    assert tls_listener_hosts(s) == 2 + 3 + 3
+
+
+def test_http01_refuses_more_hosts_than_a_gateway_has_listeners():
+    services = many_tagged(21)  # 21 x 3 hosts = 63: exactly fits next to the HTTP listener
+    assert spec(tls={"email": "ops@example.com"}, services=services).tls is not None
+    services = many_tagged(22)  # 66 hosts
+    found = problems(tls={"email": "ops@example.com"}, services=services)
+    limit = GATEWAY_MAX_LISTENERS - 1
+    assert found == [f"tls.challenge: http01 needs 66 HTTPS listeners on the external Gateway, more than the {limit} "
+                     "it can hold next to its HTTP listener; use challenge dns01 (wildcard certificates) or fewer "
+                     "tags and domains"]
+
+
+def test_dns01_and_kourier_have_no_listener_cap():
+    services = many_tagged(30)
+    assert tls_listener_hosts(spec(tls=DNS01, services=services)) == 1  # one wildcard for the default namespace
+    assert spec(tls={"email": "ops@example.com"}, ingress="kourier", services=services).ingress is Ingress.KOURIER
+
+
+@pytest.mark.parametrize(("domain", "address"), [
+    ("127.0.0.1.sslip.io", "127.0.0.1"), ("apps.203.0.113.7.sslip.io", "203.0.113.7"),
+    ("app-10-0-0-1.nip.io", "10.0.0.1"), ("apps.example.com", None), ("1.2.3.sslip.io", None),
+])
+def test_address_in_domain(domain, address):
+    assert address_in_domain(domain) == address
+
+
+def test_bad_install_settings_stop_the_program_before_anything_is_registered():
+    error = config_error("staging", {"ingress": "envoy", "knative": {"gc": {"minNonActiveRevisions": "five"}}})
+    assert [p.path for p in error.problems] == ["ingress", "knative.gc.minNonActiveRevisions"]
+
+
+def test_python_declarations_meet_the_platform_rules_too():
+    slow = Service(name="slow", image=IMAGE, timeout_seconds=700)
+    with pytest.raises(SpecError, match=r"services\.slow\.timeoutSeconds: is 700, must be between 1 and 600"):
+        build_platform_spec("dev", {"domain": "apps.example.com"}, [slow])
