@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .manifests.knative import render_domain_mapping, render_service
+from .manifests.knative import render_domain_mapping, render_namespace, render_service
 from .manifests.urls import ServiceUrls, service_urls
 from .spec import (
     LATEST,
@@ -55,12 +55,15 @@ if TYPE_CHECKING:
     from .config import StackConfig, load_stack_config
     from .errors import ConfigError
     from .platform import Platform, PlatformArgs
+    from .reference import PlatformReference, PlatformReferenceArgs
 
 _LAZY = {
     "KnativeApp": ".app",
     "KnativeAppArgs": ".app",
     "Platform": ".platform",
     "PlatformArgs": ".platform",
+    "PlatformReference": ".reference",
+    "PlatformReferenceArgs": ".reference",
     "ConfigError": ".errors",
     "StackConfig": ".config",
     "load_stack_config": ".config",
@@ -90,6 +93,8 @@ __all__ = [
     "Pin",
     "Platform",
     "PlatformArgs",
+    "PlatformReference",
+    "PlatformReferenceArgs",
     "PlatformSpec",
     "PortProtocol",
     "Probe",
@@ -112,6 +117,7 @@ __all__ = [
     "compile_traffic",
     "load_stack_config",
     "render_domain_mapping",
+    "render_namespace",
     "render_service",
     "service_problems",
     "service_urls",

@@ -8,6 +8,7 @@ status: 0 rendered, 2 bad configuration (the message names the key and the fix).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def render_command(args: argparse.Namespace) -> int:
     project = Path(args.project)
     stacks = available_stacks(project) if args.all else [args.stack]
     for stack in stacks:
-        program = load_program_config(project, stack)
+        stack_outputs = Path(args.stack_outputs) if args.stack_outputs else None
+        program = load_program_config(project, stack, stack_outputs)
         capture = run_program(program)
         files = render_files(capture, program)
         if args.out is None:
@@ -54,8 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--all", action="store_true", help="render every stack")
     render.add_argument("--project", default=".", help="directory holding Pulumi.yaml (default: .)")
     render.add_argument("--out", help="output directory (default: <project>/build/render/<stack>)")
+    render.add_argument("--stack-outputs", metavar="FILE",
+                        help="mocked outputs of the stacks the program references (JSON or YAML; default: "
+                             "<stackConfigDir>/stack-outputs.json when the project has one)")
     render.set_defaults(handler=render_command)
     args = parser.parse_args(argv)
+    # A program that fails inside an apply leaves futures Pulumi never awaits; asyncio reports each one
+    # with a traceback when it is garbage-collected, burying the single message below that matters.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
         return int(args.handler(args))
     except ConfigError as exc:
