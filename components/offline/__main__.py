@@ -99,8 +99,8 @@ def diff_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run it; configuration errors exit 2 without a traceback."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m components.offline`` (workflows call it; their tests parse with it)."""
     parser = argparse.ArgumentParser(prog="python -m components.offline", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="render a stack's desired state to files, with no cloud")
@@ -133,7 +133,12 @@ def main(argv: list[str] | None = None) -> int:
                       help=f"maximum characters of the summary (default {report.DEFAULT_LIMIT}; GitHub refuses "
                            f"comments over {report.GITHUB_COMMENT_LIMIT})")
     diff.set_defaults(handler=diff_command)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run it; configuration errors exit 2 without a traceback."""
+    args = build_parser().parse_args(argv)
     # A program that fails inside an apply leaves futures Pulumi never awaits; asyncio reports each one
     # with a traceback when it is garbage-collected, burying the single message below that matters.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
