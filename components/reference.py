@@ -47,6 +47,8 @@ class PlatformReference(pulumi.ComponentResource):
     object is created.
     """
 
+    stack_name: str
+    stack_reference: pulumi.StackReference
     provider: k8s.Provider
     domain: pulumi.Output[str]
     gateway_address: pulumi.Output[str | None]

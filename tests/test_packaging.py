@@ -34,7 +34,7 @@ import components
 names = {}
 for name in components.__all__:
     names[name] = type(getattr(components, name)).__name__
-for module in ("components.reference", "components.offline.__main__"):
+for module in ("components.reference", "components.offline.__main__", "components.offline.diff"):
     importlib.import_module(module)
 print(json.dumps({
     "file": components.__file__,

@@ -115,7 +115,7 @@ def _headline(review: Review) -> str:
         parts.append(f"{stack.label} ({described or 'no resources'}{'; ' + ' and '.join(extra) if extra else ''})")
     unchanged = [s.label for s in review.stacks if s.status == "unchanged"]
     found = Counter(f.kind for f in review.findings)
-    flags = " · ".join(f"{_SECTIONS[k][0].lower()}: {found[k]}" for k in FindingKind if found[k])
+    flags = " · ".join(f"{_SECTIONS[k][0]}: {found[k]}" for k in FindingKind if found[k])
     text = f"**Changed:** {'; '.join(parts)}."
     if unchanged:
         text += f" Unchanged: {', '.join(unchanged)}."
