@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .manifests.knative import render_domain_mapping, render_service
+from .manifests.knative import render_domain_mapping, render_namespace, render_service
 from .manifests.urls import ServiceUrls, service_urls
 from .spec import (
     LATEST,
@@ -89,6 +89,7 @@ if TYPE_CHECKING:
     from .knative import KnativeServing, KnativeServingArgs
     from .kourier import Kourier, KourierArgs
     from .platform import Platform, PlatformArgs
+    from .reference import PlatformReference, PlatformReferenceArgs
     from .tls import AutoTls, AutoTlsArgs
 
 _LAZY = {
@@ -106,6 +107,8 @@ _LAZY = {
     "AutoTlsArgs": ".tls",
     "Platform": ".platform",
     "PlatformArgs": ".platform",
+    "PlatformReference": ".reference",
+    "PlatformReferenceArgs": ".reference",
     "ConfigError": ".errors",
     "StackConfig": ".config",
     "load_stack_config": ".config",
@@ -167,6 +170,8 @@ __all__ = [
     "Pin",
     "Platform",
     "PlatformArgs",
+    "PlatformReference",
+    "PlatformReferenceArgs",
     "PlatformSpec",
     "PortProtocol",
     "Probe",
@@ -197,6 +202,7 @@ __all__ = [
     "gke_cluster_problems",
     "load_stack_config",
     "render_domain_mapping",
+    "render_namespace",
     "render_service",
     "service_problems",
     "service_urls",

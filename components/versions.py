@@ -1,5 +1,9 @@
 """Every pinned upstream version and release coordinate of the platform, each with the reason it is pinned.
 
+Each pin carries a ``# renovate:`` comment on the line above it, so Renovate
+proposes bumps as pull requests (``renovate.json``); their offline review shows
+what each bump changes.
+
 This module is the ONE place a version string may appear (a test scans
 ``components/``, ``stacks/`` and ``__main__.py`` for strays). An upgrade is a
 one-line change here with a readable diff; the offline render then shows
@@ -40,43 +44,45 @@ class HelmChart:
     repository: str | None = None
 
 
-KNATIVE = "knative-v1.23.0"
+# renovate: datasource=github-releases depName=knative/serving versioning=regex:^knative-v(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)$
+KNATIVE_VERSION = "knative-v1.23.0"
 """Knative Serving and its networking plugins share one release train; they are upgraded together."""
 
 SERVING_CRDS = ReleaseManifest(
     component="knative-serving",
-    version=KNATIVE,
-    url=f"https://github.com/knative/serving/releases/download/{KNATIVE}/serving-crds.yaml",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/serving/releases/download/{KNATIVE_VERSION}/serving-crds.yaml",
     reason="Serving 1.23 needs Kubernetes >= 1.34 (GKE REGULAR is 1.35); CRDs go first so the core's webhooks "
            "and controllers find their types",
 )
 SERVING_CORE = ReleaseManifest(
     component="knative-serving",
-    version=KNATIVE,
-    url=f"https://github.com/knative/serving/releases/download/{KNATIVE}/serving-core.yaml",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/serving/releases/download/{KNATIVE_VERSION}/serving-core.yaml",
     reason="controller, webhook, activator and autoscaler; images are pinned by digest inside the release",
 )
 SERVING_POST_INSTALL = ReleaseManifest(
     component="knative-serving",
-    version=KNATIVE,
-    url=f"https://github.com/knative/serving/releases/download/{KNATIVE}/serving-post-install-jobs.yaml",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/serving/releases/download/{KNATIVE_VERSION}/serving-post-install-jobs.yaml",
     reason="storage-version migration Job; it uses generateName, which Pulumi's server-side apply refuses, so it "
            "is run with `kubectl create -f` after an upgrade (never applied by the program)",
 )
 NET_GATEWAY_API = ReleaseManifest(
     component="net-gateway-api",
-    version=KNATIVE,
-    url=f"https://github.com/knative-extensions/net-gateway-api/releases/download/{KNATIVE}/net-gateway-api.yaml",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative-extensions/net-gateway-api/releases/download/{KNATIVE_VERSION}/net-gateway-api.yaml",
     reason="Knative's Gateway API ingress: turns KIngress into HTTPRoutes on our kgateway Gateways; "
            "same release train as Serving",
 )
 NET_KOURIER = ReleaseManifest(
     component="net-kourier",
-    version=KNATIVE,
-    url=f"https://github.com/knative-extensions/net-kourier/releases/download/{KNATIVE}/kourier.yaml",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative-extensions/net-kourier/releases/download/{KNATIVE_VERSION}/kourier.yaml",
     reason="the fallback ingress Knative itself tests end to end; same release train as Serving",
 )
 
+# renovate: datasource=github-releases depName=kubernetes-sigs/gateway-api
 GATEWAY_API_VERSION = "v1.6.1"
 GATEWAY_API = ReleaseManifest(
     component="gateway-api",
@@ -87,6 +93,7 @@ GATEWAY_API = ReleaseManifest(
            "ValidatingAdmissionPolicy that refuses experimental-over-standard installs and downgrades",
 )
 
+# renovate: datasource=docker depName=cr.kgateway.dev/kgateway-dev/charts/kgateway
 KGATEWAY_VERSION = "v2.5.2"
 KGATEWAY_CRDS = HelmChart(
     component="kgateway",
@@ -104,6 +111,7 @@ KGATEWAY = HelmChart(
 CERT_MANAGER = HelmChart(
     component="cert-manager",
     chart="cert-manager",
+    # renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
     version="v1.21.2",
     repository="https://charts.jetstack.io",
     reason="newest 1.21 patch in the release records: fixes 1.21.0's dropped Secret informer events and the "

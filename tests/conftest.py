@@ -7,6 +7,7 @@ tears it down around each run, so no settings leak between tests.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -62,3 +63,21 @@ def k8s_objects(capture: Capture) -> dict[tuple[str, str], dict[str, Any]]:
         if reg.custom and "kind" in reg.inputs and "apiVersion" in reg.inputs:
             out[(reg.inputs["kind"], reg.inputs["metadata"]["name"])] = dict(reg.inputs)
     return out
+
+
+@functools.cache
+def committed(stack: str) -> Capture:
+    """The stack exactly as committed, run once per test session (renders are deterministic).
+
+    Tests read it and never change it; a test that needs a variation runs
+    :func:`run_stack` with overrides instead.
+    """
+    return run_stack(stack)
+
+
+@functools.cache
+def committed_files(stack: str) -> dict[str, str]:
+    """The render tree of the committed stack (see :func:`committed`)."""
+    from components.offline.render import render_files
+
+    return render_files(committed(stack), load_program_config(ROOT, stack))

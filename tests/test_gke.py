@@ -10,7 +10,7 @@ import json
 
 import pulumi
 import pytest
-from conftest import ROOT, config_error, run_stack
+from conftest import ROOT, committed, config_error, run_stack
 
 from components.errors import ConfigError
 from components.gke import GkeCluster, GkeClusterArgs
@@ -27,7 +27,7 @@ GKE_STACKS = ("dev", "staging", "prod")
 
 @pytest.fixture(scope="module")
 def captures():
-    return {stack: run_stack(stack) for stack in GKE_STACKS}
+    return {stack: committed(stack) for stack in GKE_STACKS}
 
 
 def only(capture, type_):

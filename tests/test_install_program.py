@@ -7,7 +7,7 @@ from dataclasses import replace
 import pulumi
 import pytest
 import yaml
-from conftest import ROOT, STACKS, run_stack
+from conftest import ROOT, STACKS, committed, run_stack
 
 from components import versions
 from components.knative import WEBHOOK_RUNTIME_FIELDS, ignore_webhook_drift
@@ -25,7 +25,7 @@ HTTP01 = {"email": "ops@example.com", "server": "staging"}
 
 @pytest.fixture(scope="module")
 def captures():
-    return {stack: run_stack(stack) for stack in STACKS}
+    return {stack: committed(stack) for stack in STACKS}
 
 
 def patch(capture, name):
@@ -72,7 +72,8 @@ def test_kourier_is_the_fallback_with_the_same_outputs(captures):
     kourier = capture.named("net-kourier", CONFIG_FILE)
     assert kourier.inputs["file"] == versions.NET_KOURIER.url
     assert sorted(capture.outputs) == sorted(captures["dev"].outputs)
-    assert capture.outputs["versions"] == {"knative-serving": versions.KNATIVE, "net-kourier": versions.KNATIVE}
+    knative = versions.KNATIVE_VERSION
+    assert capture.outputs["versions"] == {"knative-serving": knative, "net-kourier": knative}
     assert capture.outputs["curl"] == captures["dev"].outputs["curl"]  # the reserved address, whatever the ingress
     unknown_address = run_stack("local", {"domain": "apps.example.com"})
     assert "kourier-system get service kourier" in unknown_address.outputs["curl"]["helloworld-go"]
@@ -256,8 +257,8 @@ def test_every_upstream_bundle_is_an_exact_pin_on_every_stack(captures):
 def test_versions_output_lists_what_is_installed(captures):
     assert captures["prod"].outputs["versions"] == {
         "cert-manager": versions.CERT_MANAGER.version, "gateway-api": versions.GATEWAY_API.version,
-        "kgateway": versions.KGATEWAY.version, "knative-serving": versions.KNATIVE,
-        "net-gateway-api": versions.KNATIVE}
+        "kgateway": versions.KGATEWAY.version, "knative-serving": versions.KNATIVE_VERSION,
+        "net-gateway-api": versions.KNATIVE_VERSION}
 
 
 # -- drift ----------------------------------------------------------------------------------

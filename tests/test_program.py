@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import STACKS, k8s_objects, run_stack
+from conftest import STACKS, committed, k8s_objects, run_stack
 
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def capture(request):
-    return run_stack(request.param)
+    return committed(request.param)
 
 
 def test_every_kubernetes_resource_uses_the_platform_provider(capture):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -33,3 +34,104 @@ def test_ci_runs_the_readme_setup_and_test_commands():
     assert setup in README and test in README
     assert setup.replace("pip install", "pip install -q") in ci
     assert test in ci
+
+
+# -- generated sections: the component reference and the sample review ---------------------------
+
+
+def _section(name: str) -> tuple[str, str, str]:
+    start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+    before, rest = README.split(start, 1)
+    body, after = rest.split(end, 1)
+    return before + start, body, end + after
+
+
+def _check_or_update(name: str, generated: str) -> None:
+    global README
+    before, body, after = _section(name)
+    if os.environ.get("UPDATE_README"):
+        README = before + generated + after
+        (ROOT / "README.md").write_text(README, encoding="utf-8")
+        return
+    assert body == generated, f"README's {name} section is stale; regenerate: UPDATE_README=1 pytest {__file__}"
+
+
+def _cell(text: str) -> str:
+    return f"`{text}`".replace("|", "\\|")
+
+
+def component_reference() -> str:
+    """Every public component, its argument dataclass and its annotated attributes, from the code itself."""
+    import dataclasses
+    import inspect
+
+    import pulumi
+
+    import components
+
+    blocks = []
+    for name in sorted(components.__all__):
+        cls = getattr(components, name)
+        if not (inspect.isclass(cls) and issubclass(cls, pulumi.ComponentResource)):
+            continue
+        args = getattr(components, f"{name}Args")
+        about = " ".join(inspect.getdoc(c).split("\n\n")[0].replace("\n", " ") for c in (cls, args))
+        lines = [f"### `{name}`", "", about, "", f"`{name}(name, {args.__name__}(...), opts=None)`", "",
+                 "| argument | type | default |", "|---|---|---|"]
+        for field in dataclasses.fields(args):
+            if field.default is not dataclasses.MISSING:
+                default = _cell(repr(field.default))
+            elif field.default_factory is not dataclasses.MISSING:
+                default = _cell(repr(field.default_factory()))
+            else:
+                default = "required"
+            lines.append(f"| `{field.name}` | {_cell(str(field.type))} | {default} |")
+        lines += ["", "| attribute | type |", "|---|---|"]
+        lines += [f"| `{attr}` | {_cell(str(tp))} |" for attr, tp in cls.__annotations__.items()
+                  if not attr.startswith("_")]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def test_the_component_reference_is_generated_from_the_code():
+    generated = component_reference()
+    for name in ("KnativeApp", "Platform", "PlatformReference"):
+        assert f"### `{name}`" in generated
+    _check_or_update("component-reference", generated)
+
+
+def sample_review(tmp_path) -> str:
+    """Staging's canary to 50%, greeter made public, helloworld-go's env changed without a new revision."""
+    from components.offline import report
+    from components.offline.diff import compare, load_renders
+    from components.offline.engine import run_program
+    from components.offline.render import render_files, write_tree
+    from components.offline.stackfile import load_program_config
+
+    head_project = tmp_path / "project"
+    head_project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, head_project / name)
+    shutil.copytree(ROOT / "stacks", head_project / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
+    staging = head_project / "stacks" / "Pulumi.staging.yaml"
+    text = staging.read_text()
+    for old, new in (("      percent: 20", "      percent: 50"), ("visibility: cluster-local", "visibility: public"),
+                     ("TARGET: Knative staging v2", "TARGET: Knative staging v2.1")):
+        assert old in text
+        text = text.replace(old, new)
+    staging.write_text(text)
+    for side, project in (("base", ROOT), ("head", head_project)):
+        for stack in ("local", "dev", "staging", "prod"):
+            program = load_program_config(project, stack)
+            write_tree(render_files(run_program(program), program), tmp_path / side / stack)
+    review = compare(load_renders(tmp_path / "base"), load_renders(tmp_path / "head"))
+    summary = report.summary(review, title="Offline review: main → canary-50",
+                             detail="`build/review/offline-review.md`")
+    return f"````markdown\n{summary}````\n"
+
+
+def test_the_sample_review_is_real_output_of_the_tool(tmp_path):
+    generated = sample_review(tmp_path)
+    for heading in ("### Refused by Knative", "### Security-relevant changes", "### Changes"):
+        assert heading in generated
+    _check_or_update("sample-review", generated)

@@ -1,67 +1,148 @@
-"""Command line: ``python -m components.offline render --stack dev``.
+"""Command line: ``python -m components.offline render --stack dev`` and ``... diff``.
 
-Renders one stack (or ``--all``) of the project in ``--project`` (default: the
-current directory) into ``--out`` (default ``build/render/<stack>``). Exit
-status: 0 rendered, 2 bad configuration (the message names the key and the fix).
+``render`` renders one stack (or ``--all``) of the project in ``--project``
+(default: the current directory) into ``--out`` (default ``build/render/<stack>``).
+
+``diff`` compares two renders (``diff BASE_DIR HEAD_DIR``) or two git refs
+(``diff --base-ref origin/main [--head-ref HEAD]``, each rendered with its own
+code; without ``--head-ref``, the working tree) and writes a markdown summary
+fit for a pull-request comment (stdout or ``--summary``) and the full detail
+(``--detail``).
+
+Exit status: 0 done, 2 bad configuration or input (the message says what to fix).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
+from . import report
+from .diff import RenderError, compare, load_renders
 from .engine import run_program
+from .gitrefs import describe_ref, render_refs
 from .render import render_files, write_tree
-from .stackfile import StackFileError, load_program_config
-
-
-def available_stacks(project: Path) -> list[str]:
-    """Stacks with a ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``."""
-    import yaml
-
-    doc = yaml.safe_load((project / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
-    config_dir = project / str(doc.get("stackConfigDir") or ".")
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
+from .stackfile import StackFileError, available_stacks, load_program_config
 
 
 def render_command(args: argparse.Namespace) -> int:
     """Render the requested stacks; print one summary line per stack."""
     project = Path(args.project)
-    stacks = available_stacks(project) if args.all else [args.stack]
+    stacks = available_stacks(project) if args.all else list(dict.fromkeys(args.stack))
     for stack in stacks:
-        program = load_program_config(project, stack)
+        stack_outputs = Path(args.stack_outputs) if args.stack_outputs else None
+        program = load_program_config(project, stack, stack_outputs)
         capture = run_program(program)
         files = render_files(capture, program)
         if args.out is None:
             out = project / "build" / "render" / stack
         else:
-            out = Path(args.out) / stack if args.all else Path(args.out)
+            out = Path(args.out) / stack if len(stacks) > 1 or args.all else Path(args.out)
         write_tree(files, out)
         objects = sum(1 for f in files if f.startswith("kubernetes/"))
         print(f"rendered {stack}: {len(capture.registrations)} resources, {objects} Kubernetes objects -> {out}")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run it; configuration errors exit 2 without a traceback."""
+def diff_command(args: argparse.Namespace) -> int:
+    """Compare two renders (directories or git refs); write the summary and the detail."""
+    if args.base_ref is None and (args.base is None or args.head is None):
+        raise RenderError("give two render directories (diff BASE HEAD) or a git ref (diff --base-ref REF)")
+    if args.base_ref is not None and args.base is not None:
+        raise RenderError("give either two render directories or --base-ref/--head-ref, not both")
+    if args.base_ref is not None:
+        repo = Path(args.repo)
+        projects = args.project or ["."]
+        keep = Path(args.keep_renders) if args.keep_renders else None
+        with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
+            root = keep or Path(tmp)
+            base_dir, head_dir = root / "base", root / "head"
+            for side in (base_dir, head_dir):
+                if side.exists():
+                    shutil.rmtree(side)
+            render_refs(repo, [(args.base_ref, base_dir), (args.head_ref, head_dir)], projects, args.stack)
+            base, head = load_renders(base_dir), load_renders(head_dir)
+        title = f"Offline review: {describe_ref(repo, args.base_ref)} → {describe_ref(repo, args.head_ref)}"
+    else:
+        base, head = load_renders(Path(args.base)), load_renders(Path(args.head))
+        if not base and not head:
+            raise RenderError(f"no renders (directories with a stack.yaml) under {args.base} or {args.head}")
+        title = f"Offline review: {args.base} → {args.head}"
+    title = args.title or title
+    review = compare(base, head)
+    detail_path = Path(args.detail)
+    detail_path.parent.mkdir(parents=True, exist_ok=True)
+    detail_path.write_text(report.detail(review, title=title), encoding="utf-8")
+    text = report.summary(review, title=title, detail=args.detail_link or f"`{detail_path}`", limit=args.limit)
+    if args.summary:
+        Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.summary).write_text(text, encoding="utf-8")
+        print(f"wrote the summary ({len(text):,} characters) to {args.summary} and the detail to {detail_path}",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m components.offline`` (workflows call it; their tests parse with it)."""
     parser = argparse.ArgumentParser(prog="python -m components.offline", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="render a stack's desired state to files, with no cloud")
     which = render.add_mutually_exclusive_group(required=True)
-    which.add_argument("--stack", "-s", help="stack name (reads stacks/Pulumi.<stack>.yaml)")
+    which.add_argument("--stack", "-s", action="append",
+                       help="stack name (reads stacks/Pulumi.<stack>.yaml); repeat for several")
     which.add_argument("--all", action="store_true", help="render every stack")
     render.add_argument("--project", default=".", help="directory holding Pulumi.yaml (default: .)")
-    render.add_argument("--out", help="output directory (default: <project>/build/render/<stack>)")
+    render.add_argument("--out", help="output directory (default: <project>/build/render/<stack>); with several "
+                                      "stacks, each goes to <out>/<stack>")
+    render.add_argument("--stack-outputs", metavar="FILE",
+                        help="mocked outputs of the stacks the program references (JSON or YAML; default: "
+                             "<stackConfigDir>/stack-outputs.json when the project has one)")
     render.set_defaults(handler=render_command)
-    args = parser.parse_args(argv)
+
+    diff = sub.add_parser("diff", help="compare two renders or two git refs; print a summary for a PR comment")
+    diff.add_argument("base", nargs="?", help="render directory of the base (one stack, or several below it)")
+    diff.add_argument("head", nargs="?", help="render directory of the head")
+    diff.add_argument("--base-ref", help="git ref to render as the base, e.g. origin/main")
+    diff.add_argument("--head-ref", help="git ref to render as the head (default: the working tree)")
+    diff.add_argument("--project", action="append",
+                      help="project directory inside the repository, repeatable (default: .)")
+    diff.add_argument("--repo", default=".", help="the git repository (default: .)")
+    diff.add_argument("--stack", action="append",
+                      help="with git refs: render only this stack of each project that has it, repeatable "
+                           "(default: every stack)")
+    diff.add_argument("--keep-renders", metavar="DIR", help="keep the renders of both refs in DIR/base and DIR/head")
+    diff.add_argument("--summary", metavar="FILE", help="write the summary here instead of stdout")
+    diff.add_argument("--detail", metavar="FILE", default="build/review/offline-review.md",
+                      help="write the full detail here (default: build/review/offline-review.md)")
+    diff.add_argument("--detail-link", metavar="MARKDOWN",
+                      help="how the summary points at the detail, e.g. a link to a workflow artifact")
+    diff.add_argument("--title", help="the summary's heading")
+    diff.add_argument("--limit", type=int, default=report.DEFAULT_LIMIT,
+                      help=f"maximum characters of the summary (default {report.DEFAULT_LIMIT}; GitHub refuses "
+                           f"comments over {report.GITHUB_COMMENT_LIMIT})")
+    diff.set_defaults(handler=diff_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run it; configuration errors exit 2 without a traceback."""
+    args = build_parser().parse_args(argv)
+    # A program that fails inside an apply leaves futures Pulumi never awaits; asyncio reports each one
+    # with a traceback when it is garbage-collected, burying the single message below that matters.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
         return int(args.handler(args))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (StackFileError, FileExistsError) as exc:
+    except (StackFileError, FileExistsError, RenderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

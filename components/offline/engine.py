@@ -148,6 +148,27 @@ class RecordingMonitor(MockMonitor):
             self.recorded[response.urn] = record
         return response
 
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Record a read (a StackReference, a ``get`` of an existing resource) with the ID it reads."""
+        response = super().ReadResource(request)
+        properties = plain(json_format.MessageToDict(request.properties))
+        record = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=True,
+            parent=request.parent or None,
+            provider=request.provider or None,
+            inputs={k: v for k, v in properties.items() if v is not None},
+            options={"read": request.id},
+            dependencies=tuple(sorted(set(request.dependencies))),
+        )
+        with self.lock:
+            if response.urn in self.recorded:
+                raise RuntimeError(f"duplicate resource URN {response.urn}: give the resource a unique name")
+            self.recorded[response.urn] = record
+        return response
+
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Keep component and stack outputs (``register_outputs`` and ``pulumi.export``)."""
         with self.lock:
@@ -243,11 +264,23 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
     """Run the project's ``__main__.py`` for one stack under mocks; raise what the program raises."""
     gcp_project = program.config.get("gcp:project", "offline-project")
     gcp_region = program.config.get("gcp:region", "europe-west1")
-    monitor = monitor or RecordingMonitor(PlatformMocks(gcp_project, gcp_region))
+    monitor = monitor or RecordingMonitor(PlatformMocks(gcp_project, gcp_region, program.stack_outputs))
     config = {**program.config, **(extra_config or {})}
     with _program_context(program):
-        return run_function(
-            lambda: runpy.run_path(str(program.main), run_name="__main__"),
-            project=program.project, stack=program.stack, config=config,
-            secret_keys=program.secret_keys, monitor=monitor,
-        )
+        try:
+            capture = run_function(
+                lambda: runpy.run_path(str(program.main), run_name="__main__"),
+                project=program.project, stack=program.stack, config=config,
+                secret_keys=program.secret_keys, monitor=monitor,
+            )
+        except Exception:
+            _check_references(monitor)  # a missing mocked stack explains the failure better
+            raise
+    _check_references(monitor)
+    return capture
+
+
+def _check_references(monitor: RecordingMonitor) -> None:
+    """Fail when the program read a stack that has no mocked outputs (see PlatformMocks.check_references)."""
+    if isinstance(monitor.mocks, PlatformMocks):
+        monitor.mocks.check_references()

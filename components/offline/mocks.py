@@ -4,16 +4,20 @@ A resource's mocked state is its inputs plus the few outputs the program reads
 (a cluster's endpoint and CA, an address's IP, a service account's e-mail).
 Every value derives from the resource's name, so renders are byte-identical.
 Addresses come from the documentation ranges (RFC 5737) and never route anywhere.
+A StackReference returns the outputs given for its stack in the project's file
+of mocked outputs (see :mod:`components.offline.stackfile`).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
+
+from .stackfile import REDACTED, STACK_OUTPUTS_FILE, StackFileError
 
 MOCK_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nOFFLINE-RENDER\n-----END CERTIFICATE-----\n").decode()
 
@@ -79,16 +83,50 @@ _GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
 """Computed outputs per type; a fill returns the resource's ID when GCP's is a path the program reads."""
 
 
-class PlatformMocks(pulumi.runtime.Mocks):
-    """Mocks for pulumi-gcp and pulumi-kubernetes resources and the invokes the platform calls."""
+class UnmockedStackReferenceError(StackFileError):
+    """A StackReference to a stack the file of mocked outputs does not list."""
 
-    def __init__(self, gcp_project: str = "offline-project", gcp_region: str = "europe-west1") -> None:
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Mocks for pulumi-gcp and pulumi-kubernetes resources, StackReferences and the invokes the platform calls."""
+
+    def __init__(self, gcp_project: str = "offline-project", gcp_region: str = "europe-west1",
+                 stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.gcp_project = gcp_project
         self.gcp_region = gcp_region
+        self.stack_outputs = dict(stack_outputs or {})
+        self.unmocked_references: list[str] = []
+
+    def _stack_reference(self, stack: str) -> dict[str, Any]:
+        """The referenced stack's mocked outputs; ``"[secret]"`` values are its secret outputs.
+
+        A stack the file does not list answers with no outputs and is noted;
+        :meth:`check_references` turns that into one clear error after the run,
+        instead of letting the program fail on made-up values.
+        """
+        outputs = self.stack_outputs.get(stack, self.stack_outputs.get("*"))
+        if outputs is None:
+            self.unmocked_references.append(stack)
+            outputs = {}
+        secret = sorted(k for k, v in outputs.items() if v == REDACTED)
+        return {"name": stack, "outputs": dict(outputs), "secretOutputNames": secret}
+
+    def check_references(self) -> None:
+        """Raise :class:`UnmockedStackReferenceError` when the program read a stack with no mocked outputs."""
+        if self.unmocked_references:
+            stack = self.unmocked_references[0]
+            raise UnmockedStackReferenceError(
+                f"the program reads stack {stack}, which has no mocked outputs offline; add them to the "
+                f"project's {STACK_OUTPUTS_FILE} (or pass --stack-outputs FILE): "
+                f'{{"{stack}": {{"output": "value", "secretOutput": "{REDACTED}"}}}}'
+            )
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """Echo the inputs, add computed outputs, and give custom resources a stable ID."""
         state = dict(args.inputs or {})
+        if args.typ == "pulumi:pulumi:StackReference":
+            stack = str(state.get("name") or args.resource_id or args.name)
+            return stack, self._stack_reference(stack)
         if args.typ.startswith("gcp:"):
             project = _project(state, self.gcp_project)
             state.setdefault("project", project)

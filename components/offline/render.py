@@ -33,11 +33,14 @@ BUNDLE_TYPES = {
 """Provider-side components: the provider expands them, so the render records their pinned source."""
 
 MARKER = "stack.yaml"
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's emitter when PyYAML has it (several times faster on large renders); the same text either way."""
 
 
 def dump_yaml(data: Any) -> str:
     """YAML with sorted keys and no line folding: the stable text form of every render file."""
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=10_000)
+    return yaml.dump(data, Dumper=_DUMPER, sort_keys=True, default_flow_style=False, allow_unicode=True,
+                     width=10_000)
 
 
 def _short(urn: str | None) -> str | None:

@@ -3,19 +3,27 @@
 Secrets never reach the render: a ``secure:`` value (at any depth) becomes the
 placeholder :data:`REDACTED` and its top-level key is listed as secret, as the
 CLI lists it, so the program takes the same code paths it takes under ``pulumi up``.
+
+A program that reads other stacks (an app project's ``PlatformReference``) gets
+their outputs from a file of mocked outputs, by default
+``<stackConfigDir>/stack-outputs.json``: a map from the referenced stack's full
+name (or ``*`` for any) to its outputs, in the shape ``pulumi stack output --json``
+prints, where a secret output reads ``"[secret]"``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 REDACTED = "[secret]"
+STACK_OUTPUTS_FILE = "stack-outputs.json"
+"""Mocked outputs of referenced stacks, looked up in the project's ``stackConfigDir``."""
 
 
 class StackFileError(Exception):
@@ -33,6 +41,8 @@ class ProgramConfig:
     config: Mapping[str, str]
     secret_keys: tuple[str, ...]
     stack_file: Path | None
+    stack_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """What StackReferences return offline: referenced stack name (or ``*``) -> its outputs."""
 
 
 def _scalar(value: Any) -> str:
@@ -67,8 +77,26 @@ def _load_yaml(path: Path) -> Any:
         raise StackFileError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def load_program_config(project_dir: Path | str, stack: str) -> ProgramConfig:
-    """Read ``Pulumi.yaml`` and ``<stackConfigDir>/Pulumi.<stack>.yaml`` from ``project_dir``."""
+def load_stack_outputs(path: Path) -> dict[str, dict[str, Any]]:
+    """Read a file of mocked stack outputs: ``{"<org>/<project>/<stack>" or "*": {output: value}}``."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StackFileError(f"{path}: cannot read the mocked stack outputs: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path}: not valid JSON or YAML: {exc}") from exc
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise StackFileError(f"{path}: expected a map from stack name (<organization>/<project>/<stack>, or '*') "
+                             "to that stack's outputs")
+    return {str(name): dict(outputs) for name, outputs in doc.items()}
+
+
+def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file: Path | None = None) -> ProgramConfig:
+    """Read ``Pulumi.yaml`` and ``<stackConfigDir>/Pulumi.<stack>.yaml`` from ``project_dir``.
+
+    ``stack_outputs_file`` holds what StackReferences return; by default
+    ``<stackConfigDir>/stack-outputs.json`` when the project has one.
+    """
     project_dir = Path(project_dir).resolve()
     project_file = project_dir / "Pulumi.yaml"
     if not project_file.is_file():
@@ -102,6 +130,9 @@ def load_program_config(project_dir: Path | str, stack: str) -> ProgramConfig:
     elif not (config_dir / f"Pulumi.{stack}.yaml").exists() and stack_file.parent.is_dir():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack '{stack}': {stack_file} does not exist (stacks: {', '.join(known) or 'none'})")
+    if stack_outputs_file is None and (config_dir / STACK_OUTPUTS_FILE).is_file():
+        stack_outputs_file = config_dir / STACK_OUTPUTS_FILE
+    stack_outputs = load_stack_outputs(Path(stack_outputs_file)) if stack_outputs_file is not None else {}
     return ProgramConfig(
         project_dir=project_dir,
         project=project,
@@ -110,4 +141,13 @@ def load_program_config(project_dir: Path | str, stack: str) -> ProgramConfig:
         config=dict(sorted(values.items())),
         secret_keys=tuple(sorted(secret)),
         stack_file=stack_file if stack_file.is_file() else None,
+        stack_outputs=stack_outputs,
     )
+
+
+def available_stacks(project_dir: Path | str) -> list[str]:
+    """Stacks with a ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``."""
+    project_dir = Path(project_dir)
+    doc = _load_yaml(project_dir / "Pulumi.yaml")
+    config_dir = project_dir / str(doc.get("stackConfigDir") or ".")
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))

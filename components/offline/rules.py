@@ -1,0 +1,212 @@
+"""What a reviewer must see first in a diff of two renders: replacements, security, refusals, upgrades.
+
+These are *offline heuristics*. The render knows what the program asks for, not
+what the provider will decide, so replacement detection here covers the cases
+that are known from the providers' documentation (a Kubernetes object's name,
+namespace or kind; GCP fields that force a new resource) and Pulumi's own rules
+(a new parent type or provider moves a resource to a new URN). ``pulumi preview``
+on a trusted branch is authoritative; this review is what works everywhere.
+
+Field paths are written as in the diff: ``spec.traffic[0].percent``, map keys
+that are not identifiers in brackets (``metadata.labels["app.kubernetes.io/name"]``).
+Rules match the path with every list index replaced by ``[*]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+REDACTED = "[secret]"
+# Kept in step with components.offline.stackfile.REDACTED; this module imports nothing from the
+# Pulumi side so that a diff can run wherever the renders are.
+
+INDEX = re.compile(r"\[\d+\]")
+
+
+def pattern_path(path: str) -> str:
+    """``spec.traffic[1].percent`` -> ``spec.traffic[*].percent``: the form the rules match."""
+    return INDEX.sub("[*]", path)
+
+
+# -- replacements --------------------------------------------------------------------------
+
+KUBERNETES_IDENTITY = ("metadata.name", "metadata.namespace", "kind")
+"""A Kubernetes object is addressed by kind, namespace and name: a change is a delete and a create."""
+
+KUBERNETES_IMMUTABLE: dict[str, tuple[str, ...]] = {
+    "apps/v1:Deployment": ("spec.selector",),
+    "apps/v1:StatefulSet": ("spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"),
+    "apps/v1:DaemonSet": ("spec.selector",),
+    "batch/v1:Job": ("spec.selector", "spec.template"),
+    "core/v1:Service": ("spec.clusterIP", "spec.clusterIPs"),
+    "core/v1:PersistentVolumeClaim": ("spec.storageClassName", "spec.accessModes", "spec.volumeName"),
+    "rbac.authorization.k8s.io/v1:RoleBinding": ("roleRef",),
+    "rbac.authorization.k8s.io/v1:ClusterRoleBinding": ("roleRef",),
+}
+"""Fields the API server refuses to change in place; pulumi-kubernetes replaces the object instead."""
+
+GCP_FORCE_NEW_ANY = ("name", "project", "location", "region", "zone")
+"""Identity fields of (almost) every pulumi-gcp resource: changing one creates a new resource."""
+
+GCP_FORCE_NEW: dict[str, tuple[str, ...]] = {
+    "gcp:container/cluster:Cluster": (
+        "network", "subnetwork", "ipAllocationPolicy", "networkingMode", "enableAutopilot", "datapathProvider",
+        "privateClusterConfig.masterIpv4CidrBlock", "initialNodeCount", "defaultMaxPodsPerNode",
+        "clusterIpv4Cidr", "enableKubernetesAlpha", "description",
+    ),
+    "gcp:container/nodePool:NodePool": (
+        "cluster", "namePrefix", "initialNodeCount", "maxPodsPerNode", "networkConfig",
+        "nodeConfig.serviceAccount", "nodeConfig.oauthScopes", "nodeConfig.spot", "nodeConfig.preemptible",
+        "nodeConfig.localSsdCount", "nodeConfig.guestAccelerators",
+    ),
+    "gcp:compute/address:Address": ("address", "addressType", "networkTier", "purpose", "subnetwork", "ipVersion"),
+    "gcp:compute/globalAddress:GlobalAddress": ("address", "addressType", "purpose", "ipVersion", "network"),
+    "gcp:compute/firewall:Firewall": ("network", "direction"),
+    "gcp:compute/subnetwork:Subnetwork": ("network",),
+    "gcp:compute/router:Router": ("network",),
+    "gcp:compute/routerNat:RouterNat": ("router",),
+    "gcp:serviceaccount/account:Account": ("accountId",),
+    "gcp:projects/iAMMember:IAMMember": ("role", "member", "condition"),
+    "gcp:serviceaccount/iAMMember:IAMMember": ("serviceAccountId", "role", "member", "condition"),
+    "gcp:kms/cryptoKey:CryptoKey": ("keyRing", "purpose"),
+}
+"""GCP fields the provider marks as forcing a new resource (Terraform's ForceNew), for the types we create."""
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith((prefix + ".", prefix + "["))
+
+
+def replacement_reasons(type_: str, changed_paths: Iterable[str], replace_on_changes: Iterable[str] = ()) -> list[str]:
+    """Why a change of ``changed_paths`` in a resource of ``type_`` replaces it (empty: updated in place)."""
+    paths = sorted(set(changed_paths))
+    reasons: list[str] = []
+
+    def hit(prefixes: Iterable[str], why: str) -> None:
+        for prefix in prefixes:
+            touched = [p for p in paths if _under(p, prefix)]
+            if touched:
+                reasons.append(f"{touched[0]}: {why}")
+
+    if type_.startswith("kubernetes:") and not type_.startswith("kubernetes:yaml") and ":helm" not in type_:
+        hit(KUBERNETES_IDENTITY, "a Kubernetes object's identity (kind, namespace, name) cannot change in place")
+        token = type_.split(":", 1)[1]
+        hit(KUBERNETES_IMMUTABLE.get(token, ()), "immutable in the Kubernetes API")
+    if type_.startswith("gcp:"):
+        hit(GCP_FORCE_NEW_ANY + GCP_FORCE_NEW.get(type_, ()), "forces a new resource in pulumi-gcp")
+    for pattern in replace_on_changes:
+        prefix = pattern.removesuffix(".*").removesuffix("[*]")
+        if pattern == "*":
+            if paths:
+                reasons.append(f"{paths[0]}: the resource sets replaceOnChanges: ['*']")
+        else:
+            hit([prefix], f"listed in the resource's replaceOnChanges ({pattern})")
+    return list(dict.fromkeys(reasons))
+
+
+# -- security-relevant changes -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecurityRule:
+    """A field (or a whole kind of resource) whose change a security reviewer must see."""
+
+    topic: str
+    path: re.Pattern[str] | None = None
+    """Matches the field path (indexes as ``[*]``); None: any field of the matching types."""
+    types: re.Pattern[str] | None = None
+    """Matches the resource type token; None: any type."""
+
+    def matches(self, type_: str, path: str | None) -> bool:
+        """Whether a change of ``path`` (None: the resource was created or deleted) concerns this rule."""
+        if self.types is not None and not self.types.search(type_):
+            return False
+        if self.path is None:
+            return True
+        return path is not None and bool(self.path.search(pattern_path(path)))
+
+
+def _rule(topic: str, path: str | None = None, types: str | None = None) -> SecurityRule:
+    return SecurityRule(topic, re.compile(path) if path else None, re.compile(types) if types else None)
+
+
+VISIBILITY_LABEL = 'metadata.labels["networking.knative.dev/visibility"]'
+GKE = r"^gcp:container/"
+
+SECURITY_RULES: tuple[SecurityRule, ...] = (
+    _rule("visibility", r'^metadata\.labels\["networking\.knative\.dev/visibility"\]$'),
+    _rule("master authorized networks", r"^masterAuthorizedNetworksConfig\b", GKE),
+    _rule("private endpoint and nodes", r"^privateClusterConfig\b", GKE),
+    _rule("deletion protection", r"^deletionProtection$"),
+    _rule("deletion protection", r"^\(options\) (protect|retainOnDelete)$"),
+    _rule("node service account", r"(^|\.)nodeConfig\.(serviceAccount|oauthScopes)$", GKE),
+    _rule("workload identity", r"^(workloadIdentityConfig\b|(.*\.)?nodeConfig\.workloadMetadataConfig\b)", GKE),
+    _rule("network policy", r"^(networkPolicy\b|datapathProvider$)", GKE),
+    _rule("shielded nodes", r"(^enableShieldedNodes$|shieldedInstanceConfig\b)", GKE),
+    _rule("client certificate and basic auth", r"^masterAuth\.(clientCertificateConfig|username|password)\b", GKE),
+    _rule("legacy access", r"^(enableLegacyAbac$|(.*\.)?nodeConfig\.metadata\b)", GKE),
+    _rule("secrets encryption", r"^(databaseEncryption|binaryAuthorization)\b", GKE),
+    _rule("firewall", r"^(sourceRanges|sourceTags|targetTags|allows|denies|direction|disabled|priority)\b",
+          r"^gcp:compute/firewall:"),
+    _rule("IAM", None, r"^gcp:(projects|serviceaccount|storage|kms|artifactregistry)/.*[iI][aA][mM]"),
+    _rule("KMS", None, r"^gcp:kms/"),
+    _rule("TLS", r"(?i)(tls|certificate|issuer|https|http-protocol)"),
+    _rule("TLS", None, r"^kubernetes:cert-manager\.io/"),
+    _rule("exposure", r"^spec\.(type|loadBalancerSourceRanges|loadBalancerIP|externalTrafficPolicy)$",
+          r"^kubernetes:core/v1:Service$"),
+    _rule("exposure", r"^spec\.(listeners|addresses)\b", r"^kubernetes:gateway\.networking\.k8s\.io/"),
+    _rule("exposure", r"^spec\.kube\.service\b", r"^kubernetes:gateway\.kgateway\.dev/"),
+    _rule("container security context", r"(^|\.)securityContext\b"),
+    _rule("container security context", r'^data\["secure-pod-defaults"\]$'),
+    _rule("secrets", r"(^|\.)(secretKeyRef|secretRef|envFrom)\b"),
+    _rule("secrets", None, r"^kubernetes:core/v1:Secret$"),
+    _rule("service account", r"(^|\.)serviceAccountName$"),
+    _rule("RBAC", None, r"^kubernetes:rbac\.authorization\.k8s\.io/"),
+    _rule("network policy", None, r"^kubernetes:networking\.k8s\.io/v1:NetworkPolicy$"),
+    _rule("Kubernetes credentials", r"^(clusterIdentifier|context|kubeconfig)$", r"^pulumi:providers:kubernetes$"),
+)
+"""Each rule's topic heads the line a reviewer reads in the security section."""
+
+EXPOSING_TYPES = re.compile(r"^kubernetes:(serving\.knative\.dev/v1beta1:DomainMapping|"
+                            r"networking\.internal\.knative\.dev/v1alpha1:ClusterDomainClaim)$")
+"""Creating or deleting one of these maps or unmaps a public domain."""
+
+
+def security_topics(type_: str, path: str | None) -> list[str]:
+    """The topics of every rule a change of ``path`` in a resource of ``type_`` concerns."""
+    return list(dict.fromkeys(rule.topic for rule in SECURITY_RULES if rule.matches(type_, path)))
+
+
+# -- redaction -----------------------------------------------------------------------------
+
+SECRET_KEY = re.compile(r"(?i)^(kubeconfig|password|passwd|token|access_?token|refresh_?token|client_?secret|"
+                        r"client_?key|private_?key|api_?key|credentials?|secret_?value|[a-z]*(password|token))$")
+"""Keys whose *values* are credentials, wherever they appear (the value is redacted, the key stays)."""
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a map key names a credential (``kubeconfig``, ``password``, ``apiToken`` ...)."""
+    return bool(SECRET_KEY.match(key))
+
+
+# -- Knative-specific ----------------------------------------------------------------------
+
+KNATIVE_SERVICE = "kubernetes:serving.knative.dev/v1:Service"
+KNATIVE_MINOR = re.compile(r"knative-v(\d+)\.(\d+)")
+
+
+def knative_minor_skip(before: str, after: str) -> str | None:
+    """A warning when a Knative release pin moves by more than one minor version, or backwards."""
+    old, new = KNATIVE_MINOR.search(before), KNATIVE_MINOR.search(after)
+    if not old or not new:
+        return None
+    (old_major, old_minor), (new_major, new_minor) = map(int, old.groups()), map(int, new.groups())
+    if (new_major, new_minor) < (old_major, old_minor):
+        return (f"Knative {old_major}.{old_minor} -> {new_major}.{new_minor} is a downgrade, which Knative does "
+                "not support")
+    if new_major == old_major and new_minor - old_minor > 1:
+        return (f"Knative {old_major}.{old_minor} -> {new_major}.{new_minor} skips a minor version; Knative "
+                "supports upgrading one minor version at a time")
+    return None

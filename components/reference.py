@@ -1,0 +1,103 @@
+"""``PlatformReference``: the platform, as seen from an app-only Pulumi project.
+
+The split layout has one platform stack per environment (cluster, Knative,
+gateway) and any number of app stacks owned by app teams. An app stack needs a
+Kubernetes provider for the platform's cluster and a few facts (the domain its
+URLs live under, the gateway address, the installed versions). This component
+reads them from the platform stack's outputs through a Pulumi StackReference
+and builds the provider, so an app program is::
+
+    platform = PlatformReference("platform", PlatformReferenceArgs(stack="organization/knative-platform/dev"))
+    KnativeApp("api", KnativeAppArgs(service=api, provider=platform.provider, domain=platform.domain))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .errors import ConfigError, checked
+from .spec.errors import Problem, SpecError
+from .spec.reference import missing_output_problems, stack_name_problem
+
+
+@dataclass(frozen=True)
+class PlatformReferenceArgs:
+    """Which platform stack to deploy onto: its fully qualified name ``<organization>/<project>/<stack>``.
+
+    Each app stack names its environment's platform stack in its own config,
+    so ``dev`` app stacks can never reach the ``prod`` cluster by accident.
+    """
+
+    stack: str
+
+
+class PlatformReference(pulumi.ComponentResource):
+    """A ready Kubernetes provider for the platform's cluster, plus the platform's facts.
+
+    The provider uses the platform's ``kubeconfig`` (kept a secret) and its
+    ``clusterIdentifier``, so a credential rotation on the platform side does
+    not preview as a replacement of every app object (pulumi-kubernetes#2745).
+    A platform stack that lacks a required output fails the app's ``pulumi up``
+    with a message naming each missing output and the fix, before any app
+    object is created.
+    """
+
+    stack_name: str
+    stack_reference: pulumi.StackReference
+    provider: k8s.Provider
+    domain: pulumi.Output[str]
+    gateway_address: pulumi.Output[str | None]
+    versions: pulumi.Output[Mapping[str, str]]
+    cluster_identifier: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PlatformReferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        problem = stack_name_problem(args.stack) if isinstance(args.stack, str) else "expected a string"
+        checked([Problem("stack", problem)] if problem else [])
+        super().__init__("knative-platform:index:PlatformReference", name, None, opts)
+        self.stack_name = args.stack
+        self.stack_reference = pulumi.StackReference(
+            f"{name}-stack", stack_name=args.stack, opts=pulumi.ResourceOptions(parent=self)
+        )
+        # Output *names* are not secret even when a value is: unsecret them so that a
+        # check over all names does not make the domain or the versions secret too.
+        names = pulumi.Output.unsecret(
+            self.stack_reference.outputs.apply(lambda outputs: sorted(k for k, v in outputs.items() if v is not None))
+        )
+
+        def required(key: str) -> pulumi.Output[Any]:
+            return pulumi.Output.all(names, self.stack_reference.get_output(key)).apply(
+                lambda pair: self._checked(pair[0], pair[1])
+            )
+
+        self.cluster_identifier = required("clusterIdentifier")
+        self.kubeconfig = pulumi.Output.secret(required("kubeconfig"))
+        self.domain = required("domain")
+        self.gateway_address = self.stack_reference.get_output("gatewayAddress")
+        self.versions = self.stack_reference.get_output("versions").apply(lambda v: dict(v or {}))
+        self.provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=self.kubeconfig,
+            cluster_identifier=self.cluster_identifier,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({
+            "stack": self.stack_name,
+            "clusterIdentifier": self.cluster_identifier,
+            "domain": self.domain,
+            "gatewayAddress": self.gateway_address,
+            "versions": self.versions,
+        })
+
+    def _checked(self, present: list[str], value: Any) -> Any:
+        """``value`` when the platform stack exports every required output; otherwise a ConfigError naming all."""
+        problems = missing_output_problems(self.stack_name, present, path=f"{self.stack_name} outputs")
+        if problems:
+            raise ConfigError(SpecError(problems))
+        return value

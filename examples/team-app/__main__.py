@@ -1,0 +1,36 @@
+"""team-app: one app team's services on a knative-platform environment (the split layout).
+
+The platform team owns the cluster, Knative and the gateway (the knative-platform
+project, one stack per environment). This project owns only the team's namespace
+and services: it reads the platform stack named in ``team-app:platformStack``
+through a PlatformReference, which hands it a Kubernetes provider for that
+cluster and the platform's domain, and deploys each service with KnativeApp.
+"""
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import KnativeApp, KnativeAppArgs, PlatformReference, PlatformReferenceArgs, render_namespace
+from stacks.services import NAMESPACE, services_for
+
+config = pulumi.Config()
+platform = PlatformReference("platform", PlatformReferenceArgs(stack=config.require("platformStack")))
+
+namespace = k8s.core.v1.Namespace(
+    f"namespace-{NAMESPACE}",
+    metadata=render_namespace(NAMESPACE)["metadata"],
+    opts=pulumi.ResourceOptions(provider=platform.provider),
+)
+apps = {
+    service.name: KnativeApp(
+        service.name,
+        KnativeAppArgs(service=service, provider=platform.provider, domain=platform.domain, depends_on=[namespace]),
+    )
+    for service in services_for(pulumi.get_stack())
+}
+
+pulumi.export("platformStack", platform.stack_name)
+pulumi.export("platformVersions", platform.versions)
+pulumi.export("serviceUrls", {name: app.url for name, app in sorted(apps.items())})
+pulumi.export("tagUrls", {name: app.tag_urls for name, app in sorted(apps.items())})
+pulumi.export("revisions", {name: app.revision_name for name, app in sorted(apps.items())})

@@ -1,0 +1,164 @@
+"""The split layout: PlatformReference and the examples/team-app project, run under the project's mocks."""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+from dataclasses import replace
+
+import pytest
+from conftest import ROOT, k8s_objects
+
+from components.errors import ConfigError
+from components.offline.__main__ import main
+from components.offline.engine import RecordingMonitor, run_program
+from components.offline.mocks import PlatformMocks
+from components.offline.render import render_files
+from components.offline.stackfile import load_program_config
+from components.spec.reference import REQUIRED_PLATFORM_OUTPUTS, missing_output_problems, stack_name_problem
+
+TEAM_APP = ROOT / "examples" / "team-app"
+DEV_PLATFORM = "organization/knative-platform/dev"
+KSVC = "kubernetes:serving.knative.dev/v1:Service"
+
+
+@pytest.fixture
+def failing_program():
+    """A program failing inside an apply leaves futures nobody awaits; collect them while asyncio is quiet."""
+    logger = logging.getLogger("asyncio")
+    saved = logger.disabled
+    logger.disabled = True
+    yield
+    gc.collect()
+    logger.disabled = saved
+
+
+def team_app(stack="dev", stack_outputs=None, config=None, monitor=None):
+    program = load_program_config(TEAM_APP, stack)
+    if stack_outputs is not None:
+        program = replace(program, stack_outputs=stack_outputs)
+    if monitor is None:
+        monitor = RecordingMonitor(PlatformMocks(stack_outputs=program.stack_outputs))
+    return program, run_program(program, extra_config=config, monitor=monitor)
+
+
+def platform_outputs(**changes):
+    outputs = json.loads((TEAM_APP / "stacks" / "stack-outputs.json").read_text())[DEV_PLATFORM]
+    return {k: v for k, v in {**outputs, **changes}.items() if v is not None}
+
+
+# -- pure contract -------------------------------------------------------------------------
+
+
+def test_stack_names_must_be_fully_qualified():
+    assert stack_name_problem("organization/knative-platform/dev") is None
+    assert stack_name_problem("acme/knative-platform/prod") is None
+    for bad in ("dev", "knative-platform/dev", "a/b/c/d", "acme/knative platform/dev", "acme//dev"):
+        assert "<organization>/<project>/<stack>" in stack_name_problem(bad), bad
+
+
+def test_missing_outputs_name_each_key_and_its_fix():
+    problems = missing_output_problems("acme/knative-platform/dev", ["domain", "gatewayAddress"])
+    assert [p.path for p in problems] == ["outputs.clusterIdentifier", "outputs.kubeconfig"]
+    assert "pulumi config set --secret" in problems[1].message
+    assert missing_output_problems("s", REQUIRED_PLATFORM_OUTPUTS) == []
+
+
+# -- the team-app example --------------------------------------------------------------------
+
+
+def test_team_app_deploys_through_the_reference_provider():
+    _, capture = team_app()
+    (provider,) = capture.by_type("pulumi:providers:kubernetes")
+    assert provider.name == "platform-kubernetes"
+    assert provider.inputs["clusterIdentifier"] == "gke/knative-platform-dev/europe-west1/knative-dev"
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    (reference,) = capture.by_type("pulumi:pulumi:StackReference")
+    assert reference.inputs["name"] == DEV_PLATFORM
+    assert reference.parent == capture.named("platform", "knative-platform:index:PlatformReference").urn
+    kubernetes = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
+    assert len(kubernetes) == 3
+    assert all(r.provider.startswith(provider.urn) for r in kubernetes)
+
+
+def test_team_app_declares_a_canary_and_a_cluster_local_service():
+    _, capture = team_app()
+    objects = k8s_objects(capture)
+    storefront, inventory = objects[("Service", "storefront")], objects[("Service", "inventory")]
+    assert storefront["metadata"]["namespace"] == inventory["metadata"]["namespace"] == "team-app"
+    assert storefront["spec"]["traffic"] == [
+        {"revisionName": "storefront-v2", "percent": 50, "tag": "stable"},
+        {"latestRevision": True, "percent": 50, "tag": "canary"},
+    ]
+    assert inventory["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
+    namespace = capture.named("namespace-team-app")
+    assert namespace.urn in capture.named("storefront", KSVC).dependencies
+    assert capture.outputs["serviceUrls"] == {
+        "inventory": "http://inventory.team-app.svc.cluster.local",
+        "storefront": "http://storefront.team-app.dev.knative.example.com",
+    }
+    assert capture.outputs["platformVersions"]["knative-serving"] == "knative-v1.23.0"
+
+
+def test_team_app_prod_references_the_prod_platform_with_a_smaller_canary():
+    _, capture = team_app("prod")
+    (reference,) = capture.by_type("pulumi:pulumi:StackReference")
+    assert reference.inputs["name"] == "organization/knative-platform/prod"
+    traffic = k8s_objects(capture)[("Service", "storefront")]["spec"]["traffic"]
+    assert [t["percent"] for t in traffic] == [90, 10]
+    assert capture.outputs["serviceUrls"]["storefront"] == "http://storefront.team-app.knative.example.com"
+
+
+def test_the_platform_kubeconfig_stays_secret_even_when_the_platform_forgot_to_mark_it():
+    leaky = platform_outputs(kubeconfig="apiVersion: v1\nusers: [{user: {token: PLATFORM-TOKEN}}]\n")
+    program, capture = team_app(stack_outputs={DEV_PLATFORM: leaky})
+    files = render_files(capture, program)
+    assert not any("PLATFORM-TOKEN" in text for text in files.values())
+    assert capture.named("platform-kubernetes").inputs["kubeconfig"] == "[secret]"
+
+
+def test_optional_facts_may_be_missing():
+    _, capture = team_app(stack_outputs={DEV_PLATFORM: platform_outputs(gatewayAddress=None, versions=None)})
+    assert capture.outputs["platformVersions"] == {}
+    reference = capture.named("platform", "knative-platform:index:PlatformReference")
+    assert capture.component_outputs[reference.urn].get("gatewayAddress") is None
+
+
+def test_missing_required_outputs_fail_before_any_app_object_is_created(failing_program):
+    outputs = platform_outputs(kubeconfig=None, clusterIdentifier=None)
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs={DEV_PLATFORM: outputs}))
+    with pytest.raises(ConfigError) as info:
+        team_app(stack_outputs={DEV_PLATFORM: outputs}, monitor=monitor)
+    message = str(info.value)
+    assert f"{DEV_PLATFORM} outputs.clusterIdentifier: stack {DEV_PLATFORM} does not export it" in message
+    assert f"{DEV_PLATFORM} outputs.kubeconfig: stack {DEV_PLATFORM} does not export it" in message
+    assert "domain" not in message.split("problems")[-1].replace("domain.", "")
+    created = sorted(r.type for r in monitor.recorded.values() if r.type.startswith("kubernetes:"))
+    assert created == []
+
+
+def test_a_bare_stack_name_is_refused_before_anything_is_registered():
+    monitor = RecordingMonitor(PlatformMocks())
+    with pytest.raises(ConfigError) as info:
+        team_app(config={"team-app:platformStack": "dev"}, monitor=monitor)
+    assert str(info.value).startswith("stack: 'dev' is not a fully qualified stack name")
+    assert monitor.recorded == {}
+
+
+def test_an_unmocked_stack_reference_is_a_clear_render_error(tmp_path, capsys, failing_program):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"organization/knative-platform/prod": platform_outputs()}))
+    code = main(["render", "--stack", "dev", "--project", str(TEAM_APP), "--stack-outputs", str(outputs),
+                 "--out", str(tmp_path / "out")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"the program reads stack {DEV_PLATFORM}, which has no mocked outputs offline" in err
+    assert "stack-outputs.json" in err
+
+
+def test_the_render_cli_finds_the_projects_mocked_outputs(tmp_path, capsys):
+    assert main(["render", "--all", "--project", str(TEAM_APP), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "dev" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
+    assert (tmp_path / "prod" / "kubernetes" / "team-app" / "Service-inventory.yaml").is_file()
+    assert "rendered prod: 8 resources, 3 Kubernetes objects" in capsys.readouterr().out

@@ -1,0 +1,231 @@
+"""The GitHub workflows and the Renovate config: they run on GitHub, so their structure is checked here."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from components.offline import report
+from components.offline.__main__ import build_parser
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTIONS = ROOT / ".github" / "actions"
+DEPLOYED = ["dev", "staging", "prod"]
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def triggers(workflow: dict) -> dict:
+    """``on:`` is YAML 1.1's boolean true to PyYAML."""
+    return workflow.get("on", workflow.get(True))
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def all_files() -> list[Path]:
+    return sorted([*WORKFLOWS.glob("*.yml"), *ACTIONS.glob("*/action.yml")])
+
+
+@pytest.mark.parametrize("path", all_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_workflow_and_action_parses_and_pins_its_actions(path):
+    doc = yaml.safe_load(path.read_text())
+    assert isinstance(doc, dict) and doc.get("name")
+    steps = [s for job in (doc.get("jobs") or {}).values() for s in job.get("steps", [])]
+    steps += (doc.get("runs") or {}).get("steps", [])
+    for step in steps:
+        uses = step.get("uses")
+        if uses and not uses.startswith("./"):
+            ref = uses.split("@", 1)[1]
+            assert re.fullmatch(r"v\d+|[0-9a-f]{40}", ref), f"{path.name}: {uses} is not pinned to a release or SHA"
+    assert "pull_request_target" not in path.read_text(), "pull_request_target runs fork code with a write token"
+
+
+def test_the_review_workflow_runs_on_every_pull_request_with_a_read_only_token():
+    review = load("review.yml")
+    assert "pull_request" in triggers(review)
+    assert triggers(review)["pull_request"] in (None, {})  # no branch filter: every pull request, forks included
+    assert review["permissions"] == {"contents": "read"}
+    assert all("permissions" not in job for job in review["jobs"].values())
+    assert "secrets." not in (WORKFLOWS / "review.yml").read_text()
+    assert set(review["jobs"]) == {"test", "offline-review"}
+    test_steps = review["jobs"]["test"]["steps"]
+    assert any(step.get("run") == ".ci/run" for step in test_steps)
+
+
+def diff_command(run: str) -> list[str]:
+    """The ``python -m components.offline diff`` invocation inside a shell step, as argv."""
+    joined = run.replace("\\\n", " ")
+    line = next(line for line in joined.splitlines() if "python -m components.offline diff" in line)
+    return shlex.split(line.split("python -m components.offline", 1)[1])
+
+
+def test_the_review_renders_base_and_head_of_every_stack_and_publishes_the_summary():
+    job = load("review.yml")["jobs"]["offline-review"]
+    (checkout,) = steps_using(job, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 2  # HEAD^1 is the base the merge commit was made on
+    run = next(s["run"] for s in job["steps"] if "components.offline diff" in s.get("run", ""))
+    args = build_parser().parse_args(diff_command(run))
+    assert (args.base_ref, args.head_ref) == ("HEAD^1", "HEAD")
+    assert args.project == [".", "examples/team-app"]
+    assert all((ROOT / p / "Pulumi.yaml").is_file() for p in args.project)
+    assert args.summary == "build/review/summary.md"
+    assert args.detail.startswith("build/review/")
+    assert '>> "$GITHUB_STEP_SUMMARY"' in run
+    assert "build/review/pr-number" in run
+    (upload,) = steps_using(job, "actions/upload-artifact")
+    assert upload["with"]["name"] == "offline-review"
+    assert upload["with"]["path"] == "build/review/"
+
+
+def test_the_comment_follow_up_never_runs_pull_request_code():
+    comment = load("review-comment.yml")
+    on = triggers(comment)["workflow_run"]
+    assert on["workflows"] == [load("review.yml")["name"]]
+    assert on["types"] == ["completed"]
+    assert comment["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
+    (job,) = comment["jobs"].values()
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    assert not steps_using(job, "actions/checkout")
+    (download,) = steps_using(job, "actions/download-artifact")
+    assert download["with"]["name"] == "offline-review"
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    post = next(s for s in job["steps"] if "run" in s)
+    assert post["env"]["MARKER"] == report.MARKER
+    assert post["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert ".head.sha" in post["run"] and "-gt 65536" in post["run"]
+    assert "${{" not in post["run"], "untrusted values reach the script through env, never by interpolation"
+
+
+def pulumi_step(job: dict) -> dict:
+    (step,) = steps_using(job, "pulumi/actions")
+    return step
+
+
+def test_previews_run_for_every_deployed_stack_on_trusted_branches_only():
+    preview = load("preview.yml")
+    assert "pull_request" in triggers(preview)
+    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    (job,) = preview["jobs"].values()
+    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert job["strategy"]["matrix"]["stack"] == DEPLOYED
+    assert job["strategy"]["fail-fast"] is False
+    assert "environment" not in job  # previews need no approval; they use the read-only previewer account
+    step = pulumi_step(job)["with"]
+    assert step["command"] == "preview"
+    assert step["stack-name"] == "${{ matrix.stack }}"
+    assert step["diff"] is True and step["comment-on-pr"] is True
+    assert step["cloud-url"] == "gs://${{ vars.PULUMI_STATE_BUCKET }}"
+    (setup,) = steps_using(job, "./.github/actions/setup-pulumi-gcp")
+    assert setup["with"]["service-account"] == "${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT }}"
+
+
+def test_merges_to_main_deploy_dev_then_staging_and_prod_behind_environments():
+    deploy = load("deploy.yml")
+    assert triggers(deploy) == {"push": {"branches": ["main"]}}
+    assert deploy["permissions"] == {"contents": "read", "id-token": "write"}
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    jobs = deploy["jobs"]
+    assert list(jobs) == DEPLOYED
+    assert "needs" not in jobs["dev"]
+    assert jobs["staging"]["needs"] == "dev"
+    assert jobs["prod"]["needs"] == "staging"
+    for stack, job in jobs.items():
+        assert job["environment"] == stack  # staging and prod carry required reviewers (README)
+        step = pulumi_step(job)["with"]
+        assert (step["command"], step["stack-name"]) == ("up", stack)
+        assert step["cloud-url"] == "gs://${{ vars.PULUMI_STATE_BUCKET }}"
+        (setup,) = steps_using(job, "./.github/actions/setup-pulumi-gcp")
+        assert setup["with"]["service-account"] == "${{ vars.GCP_SERVICE_ACCOUNT }}"  # the environment's own
+
+
+def test_the_deployed_stacks_are_the_repositorys_stacks_except_local():
+    stacks = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert sorted([*DEPLOYED, "local"]) == stacks
+
+
+def test_the_setup_action_authenticates_with_workload_identity_and_installs_the_gke_plugin():
+    action = yaml.safe_load((ACTIONS / "setup-pulumi-gcp" / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    (auth,) = [s for s in steps if str(s.get("uses", "")).startswith("google-github-actions/auth@")]
+    assert set(auth["with"]) == {"workload_identity_provider", "service_account"}  # no key file
+    (gcloud,) = [s for s in steps if str(s.get("uses", "")).startswith("google-github-actions/setup-gcloud@")]
+    assert gcloud["with"]["install_components"] == "gke-gcloud-auth-plugin"
+    assert any("requirements.txt" in s.get("run", "") and ".venv" in s.get("run", "") for s in steps)
+
+
+# -- Renovate ------------------------------------------------------------------------------------
+
+RENOVATE = json.loads((ROOT / "renovate.json").read_text())
+
+
+def js_regex(pattern: str) -> re.Pattern[str]:
+    """A Renovate (JavaScript) pattern in Python: ``/.../`` delimiters dropped, ``(?<name>`` as ``(?P<name>``."""
+    if pattern.startswith("/") and pattern.endswith("/"):
+        pattern = pattern[1:-1]
+    return re.compile(pattern.replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!"))
+
+
+KNATIVE_VERSIONING = r"regex:^knative-v(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)$"
+VERSIONS_SHAPE = '''
+KNATIVE_SERVING = UpstreamRelease(
+    name="knative-serving",
+    # renovate: datasource=github-releases depName=knative/serving versioning=KNATIVE_VERSIONING
+    version="knative-v1.23.0",
+    reason="needs Kubernetes >= 1.34",
+)
+KGATEWAY = HelmChart(
+    # renovate: datasource=docker depName=cr.kgateway.dev/kgateway-dev/charts/kgateway
+    version="v2.5.2",
+)
+# renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
+CERT_MANAGER_VERSION = "v1.21.0"
+'''.replace("KNATIVE_VERSIONING", KNATIVE_VERSIONING)
+"""The shape assumed for components/versions.py: a renovate comment on the line above each version."""
+
+
+def renovate_matches(text: str) -> list[dict[str, str]]:
+    (manager,) = RENOVATE["customManagers"]
+    (pattern,) = manager["matchStrings"]
+    return [{k: v for k, v in m.groupdict().items() if v} for m in js_regex(pattern).finditer(text)]
+
+
+def test_renovate_reads_each_pin_of_the_versions_module_shape():
+    assert renovate_matches(VERSIONS_SHAPE) == [
+        {"datasource": "github-releases", "depName": "knative/serving",
+         "versioning": KNATIVE_VERSIONING,
+         "currentValue": "knative-v1.23.0"},
+        {"datasource": "docker", "depName": "cr.kgateway.dev/kgateway-dev/charts/kgateway", "currentValue": "v2.5.2"},
+        {"datasource": "helm", "depName": "cert-manager", "registryUrl": "https://charts.jetstack.io",
+         "currentValue": "v1.21.0"},
+    ]
+
+
+@pytest.mark.skipif(not (ROOT / "components" / "versions.py").is_file(),
+                    reason="components/versions.py arrives with the Knative/kgateway install work")
+def test_renovate_sees_every_pin_in_versions_py():
+    text = (ROOT / "components" / "versions.py").read_text()
+    pins = re.findall(r'^\s*(?:version|[A-Z][A-Z0-9_]*_VERSION)\s*=\s*"([^"]+)"', text, re.M)
+    assert pins, "no version pins found in components/versions.py"
+    assert sorted(m["currentValue"] for m in renovate_matches(text)) == sorted(pins)
+
+
+def test_renovate_manages_versions_py_and_every_requirements_file():
+    (manager,) = RENOVATE["customManagers"]
+    (versions,) = manager["managerFilePatterns"]
+    assert js_regex(versions).search("components/versions.py")
+    patterns = [js_regex(p) for p in RENOVATE["pip_requirements"]["managerFilePatterns"]]
+    files = [str(p.relative_to(ROOT)) for p in ROOT.rglob("requirements*.txt") if ".venv" not in p.parts]
+    assert sorted(files) == ["examples/team-app/requirements.txt", "requirements-dev.txt", "requirements.txt"]
+    assert all(any(p.search(f) for p in patterns) for f in files)
+    assert "helpers:pinGitHubActionDigests" in RENOVATE["extends"]
