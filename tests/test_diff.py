@@ -151,6 +151,48 @@ def test_an_authorized_network_change_in_prod_is_in_the_security_section(clean, 
     assert "0.0.0.0/0" in line
 
 
+def prod_cluster_config(**changes) -> dict:
+    cluster = json.loads(load_program_config(ROOT, "prod").config["knative-platform:cluster"])
+    return {**cluster, **changes}
+
+
+def test_a_real_prod_authorized_network_change_is_in_the_security_section(clean, tmp_path):
+    # through the real GKE stack config, not a synthetic render
+    office = [{"cidr": "198.51.100.0/24", "name": "office"}]
+    review = review_of(clean, tmp_path, {"prod": {"cluster": prod_cluster_config(authorizedNetworks=office)}})
+    security = [f for f in review.findings if f.kind is FindingKind.SECURITY]
+    assert [(f.stack, f.resource, f.topic) for f in security] == [
+        ("prod", "Cluster knative-prod-cluster", "master authorized networks")]
+    assert "198.51.100.0/24" in security[0].message
+    (change,) = review.stack("prod").changes
+    assert change.action is Action.UPDATE
+    text = report.summary(review, title="review", detail="`detail.md`")
+    assert text.index("### Security-relevant changes") < text.index("### Changes")
+
+
+def test_turning_off_prod_deletion_protection_is_security_relevant(clean, tmp_path):
+    # the documented teardown path: prod refuses the relaxation, so the profile goes down to staging first
+    cluster = prod_cluster_config(profile="staging", relax={"noDeletionProtection": True})
+    review = review_of(clean, tmp_path, {"prod": {"cluster": cluster}})
+    topics = {(f.resource, f.topic) for f in review.findings if f.kind is FindingKind.SECURITY}
+    assert ("Cluster knative-prod-cluster", "deletion protection") in topics
+
+
+@pytest.mark.parametrize(("bumped", "skips"), [("knative-v1.24.0", False), ("knative-v1.25.0", True)])
+def test_a_knative_upgrade_is_listed_with_its_upstream_versions(clean, tmp_path, monkeypatch, bumped, skips):
+    from components import versions
+
+    for name in ("SERVING_CRDS", "SERVING_CORE", "NET_GATEWAY_API", "NET_KOURIER"):
+        pin = getattr(versions, name)
+        monkeypatch.setattr(versions, name, replace(pin, version=bumped, url=pin.url.replace(
+            versions.KNATIVE_VERSION, bumped)))
+    review = review_of(clean, tmp_path, {"dev": {}})
+    upgrades = {f.resource: f.message for f in review.findings if f.kind is FindingKind.UPGRADE}
+    assert sorted(upgrades) == ["ConfigFile net-gateway-api", "ConfigFile serving-core", "ConfigFile serving-crds"]
+    assert all(bumped in message for message in upgrades.values())
+    assert all(("skips a minor version" in message) is skips for message in upgrades.values())
+
+
 def test_gke_fields_that_force_a_new_cluster_are_replacements(clean, tmp_path):
     base, head = copy(clean, tmp_path / "base"), copy(clean, tmp_path / "head")
     with_cluster(base / "prod", ["198.51.100.0/24"])

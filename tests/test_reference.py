@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 from dataclasses import replace
 
 import pytest
@@ -72,7 +73,7 @@ def test_team_app_deploys_through_the_reference_provider():
     _, capture = team_app()
     (provider,) = capture.by_type("pulumi:providers:kubernetes")
     assert provider.name == "platform-kubernetes"
-    assert provider.inputs["clusterIdentifier"] == "gke/knative-platform-dev/europe-west1/knative-dev"
+    assert provider.inputs["clusterIdentifier"] == "gke/knative-platform-dev/europe-west1-b/knative-dev"
     assert provider.inputs["kubeconfig"] == "[secret]"
     (reference,) = capture.by_type("pulumi:pulumi:StackReference")
     assert reference.inputs["name"] == DEV_PLATFORM
@@ -162,3 +163,24 @@ def test_the_render_cli_finds_the_projects_mocked_outputs(tmp_path, capsys):
     assert (tmp_path / "dev" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
     assert (tmp_path / "prod" / "kubernetes" / "team-app" / "Service-inventory.yaml").is_file()
     assert "rendered prod: 8 resources, 3 Kubernetes objects" in capsys.readouterr().out
+
+
+def test_team_app_mocks_exactly_what_the_platform_stacks_export():
+    """End to end: the team app's mocked references are the platform's own rendered outputs (dev and prod).
+
+    Regenerate after an intended change of the platform's outputs:
+    UPDATE_GOLDEN=1 pytest tests/test_reference.py
+    """
+    from conftest import committed
+
+    path = TEAM_APP / "stacks" / "stack-outputs.json"
+    expected = {f"organization/knative-platform/{stack}": committed(stack).outputs for stack in ("dev", "prod")}
+    text = json.dumps(expected, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert path.read_text() == text, "the platform's outputs changed; UPDATE_GOLDEN=1 pytest tests/test_reference.py"
+    for stack in ("dev", "prod"):
+        _, capture = team_app(stack)
+        (provider,) = capture.by_type("pulumi:providers:kubernetes")
+        assert provider.inputs["clusterIdentifier"] == committed(stack).outputs["clusterIdentifier"]
+        assert provider.inputs["kubeconfig"] == "[secret]"
