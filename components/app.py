@@ -33,9 +33,9 @@ class KnativeAppArgs:
     service: Service
     provider: k8s.Provider
     domain: pulumi.Input[str]
-    https: bool = False
-    domain_template: str = DEFAULT_DOMAIN_TEMPLATE
-    tag_template: str = DEFAULT_TAG_TEMPLATE
+    https: pulumi.Input[bool] = False
+    domain_template: pulumi.Input[str] = DEFAULT_DOMAIN_TEMPLATE
+    tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
@@ -86,10 +86,10 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        urls: pulumi.Output[ServiceUrls] = pulumi.Output.from_input(args.domain).apply(
-            lambda domain: service_urls(svc, domain, https=args.https, domain_template=args.domain_template,
-                                        tag_template=args.tag_template)
-        )
+        # Inputs, not plain values: an app stack learns them from the platform stack's outputs.
+        urls: pulumi.Output[ServiceUrls] = pulumi.Output.all(
+            args.domain, args.https, args.domain_template, args.tag_template
+        ).apply(lambda a: service_urls(svc, a[0], https=bool(a[1]), domain_template=a[2], tag_template=a[3]))
         self.url = urls.apply(lambda u: u.url)
         self.tag_urls = urls.apply(lambda u: dict(u.tag_urls))
         self.domain_urls = urls.apply(lambda u: dict(u.domain_urls))

@@ -148,6 +148,10 @@ class Platform(pulumi.ComponentResource):
 
         https = spec.tls is not None
         network = spec.knative.network
+        # What app stacks need to compute the same URLs Knative will (PlatformReference reads them).
+        self.https = https
+        self.domain_template = network.domain_template
+        self.tag_template = network.tag_template
         self.apps = {}
         for service in spec.services:
             own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
@@ -210,13 +214,18 @@ class Platform(pulumi.ComponentResource):
         cluster's credentials; ``clusterIdentifier`` lets app stacks give their
         own Kubernetes provider the same stable identity. ``gatewayAddress`` is
         the product's ``glooctl proxy url``: null when the stack reserves no
-        address, and then each ``curl`` line asks kubectl for it.
+        address, and then each ``curl`` line asks kubectl for it. ``https``,
+        ``domainTemplate`` and ``tagTemplate`` let app stacks compute the URLs
+        Knative gives their services.
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
             outputs["kubeconfig"] = self.cluster.kubeconfig
         return outputs | {
             "domain": self.domain,
+            "https": self.https,
+            "domainTemplate": self.domain_template,
+            "tagTemplate": self.tag_template,
             "gatewayAddress": self.gateway_address,
             "versions": self.installed_versions,
             "serviceUrls": {name: app.url for name, app in sorted(self.apps.items())},

@@ -8,21 +8,24 @@ reads them from the platform stack's outputs through a Pulumi StackReference
 and builds the provider, so an app program is::
 
     platform = PlatformReference("platform", PlatformReferenceArgs(stack="organization/knative-platform/dev"))
-    KnativeApp("api", KnativeAppArgs(service=api, provider=platform.provider, domain=platform.domain))
+    KnativeApp("api", platform.app_args(api))
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .app import KnativeAppArgs
 from .errors import ConfigError, checked
+from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
+from .spec.service import Service
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class PlatformReference(pulumi.ComponentResource):
     domain: pulumi.Output[str]
     gateway_address: pulumi.Output[str | None]
     versions: pulumi.Output[Mapping[str, str]]
+    https: pulumi.Output[bool]
+    domain_template: pulumi.Output[str]
+    tag_template: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
@@ -80,6 +86,12 @@ class PlatformReference(pulumi.ComponentResource):
         self.domain = required("domain")
         self.gateway_address = self.stack_reference.get_output("gatewayAddress")
         self.versions = self.stack_reference.get_output("versions").apply(lambda v: dict(v or {}))
+        # How Knative builds this platform's URLs; a platform that predates these outputs serves plain HTTP
+        # with Knative's default templates.
+        self.https = self.stack_reference.get_output("https").apply(bool)
+        self.domain_template = self.stack_reference.get_output("domainTemplate").apply(
+            lambda t: t or DEFAULT_DOMAIN_TEMPLATE)
+        self.tag_template = self.stack_reference.get_output("tagTemplate").apply(lambda t: t or DEFAULT_TAG_TEMPLATE)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
             kubeconfig=self.kubeconfig,
@@ -93,7 +105,20 @@ class PlatformReference(pulumi.ComponentResource):
             "domain": self.domain,
             "gatewayAddress": self.gateway_address,
             "versions": self.versions,
+            "https": self.https,
         })
+
+    def app_args(self, service: Service, depends_on: Sequence[pulumi.Resource] = ()) -> KnativeAppArgs:
+        """KnativeApp arguments for ``service`` on this platform: its provider, domain, scheme and templates."""
+        return KnativeAppArgs(
+            service=service,
+            provider=self.provider,
+            domain=self.domain,
+            https=self.https,
+            domain_template=self.domain_template,
+            tag_template=self.tag_template,
+            depends_on=tuple(depends_on),
+        )
 
     def _checked(self, present: list[str], value: Any) -> Any:
         """``value`` when the platform stack exports every required output; otherwise a ConfigError naming all."""

@@ -108,7 +108,8 @@ def test_team_app_prod_references_the_prod_platform_with_a_smaller_canary():
     assert reference.inputs["name"] == "organization/knative-platform/prod"
     traffic = k8s_objects(capture)[("Service", "storefront")]["spec"]["traffic"]
     assert [t["percent"] for t in traffic] == [90, 10]
-    assert capture.outputs["serviceUrls"]["storefront"] == "http://storefront.team-app.knative.example.com"
+    # the prod platform runs TLS, so the app stack reports the https URL Knative gives it
+    assert capture.outputs["serviceUrls"]["storefront"] == "https://storefront.team-app.knative.example.com"
 
 
 def test_the_platform_kubeconfig_stays_secret_even_when_the_platform_forgot_to_mark_it():

@@ -10,7 +10,7 @@ cluster and the platform's domain, and deploys each service with KnativeApp.
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import KnativeApp, KnativeAppArgs, PlatformReference, PlatformReferenceArgs, render_namespace
+from components import KnativeApp, PlatformReference, PlatformReferenceArgs, render_namespace
 from stacks.services import NAMESPACE, services_for
 
 config = pulumi.Config()
@@ -21,11 +21,9 @@ namespace = k8s.core.v1.Namespace(
     metadata=render_namespace(NAMESPACE)["metadata"],
     opts=pulumi.ResourceOptions(provider=platform.provider),
 )
+# app_args carries the platform's provider, domain, scheme (https when it runs TLS) and URL templates.
 apps = {
-    service.name: KnativeApp(
-        service.name,
-        KnativeAppArgs(service=service, provider=platform.provider, domain=platform.domain, depends_on=[namespace]),
-    )
+    service.name: KnativeApp(service.name, platform.app_args(service, depends_on=[namespace]))
     for service in services_for(pulumi.get_stack())
 }
 
