@@ -142,10 +142,7 @@ class RecordingMonitor(MockMonitor):
             options=options,
             dependencies=tuple(sorted(set(request.dependencies))),
         )
-        with self.lock:
-            if response.urn in self.recorded:
-                raise RuntimeError(f"duplicate resource URN {response.urn}: give the resource a unique name")
-            self.recorded[response.urn] = record
+        self._record(record)
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -163,11 +160,15 @@ class RecordingMonitor(MockMonitor):
             options={"read": request.id},
             dependencies=tuple(sorted(set(request.dependencies))),
         )
-        with self.lock:
-            if response.urn in self.recorded:
-                raise RuntimeError(f"duplicate resource URN {response.urn}: give the resource a unique name")
-            self.recorded[response.urn] = record
+        self._record(record)
         return response
+
+    def _record(self, record: Registration) -> None:
+        """Keep ``record``; a second registration of one URN fails as the Pulumi engine fails it."""
+        with self.lock:
+            if record.urn in self.recorded:
+                raise RuntimeError(f"duplicate resource URN {record.urn}: give the resource a unique name")
+            self.recorded[record.urn] = record
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Keep component and stack outputs (``register_outputs`` and ``pulumi.export``)."""
