@@ -83,6 +83,7 @@ from .spec import (
 if TYPE_CHECKING:
     from .app import KnativeApp, KnativeAppArgs
     from .config import StackConfig, load_stack_config
+    from .dns01 import Dns01Identity, Dns01IdentityArgs
     from .errors import ConfigError
     from .gke import GkeCluster, GkeClusterArgs
     from .gloo import Gloo, GlooArgs
@@ -93,6 +94,8 @@ if TYPE_CHECKING:
     from .tls import AutoTls, AutoTlsArgs
 
 _LAZY = {
+    "Dns01Identity": ".dns01",
+    "Dns01IdentityArgs": ".dns01",
     "GkeCluster": ".gke",
     "GkeClusterArgs": ".gke",
     "KnativeApp": ".app",
@@ -142,6 +145,8 @@ __all__ = [
     "DefaultsSettings",
     "DeploymentSettings",
     "DiskType",
+    "Dns01Identity",
+    "Dns01IdentityArgs",
     "ExistingCluster",
     "FeatureFlag",
     "FeatureSettings",

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from . import versions
 from .app import KnativeApp, KnativeAppArgs
+from .dns01 import Dns01Identity, Dns01IdentityArgs
 from .errors import checked
 from .gke import GkeCluster, GkeClusterArgs
 from .gloo import Gloo, GlooArgs
@@ -53,6 +55,8 @@ class ClusterConnection:
     ingress_address: pulumi.Output[str] | None = None
     ready: tuple[pulumi.Resource, ...] = ()
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    gcp_provider: gcp.Provider | None = None
+    """The explicit GCP provider of a cluster the platform creates, for the GCP resources around it."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,10 @@ class Platform(pulumi.ComponentResource):
         ingress_class = INGRESS_CLASSES[spec.ingress]
         self.tls = None
         if spec.tls is not None:
+            dns_account, tls_ready = self._dns01_identity(spec)
             self.tls = AutoTls("tls", AutoTlsArgs(provider=self.provider, tls=spec.tls, ingress_class=ingress_class,
-                                                  depends_on=cluster_ready),
+                                                  depends_on=[*cluster_ready, *tls_ready],
+                                                  dns_service_account=dns_account),
                                opts=pulumi.ResourceOptions(parent=self))
         public_namespaces = tuple(sorted({s.namespace for s in spec.services if s.visibility is Visibility.PUBLIC}))
         self.knative = KnativeServing("knative", KnativeServingArgs(
@@ -178,6 +184,17 @@ class Platform(pulumi.ComponentResource):
         })
         self.register_outputs(self.stack_outputs())
 
+    def _dns01_identity(self, spec: PlatformSpec) -> tuple[pulumi.Output[str] | None, list[pulumi.Resource]]:
+        """On a GKE cluster we create, DNS-01 without a named account gets one made for it (keyless)."""
+        solver = spec.tls.cloud_dns if spec.tls is not None else None
+        if solver is None or solver.service_account is not None or self.cluster.gcp_provider is None:
+            return None, []
+        assert isinstance(spec.cluster, GkeClusterSpec)  # platform_problems refuses any other cluster here
+        identity = Dns01Identity("dns01", Dns01IdentityArgs(cluster=spec.cluster, dns_project=solver.project,
+                                                            gcp_provider=self.cluster.gcp_provider),
+                                 opts=pulumi.ResourceOptions(parent=self))
+        return identity.email, identity.ready
+
     def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None) -> ClusterConnection:
         """Reach the stack's cluster: a GKE cluster the platform creates, or an existing one through a kubeconfig."""
         if isinstance(spec.cluster, GkeClusterSpec):
@@ -191,6 +208,7 @@ class Platform(pulumi.ComponentResource):
                 ready=(*gke.node_pools.values(), gke.webhook_firewall),
                 outputs={"clusterName": gke.cluster_name, "clusterLocation": gke.cluster_location,
                          "clusterEndpoint": gke.endpoint},
+                gcp_provider=gke.gcp_provider,
             )
         cluster: ExistingCluster = spec.cluster
         # A stable identifier keeps a kubeconfig edit from previewing as a replacement of every object.

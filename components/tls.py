@@ -33,6 +33,8 @@ class AutoTlsArgs:
     tls: TlsSpec
     ingress_class: str
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    dns_service_account: pulumi.Input[str] | None = None
+    """The Google service account cert-manager acts as for DNS-01, when the platform created it."""
 
 
 class AutoTls(pulumi.ComponentResource):
@@ -57,7 +59,7 @@ class AutoTls(pulumi.ComponentResource):
             version=pin.version,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repository),
             namespace=CERT_MANAGER_NAMESPACE,
-            values=cert_manager_values(args.tls),
+            values=cert_manager_values(args.tls, args.dns_service_account),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns])),
         )
         issuer = render_cluster_issuer(args.tls, args.ingress_class)

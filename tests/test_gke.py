@@ -83,7 +83,7 @@ def test_every_gke_stack_keeps_the_baseline(captures, stack):
     assert c["loggingConfig"] == {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS"]}
     assert c["monitoringConfig"]["enableComponents"] == ["SYSTEM_COMPONENTS"]
     assert "maintenancePolicy" in c and c["resourceLabels"]["managed-by"] == "pulumi"
-    account = only(capture, "gcp:serviceaccount/account:Account")
+    account = capture.named(f"knative-{stack}-nodes", "gcp:serviceaccount/account:Account")
     email = f"knative-{stack}-nodes@knative-platform-{stack}.iam.gserviceaccount.com"
     assert account.inputs["accountId"] == f"knative-{stack}-nodes"
     assert c["nodeConfig"]["serviceAccount"] == email  # even the throwaway default pool
@@ -97,7 +97,8 @@ def test_every_gke_stack_keeps_the_baseline(captures, stack):
         assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
         assert pool.inputs["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
         assert pool.inputs["autoscaling"]["maxNodeCount"] > pool.inputs["autoscaling"]["minNodeCount"]
-    roles = sorted(r.inputs["role"] for r in capture.by_type("gcp:projects/iAMMember:IAMMember"))
+    roles = sorted(r.inputs["role"] for r in capture.by_type("gcp:projects/iAMMember:IAMMember")
+                   if r.parent_type == "knative-platform:index:GkeCluster")
     assert roles == ["roles/artifactregistry.reader", "roles/logging.logWriter", "roles/monitoring.metricWriter",
                      "roles/monitoring.viewer", "roles/stackdriver.resourceMetadata.writer"]
 
@@ -127,8 +128,9 @@ def test_nodes_wait_for_nat_firewall_and_their_service_account(captures, stack):
     capture = captures[stack]
     nat = only(capture, "gcp:compute/routerNat:RouterNat")
     firewall = only(capture, "gcp:compute/firewall:Firewall")
-    account = only(capture, "gcp:serviceaccount/account:Account")
-    grants = capture.by_type("gcp:projects/iAMMember:IAMMember")
+    account = capture.named(f"knative-{stack}-nodes", "gcp:serviceaccount/account:Account")
+    grants = [g for g in capture.by_type("gcp:projects/iAMMember:IAMMember")
+              if g.parent_type == "knative-platform:index:GkeCluster"]
     cluster = only(capture, CLUSTER)
     for pool in capture.by_type(NODE_POOL):
         deps = set(pool.dependencies)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pulumi
 import pytest
 import yaml
-from conftest import ROOT, STACKS, committed, run_stack
+from conftest import ROOT, STACKS, committed, config_error, run_stack
 
 from components import versions
 from components.knative import WEBHOOK_RUNTIME_FIELDS, ignore_webhook_drift
@@ -146,7 +146,7 @@ def test_prod_shows_dns01_tls(captures):
     chart = capture.named("cert-manager", CHART).inputs
     assert chart["values"]["crds"] == {"enabled": True, "keep": True}
     assert chart["values"]["serviceAccount"]["annotations"] == {
-        "iam.gke.io/gcp-service-account": "cert-manager@knative-platform-prod.iam.gserviceaccount.com"}
+        "iam.gke.io/gcp-service-account": "knative-prod-dns01@knative-platform-prod.iam.gserviceaccount.com"}
     assert capture.outputs["serviceUrls"]["helloworld-go"].startswith("https://")
 
 
@@ -302,3 +302,40 @@ def test_bad_platform_arguments_are_refused_before_registration():
     with pytest.raises(ConfigError, match=r"knative\.autoscaler\.stableWindow: is 2h"):
         run_function(program, monitor=monitor)
     assert [r.type for r in monitor.recorded.values()] == ["pulumi:providers:kubernetes"]
+
+
+def test_prod_dns01_gets_a_keyless_identity_made_for_it(captures):
+    prod = captures["prod"]
+    account = prod.named("dns01-account", "gcp:serviceaccount/account:Account")
+    assert account.inputs["accountId"] == "knative-prod-dns01"
+    dns_admin = prod.named("dns01-dns-admin", "gcp:projects/iAMMember:IAMMember")
+    assert (dns_admin.inputs["role"], dns_admin.inputs["project"]) == ("roles/dns.admin", "knative-platform-prod")
+    impersonation = prod.named("dns01-workload-identity", "gcp:serviceaccount/iAMMember:IAMMember")
+    assert impersonation.inputs["role"] == "roles/iam.workloadIdentityUser"
+    assert impersonation.inputs["member"] == (
+        "serviceAccount:knative-platform-prod.svc.id.goog[cert-manager/cert-manager]")
+    assert not prod.by_type("gcp:iam/serviceAccountKey:ServiceAccountKey")  # keyless
+    chart = prod.named("cert-manager", "kubernetes:helm.sh/v4:Chart")
+    annotation = chart.inputs["values"]["serviceAccount"]["annotations"]["iam.gke.io/gcp-service-account"]
+    assert annotation == "knative-prod-dns01@knative-platform-prod.iam.gserviceaccount.com"
+    namespace = prod.named("cert-manager", "kubernetes:core/v1:Namespace")
+    assert namespace.urn in chart.dependencies
+    assert {dns_admin.urn, impersonation.urn} <= set(namespace.dependencies)  # so the chart waits for the grants
+    (provider,) = prod.by_type("pulumi:providers:gcp")
+    assert all(r.provider.startswith(provider.urn) for r in (account, dns_admin, impersonation))
+
+
+def test_a_named_dns01_account_is_used_as_it_is():
+    tls = {"email": "ops@example.com", "challenge": "dns01",
+           "cloudDns": {"project": "acme-dns", "serviceAccount": "cert-manager@acme-dns.iam.gserviceaccount.com"}}
+    capture = run_stack("prod", {"tls": tls})
+    assert not [r for r in capture.registrations if r.name.startswith("dns01")]
+    chart = capture.named("cert-manager", "kubernetes:helm.sh/v4:Chart")
+    assert chart.inputs["values"]["serviceAccount"]["annotations"] == {
+        "iam.gke.io/gcp-service-account": "cert-manager@acme-dns.iam.gserviceaccount.com"}
+
+
+def test_dns01_on_an_existing_cluster_must_name_its_account():
+    tls = {"email": "ops@example.com", "challenge": "dns01", "cloudDns": {"project": "acme-dns"}}
+    error = config_error("local", {"tls": tls, "domain": "apps.example.com"})
+    assert "tls.cloudDns.serviceAccount: is required on a cluster the platform does not create" in str(error)

@@ -24,15 +24,18 @@ WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
 TLS_HASH_ANNOTATION = "knative-platform/tls-config-hash"
 
 
-def cert_manager_values(tls: TlsSpec) -> dict[str, Any]:
+def cert_manager_values(tls: TlsSpec, service_account: Any = None) -> dict[str, Any]:
     """cert-manager chart values: its CRDs installed and kept by the chart; Workload Identity for DNS-01.
 
     ``crds.keep`` leaves the CRDs (and so every Certificate) in place if the
-    release is ever uninstalled by mistake.
+    release is ever uninstalled by mistake. ``service_account`` is the Google
+    service account cert-manager acts as when the platform created it (an
+    e-mail known after apply); otherwise the one the spec names.
     """
     values: dict[str, Any] = {"crds": {"enabled": True, "keep": True}}
     if tls.challenge is Challenge.DNS01 and tls.cloud_dns is not None:
-        values["serviceAccount"] = {"annotations": {WORKLOAD_IDENTITY_ANNOTATION: tls.cloud_dns.service_account}}
+        account = service_account if service_account is not None else tls.cloud_dns.service_account
+        values["serviceAccount"] = {"annotations": {WORKLOAD_IDENTITY_ANNOTATION: account}}
     return values
 
 
@@ -77,3 +80,18 @@ def controller_restart_patch(config_hash: str) -> dict[str, Any]:
         "metadata": {"name": "controller", "namespace": KNATIVE_NAMESPACE},
         "spec": {"template": {"metadata": {"annotations": {TLS_HASH_ANNOTATION: config_hash}}}},
     }
+
+
+DNS_ADMIN_ROLE = "roles/dns.admin"
+"""What cert-manager's Cloud DNS solver needs on the zone's project (cert-manager's documented role)."""
+WORKLOAD_IDENTITY_USER_ROLE = "roles/iam.workloadIdentityUser"
+
+
+def dns01_account_id(cluster_name: str) -> str:
+    """The Google service account cert-manager acts as on a platform-made cluster (fits the 30-character limit)."""
+    return f"{cluster_name}-dns01"
+
+
+def cert_manager_workload_identity(cluster_project: str) -> str:
+    """The member that lets the Kubernetes service account ``cert-manager/cert-manager`` act as a Google one."""
+    return f"serviceAccount:{cluster_project}.svc.id.goog[{CERT_MANAGER_NAMESPACE}/cert-manager]"

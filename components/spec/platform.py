@@ -168,6 +168,12 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     problems += knative_problems(spec.knative)
     if spec.tls is not None:
         problems += tls_problems(spec.tls)
+        solver = spec.tls.cloud_dns
+        if (spec.tls.challenge is Challenge.DNS01 and solver is not None and solver.service_account is None
+                and not isinstance(spec.cluster, GkeClusterSpec)):
+            problems.append(Problem("tls.cloudDns.serviceAccount",
+                                    "is required on a cluster the platform does not create: name the Google service "
+                                    "account cert-manager acts as (only cluster type gke creates one)"))
         if spec.domain is None or address_in_domain(spec.domain) is not None:
             problems.append(Problem("tls", "needs a domain you control (Let's Encrypt cannot issue for sslip.io or "
                                            "nip.io names in practice): set domain"))

@@ -63,10 +63,13 @@ class CloudDnsSolver:
     the Kubernetes service account ``cert-manager/cert-manager`` impersonate it
     (``roles/iam.workloadIdentityUser`` for
     ``serviceAccount:<cluster project>.svc.id.goog[cert-manager/cert-manager]``).
+    On a GKE cluster the platform creates (``cluster.type: gke``) leave
+    ``service_account`` out: the platform creates that account and both grants.
+    On an existing cluster, name an account created outside the stack.
     """
 
     project: str
-    service_account: str
+    service_account: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,12 +100,12 @@ def tls_problems(tls: TlsSpec, path: str = "tls") -> list[Problem]:
         add("email", f"'{tls.email}' is not an e-mail address; Let's Encrypt sends expiry warnings there")
     if tls.challenge is Challenge.DNS01:
         if tls.cloud_dns is None:
-            add("cloudDns", "is required for challenge dns01: {project: <Cloud DNS project>, "
-                            "serviceAccount: <name>@<project>.iam.gserviceaccount.com}")
+            add("cloudDns", "is required for challenge dns01: {project: <Cloud DNS project>} (plus serviceAccount: "
+                            "<name>@<project>.iam.gserviceaccount.com on a cluster the platform does not create)")
         else:
             if not _GCP_PROJECT.match(tls.cloud_dns.project):
                 add("cloudDns.project", f"'{tls.cloud_dns.project}' is not a Google Cloud project ID")
-            if not _GSA.match(tls.cloud_dns.service_account):
+            if tls.cloud_dns.service_account is not None and not _GSA.match(tls.cloud_dns.service_account):
                 add("cloudDns.serviceAccount", f"'{tls.cloud_dns.service_account}' is not a service account e-mail "
                                                "like cert-manager@my-project.iam.gserviceaccount.com")
     elif tls.cloud_dns is not None:
