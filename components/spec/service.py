@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .decode import Decoder
+from .decode import Decoder, camel
 from .errors import Problem, join_path, raise_if
 from .names import (
     CONFIG_KEY,
@@ -275,7 +275,7 @@ def _resource_problems(resources: Resources, add: Any) -> None:
             text = getattr(quantities, key)
             if text is None:
                 continue
-            ckey = "ephemeralStorage" if key == "ephemeral_storage" else key
+            ckey = camel(key)
             value = parse_quantity(text)
             if value is None or value < 0:
                 add(f"resources.{side}.{ckey}", f"'{text}' is not a Kubernetes quantity such as 250m, 1, 512Mi or 1Gi")
@@ -300,8 +300,7 @@ def _probe_problems(probes: Probes, add: Any) -> None:
                          ("failure_threshold", 1)):
             value = getattr(probe, key)
             if value is not None and value < low:
-                ckey = "".join(w.capitalize() if i else w for i, w in enumerate(key.split("_")))
-                add(f"probes.{kind}.{ckey}", f"is {value}, must be at least {low}")
+                add(f"probes.{kind}.{camel(key)}", f"is {value}, must be at least {low}")
 
 
 def _autoscaling_problems(a: Autoscaling, add: Any) -> None:
