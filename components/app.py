@@ -47,6 +47,8 @@ class KnativeApp(pulumi.ComponentResource):
     tag_urls: pulumi.Output[Mapping[str, str]]
     domain_urls: pulumi.Output[Mapping[str, str]]
     revision_name: str | None
+    traffic: list[dict[str, object]]
+    """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
     service: k8s.apiextensions.CustomResource
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -94,9 +96,11 @@ class KnativeApp(pulumi.ComponentResource):
         self.tag_urls = urls.apply(lambda u: dict(u.tag_urls))
         self.domain_urls = urls.apply(lambda u: dict(u.domain_urls))
         self.revision_name = svc.revision_name
+        self.traffic = manifest["spec"]["traffic"]
         self.register_outputs({
             "url": self.url,
             "tagUrls": self.tag_urls,
             "domainUrls": self.domain_urls,
             "revisionName": self.revision_name,
+            "traffic": self.traffic,
         })

@@ -3,12 +3,12 @@
 Installed, in this order:
 
 1. the ``kgateway-system`` namespace and the Gateway API CRDs (standard channel, pinned);
-2. the ``kgateway`` GatewayClass, *before* the controller: kgateway creates the
-   class itself only when it is missing, so ours is the one that exists;
-3. the ``kgateway-crds`` chart, then the ``kgateway`` chart (same pinned version);
-4. two GatewayParameters and two Gateways: ``knative-external`` (LoadBalancer
+2. the ``kgateway-crds`` chart, then the ``kgateway`` chart (same pinned version);
+   the controller creates and owns the ``kgateway`` GatewayClass itself, so the
+   platform does not author it (see :data:`~components.manifests.gateway.GATEWAY_CLASS`);
+3. two GatewayParameters and two Gateways: ``knative-external`` (LoadBalancer
    on the reserved static IP) and ``knative-local`` (ClusterIP);
-5. net-gateway-api, after Knative Serving's core (it is a Serving extension
+4. net-gateway-api, after Knative Serving's core (it is a Serving extension
    living in ``knative-serving``), and its ``config-gateway`` naming our Gateways.
 
 Knative's ``config-network`` ``ingress-class`` is set by
@@ -34,7 +34,6 @@ from .manifests.gateway import (
     address_command,
     config_gateway,
     render_gateway,
-    render_gateway_class,
     render_gateway_parameters,
 )
 from .manifests.knative import render_system_namespace
@@ -76,7 +75,6 @@ class Gloo(pulumi.ComponentResource):
                                    opts=after(*args.depends_on))
         gateway_api = k8s.yaml.v2.ConfigFile("gateway-api-crds", file=versions.GATEWAY_API.url,
                                              opts=after(*args.depends_on))
-        gateway_class = self._object("kgateway-gatewayclass", render_gateway_class(), after(gateway_api))
         kgateway_crds = k8s.helm.v4.Chart(
             "kgateway-crds",
             chart=versions.KGATEWAY_CRDS.chart,
@@ -89,7 +87,7 @@ class Gloo(pulumi.ComponentResource):
             chart=versions.KGATEWAY.chart,
             version=versions.KGATEWAY.version,
             namespace=KGATEWAY_NAMESPACE,
-            opts=after(kgateway_crds, gateway_class),
+            opts=after(kgateway_crds),
         )
         external_params = self._object(
             f"{EXTERNAL_GATEWAY}-parameters", render_gateway_parameters(EXTERNAL_GATEWAY, "LoadBalancer"),
@@ -101,9 +99,9 @@ class Gloo(pulumi.ComponentResource):
         external_spec = (pulumi.Output.from_input(args.address).apply(
             lambda ip: render_gateway(EXTERNAL_GATEWAY, ip)["spec"]) if args.address is not None else None)
         self.external_gateway = self._object(EXTERNAL_GATEWAY, render_gateway(EXTERNAL_GATEWAY),
-                                             after(external_params, gateway_class, kgateway), spec=external_spec)
+                                             after(external_params, kgateway), spec=external_spec)
         self.local_gateway = self._object(LOCAL_GATEWAY, render_gateway(LOCAL_GATEWAY),
-                                          after(local_params, gateway_class, kgateway))
+                                          after(local_params, kgateway))
 
         net_gateway_api = k8s.yaml.v2.ConfigFile(
             "net-gateway-api",

@@ -18,15 +18,13 @@ import pulumi_kubernetes as k8s
 from . import versions
 from .manifests.knative_config import KOURIER_INGRESS_CLASS
 from .manifests.kourier import address_command, config_kourier, kourier_service_patch
-from .spec.knative import KnativeSettings
 
 
 @dataclass(frozen=True)
 class KourierArgs:
-    """The cluster, the Knative settings (for Kourier's timeouts), the reserved IP, and Serving's core."""
+    """The cluster, the reserved IP, and Serving's core."""
 
     provider: k8s.Provider
-    settings: KnativeSettings = field(default_factory=KnativeSettings)
     address: pulumi.Input[str] | None = None
     knative: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
@@ -48,7 +46,7 @@ class Kourier(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(args.knative))),
         )
         after = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[kourier]))
-        settings = config_kourier(args.settings)
+        settings = config_kourier()
         config = k8s.core.v1.ConfigMapPatch("config-kourier", metadata=settings["metadata"], data=settings["data"],
                                             opts=after)
         self.ready = [kourier, config]

@@ -134,8 +134,8 @@ class Platform(pulumi.ComponentResource):
             config_after=self.tls.ready if self.tls else (),
         ), opts=pulumi.ResourceOptions(parent=self))
         if spec.ingress is Ingress.KOURIER:
-            self.ingress = Kourier("kourier", KourierArgs(provider=self.provider, settings=spec.knative,
-                                                          address=reserved, knative=[self.knative.core]),
+            self.ingress = Kourier("kourier", KourierArgs(provider=self.provider, address=reserved,
+                                                          knative=[self.knative.core]),
                                    opts=pulumi.ResourceOptions(parent=self))
         else:
             self.ingress = Gloo("gloo", GlooArgs(provider=self.provider, address=reserved,
@@ -248,6 +248,8 @@ class Platform(pulumi.ComponentResource):
             "versions": self.installed_versions,
             "serviceUrls": {name: app.url for name, app in sorted(self.apps.items())},
             "tagUrls": {name: app.tag_urls for name, app in sorted(self.apps.items())},
+            "domainUrls": {name: app.domain_urls for name, app in sorted(self.apps.items())},
+            "traffic": {name: app.traffic for name, app in sorted(self.apps.items())},
             "revisions": {name: app.revision_name for name, app in sorted(self.apps.items())},
             "curl": self.curl,
         }

@@ -118,6 +118,14 @@ CERT_MANAGER = HelmChart(
            "Issuer stuck on a late DNS-01 solver Secret (1.21.1), plus HTTP-01 self-check and ACME hardening (1.21.2)",
 )
 
+SAMPLE_IMAGE = ("ghcr.io/knative/helloworld-go"
+                "@sha256:d2af882a7ae7d49c61ae14a35dac42825ccf455ba616d8e5c1f4fa8fdcf09807")
+"""Knative's helloworld-go sample (prints ``Hello <TARGET>!``), pinned by digest: ``gcr.io/knative-samples`` was
+deleted in 2023 (knative/docs#5551), and its ``:latest`` on ghcr.io is rebuilt whenever the sample changes
+(knative/docs ``.github/workflows/knative-docs-image.yaml``); the digest is the one knative/docs#5803 shows.
+The image has no ``USER`` line (knative/docs ``code-samples/serving/hello-world/helloworld-go/Dockerfile``,
+``FROM alpine:3``), so services running it must relax ``runAsNonRoot``."""
+
 
 def installed(*pins: ReleaseManifest | HelmChart) -> dict[str, str]:
     """``{component: version}`` of the given pins, for the stack's ``versions`` output (sorted, one per component)."""

@@ -7,14 +7,14 @@ Declare a service in one place only: a name in both is an error.
 
 from __future__ import annotations
 
-from components import Autoscaling, Service
+from components import Autoscaling, Service, versions
 
 
 def helloworld(target: str) -> Service:
     """The classic Knative sample: prints ``Hello <TARGET>!`` and scales to zero when idle."""
     return Service(
         name="helloworld-go",
-        image="gcr.io/knative-samples/helloworld-go",
+        image=versions.SAMPLE_IMAGE,
         env={"TARGET": target},
         autoscaling=Autoscaling(min_scale=0, max_scale=3),
         # Relaxation: the sample image has no USER line and runs as root; real apps keep the default.

@@ -10,7 +10,9 @@ import pulumi
 import pytest
 from conftest import config_error
 
-IMAGE = "gcr.io/knative-samples/helloworld-go"
+from components import versions
+
+IMAGE = versions.SAMPLE_IMAGE
 
 
 def svc(**fields):

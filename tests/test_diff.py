@@ -106,7 +106,10 @@ def test_a_canary_percent_change_names_exactly_that_resource_and_field(clean, tm
     assert "- spec.traffic[1].percent: 20\n+ spec.traffic[1].percent: 50" in changes
     diff_lines = [line for line in changes.splitlines() if line[:2] in ("- ", "+ ")]
     assert diff_lines == ["- spec.traffic[0].percent: 80", "+ spec.traffic[0].percent: 50",
-                          "- spec.traffic[1].percent: 20", "+ spec.traffic[1].percent: 50"]
+                          "- spec.traffic[1].percent: 20", "+ spec.traffic[1].percent: 50",
+                          # the stack's `traffic` output states the same shares
+                          "- traffic.helloworld-go[0].percent: 80", "+ traffic.helloworld-go[0].percent: 50",
+                          "- traffic.helloworld-go[1].percent: 20", "+ traffic.helloworld-go[1].percent: 50"]
     assert "| staging | KnativeApp helloworld-go |  | 1 |  |  |" in text
 
 

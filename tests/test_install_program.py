@@ -58,9 +58,6 @@ def test_kgateway_is_wired_through_net_gateway_api(captures):
               capture.by_type("kubernetes:gateway.kgateway.dev/v1alpha1:GatewayParameters")}
     assert params == {"knative-external": {"kube": {"service": {"type": "LoadBalancer"}}},
                       "knative-local": {"kube": {"service": {"type": "ClusterIP"}}}}
-    gateway_class = capture.named("kgateway-gatewayclass").inputs
-    assert gateway_class["metadata"]["name"] == "kgateway"
-    assert gateway_class["spec"]["controllerName"] == "kgateway.dev/kgateway"
 
 
 def test_kourier_is_the_fallback_with_the_same_outputs(captures):
@@ -194,14 +191,12 @@ def test_ingress_order(captures):
     capture = captures["dev"]
     deps = {r.name: set(r.dependencies) for r in capture.registrations}
     gateway_api = urn(capture, "gateway-api-crds", CONFIG_FILE)
-    gateway_class = urn(capture, "kgateway-gatewayclass")
     kgateway_crds, kgateway = urn(capture, "kgateway-crds", CHART), urn(capture, "kgateway", CHART)
     net = urn(capture, "net-gateway-api", CONFIG_FILE)
-    assert gateway_api in deps["kgateway-gatewayclass"]
     assert gateway_api in deps["kgateway-crds"]
-    # our GatewayClass exists before the controller, so kgateway's provisioner leaves it to us
-    assert {kgateway_crds, gateway_class} <= deps["kgateway"]
-    assert {kgateway, gateway_class} <= deps["knative-external"]
+    # kgateway's controller creates its own GatewayClass when it starts; the Gateways wait for it
+    assert kgateway_crds in deps["kgateway"]
+    assert kgateway in deps["knative-external"]
     assert {urn(capture, "serving-core", CONFIG_FILE), gateway_api} <= deps["net-gateway-api"]
     assert net in deps["config-gateway"]
     app = set(capture.named("helloworld-go", KSVC).dependencies)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import config_error
 
+from components import versions
 from components.spec import (
     Challenge,
     Ingress,
@@ -15,7 +16,7 @@ from components.spec import (
 )
 from components.spec.platform import GATEWAY_MAX_LISTENERS, address_in_domain, tls_listener_hosts
 
-IMAGE = "gcr.io/knative-samples/helloworld-go"
+IMAGE = versions.SAMPLE_IMAGE
 DNS01 = {"email": "ops@example.com", "challenge": "dns01",
          "cloudDns": {"project": "acme-dns", "serviceAccount": "cert-manager@acme-dns.iam.gserviceaccount.com"}}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components import versions
 from components.manifests.knative import render_domain_claim, render_domain_mapping, render_service
 from components.manifests.urls import service_urls
 from components.spec import (
@@ -21,7 +22,7 @@ from components.spec import (
     Visibility,
 )
 
-IMAGE = "gcr.io/knative-samples/helloworld-go"
+IMAGE = versions.SAMPLE_IMAGE
 
 
 def template(service):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import STACKS, committed, k8s_objects, run_stack
 
+from components import versions
+
+IMAGE = versions.SAMPLE_IMAGE
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 
 
@@ -52,7 +55,7 @@ def test_dev_deploys_the_classic_sample_scaling_to_zero():
     objects = k8s_objects(run_stack("dev"))
     service = objects[("Service", "helloworld-go")]
     template = service["spec"]["template"]
-    assert template["spec"]["containers"][0]["image"] == "gcr.io/knative-samples/helloworld-go"
+    assert template["spec"]["containers"][0]["image"] == IMAGE
     assert template["spec"]["containers"][0]["env"] == [{"name": "TARGET", "value": "Knative user"}]
     assert template["metadata"]["annotations"]["autoscaling.knative.dev/min-scale"] == "0"
 
@@ -94,7 +97,7 @@ def test_prod_shows_a_tagged_blue_green_and_a_custom_domain():
 
 def test_flipping_blue_green_changes_only_the_percents():
     services = {"helloworld-go": {
-        "image": "gcr.io/knative-samples/helloworld-go", "revision": "v2", "runAsNonRoot": False,
+        "image": IMAGE, "revision": "v2", "runAsNonRoot": False,
         "autoscaling": {"minScale": 2},  # prod does not scale to zero
         "traffic": {"blueGreen": {"blue": "v1", "green": "v2", "live": "green"}}}}
     traffic = k8s_objects(run_stack("prod", {"services": services}))[("Service", "helloworld-go")]["spec"]["traffic"]
@@ -102,7 +105,7 @@ def test_flipping_blue_green_changes_only_the_percents():
 
 
 def test_services_in_their_own_namespace_get_it_created_first():
-    services = {"api": {"image": "gcr.io/knative-samples/helloworld-go", "namespace": "shop"}}
+    services = {"api": {"image": IMAGE, "namespace": "shop"}}
     capture = run_stack("staging", {"services": services})
     namespace = capture.named("namespace-shop")
     assert namespace.inputs["metadata"]["name"] == "shop"
@@ -118,4 +121,6 @@ def test_component_outputs_are_registered():
         "tagUrls": {"canary": "http://canary-helloworld-go.default.staging.knative.example.com",
                     "stable": "http://stable-helloworld-go.default.staging.knative.example.com"},
         "url": "http://helloworld-go.default.staging.knative.example.com",
+        "traffic": [{"percent": 80, "revisionName": "helloworld-go-v1", "tag": "stable"},
+                    {"latestRevision": True, "percent": 20, "tag": "canary"}],
     }

@@ -48,7 +48,8 @@ def test_changing_one_canary_percent_changes_only_that_service():
     services["helloworld-go"]["traffic"]["canary"]["percent"] = 50
     before, after = committed_files("staging"), render("staging", {"services": services})
     changed = sorted(p for p in before if before[p] != after[p])
-    assert changed == ["kubernetes/default/Service-helloworld-go.yaml", "resources.yaml"]
+    # the Service, and the stack's `traffic` output that states the same shares
+    assert changed == ["kubernetes/default/Service-helloworld-go.yaml", "resources.yaml", "stack.yaml"]
     assert "percent: 50" in after["kubernetes/default/Service-helloworld-go.yaml"]
     # inside resources.yaml only the helloworld-go Service's traffic moved
     old, new = yaml.safe_load(before["resources.yaml"]), yaml.safe_load(after["resources.yaml"])

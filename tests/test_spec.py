@@ -9,11 +9,14 @@ from decimal import Decimal
 import pytest
 from conftest import ROOT
 
+from components import versions
 from components.spec import Canary, Service, SpecError, build_platform_spec
 from components.spec.decode import Decoder, camel
 from components.spec.errors import did_you_mean
 from components.spec.service import Autoscaling
 from components.spec.units import parse_duration, parse_quantity
+
+IMAGE = versions.SAMPLE_IMAGE
 
 
 def test_spec_and_manifests_import_without_pulumi():
@@ -65,30 +68,30 @@ def test_bool_is_not_an_integer():
 
 def test_config_and_python_declarations_build_equal_objects():
     from_config = build_platform_spec("staging", {"domain": "example.com", "services": {"api": {
-        "image": "gcr.io/knative-samples/helloworld-go", "revision": "v2",
+        "image": IMAGE, "revision": "v2",
         "autoscaling": {"minScale": 1, "maxScale": 5},
         "traffic": {"canary": {"stable": "v1", "percent": 10}},
     }}}).service("api")
-    in_python = Service(name="api", image="gcr.io/knative-samples/helloworld-go", revision="v2",
+    in_python = Service(name="api", image=IMAGE, revision="v2",
                         autoscaling=Autoscaling(min_scale=1, max_scale=5), traffic=Canary(stable="v1", percent=10))
     assert from_config == in_python
 
 
 def test_python_declarations_are_validated_like_config():
-    bad = Service(name="api", image="gcr.io/knative-samples/helloworld-go",
+    bad = Service(name="api", image=IMAGE,
                   autoscaling=Autoscaling(min_scale=5, max_scale=2))
     with pytest.raises(SpecError, match=r"services.api.autoscaling.minScale: must be <= maxScale \(2\)"):
         build_platform_spec("dev", {}, [bad])
 
 
 def test_two_python_declarations_with_one_name_are_an_error():
-    svc = Service(name="api", image="gcr.io/knative-samples/helloworld-go")
+    svc = Service(name="api", image=IMAGE)
     with pytest.raises(SpecError, match=r"services\.api: is declared twice in Python"):
         build_platform_spec("dev", {}, [svc, svc])
 
 
 def test_services_are_ordered_by_name_whatever_the_declaration_order():
-    a = Service(name="a", image="gcr.io/knative-samples/helloworld-go")
-    b = Service(name="b", image="gcr.io/knative-samples/helloworld-go")
+    a = Service(name="a", image=IMAGE)
+    b = Service(name="b", image=IMAGE)
     config = {"domain": "example.com"}
     assert build_platform_spec("dev", config, [b, a]) == build_platform_spec("dev", config, [a, b])

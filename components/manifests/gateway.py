@@ -10,10 +10,11 @@ Two Gateways of class ``kgateway`` in ``kgateway-system``:
     cluster-local traffic (``*.svc.cluster.local``); its proxy Service is
     ClusterIP, set by its own ``GatewayParameters`` (``spec.kube.service.type``).
 
-kgateway names each proxy's Deployment and Service after its Gateway, which is
-what ``config-gateway``'s ``service`` entries point at. The entry format follows
-net-gateway-api's parser (``pkg/reconciler/ingress/config/gateway.go``), not
-Knative's docs page: a YAML list with exactly one item per visibility.
+kgateway names each proxy's Deployment and Service after its Gateway and writes
+the proxy's address into the Gateway's status, which net-gateway-api probes and
+reports to Knative. The ``config-gateway`` format follows net-gateway-api's parser
+(``pkg/reconciler/ingress/config/gateway.go``), not Knative's docs page: a YAML
+list with exactly one item per visibility.
 """
 
 from __future__ import annotations
@@ -29,31 +30,18 @@ GATEWAY_API_V1 = "gateway.networking.k8s.io/v1"
 KGATEWAY_PARAMETERS_API = "gateway.kgateway.dev/v1alpha1"
 KGATEWAY_NAMESPACE = "kgateway-system"
 GATEWAY_CLASS = "kgateway"
-GATEWAY_CONTROLLER = "kgateway.dev/kgateway"
+"""kgateway's own GatewayClass. Its controller creates it and force-applies it (server-side apply with
+``Force: true``) at start, on every generation change and after a delete (kgateway v2.5.0 line,
+``pkg/kgateway/controller/gatewayclass.go``; since PR #12960, on v2.2.x and later), so the platform never
+authors it: a second manager would conflict with kgateway on the first refresh."""
+KGATEWAY_OWN_CLASSES = frozenset({GATEWAY_CLASS, "kgateway-waypoint"})
+"""The classes kgateway force-applies (``pkg/kgateway/controller/start.go``): the platform must not author these."""
 EXTERNAL_GATEWAY = "knative-external"
 LOCAL_GATEWAY = "knative-local"
 HTTP_LISTENER = "http"
 SUPPORTED_FEATURES = ("HTTPRouteRequestTimeout",)
 """With it, net-gateway-api sets each route's request timeout to 0s (none), so Knative's own per-revision
 timeouts govern instead of Envoy's 15 s default route timeout."""
-
-
-def render_gateway_class() -> dict[str, Any]:
-    """The ``kgateway`` GatewayClass, created before the kgateway controller starts.
-
-    kgateway's controller creates this class itself when it is missing and then
-    leaves it alone (its provisioner only creates, never updates), so authoring
-    it first keeps it visible, reviewed and owned by the platform.
-    """
-    return {
-        "apiVersion": GATEWAY_API_V1,
-        "kind": "GatewayClass",
-        "metadata": {"name": GATEWAY_CLASS, "labels": standard_labels(GATEWAY_CLASS, "ingress")},
-        "spec": {
-            "controllerName": GATEWAY_CONTROLLER,
-            "description": "kgateway proxies for Knative Serving, via net-gateway-api",
-        },
-    }
 
 
 def render_gateway_parameters(name: str, service_type: str) -> dict[str, Any]:
@@ -97,16 +85,20 @@ def render_gateway(name: str, address: str | None = None) -> dict[str, Any]:
 
 
 def gateway_entry(name: str) -> str:
-    """One ``config-gateway`` list: our Gateway, its proxy Service (probed by net-gateway-api), its features.
+    """One ``config-gateway`` list: our Gateway and the Gateway API features it supports.
 
-    The keys are the ones the pinned release's parser and its ``_example``
-    use: ``class``, ``gateway`` and ``service`` as ``<namespace>/<name>``, and
-    ``supported-features``.
+    The keys are the ones the pinned release's parser reads
+    (net-gateway-api ``knative-v1.23.0``, ``pkg/reconciler/ingress/config/gateway.go``): ``class``,
+    ``gateway`` as ``<namespace>/<name>``, and ``supported-features``. The optional ``service`` is left out
+    on purpose: with it, net-gateway-api reports the ingress address as a DNS name, Serving then fronts
+    DomainMappings with an ExternalName Service kgateway cannot route (``ingress.go`` collectLBIngressStatus;
+    serving ``pkg/reconciler/route/resources/service.go``), and the prober picks a Service port by name,
+    which kgateway's ``listener-<port>`` names never match (``lister.go``). Without it the prober dials the
+    Gateway's status address on port 80 (http) or 443 (https): the only listener ports our Gateways use.
     """
     entry = {
         "class": GATEWAY_CLASS,
         "gateway": f"{KGATEWAY_NAMESPACE}/{name}",
-        "service": f"{KGATEWAY_NAMESPACE}/{name}",
         "supported-features": list(SUPPORTED_FEATURES),
     }
     return yaml.safe_dump([entry], sort_keys=False, default_flow_style=False)

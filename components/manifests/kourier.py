@@ -9,27 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec.knative import KnativeSettings
 from .knative_config import config_map
 
 KOURIER_NAMESPACE = "kourier-system"
 KOURIER_SERVICE = "kourier"
-KOURIER_IDLE_TIMEOUT_FLOOR = 300
-"""Kourier's default ``stream-idle-timeout`` in seconds."""
 
 
-def config_kourier(settings: KnativeSettings) -> dict[str, Any]:
-    """``config-kourier``: access logs on, and an idle timeout no shorter than the longest allowed request.
+def config_kourier() -> dict[str, Any]:
+    """``config-kourier``: access logs on; Kourier's own stream idle timeout left alone.
 
-    Kourier cuts a stream idle for ``stream-idle-timeout`` (300 s by default);
-    when the platform allows longer requests (``max-revision-timeout-seconds``)
-    the gateway must not cut them first.
+    Kourier's ``stream-idle-timeout`` defaults to ``0s``, which Envoy reads as no
+    idle timeout (net-kourier ``knative-v1.23.0``,
+    ``pkg/reconciler/ingress/config/kourier.go`` and
+    ``pkg/envoy/api/http_connection_manager.go``), so requests up to Knative's
+    ``max-revision-timeout-seconds`` and long-lived streams (WebSocket, SSE,
+    gRPC streaming) are never cut by the gateway; the platform does not set one.
     """
-    idle = max(KOURIER_IDLE_TIMEOUT_FLOOR, settings.defaults.max_revision_timeout_seconds)
-    return config_map("config-kourier", {
-        "enable-service-access-logging": "true",
-        "stream-idle-timeout": f"{idle}s",
-    })
+    return config_map("config-kourier", {"enable-service-access-logging": "true"})
 
 
 def kourier_service_patch(address: str) -> dict[str, Any]:

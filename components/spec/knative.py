@@ -84,7 +84,6 @@ class FeatureSettings:
     podspec_tolerations: FeatureFlag = FeatureFlag.DISABLED
     podspec_topology_spread_constraints: FeatureFlag = FeatureFlag.DISABLED
     podspec_fieldref: FeatureFlag = FeatureFlag.DISABLED
-    podspec_dryrun: FeatureFlag = FeatureFlag.ALLOWED
     podspec_init_containers: FeatureFlag = FeatureFlag.DISABLED
     podspec_persistent_volume_claim: FeatureFlag = FeatureFlag.DISABLED
 
@@ -97,7 +96,6 @@ FEATURE_KEYS: dict[str, str] = {
     "podspec_tolerations": "kubernetes.podspec-tolerations",
     "podspec_topology_spread_constraints": "kubernetes.podspec-topologyspreadconstraints",
     "podspec_fieldref": "kubernetes.podspec-fieldref",
-    "podspec_dryrun": "kubernetes.podspec-dryrun",
     "podspec_init_containers": "kubernetes.podspec-init-containers",
     "podspec_persistent_volume_claim": "kubernetes.podspec-persistent-volume-claim",
 }

@@ -9,7 +9,7 @@ services before anything is registered.
 
 from __future__ import annotations
 
-from components import Autoscaling, Canary, Quantities, Resources, Service, Visibility
+from components import Autoscaling, Canary, Quantities, Resources, Service, Visibility, versions
 
 NAMESPACE = "team-app"
 """The team's own namespace; the app stack creates it, so the team's objects never mix with others'."""
@@ -23,7 +23,7 @@ def inventory() -> Service:
     return Service(
         name="inventory",
         namespace=NAMESPACE,
-        image="gcr.io/knative-samples/helloworld-go",
+        image=versions.SAMPLE_IMAGE,
         env={"TARGET": "inventory"},
         visibility=Visibility.CLUSTER_LOCAL,
         concurrency=50,
@@ -41,7 +41,7 @@ def storefront(stack: str) -> Service:
     return Service(
         name="storefront",
         namespace=NAMESPACE,
-        image="gcr.io/knative-samples/helloworld-go",
+        image=versions.SAMPLE_IMAGE,
         revision="v3",
         env={"TARGET": "storefront v3", "INVENTORY_URL": f"http://inventory.{NAMESPACE}.svc.cluster.local"},
         autoscaling=Autoscaling(min_scale=0, max_scale=10, target=80),
