@@ -412,8 +412,15 @@ def test_a_new_stack_is_summarised_in_one_line(clean, tmp_path):
 def test_cli_requires_two_renders_or_a_ref(tmp_path, capsys):
     assert main(["diff", str(tmp_path)]) == 2
     assert "give two render directories (diff BASE HEAD) or a git ref" in capsys.readouterr().err
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "no renders (directories with a stack.yaml)" in capsys.readouterr().err
+
+
+def test_a_missing_render_directory_is_an_error_not_every_resource_deleted(clean, tmp_path, capsys):
+    assert main(["diff", str(clean), str(tmp_path / "typo")]) == 2
+    assert f"{tmp_path / 'typo'}: no such render directory" in capsys.readouterr().err
 
 
 # -- git refs: each side rendered with its own code --------------------------------------------

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -82,28 +83,43 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path,
     return commands
 
 
+def _where(ref: str | None, project: str) -> str:
+    return f"project {project} at {ref}" if ref else f"project {project} in the working tree"
+
+
 def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: Sequence[str],
-                stacks: Sequence[str] | None = None, python: str = sys.executable) -> None:
+                stacks: Sequence[str] | None = None, python: str = sys.executable,
+                progress: Callable[[str], None] | None = None) -> None:
     """Render each ``(ref, out)`` of ``repo`` (ref None: the working tree as it is), all at once.
 
     Every project of every ref renders in its own process, with ``PYTHONPATH``
     set to that ref's tree so it imports that ref's ``components``. The
     processes run side by side: most of each one's time is importing the
-    Pulumi SDKs, which parallelises well.
+    Pulumi SDKs, which parallelises well. ``progress`` gets one line per
+    project and ref as it finishes, with its elapsed time. Each ``out`` exists
+    afterwards, empty when that ref has none of the projects.
     """
+    started = time.monotonic()
+
+    def run(job: tuple[str | None, str, Path, dict[str, str], list[str]]) -> subprocess.CompletedProcess[str]:
+        ref, project, tree, env, args = job
+        result = subprocess.run([python, *args], cwd=tree, env=env, capture_output=True, text=True, check=False)
+        if progress is not None:
+            state = "rendered" if result.returncode == 0 else "failed to render"
+            progress(f"{state} {_where(ref, project)} ({time.monotonic() - started:.1f} s)")
+        return result
+
     with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
         jobs = []
         for i, (ref, out) in enumerate(sides):
+            out.mkdir(parents=True, exist_ok=True)
             tree = repo.resolve() if ref is None else export_ref(repo, ref, Path(tmp) / f"tree-{i}")
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(tree)}
             jobs += [(ref, project, tree, env, args) for project, args in _render_commands(tree, projects, out, stacks)]
+        if progress is not None:
+            progress(f"rendering {len(jobs)} project(s) across {len(sides)} ref(s)")
         with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-            results = list(pool.map(
-                lambda job: subprocess.run([python, *job[4]], cwd=job[2], env=job[3], capture_output=True,
-                                           text=True, check=False),
-                jobs,
-            ))
+            results = list(pool.map(run, jobs))
     for (ref, project, *_rest), result in zip(jobs, results, strict=True):
         if result.returncode != 0:
-            where = f"project {project} at {ref}" if ref else f"project {project} in the working tree"
-            raise RenderError(f"rendering {where} failed:\n{result.stderr.strip()}")
+            raise RenderError(f"rendering {_where(ref, project)} failed:\n{result.stderr.strip()}")
