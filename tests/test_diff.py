@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, STACKS, committed_files, run_stack
+from conftest import ROOT, STACKS, run_stack
 
 from components.offline import report
 from components.offline.__main__ import main
@@ -57,15 +57,6 @@ def render_all(out: Path, overrides: dict | None = None, secrets: dict | None = 
 
 def staging_services() -> dict:
     return json.loads(load_program_config(ROOT, "staging").config["knative-platform:services"])
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    """Every stack rendered as committed; tests that edit a render copy it first."""
-    out = tmp_path_factory.mktemp("clean")
-    for stack in STACKS:
-        write_tree(committed_files(stack), out / stack)
-    return out
 
 
 def copy(render: Path, to: Path) -> Path:

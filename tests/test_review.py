@@ -15,24 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from conftest import ROOT, STACKS, committed_files
+from conftest import ROOT, STACKS
 
 from components.offline import report
 from components.offline.__main__ import main
 from components.offline.diff import Action, FindingKind, Render, compare, flatten, load_renders
 from components.offline.gitrefs import platform_requirement, render_refs
-from components.offline.render import write_tree
 
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    out = tmp_path_factory.mktemp("clean")
-    for stack in STACKS:
-        write_tree(committed_files(stack), out / stack)
-    return out
 
 
 def without(clean: Path, tmp_path: Path, stack: str) -> Path:
