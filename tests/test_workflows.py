@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -387,3 +388,46 @@ def test_renovate_waits_for_the_whole_knative_release_train():
     assert knative["matchPackageNames"] == ["knative/serving"]  # the only Knative dependency it extracts
     assert knative["minimumReleaseAge"] and knative["internalChecksFilter"] == "strict"
     assert knative["separateMultipleMinor"] is True
+
+
+DEPENDENCIES = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / ".github" / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_extract_check_fails_when_a_manager_misses_a_pin_or_the_widen_rule_misses_pyproject():
+    check = script("check_renovate_extract")
+    versions = (ROOT / "components" / "versions.py").read_text()
+    pins = re.findall(r"# renovate: datasource=\S+ depName=(\S+).*\n\s*(?:version|[A-Z][A-Z0-9_]*_VERSION)\s*=\s*"
+                      r"\"([^\"]+)\"", versions)
+    found = {("regex", "components/versions.py"): pins,
+             ("regex", ".pulumi-version"): [("pulumi", (ROOT / ".pulumi-version").read_text().strip())],
+             ("poetry", "pyproject.toml"): [re.match(r"([A-Za-z0-9_.-]+)(.*)", d).groups() for d in DEPENDENCIES]}
+    for path in check.tracked("*requirements*.txt"):
+        pinned = [(n, f"=={v}") for n, v in check._PIN.findall((ROOT / path).read_text())]
+        if pinned:
+            found[("pip_requirements", path)] = pinned
+    for path in [*check.tracked(".github/workflows/*.yml"), *check.tracked(".github/actions/*/action.yml")]:
+        found[("github-actions", path)] = []
+    if not check.tracked(".pulumi-version"):
+        pytest.skip("run from a git checkout with the files tracked")
+    assert check.expected_problems(found) == []
+    missing = {k: v for k, v in found.items() if k != ("poetry", "pyproject.toml")}
+    assert check.expected_problems(missing) == ["poetry does not read pyproject.toml"]
+    short = {**found, ("regex", "components/versions.py"): pins[:-1]}
+    assert check.expected_problems(short)[0].startswith("regex reads components/versions.py as")
+
+
+def test_the_sdk_range_ends_are_the_pyproject_bounds():
+    ends = script("sdk_requirements")
+    assert ends.requirements("newest") == DEPENDENCIES
+    lowest = [re.sub(r">=([^,]+),<.*$", r"==\1", d) for d in DEPENDENCIES]
+    assert ends.requirements("lowest") == lowest
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^,<>=]*", line) for line in lowest)
