@@ -4,7 +4,9 @@ The component only wires: the Knative objects come from
 :mod:`components.manifests.knative` and the URLs from
 :mod:`components.manifests.urls`. It validates its service before registering
 anything, so an importer who builds a bad ``Service`` in Python gets the same
-path-naming error a stack file would.
+path-naming error a stack file would. A service with ``serviceAccount`` gets
+its own :class:`~components.identity.ServiceIdentity`, which the Knative
+Service waits for, so no revision starts before its account and grants exist.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .errors import checked
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
-from .spec.errors import join_path
+from .spec.errors import Problem, join_path
 from .spec.service import MAX_TIMEOUT_SECONDS, Service, service_problems
 
 
@@ -61,7 +63,14 @@ class KnativeApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
-        checked(service_problems(svc, join_path("services", svc.name), args.max_timeout_seconds))
+        path = join_path("services", svc.name)
+        problems = service_problems(svc, path, args.max_timeout_seconds)
+        if svc.service_account is not None and svc.service_account.wants_google and (
+                args.workload_pool is None or args.gcp_provider is None):
+            problems.append(Problem(join_path(path, "serviceAccount"),
+                                    "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
+                                    "and gcp_provider (Platform and PlatformReference.app_args do)"))
+        checked(problems)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
 

@@ -13,6 +13,7 @@ exists and no other workload, and never the node, can act as it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,8 +52,15 @@ class ServiceIdentityArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
-def _role_slug(role: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", role.removeprefix("roles/").lower()).strip("-")
+def role_resource_names(name: str, roles: Sequence[str]) -> dict[str, str]:
+    """A stable, unique Pulumi name per role (``api-identity-cloudsql-client``); a hash keeps look-alikes apart."""
+    out: dict[str, str] = {}
+    for role in roles:
+        slug = f"{name}-{re.sub(r'[^a-z0-9]+', '-', role.removeprefix('roles/').lower()).strip('-')}"
+        if slug in out.values():
+            slug += "-" + hashlib.sha256(role.encode()).hexdigest()[:6]
+        out[role] = slug
+    return out
 
 
 class ServiceIdentity(pulumi.ComponentResource):
@@ -101,9 +109,9 @@ class ServiceIdentity(pulumi.ComponentResource):
                 f"{name}-google", account_id=google_account_id(svc.name), project=project,
                 display_name=f"Knative service {svc.namespace}/{svc.name} (via Workload Identity)", opts=child,
             )
-            for role in account.roles:
+            for role, resource_name in role_resource_names(name, account.roles).items():
                 self.ready.append(gcp.projects.IAMMember(
-                    f"{name}-{_role_slug(role)}", project=project, role=role, member=created.member, opts=child,
+                    resource_name, project=project, role=role, member=created.member, opts=child,
                 ))
             email, resource_id = created.email, created.name
         ksa_name, namespace = svc.service_account_name, svc.namespace

@@ -287,3 +287,12 @@ def test_a_new_google_identity_is_in_the_diffs_security_section(tmp_path):
         "gserviceaccount.com",
     ]
     assert any(f.topic == "service account" and "serviceAccountName" in f.message for f in review.findings)
+
+
+def test_look_alike_roles_get_distinct_resource_names():
+    from components.identity import role_resource_names
+
+    names = role_resource_names("api-identity", ("roles/a.b", "roles/a_b", "roles/cloudsql.client"))
+    assert names["roles/a.b"] == "api-identity-a-b"
+    assert names["roles/a_b"].startswith("api-identity-a-b-") and len(set(names.values())) == 3
+    assert names["roles/cloudsql.client"] == "api-identity-cloudsql-client"
