@@ -22,7 +22,12 @@ WINDOW_MIN, WINDOW_MAX = 6, 3600
 
 
 class Metric(enum.StrEnum):
-    """What the autoscaler tracks. ``cpu`` and ``memory`` use the HPA class, which cannot scale to zero."""
+    """What the autoscaler tracks.
+
+    ``cpu`` and ``memory`` use the HPA class, which keeps at least one instance
+    whatever ``min_scale`` says (the webhook accepts ``min-scale: 0`` with it:
+    ``validateMetric`` only checks the metric against the class).
+    """
 
     CONCURRENCY = "concurrency"
     RPS = "rps"
@@ -30,13 +35,14 @@ class Metric(enum.StrEnum):
     MEMORY = "memory"
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class Autoscaling:
     """Knative autoscaling for one service; rendered as ``autoscaling.knative.dev/*`` template annotations.
 
     ``min_scale=0`` (the default) lets the service scale to zero; ``max_scale=0``
-    means no upper bound. Durations are strings such as ``60s`` or ``1m30s``.
+    renders no ``max-scale``, so the platform's default applies (unlimited
+    unless the platform sets one). Durations are Go durations as Knative parses
+    them (``0``, ``60s``, ``1m30s``).
     """
 
     min_scale: int = 0
@@ -53,13 +59,20 @@ class Autoscaling:
     -1 keeps it always (``autoscaling.knative.dev/target-burst-capacity``)."""
 
 
-
 # -- autoscaling: knative/serving knative-v1.23.0 pkg/apis/autoscaling/annotation_validation.go ----------
 
 
 def autoscaling_problems(a: Autoscaling, add: Any) -> None:
+    """What ``ValidateAnnotations`` refuses in one service's autoscaling annotations."""
     _scale_bound_problems(a, add)
     _activation_scale_problems(a, add)
+    _float_problems(a, add)
+    _window_problems(a.window, add)
+    _scale_down_delay_problems(a.scale_down_delay, add)
+
+
+def _float_problems(a: Autoscaling, add: Any) -> None:
+    """``validateFloats``: target >= 0.01, utilization 1-100, burst capacity >= 0 or -1."""
     if a.target is not None and a.target < 0.01:
         add("autoscaling.target", f"is {a.target}, must be >= 0.01")
     if a.target_utilization_percentage is not None and not 1 <= a.target_utilization_percentage <= 100:
@@ -68,8 +81,6 @@ def autoscaling_problems(a: Autoscaling, add: Any) -> None:
     if a.target_burst_capacity is not None and a.target_burst_capacity < 0 and a.target_burst_capacity != -1:
         add("autoscaling.targetBurstCapacity",
             f"is {a.target_burst_capacity:g}, must be >= 0, or -1 to keep the activator always in the path")
-    _window_problems(a.window, add)
-    _scale_down_delay_problems(a.scale_down_delay, add)
 
 
 def _scale_bound_problems(a: Autoscaling, add: Any) -> None:
