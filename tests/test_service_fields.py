@@ -296,3 +296,21 @@ def test_look_alike_roles_get_distinct_resource_names():
     assert names["roles/a.b"] == "api-identity-a-b"
     assert names["roles/a_b"].startswith("api-identity-a-b-") and len(set(names.values())) == 3
     assert names["roles/cloudsql.client"] == "api-identity-cloudsql-client"
+
+
+@pytest.mark.parametrize(("type_", "path", "topics"), [
+    ("kubernetes:core/v1:ServiceAccount", None, ["service account"]),
+    ("gcp:serviceaccount/account:Account", None, ["service account"]),
+    ("gcp:serviceaccount/iAMMember:IAMMember", None, ["IAM"]),
+    ("kubernetes:core/v1:ServiceAccount", 'metadata.annotations["iam.gke.io/gcp-service-account"]',
+     ["service account", "workload identity"]),
+    ("kubernetes:serving.knative.dev/v1:Service", "spec.template.spec.imagePullSecrets[0].name", ["secrets"]),
+    ("kubernetes:serving.knative.dev/v1:Service", "spec.template.spec.volumes[1].secret.secretName", ["secrets"]),
+    ("kubernetes:serving.knative.dev/v1:Service", "spec.template.spec.containers[0].envFrom[0].configMapRef.name",
+     ["secrets"]),
+    ("kubernetes:serving.knative.dev/v1:Service", "spec.template.spec.volumes[0].configMap.name", []),
+])
+def test_identity_and_secret_sources_are_security_relevant(type_, path, topics):
+    from components.offline.rules import security_topics
+
+    assert security_topics(type_, path) == topics
