@@ -314,3 +314,11 @@ def test_identity_and_secret_sources_are_security_relevant(type_, path, topics):
     from components.offline.rules import security_topics
 
     assert security_topics(type_, path) == topics
+
+
+def test_a_gradual_rollout_reads_durations_as_knative_does():
+    capture = run_stack("local", {"services": {"api": svc(traffic={"gradual": "1.5m"})}})
+    assert k8s_objects(capture)[("Service", "api")]["metadata"]["annotations"][
+        "serving.knative.dev/rollout-duration"] == "1.5m"
+    error = config_error("local", {"services": {"api": svc(traffic={"gradual": "0"})}})
+    assert [str(p) for p in error.problems] == ["services.api.traffic.gradual.duration: must be at least 1s"]

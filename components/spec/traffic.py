@@ -41,7 +41,7 @@ from typing import Any, Union
 from .decode import INVALID, Decoder, describe
 from .errors import Problem, did_you_mean, join_path
 from .names import MAX_LABEL, dns1035_problem
-from .units import parse_duration, parse_go_duration
+from .units import parse_go_duration
 
 LATEST = "@latest"
 """Where a revision suffix is expected, this names the latest ready revision (``kn``'s spelling)."""
@@ -293,10 +293,10 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
             add(join_path(base, "to"), f"'{policy.to}' is the current revision; a rollback pins an older one")
     elif isinstance(policy, Gradual):
         base = _policy_path(path, policy)
-        seconds = parse_duration(policy.duration)
-        if seconds is None:
-            add(join_path(base, "duration"), f"'{policy.duration}' is not a duration; write it like 90s, 10m or 1h")
-        elif seconds < 1:
+        problem = rollout_duration_problem(policy.duration)
+        if problem:
+            add(join_path(base, "duration"), problem)
+        elif parse_go_duration(policy.duration) == 0:  # a gradual rollout of no duration is no rollout: stricter
             add(join_path(base, "duration"), "must be at least 1s")
     if isinstance(policy, (Split, Canary, BlueGreen)) and policy.rollout_duration is not None:
         problem = rollout_duration_problem(policy.rollout_duration)
