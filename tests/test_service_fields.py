@@ -322,3 +322,11 @@ def test_a_gradual_rollout_reads_durations_as_knative_does():
         "serving.knative.dev/rollout-duration"] == "1.5m"
     error = config_error("local", {"services": {"api": svc(traffic={"gradual": "0"})}})
     assert [str(p) for p in error.problems] == ["services.api.traffic.gradual.duration: must be at least 1s"]
+
+
+def test_two_services_cannot_share_one_service_account():
+    error = config_error("local", {"services": {"a": svc(serviceAccount={"name": "runtime"}),
+                                                "b": svc(serviceAccount={"name": "runtime"})}})
+    assert [str(p) for p in error.problems] == [
+        "services.b.serviceAccount.name: 'runtime' is already services.a's service account in namespace default; "
+        "each service gets its own identity"]

@@ -197,6 +197,7 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
         problems += gke_cluster_problems(spec.cluster, "cluster", spec.domain)
     autoscaler = spec.knative.autoscaler
     max_timeout = spec.knative.defaults.max_revision_timeout_seconds
+    problems += _shared_account_problems(spec.services)
     for service in spec.services:
         path = join_path("services", service.name)
         problems += service_problems(service, path, max_timeout)
@@ -224,6 +225,22 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
             problems.append(Problem(join_path(path, f"serviceAccount.{key}"),
                                     "a Google identity needs Workload Identity on a cluster the platform creates "
                                     "(cluster type gke); on this cluster, use a Kubernetes service account only"))
+    return problems
+
+
+def _shared_account_problems(services: Sequence[Service]) -> list[Problem]:
+    """Each service's Kubernetes service account is its own: two services naming one would both create it."""
+    owners: dict[tuple[str, str], str] = {}
+    problems = []
+    for service in services:
+        name = service.service_account_name
+        if name is None:
+            continue
+        owner = owners.setdefault((service.namespace, name), service.name)
+        if owner != service.name:
+            problems.append(Problem(join_path("services", service.name) + ".serviceAccount.name",
+                                    f"'{name}' is already services.{owner}'s service account in namespace "
+                                    f"{service.namespace}; each service gets its own identity"))
     return problems
 
 
