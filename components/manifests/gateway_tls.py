@@ -14,11 +14,17 @@ So on kgateway Knative's own certificate provisioning stays off
   accepting routes only from the namespaces the name belongs to;
 - net-gateway-api's HTTPRoutes name no ``sectionName`` (``resources/httproute.go``
   ``makeHTTPRouteSpec``), so each attaches to every listener whose hostname
-  matches: the platform's HTTPS listeners serve them with no change to Knative;
+  matches: the platform's HTTPS listeners serve them with no change to Knative.
+  A route counts as attached when at least one listener accepts it (Gateway
+  API ``v1.6.1`` HTTPRoute CRD, ``parentRefs[].sectionName``), which is what
+  net-gateway-api waits for (``ingress.go`` ``isHTTPRouteReady``);
 - ``default-external-scheme: https`` makes Knative report ``https`` URLs for
   services, tags and DomainMappings (serving ``pkg/reconciler/route/route.go``
   ``updateRouteStatusURL``, ``route/traffic/traffic.go``,
-  ``domainmapping/reconciler.go``);
+  ``domainmapping/reconciler.go``), and with ``external-domain-tls`` off a
+  Route's ``CertificateProvisioned`` condition is True ("TLSNotEnabled",
+  ``pkg/apis/serving/v1/route_lifecycle.go``), so nothing waits on Knative's
+  own certificates;
 - with ``http-protocol: Redirected``, the HTTP listener accepts only the
   platform's redirect route, so plain HTTP gets a 301 to HTTPS, and
   net-gateway-api probes over HTTPS on 443 with each host as SNI
