@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import trustme
+from conftest import ROOT
 
 from components.smoke.__main__ import build_parser, main
 
@@ -238,7 +240,12 @@ def test_a_zero_percent_target_must_get_nothing(smoke):
     data["traffic"]["helloworld-go"] = blue_green
     with Gateway(routes(main=fixed(V1))) as gw:
         status, out, _ = smoke(data, "--http-port", str(gw.port))
-    assert status == 0 and not lines(out, "ok   split")  # one target with traffic: nothing to split
+    (line,) = lines(out, "ok   split")  # a blue-green: the live colour gets it all
+    assert status == 0 and "helloworld-go-v2 declared 0% observed 0.0%" in line
+    with Gateway(routes(main=fixed(V2))) as gw:  # the flip happened on the gateway, not in the outputs
+        status, out, _ = smoke(data, "--http-port", str(gw.port))
+    (line,) = lines(out, "FAIL split")
+    assert status == 1 and "helloworld-go-v1 declared 100% observed 0.0%" in line
     data["traffic"]["helloworld-go"] = [*blue_green, {"revisionName": "helloworld-go-v3", "percent": 0}]
     data["traffic"]["helloworld-go"][0]["percent"] = 50
     data["traffic"]["helloworld-go"][1]["percent"] = 50
@@ -360,3 +367,15 @@ def test_the_help_shows_examples_and_the_exit_status_contract():
     text = build_parser().format_help()
     assert "python -m components.smoke --stack local" in text
     assert "0  every check passed" in text and "1  a check failed" in text and "2  bad input" in text
+
+
+def test_the_command_runs_as_a_module_with_the_standard_library_only(tmp_path):
+    missing = tmp_path / "none.json"
+    result = subprocess.run([sys.executable, "-m", "components.smoke", "--outputs", str(missing)], cwd=ROOT,
+                            capture_output=True, text=True, check=False, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: --outputs {missing}: ") and "give a readable JSON file" in result.stderr
+    loaded = subprocess.run([sys.executable, "-c", "import sys, components.smoke.__main__; "
+                             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'yaml', 'trustme'}))"],
+                            cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
+    assert loaded.stdout.strip() == "[]"

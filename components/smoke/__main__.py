@@ -28,8 +28,9 @@ checks (one line each: ok, FAIL or skip, then "N passed, N failed, N skipped"):
                retried for --wait seconds (a cold start from zero)
   unreachable  a cluster-local service does not answer 2xx from outside, neither on its
                .svc.cluster.local host nor on the public host domainTemplate would give it
-  split        a service with traffic on more than one target: over --requests requests, each
-               target's share (told apart by its tag URL's body) is within --tolerance points
+  split        a service whose traffic names more than one target (a 100/0 blue-green too):
+               over --requests requests, each target's share (told apart by its tag URL's
+               body) is within --tolerance points of its percent
 
 exit status:
   0  every check passed (skips allowed)

@@ -2,7 +2,8 @@
 
 a) every public URL (service, tag, custom domain) answers 2xx through the gateway, over https with a
    certificate valid for its host; a cold start (scale from zero) is waited for;
-b) a traffic split's observed shares are within a tolerance of the declared percents;
+b) a traffic split's observed shares are within a tolerance of the declared percents (a blue-green at
+   100/0 too: the live colour gets everything, the other nothing);
 c) cluster-local services do not answer from outside.
 """
 

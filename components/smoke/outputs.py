@@ -195,7 +195,8 @@ def plan(outputs: Mapping[str, Any], *, gateway_address: str | None = None) -> P
                              for d, u in sorted(service_domains.items()))
         if service in traffic:
             entries = _traffic(service, traffic[service], revisions)
-            if sum(1 for e in entries if e.percent > 0) > 1:
+            # More than one target: a split, or a blue-green at 100/0 (the live colour must get it all).
+            if len({e.target for e in entries}) > 1:
                 result.splits[service] = entries
     return result
 
