@@ -318,6 +318,9 @@ def test_the_deadline_bounds_the_run_and_fails_what_is_left(smoke):
      "outputs.traffic.helloworld-go[0]: neither revisionName nor latestRevision"),
     ("bad option", outputs(), ["--requests", "0"], "--requests must be positive"),
     ("both TLS options", outputs(), ["--insecure", "--ca-file", "x.pem"], "give --ca-file or --insecure"),
+    ("no such CA file", outputs(), ["--ca-file", "/nonexistent/ca.pem"],
+     "--ca-file /nonexistent/ca.pem: [Errno 2] No such file or directory; give a PEM file"),
+    ("a project without a stack", outputs(), ["--project", "."], "--project goes with --stack"),
 ])
 def test_bad_input_exits_2_with_the_fix(smoke, case, data, args, message):
     status, out, err = smoke(data, *args)

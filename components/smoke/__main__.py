@@ -80,6 +80,8 @@ def _settings(args: argparse.Namespace) -> Settings:
                  for name in ("http_port", "https_port") if not 0 < getattr(args, name) < 65536]
     if args.insecure and args.ca_file:
         problems.append("give --ca-file or --insecure, not both")
+    if args.project is not None and args.outputs is not None:
+        problems.append("--project goes with --stack: with --outputs FILE there is no project to read")
     if problems:
         raise InputError("; ".join(problems))
     return Settings(wait=args.wait, timeout=args.timeout, requests=args.requests, tolerance=args.tolerance)
