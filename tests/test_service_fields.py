@@ -178,6 +178,8 @@ REFUSED = [
      "services.api.volumeMounts.v: 'etc/v' must be an absolute path"),
     ("mount path reserved", {"volumes": {"v": {"secret": "a"}}, "volumeMounts": {"v": "/dev/"}},
      "services.api.volumeMounts.v: mountPath '/dev' is a reserved path"),
+    ("mount path reserved, spelled with //", {"volumes": {"v": {"secret": "a"}}, "volumeMounts": {"v": "//"}},
+     "services.api.volumeMounts.v: mountPath '/' is a reserved path"),
     ("two mounts on one path", {"volumes": {"a": {"secret": "a"}, "b": {"secret": "b"}},
                                 "volumeMounts": {"a": "/etc/x", "b": "/etc/x/"}},
      "services.api.volumeMounts.b: '/etc/x/' is also where 'a' is mounted"),

@@ -224,7 +224,7 @@ def mount_problems(mounts: Mapping[str, str], volumes: Mapping[str, Volume], whe
     seen: dict[str, str] = {}
     for name, mount_path in mounts.items():
         path = f"{where}volumeMounts.{name}"
-        clean = posixpath.normpath(mount_path) if mount_path else ""
+        clean = _clean(mount_path)
         if name not in volumes:
             add(path, f"no volume named '{name}'; declare it under volumes")
         if not mount_path.startswith("/"):
@@ -234,6 +234,14 @@ def mount_problems(mounts: Mapping[str, str], volumes: Mapping[str, Volume], whe
         elif clean in seen:
             add(path, f"'{mount_path}' is also where '{seen[clean]}' is mounted; mount paths must be unique")
         seen.setdefault(clean, name)
+
+
+def _clean(path: str) -> str:
+    """Go's ``path.Clean``, which Knative compares mount paths with (POSIX keeps a leading ``//``; Go does not)."""
+    if not path:
+        return ""
+    clean = posixpath.normpath(path)
+    return "/" + clean.lstrip("/") if clean.startswith("//") else clean
 
 
 def probe_problems(probes: Probes, where: str, add: Add, *, serving: bool) -> None:
