@@ -1,13 +1,17 @@
 """The typed service model: what an app team writes once, per service, in Python or stack config.
 
-A :class:`Service` says what runs (image, env, port, resources, probes), how it
-scales (:class:`Autoscaling`), who can reach it (visibility, domains) and where
-its requests go (a traffic policy from :mod:`components.spec.traffic`). It holds
-no Kubernetes knowledge: :mod:`components.manifests.knative` renders it.
+A :class:`Service` says what runs (image, command, env, port, resources,
+probes, volumes, sidecars and init containers from
+:mod:`components.spec.containers`), how it scales (:class:`Autoscaling`, from
+:mod:`components.spec.autoscaling`), who it runs as (:class:`ServiceAccount`,
+from :mod:`components.spec.identity`), who can reach it (visibility, domains)
+and where its requests go (a traffic policy from :mod:`components.spec.traffic`).
+It holds no Kubernetes knowledge: :mod:`components.manifests.knative` renders it.
 
-:func:`service_problems` enforces Knative's webhook rules (DESIGN.md §2
-"Services") before anything reaches a cluster, with the config path of each
-mistake, for services declared either way.
+:func:`service_problems` gives the verdict Knative 1.23's webhook would give
+(knative/serving ``knative-v1.23.0``, each rule citing its function) before
+anything reaches a cluster, with the config path of each mistake, for services
+declared either way; where the project is stricter, the rule says so.
 """
 
 from __future__ import annotations
