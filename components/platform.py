@@ -11,7 +11,7 @@ TLS is on) and the ingress's Gateways and configuration in place.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -34,8 +34,9 @@ from .manifests.urls import service_urls
 from .spec.cluster import GkeClusterSpec
 from .spec.existing import gateway_node_ports
 from .spec.hosts import public_hosts
+from .spec.identity import workload_pool
 from .spec.knative import Ingress
-from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_problems
+from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems
 from .spec.service import Service, Visibility
 from .spec.tls import Challenge, dns_zones
 from .tls import AutoTls, AutoTlsArgs
@@ -140,7 +141,7 @@ class Platform(pulumi.ComponentResource):
         self.knative = KnativeServing("knative", KnativeServingArgs(
             provider=self.provider,
             domain=self.domain,
-            settings=spec.knative,
+            settings=replace(spec.knative, features=platform_features(spec)),  # flags services need, switched on
             ingress=spec.ingress,
             tls=spec.tls,
             public_namespaces=public_namespaces,
@@ -174,6 +175,7 @@ class Platform(pulumi.ComponentResource):
         self.domain_template = network.domain_template
         self.tag_template = network.tag_template
         self.apps = {}
+        pool = workload_pool(spec.cluster.project) if isinstance(spec.cluster, GkeClusterSpec) else None
         for service in spec.services:
             own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
             self.apps[service.name] = KnativeApp(
@@ -187,6 +189,8 @@ class Platform(pulumi.ComponentResource):
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
                     depends_on=[*own_namespace, *platform_ready],
+                    workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
+                    gcp_provider=self.cluster.gcp_provider,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -222,7 +226,9 @@ class Platform(pulumi.ComponentResource):
                 ingress_address=gke.ingress_address,
                 ready=(*gke.node_pools.values(), gke.webhook_firewall),
                 outputs={"clusterName": gke.cluster_name, "clusterLocation": gke.cluster_location,
-                         "clusterEndpoint": gke.endpoint},
+                         "clusterEndpoint": gke.endpoint,
+                         # app stacks bind their services' Google identities in this pool (PlatformReference)
+                         "workloadIdentityPool": workload_pool(spec.cluster.project)},
                 gcp_provider=gke.gcp_provider,
             )
         cluster: ExistingCluster = spec.cluster

@@ -131,8 +131,6 @@ def test_services_meet_the_platform_autoscaler_rules():
         "(knative.autoscaler.scaleToZero: false); set minScale to 1 or more",
         "services.api.autoscaling.initialScale: is 0, which Knative refuses unless "
         "knative.autoscaler.allowZeroInitialScale is true",
-        "services.api.autoscaling.maxScale: is 0, must be between 1 and the platform's "
-        "knative.autoscaler.maxScaleLimit (10)",
     ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..spec.knative import FEATURE_KEYS, Ingress, KnativeSettings
+from ..spec.knative import FEATURE_KEYS, Ingress, KnativeSettings, resolved_features
 from ..spec.tls import Challenge, HttpProtocol, TlsSpec, platform_terminates_tls
 
 KNATIVE_NAMESPACE = "knative-serving"
@@ -125,7 +125,7 @@ def config_defaults(settings: KnativeSettings) -> dict[str, Any]:
 
 def config_features(settings: KnativeSettings) -> dict[str, Any]:
     """``config-features``: which PodSpec extensions and routing features services may use."""
-    f = settings.features
+    f = resolved_features(settings.features)  # the platform passes flags its services need already decided
     return config_map("config-features", {key: getattr(f, field).value for field, key in FEATURE_KEYS.items()})
 
 

@@ -20,9 +20,17 @@ from .decode import INVALID, Decoder, config_fields, config_key, describe
 from .errors import Problem, did_you_mean, join_path, raise_if
 from .existing import ExistingCluster, existing_cluster_problems
 from .hosts import public_hosts
-from .knative import Ingress, KnativeSettings, knative_problems
+from .knative import (
+    FEATURE_KEYS,
+    FeatureFlag,
+    FeatureSettings,
+    Ingress,
+    KnativeSettings,
+    knative_problems,
+    resolved_features,
+)
 from .names import domain_problem
-from .service import Service, decode_service, service_problems
+from .service import Service, decode_service, required_features, service_problems
 from .tls import Challenge, TlsSpec, platform_terminates_tls, tls_problems
 from .tls_rules import dns01_zone_problems, kgateway_challenge_problems, listener_cap_problems
 
@@ -143,10 +151,22 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
             problems.append(Problem(join_path(path, "autoscaling.initialScale"),
                                     "is 0, which Knative refuses unless knative.autoscaler.allowZeroInitialScale is "
                                     "true"))
-        if autoscaler.max_scale_limit and not 0 < scaling.max_scale <= autoscaler.max_scale_limit:
+        # annotation_validation.go validateMaxScaleWithinLimit runs only when the revision sets max-scale;
+        # a service without maxScale (no annotation) gets the platform's max-scale, which knative_problems
+        # already keeps within the limit (pkg/autoscaler/config/config.go).
+        if autoscaler.max_scale_limit and scaling.max_scale > autoscaler.max_scale_limit:
             problems.append(Problem(join_path(path, "autoscaling.maxScale"),
                                     f"is {scaling.max_scale}, must be between 1 and the platform's "
-                                    f"knative.autoscaler.maxScaleLimit ({autoscaler.max_scale_limit})"))
+                                    f"knative.autoscaler.maxScaleLimit ({autoscaler.max_scale_limit}); or leave it "
+                                    "out to get the platform's maxScale"))
+        problems += _feature_problems(spec.knative.features, service, path)
+        account = service.service_account
+        if account is not None and account.wants_google and not isinstance(spec.cluster, GkeClusterSpec):
+            key = "googleServiceAccount" if account.google_service_account else "roles"
+            problems.append(Problem(join_path(path, f"serviceAccount.{key}"),
+                                    "a Google identity needs Workload Identity on a cluster the platform creates "
+                                    "(cluster type gke); on this cluster, use a Kubernetes service account only"))
+    problems += _shared_account_problems(sound)
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     return problems
@@ -172,6 +192,46 @@ def _tls_problems(spec: PlatformSpec, tls: TlsSpec, services: Sequence[Service])
     if platform_terminates_tls(spec.ingress, tls):
         problems += listener_cap_problems(hosts)
     return problems
+
+
+def _shared_account_problems(services: Sequence[Service]) -> list[Problem]:
+    """Each service's Kubernetes service account is its own: two services naming one would both create it."""
+    owners: dict[tuple[str, str], str] = {}
+    problems = []
+    for service in services:
+        name = service.service_account_name
+        if name is None:
+            continue
+        owner = owners.setdefault((service.namespace, name), service.name)
+        if owner != service.name:
+            problems.append(Problem(join_path("services", service.name) + ".serviceAccount.name",
+                                    f"'{name}' is already services.{owner}'s service account in namespace "
+                                    f"{service.namespace}; each service gets its own identity"))
+    return problems
+
+
+def _feature_problems(features: FeatureSettings, service: Service, path: str) -> list[Problem]:
+    """A service needs a config-features flag the platform pinned to something other than enabled."""
+    problems = []
+    for key, where in required_features(service).items():
+        flag = getattr(features, key)
+        if flag is not None and flag is not FeatureFlag.ENABLED:
+            problems.append(Problem(join_path(path, where),
+                                    f"needs Knative's {FEATURE_KEYS[key]} feature, but knative.features."
+                                    f"{config_key_of(key)} is {flag.value}; set it to enabled, or leave it out and "
+                                    "the platform enables it for the services that need it"))
+    return problems
+
+
+def config_key_of(field_name: str) -> str:
+    """The stack-config key of a FeatureSettings field."""
+    return next(config_key(f) for f in config_fields(FeatureSettings) if f.name == field_name)
+
+
+def platform_features(spec: PlatformSpec) -> FeatureSettings:
+    """The config-features the platform renders: its own settings, plus what its services need switched on."""
+    needed = {key for service in spec.services for key in required_features(service)}
+    return resolved_features(spec.knative.features, needed)
 
 
 def build_platform_spec(
