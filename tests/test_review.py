@@ -42,7 +42,7 @@ def test_a_new_stack_gets_the_findings_of_everything_it_creates_and_its_relaxati
     firewall = found[("Firewall knative-dev-control-plane-webhooks", "firewall")]
     assert firewall.startswith("created with ") and 'direction: "INGRESS"' in firewall
     iam = found[("IAMMember knative-dev-nodes-logging-logWriter", "IAM")]
-    assert iam.startswith('created: role "roles/logging.logWriter", member "serviceAccount:knative-dev-nodes@')
+    assert iam.startswith("created: roles/logging.logWriter for serviceAccount:knative-dev-nodes@")
     assert found[("Service default/helloworld-go", "visibility")] == \
         "a new public service, reachable through the external gateway"
     assert found[("knative-platform:cluster", "relaxations")] == (

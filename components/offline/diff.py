@@ -546,18 +546,17 @@ def _security(stack: str, change: ResourceChange) -> list[Finding]:
                 f.path == VISIBILITY_LABEL and f.after == "cluster-local" for f in change.fields):
             out.append(Finding(FindingKind.SECURITY, stack, change.display, "visibility",
                                "a new public service, reachable through the external gateway"))
-        after = {f.path: f.after for f in change.fields}
-        granted = [f"{key} {short_value(after[key])}" for key in ("role", "member") if key in after]
-        what = "created" + (": " + ", ".join(granted) if granted else "")
-        out += [Finding(FindingKind.SECURITY, stack, change.display, topic, what) for topic in topics]
+        grant = {f.path: f.after for f in change.fields if f.path in ("role", "member")}
+        created = f"created: {grant['role']} for {grant['member']}" if len(grant) == 2 else "created"  # an IAM grant
+        out += [Finding(FindingKind.SECURITY, stack, change.display, topic, created) for topic in topics]
         # A created resource's security-relevant settings, as an update would list them (a new firewall's
         # sourceRanges, a new cluster's authorized networks ...).
-        created: dict[str, list[FieldChange]] = {}
+        settings: dict[str, list[FieldChange]] = {}
         for f in change.fields:
             for topic in security_topics(change.type, f.path):
                 if topic not in topics:
-                    created.setdefault(topic, []).append(f)
-        for topic, fields in created.items():
+                    settings.setdefault(topic, []).append(f)
+        for topic, fields in settings.items():
             message = "created with " + "; ".join(f"{f.path}: {short_value(f.after)}" for f in fields[:3])
             if len(fields) > 3:
                 message += f"; and {len(fields) - 3} more"
