@@ -1,4 +1,7 @@
-"""Command line: ``python -m components.offline render --stack dev`` and ``... diff``.
+"""Command line: ``python -m knative_platform.offline render --stack dev`` and ``... diff``.
+
+(``knative-platform render|diff`` runs the same; inside the platform repository,
+where the package is the ``components`` folder, ``python -m components.offline``.)
 
 ``render`` renders one stack (or ``--all``) of the project in ``--project``
 (default: the current directory) into ``--out`` (default ``build/render/<stack>``).
@@ -9,7 +12,8 @@ code; without ``--head-ref``, the working tree) and writes a markdown summary
 fit for a pull-request comment (stdout or ``--summary``) and the full detail
 (``--detail``).
 
-Exit status: 0 done, 2 bad configuration or input (the message says what to fix).
+Exit status: 0 done, 2 bad configuration or input (the message says what to fix),
+1 an unexpected failure (the traceback says where).
 """
 
 from __future__ import annotations
@@ -89,9 +93,13 @@ def diff_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m components.offline`` (workflows call it; their tests parse with it)."""
-    parser = argparse.ArgumentParser(prog="python -m components.offline", description=__doc__.split("\n\n")[0])
+PROG = f"python -m {__package__}"
+"""How this module is run: the package is ``knative_platform`` when installed, ``components`` in the repository."""
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The command line of ``python -m <package>.offline`` (workflows call it; their tests parse with it)."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="render a stack's desired state to files, with no cloud")
     which = render.add_mutually_exclusive_group(required=True)
@@ -131,9 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """Parse the command line and run it; configuration errors exit 2 without a traceback."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     # A program that fails inside an apply leaves futures Pulumi never awaits; asyncio reports each one
     # with a traceback when it is garbage-collected, burying the single message below that matters.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)

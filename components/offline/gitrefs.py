@@ -24,7 +24,11 @@ from pathlib import Path
 import yaml
 
 from .diff import RenderError
-from .stackfile import available_stacks
+from .stackfile import available_stacks, project_name
+
+_OFFLINE = __package__
+"""``components.offline`` in the platform repository, whose refs render with their own ``components``
+(``PYTHONPATH`` is the ref's tree); ``knative_platform.offline`` installed, as an app repository uses it."""
 
 
 def _git(repo: Path, *args: str) -> bytes:
@@ -68,7 +72,8 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path,
         project_file = project_dir / "Pulumi.yaml"
         if not project_file.is_file():
             continue
-        name = str((yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("name") or project_dir.name)
+        doc = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+        name = project_name(doc, project_dir) or project_dir.name
         selected = [s for s in available_stacks(project_dir) if stacks is None or s in stacks]
         if not selected:
             continue
@@ -77,7 +82,7 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path,
         else:
             which = [f"--stack={s}" for s in selected]
             target = out / name / selected[0] if len(selected) == 1 else out / name
-        commands.append((project, ["-m", "components.offline", "render", *which, "--project", str(project_dir),
+        commands.append((project, ["-m", _OFFLINE, "render", *which, "--project", str(project_dir),
                                    "--out", str(target)]))
     return commands
 
