@@ -250,3 +250,13 @@ def test_the_template_pins_the_tested_sdks_and_no_pulumi_gcp():
     assert template["knative-platform"].startswith("git+https://")
     assert {k: v for k, v in template.items() if k != "knative-platform"} == {
         k: v for k, v in tested.items() if k != "pulumi-gcp"}
+
+
+def test_a_clone_without_tags_builds_a_development_version(tmp_path):
+    """No release yet (or a fork without tags): setuptools-scm counts commits instead of failing."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "first")
+    result = run([sys.executable, "-m", "setuptools_scm"], cwd=tmp_path)
+    assert re.fullmatch(r"0\.0\.1\.dev1\+g[0-9a-f]+", result.stdout.strip()), result.stdout
