@@ -53,6 +53,11 @@ def test_a_mistyped_stack_gets_a_suggestion(tmp_path, capsys):
     assert "no stack 'stagign' (did you mean 'staging'?)" in capsys.readouterr().err
 
 
+def test_a_mistyped_diff_stack_gets_a_suggestion(capsys):
+    assert cli.main(["diff", "--base-ref", "HEAD", "--stack", "prdo", "--repo", str(ROOT)]) == 2
+    assert "no project has a stack 'prdo' (did you mean 'prod'?)" in capsys.readouterr().err
+
+
 # -- typed config: the declarations act as the Pulumi CLI applies them -------------------------
 
 

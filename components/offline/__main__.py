@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..spec.errors import did_you_mean
 from . import report
 from .diff import RenderError, compare, load_renders
 from .engine import run_program
@@ -53,6 +54,15 @@ def render_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_stack_names(stacks: list[str], project_dirs: list[Path]) -> None:
+    """A ``--stack`` no project has would render nothing: refuse it, with the closest name."""
+    known = sorted({s for d in project_dirs if (d / "Pulumi.yaml").is_file() for s in available_stacks(d)})
+    for stack in stacks:
+        if stack not in known:
+            raise RenderError(f"no project has a stack '{stack}'{did_you_mean(stack, known)} "
+                              f"(stacks: {', '.join(known) or 'none'})")
+
+
 def diff_command(args: argparse.Namespace) -> int:
     """Compare two renders (directories or git refs); write the summary and the detail."""
     if args.base_ref is None and (args.base is None or args.head is None):
@@ -62,6 +72,7 @@ def diff_command(args: argparse.Namespace) -> int:
     if args.base_ref is not None:
         repo = Path(args.repo)
         projects = args.project or ["."]
+        _check_stack_names(args.stack or [], [repo / p for p in projects])
         keep = Path(args.keep_renders) if args.keep_renders else None
         with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
             root = keep or Path(tmp)
