@@ -105,3 +105,17 @@ def test_a_template_is_named_after_its_directory_and_its_stack_files_follow(tmp_
     assert program.project == "shop-front"
     assert program.config["shop-front:platformStack"] == "organization/knative-platform/dev"
     assert load_program_config(TEAM_APP, "prod").project == "team-app"
+
+
+def test_inside_the_repository_knative_platform_is_the_components_folder():
+    """One set of modules and classes, whichever name a program imports (examples/team-app uses the other)."""
+    import knative_platform
+    import knative_platform.offline.engine
+    from knative_platform import KnativeApp
+
+    import components
+    import components.offline.engine
+
+    assert knative_platform is components
+    assert knative_platform.offline.engine is components.offline.engine
+    assert KnativeApp is components.KnativeApp

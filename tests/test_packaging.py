@@ -45,8 +45,16 @@ for name in knative_platform.__all__:
         names[name] = type(getattr(knative_platform, name)).__name__
     except ModuleNotFoundError as exc:
         needs_gke[name] = str(exc)
-for module in ("knative_platform.reference", "knative_platform.offline.__main__", "knative_platform.cli"):
-    importlib.import_module(module)
+import pkgutil
+modules, modules_needing_gke = [], []
+for info in pkgutil.walk_packages(knative_platform.__path__, "knative_platform."):
+    try:
+        importlib.import_module(info.name)  # an absolute `components` import anywhere would fail here
+        modules.append(info.name)
+    except ModuleNotFoundError as exc:
+        if exc.name != "pulumi_gcp":
+            raise
+        modules_needing_gke.append(info.name)
 try:
     import pulumi_gcp  # noqa: F401
     gcp = True
@@ -57,6 +65,8 @@ print(json.dumps({
     "file": knative_platform.__file__,
     "names": names,
     "needs_gke": needs_gke,
+    "modules": modules,
+    "modules_needing_gke": modules_needing_gke,
     "app_components": components.__file__,
     "gcp_importable": gcp,
     "version": metadata.version("knative-platform"),
@@ -165,6 +175,10 @@ def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(
     assert sorted(installed["needs_gke"]) == ["Dns01Identity", "Dns01IdentityArgs", "GkeCluster", "GkeClusterArgs",
                                               "Platform", "PlatformArgs"]
     assert all("install knative-platform[gke]" in m for m in installed["needs_gke"].values())
+    assert installed["modules_needing_gke"] == ["knative_platform.dns01", "knative_platform.gke",
+                                                "knative_platform.platform"]
+    # every file imported: the modules and subpackages walked, those three, and the package itself
+    assert len(installed["modules"]) + 3 + 1 == len(list((ROOT / "components").rglob("*.py")))
     assert installed["names"]["PlatformReference"] == "type"
     assert installed["names"]["KnativeApp"] == "type"
 
