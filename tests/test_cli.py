@@ -119,3 +119,24 @@ def test_inside_the_repository_knative_platform_is_the_components_folder():
     assert knative_platform is components
     assert knative_platform.offline.engine is components.offline.engine
     assert KnativeApp is components.KnativeApp
+
+
+def test_the_template_renders_after_pulumi_new_lays_it_down(tmp_path, capsys):
+    """pulumi new replaces ${PROJECT} and ${DESCRIPTION} in every text file (pulumi/pulumi v3.259.0,
+    pkg/cmd/pulumi/templates/project_templates.go ``transform``) and asks for the template's config."""
+    manifest = yaml.safe_load((TEAM_APP / "Pulumi.yaml").read_text())
+    assert manifest["template"]["description"]
+    assert manifest["template"]["config"]["platformStack"]["description"]
+    assert manifest["config"]["platformStack"]["type"] == "string"
+    assert "default" not in manifest["config"]["platformStack"]  # required: pulumi new asks for it
+    project = tmp_path / "shop"
+    shutil.copytree(TEAM_APP, project, ignore=shutil.ignore_patterns("build", "__pycache__"))
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            path.write_text(text.replace("${PROJECT}", "shop").replace("${DESCRIPTION}", "The shop's services"))
+    assert "${" not in "".join(p.read_text() for p in project.rglob("*.yaml"))
+    assert yaml.safe_load((project / "stacks" / "Pulumi.dev.yaml").read_text())["config"] == {
+        "shop:platformStack": "organization/knative-platform/dev"}
+    assert cli.main(["render", "--stack", "dev", "--project", str(project), "--out", str(tmp_path / "out")]) == 0
+    assert "rendered dev: 8 resources, 3 Kubernetes objects" in capsys.readouterr().out
