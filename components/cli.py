@@ -2,8 +2,9 @@
 
 Each subcommand is a module's own command line, run with the arguments that
 follow its name: ``knative-platform render --stack dev`` is
-``python -m knative_platform.offline render --stack dev``. :data:`SUBCOMMANDS`
-is the whole list; a tool joins it with one entry.
+``python -m knative_platform.offline render --stack dev``, and
+``knative-platform smoke --stack dev`` is ``python -m knative_platform.smoke
+--stack dev``. :data:`SUBCOMMANDS` is the whole list; a tool joins it with one entry.
 """
 
 from __future__ import annotations
@@ -37,11 +38,19 @@ def _offline(command: str) -> Callable[[list[str]], int]:
     return run
 
 
+def _smoke(argv: list[str]) -> int:
+    from .smoke.__main__ import main
+
+    return main(argv, prog=f"{PROG} smoke")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "render": Subcommand("render a stack's desired state to files, with no cloud and no Pulumi CLI",
                          _offline("render")),
     "diff": Subcommand("compare two renders or two git refs; print a summary for a pull-request comment",
                        _offline("diff")),
+    "smoke": Subcommand("check a deployed stack from outside: its URLs answer, splits match, private stays private",
+                        _smoke),
 }
 """Every subcommand, by name, in the order ``--help`` lists them."""
 
@@ -52,11 +61,12 @@ examples:
   {PROG} render --stack dev --project examples/team-app
   {PROG} diff --base-ref origin/main            # render main and the working tree, compare
   {PROG} diff build/base build/head --summary summary.md
+  {PROG} smoke --stack staging                  # a deployed stack, checked through its gateway
   {PROG} render --help                          # a subcommand's own options
 
 exit status:
-  0  done
-  1  an unexpected failure (a bug in the program or in this tool: the traceback says where)
+  0  done (smoke: every check passed)
+  1  smoke: a check failed; render, diff: an unexpected failure (the traceback says where)
   2  bad configuration, input or usage: the message names the key or file and the fix
 """
 

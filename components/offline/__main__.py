@@ -164,6 +164,11 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     except (StackFileError, FileExistsError, RenderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if exc.name != "pulumi_gcp":
+            raise
+        print(f"error: {exc}", file=sys.stderr)  # the program needs the [gke] extra: the message says so
+        return 2
 
 
 if __name__ == "__main__":
