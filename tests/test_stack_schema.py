@@ -81,3 +81,28 @@ def test_the_schema_rejects_a_typo(broken, where):
 def test_other_namespaces_are_left_to_their_providers():
     doc = _set(stack("dev"), ["config", "gcp:project"], "anything")
     assert list(validator().iter_errors(doc)) == []
+
+
+def docs_examples() -> list[tuple[str, dict]]:
+    """Every stack-file example in the docs (a YAML block with knative-platform:* keys)."""
+    import re
+
+    found = []
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        for block in re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), re.S):
+            try:
+                doc = yaml.safe_load(block)
+            except yaml.YAMLError:
+                continue
+            if isinstance(doc, dict) and any(str(k).startswith("knative-platform:") for k in doc):
+                doc = {"config": doc}
+            if isinstance(doc, dict) and "config" in doc:
+                found.append((page.name, doc))
+    return found
+
+
+def test_every_stack_file_example_in_the_docs_is_valid():
+    examples = docs_examples()
+    assert len(examples) >= 3
+    for page, doc in examples:
+        assert [f"{e.json_path}: {e.message}" for e in validator().iter_errors(doc)] == [], page
