@@ -2,7 +2,11 @@
 
 Import what you need::
 
-    from components import Service, Canary, KnativeApp, KnativeAppArgs
+    from knative_platform import Service, Canary, KnativeApp, KnativeAppArgs
+
+(Installed, the package is ``knative_platform``; in the platform repository it
+is the ``components`` folder, and ``knative_platform`` names the same modules:
+see :mod:`components.checkout`.)
 
 The spec layer (``Service``, traffic policies, ``build_platform_spec``) and the
 renderers (``render_service`` ...) need no Pulumi and are imported eagerly. The
@@ -15,6 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .checkout import alias_checkout
 from .manifests.knative import render_domain_mapping, render_namespace, render_service
 from .manifests.urls import ServiceUrls, service_urls
 from .spec import (
@@ -86,6 +91,8 @@ from .spec import (
     validate_service,
 )
 
+alias_checkout(__name__)
+
 if TYPE_CHECKING:
     from .app import KnativeApp, KnativeAppArgs
     from .config import StackConfig, load_stack_config
@@ -130,7 +137,16 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     """Import Pulumi components on first use (PEP 562)."""
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+        try:
+            module = importlib.import_module(_LAZY[name], __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != "pulumi_gcp":
+                raise
+            # Only the platform's own components create Google Cloud resources; app stacks skip the 290 MB.
+            raise ModuleNotFoundError(f"{name} creates Google Cloud resources and needs pulumi-gcp: install "
+                                      "knative-platform[gke] (an app stack needs only KnativeApp and "
+                                      "PlatformReference, which do not)", name="pulumi_gcp") from exc
+        return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .errors import checked
@@ -24,6 +24,9 @@ from .manifests.knative import render_domain_claim, render_domain_mapping, rende
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
 from .spec.service import MAX_TIMEOUT_SECONDS, Service, service_problems
+
+if TYPE_CHECKING:
+    import pulumi_gcp as gcp
 
 
 @dataclass(frozen=True)

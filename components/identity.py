@@ -17,12 +17,13 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .errors import ConfigError, checked
+from .gcp_sdk import pulumi_gcp
 from .manifests.knative import render_service_account
 from .spec.errors import Problem, SpecError, join_path
 from .spec.identity import (
@@ -32,6 +33,9 @@ from .spec.identity import (
     workload_identity_member,
 )
 from .spec.service import Service
+
+if TYPE_CHECKING:
+    import pulumi_gcp as gcp
 
 _POOL_SUFFIX = ".svc.id.goog"
 
@@ -99,6 +103,7 @@ class ServiceIdentity(pulumi.ComponentResource):
                 ) -> pulumi.Output[str]:
         account = svc.service_account
         assert account is not None and svc.service_account_name is not None
+        gcp = pulumi_gcp("a service's Google identity (serviceAccount acting as a Google service account)")
         child = pulumi.ResourceOptions(parent=self, provider=gcp_provider)
         if account.google_service_account is not None:
             email: pulumi.Output[str] = pulumi.Output.from_input(account.google_service_account)

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .app import KnativeAppArgs
 from .errors import ConfigError, checked
+from .gcp_sdk import pulumi_gcp
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
 from .spec.service import Service
+
+if TYPE_CHECKING:
+    import pulumi_gcp as gcp
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class PlatformReference(pulumi.ComponentResource):
         """The GCP provider for the platform cluster's project, created on first use."""
         if self._gcp_provider is None:
             project = self.workload_pool.apply(lambda pool: (pool or "").removesuffix(".svc.id.goog") or None)
+            gcp = pulumi_gcp("a service's Google identity (serviceAccount acting as a Google service account)")
             self._gcp_provider = gcp.Provider(f"{self._name}-gcp", project=project,
                                               opts=pulumi.ResourceOptions(parent=self))
         return self._gcp_provider

@@ -1,4 +1,5 @@
-"""The README's promises: its Python example runs from outside components/, its commands are the CI's."""
+"""The README's and the docs' promises: the Python example runs from outside components/, the README's
+commands are the CI's, and the generated references (components, a sample review) are up to date."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import sys
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
+GENERATED = {"component-reference": DOCS / "components.md", "sample-review": DOCS / "review.md"}
+"""Where each generated section lives: between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
 
 
 def test_readme_canary_example_runs_from_a_file_outside_components(tmp_path):
-    block = README.split("<!-- example: canary -->", 1)[1]
+    block = (DOCS / "python-api.md").read_text(encoding="utf-8").split("<!-- example: canary -->", 1)[1]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
     script = tmp_path / "my_service.py"
     script.write_text(code)
@@ -41,19 +45,19 @@ def test_ci_runs_the_readme_setup_and_test_commands():
 
 def _section(name: str) -> tuple[str, str, str]:
     start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
-    before, rest = README.split(start, 1)
+    before, rest = GENERATED[name].read_text(encoding="utf-8").split(start, 1)
     body, after = rest.split(end, 1)
     return before + start, body, end + after
 
 
 def _check_or_update(name: str, generated: str) -> None:
-    global README
     before, body, after = _section(name)
+    page = GENERATED[name]
     if os.environ.get("UPDATE_README"):
-        README = before + generated + after
-        (ROOT / "README.md").write_text(README, encoding="utf-8")
+        page.write_text(before + generated + after, encoding="utf-8")
         return
-    assert body == generated, f"README's {name} section is stale; regenerate: UPDATE_README=1 pytest {__file__}"
+    assert body == generated, (f"{page.relative_to(ROOT)}'s {name} section is stale; regenerate: "
+                               f"UPDATE_README=1 pytest {__file__}")
 
 
 def _cell(text: str) -> str:

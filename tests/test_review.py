@@ -204,7 +204,7 @@ def platform_wheel(tmp: Path, part_of: str) -> Path:
 
 
 def test_an_app_repository_renders_each_ref_with_the_platform_release_it_pins(tmp_path):
-    repo = tmp_path / "app"
+    repo = tmp_path / "team-app"  # a `pulumi new` project is named after its directory (name: ${PROJECT})
     shutil.copytree(ROOT / "examples" / "team-app", repo, ignore=shutil.ignore_patterns("__pycache__", "build"))
     old, new = platform_wheel(tmp_path, "knative-platform"), platform_wheel(tmp_path, "acme-platform")
     requirements = repo / "requirements.txt"

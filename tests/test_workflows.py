@@ -296,7 +296,7 @@ def test_the_setup_action_authenticates_with_workload_identity_and_installs_the_
 
 
 def test_the_readme_bootstrap_gives_the_previewer_read_only_state_and_pins_the_repository_by_id():
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text() + (ROOT / "docs" / "delivery.md").read_text()
     bootstrap = readme.split("### Bootstrap (once)", 1)[1].split("\n## ", 1)[0]
     assert "a preview takes the stack's lock" not in readme
     assert "roles/storage.objectViewer" in bootstrap  # previewer and drift check: read state, never write it

@@ -1,4 +1,7 @@
-"""Command line: ``python -m components.offline render --stack dev`` and ``... diff``.
+"""Command line: ``python -m knative_platform.offline render --stack dev`` and ``... diff``.
+
+(``knative-platform render|diff`` runs the same; inside the platform repository,
+where the package is the ``components`` folder, ``python -m components.offline``.)
 
 ``render`` renders one stack (or ``--all``) of the project in ``--project``
 (default: the current directory) into ``--out`` (default ``build/render/<stack>``).
@@ -9,7 +12,8 @@ code; without ``--head-ref``, the working tree) and writes a markdown summary
 fit for a pull-request comment (stdout or ``--summary``) and the full detail
 (``--detail``).
 
-Exit status: 0 done, 2 bad configuration or input (the message says what to fix).
+Exit status: 0 done, 2 bad configuration or input (the message says what to fix),
+1 an unexpected failure (the traceback says where).
 
 ``diff`` of two render directories needs only PyYAML: the Pulumi side (the
 engine, the renderer) is imported by ``render`` and by ``diff --base-ref`` only,
@@ -25,6 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..spec.errors import did_you_mean
 from . import report
 from .diff import RenderError, compare, load_renders
 from .gitrefs import describe_ref, render_refs
@@ -53,6 +58,15 @@ def render_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_stack_names(stacks: list[str], project_dirs: list[Path]) -> None:
+    """A ``--stack`` no project has would render nothing: refuse it, with the closest name."""
+    known = sorted({s for d in project_dirs if (d / "Pulumi.yaml").is_file() for s in available_stacks(d)})
+    for stack in stacks:
+        if stack not in known:
+            raise RenderError(f"no project has a stack '{stack}'{did_you_mean(stack, known)} "
+                              f"(stacks: {', '.join(known) or 'none'})")
+
+
 def diff_command(args: argparse.Namespace) -> int:
     """Compare two renders (directories or git refs); write the summary and the detail."""
     if args.base_ref is None and (args.base is None or args.head is None):
@@ -62,6 +76,7 @@ def diff_command(args: argparse.Namespace) -> int:
     if args.base_ref is not None:
         repo = Path(args.repo)
         projects = args.project or ["."]
+        _check_stack_names(args.stack or [], [repo / p for p in projects])
         keep = Path(args.keep_renders) if args.keep_renders else None
         with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
             root = keep or Path(tmp)
@@ -98,9 +113,13 @@ def diff_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m components.offline`` (workflows call it; their tests parse with it)."""
-    parser = argparse.ArgumentParser(prog="python -m components.offline", description=__doc__.split("\n\n")[0])
+PROG = f"python -m {__package__}"
+"""How this module is run: the package is ``knative_platform`` when installed, ``components`` in the repository."""
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The command line of ``python -m <package>.offline`` (workflows call it; their tests parse with it)."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="render a stack's desired state to files, with no cloud")
     which = render.add_mutually_exclusive_group(required=True)
@@ -143,14 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _usage_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input: exit 2 with the message, no traceback."""
     errors: tuple[type[Exception], ...] = (StackFileError, FileExistsError, RenderError)
-    if "components.errors" in sys.modules:  # loaded (with the Pulumi SDK) only when something rendered
-        errors += (sys.modules["components.errors"].ConfigError,)
+    # ``components.errors`` in this repository, ``knative_platform.errors`` when installed; it is loaded (with
+    # the Pulumi SDK) only when something rendered.
+    loaded = sys.modules.get(f"{__package__.rsplit('.', 1)[0]}.errors")
+    if loaded is not None:
+        errors += (loaded.ConfigError,)
     return errors
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """Parse the command line and run it; configuration errors exit 2 without a traceback."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     # A program that fails inside an apply leaves futures Pulumi never awaits; asyncio reports each one
     # with a traceback when it is garbage-collected, burying the single message below that matters.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
@@ -158,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args))
     except _usage_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name != "pulumi_gcp":
+            raise
+        print(f"error: {exc}", file=sys.stderr)  # the program needs the [gke] extra: the message says so
         return 2
 
 

@@ -245,14 +245,20 @@ def run_function(fn: Callable[[], None], *, project: str = "knative-platform", s
     return _capture(project, stack, monitor)
 
 
+_PACKAGE = __name__.split(".", 1)[0]
+"""This package's import name: ``knative_platform`` installed, ``components`` inside the platform repository."""
+
+
 def _program_modules(main_dir: Path) -> list[str]:
-    """Loaded modules the program's own directory provides (``stacks`` ...), except ``components``.
+    """Loaded modules the program's own directory provides (``stacks``, an app's ``components`` ...).
 
     Two projects (the platform and an app project) may both have a ``stacks``
-    package; dropping them around each run makes every run import its own.
+    package, and an app project its own ``components``; dropping them around
+    each run makes every run import its own. This package itself stays: in the
+    platform repository it is the program directory's ``components`` folder.
     """
     local = {p.stem for p in main_dir.glob("*.py")} | {p.name for p in main_dir.iterdir() if p.is_dir()}
-    local = {name for name in local if name.isidentifier() and name not in ("components", "__main__")}
+    local = {name for name in local if name.isidentifier() and name not in (_PACKAGE, "__main__")}
     return [name for name in list(sys.modules) if name.split(".", 1)[0] in local]
 
 

@@ -35,7 +35,12 @@ from pathlib import Path
 import yaml
 
 from .diff import RenderError
-from .stackfile import available_stacks
+from .stackfile import available_stacks, project_name
+
+PLATFORM_OFFLINE = "components.offline"
+"""The platform repository's refs render with their own ``components`` (``PYTHONPATH`` is the ref's tree)."""
+INSTALLED_OFFLINE = "knative_platform.offline"
+"""An app repository's refs render with the platform package installed under its import name."""
 
 
 def _git(repo: Path, *args: str) -> bytes:
@@ -65,8 +70,8 @@ def export_ref(repo: Path, ref: str, destination: Path) -> Path:
     return destination
 
 
-def _render_commands(tree: Path, projects: Sequence[str], out: Path,
-                     stacks: Sequence[str] | None) -> list[tuple[str, list[str]]]:
+def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Sequence[str] | None,
+                     module: str = PLATFORM_OFFLINE) -> list[tuple[str, list[str]]]:
     """One ``render`` command per project found in ``tree``, each writing ``out/<project name>/<stack>``.
 
     ``stacks`` limits the render to those stacks of each project that has them.
@@ -79,7 +84,8 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path,
         project_file = project_dir / "Pulumi.yaml"
         if not project_file.is_file():
             continue
-        name = str((yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("name") or project_dir.name)
+        doc = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+        name = project_name(doc, project_dir) or project_dir.name
         selected = [s for s in available_stacks(project_dir) if stacks is None or s in stacks]
         if not selected:
             continue
@@ -88,7 +94,7 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path,
         else:
             which = [f"--stack={s}" for s in selected]
             target = out / name / selected[0] if len(selected) == 1 else out / name
-        commands.append((project, ["-m", "components.offline", "render", *which, "--project", str(project_dir),
+        commands.append((project, ["-m", module, "render", *which, "--project", str(project_dir),
                                    "--out", str(target)]))
     return commands
 
@@ -156,9 +162,13 @@ def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: 
         jobs: list[_Job] = []
         for i, (ref, out) in enumerate(sides):
             out.mkdir(parents=True, exist_ok=True)
-            tree = repo.resolve() if ref is None else export_ref(repo, ref, Path(tmp) / f"tree-{i}")
+            # The export keeps the repository's directory name: a template project (``name: ${PROJECT}``)
+            # is named after its directory, and both refs must name it alike.
+            export = Path(tmp) / f"tree-{i}" / repo.resolve().name
+            tree = repo.resolve() if ref is None else export_ref(repo, ref, export)
             own_code = (tree / "components" / "__init__.py").is_file()
-            for project, args in _render_commands(tree, projects, out, stacks):
+            module = PLATFORM_OFFLINE if own_code else INSTALLED_OFFLINE
+            for project, args in _render_commands(tree, projects, out, stacks, module):
                 project_dir = (tree / project).resolve()
                 requirement = None if own_code else platform_requirement(project_dir)
                 path, platform = str(tree), None

@@ -168,7 +168,7 @@ def _stack_blocks(stack: StackDiff, *, full: bool) -> list[str]:
     return blocks
 
 
-_FOOTER = ("Rendered offline under the project's own mocks (`python -m components.offline diff`): what the "
+_FOOTER = ("Rendered offline under the project's own mocks (`knative-platform diff`): what the "
            "program asks for, secrets shown as `[secret]`. Replacement detection is a heuristic; "
            "`pulumi preview` on trusted branches is authoritative.")
 

@@ -4,6 +4,20 @@ Secrets never reach the render: a ``secure:`` value (at any depth) becomes the
 placeholder :data:`REDACTED` and its top-level key is listed as secret, as the
 CLI lists it, so the program takes the same code paths it takes under ``pulumi up``.
 
+The project file's typed ``config:`` declarations act as the CLI applies them
+(pulumi/pulumi v3.259.0, ``pkg/workspace/config.go`` ``mergeConfig`` and
+``validateStackConfigValue``): a declared key's ``default`` or ``value`` fills a
+stack that does not set it; a declared key with neither is *required*, and a
+stack without it fails; a ``secret`` key must be stored encrypted; a value must
+have its declared ``type``.
+
+A project made for ``pulumi new`` names itself ``${PROJECT}``; the CLI replaces
+that placeholder in every file it lays down (pulumi/pulumi v3.259.0,
+``pkg/cmd/pulumi/templates/project_templates.go`` ``transform``) and defaults the
+name to the directory's (``pkg/workspace/templates.go``
+``ValueOrSanitizedDefaultProjectName``). Offline, the template renders the same
+way: its name is its directory's, and ``${PROJECT}`` in its stack files is that name.
+
 A program that reads other stacks (an app project's ``PlatformReference``) gets
 their outputs from a file of mocked outputs, by default
 ``<stackConfigDir>/stack-outputs.json``: a map from the referenced stack's full
@@ -14,6 +28,7 @@ prints, where a secret output reads ``"[secret]"``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +36,11 @@ from typing import Any
 
 import yaml
 
+from ..spec.errors import did_you_mean
+
 REDACTED = "[secret]"
+PROJECT_PLACEHOLDER = "${PROJECT}"
+"""What ``pulumi new`` replaces with the new project's name, in every file of a template."""
 STACK_OUTPUTS_FILE = "stack-outputs.json"
 """Mocked outputs of referenced stacks, looked up in the project's ``stackConfigDir``."""
 
@@ -102,7 +121,7 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
     if not project_file.is_file():
         raise StackFileError(f"no Pulumi.yaml in {project_dir}")
     project_doc = _load_yaml(project_file)
-    project = str(project_doc.get("name") or "")
+    project = project_name(project_doc, project_dir)
     if not project:
         raise StackFileError(f"{project_file}: no project name")
     main = project_dir / str(project_doc.get("main") or ".")
@@ -116,20 +135,36 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
     def full(key: str) -> str:
         return key if ":" in key else f"{project}:{key}"
 
-    for key, decl in (project_doc.get("config") or {}).items():
-        if isinstance(decl, dict) and ("default" in decl or "value" in decl):
-            values[full(key)] = _scalar(decl.get("value", decl.get("default")))
-        elif not isinstance(decl, dict):
-            values[full(key)] = _scalar(decl)
+    stack_values: dict[str, Any] = {}
     if stack_file.is_file():
         for key, value in (_load_yaml(stack_file).get("config") or {}).items():
+            key = full(str(key).replace(PROJECT_PLACEHOLDER, project))
             redacted, is_secret = _redact_secure(value)
-            values[full(key)] = _scalar(redacted)
+            stack_values[key] = redacted
+            values[key] = _scalar(redacted)
             if is_secret:
-                secret.add(full(key))
+                secret.add(key)
     elif not (config_dir / f"Pulumi.{stack}.yaml").exists() and stack_file.parent.is_dir():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
-        raise StackFileError(f"no stack '{stack}': {stack_file} does not exist (stacks: {', '.join(known) or 'none'})")
+        raise StackFileError(f"no stack '{stack}'{did_you_mean(stack, known)}: {stack_file} does not exist "
+                             f"(stacks: {', '.join(known) or 'none'})")
+    problems = []
+    for key, decl in (project_doc.get("config") or {}).items():
+        key = full(str(key))
+        if not isinstance(decl, dict):
+            values.setdefault(key, _scalar(decl))
+            continue
+        if key not in stack_values and ("default" in decl or "value" in decl):
+            if decl.get("secret"):  # the CLI fills in the default as plain text, then refuses it
+                problems.append(f"'{key}' must be encrypted as it's secret; a secret key cannot have a default")
+            values[key] = _scalar(decl.get("value", decl.get("default")))
+        elif key not in stack_values and key.startswith(f"{project}:"):
+            problems.append(f"missing configuration value '{key}'" + _declared(decl))
+        elif key in stack_values:
+            problems += _declaration_problems(key, decl, stack_values[key], key in secret)
+    if problems:
+        raise StackFileError(f"stack '{stack}' ({stack_file.name}, checked against {project_file.name}): "
+                             + "; ".join(problems))
     if stack_outputs_file is None and (config_dir / STACK_OUTPUTS_FILE).is_file():
         stack_outputs_file = config_dir / STACK_OUTPUTS_FILE
     stack_outputs = load_stack_outputs(Path(stack_outputs_file)) if stack_outputs_file is not None else {}
@@ -143,6 +178,35 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         stack_file=stack_file if stack_file.is_file() else None,
         stack_outputs=stack_outputs,
     )
+
+
+def _declared(decl: Mapping[str, Any]) -> str:
+    description = str(decl.get("description") or "").strip()
+    return f" ({description}); set it with `pulumi config set`" if description else "; set it with `pulumi config set`"
+
+
+def _declaration_problems(key: str, decl: Mapping[str, Any], value: Any, is_secret: bool) -> list[str]:
+    """What the CLI refuses of a stack's value for a declared key: plain text for a secret, a wrong type."""
+    problems = []
+    if decl.get("secret") and not is_secret:
+        problems.append(f"'{key}' must be encrypted as it's secret: `pulumi config set --secret`")
+    kind = decl.get("type")
+    text = value if isinstance(value, str) else _scalar(value)
+    if kind is not None and value != REDACTED:
+        valid = {"string": not isinstance(value, (dict, list)), "integer": re.fullmatch(r"-?\d+", text) is not None,
+                 "boolean": text in ("true", "false"), "array": isinstance(value, list)}.get(str(kind), True)
+        if not valid:
+            problems.append(f"'{key}' must be of type '{kind}'")
+    return problems
+
+
+def project_name(project_doc: Mapping[str, Any], project_dir: Path) -> str:
+    """The project's name; a ``pulumi new`` template's (``name: ${PROJECT}``) is its directory's, as in the CLI."""
+    name = str(project_doc.get("name") or "")
+    if name != PROJECT_PLACEHOLDER:
+        return name
+    # pkg/workspace/templates.go getValidProjectName: strip what a project name may not hold.
+    return re.sub(r"[^a-zA-Z0-9_.-]", "", project_dir.name) or "project"
 
 
 def available_stacks(project_dir: Path | str) -> list[str]:

@@ -39,10 +39,14 @@ exit status:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m components.smoke`` command line."""
+PROG = f"python -m {__package__}"
+"""``python -m knative_platform.smoke`` installed; ``python -m components.smoke`` in the repository."""
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The ``python -m <package>.smoke`` command line (``knative-platform smoke`` passes its own ``prog``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m components.smoke",
+        prog=prog,
         description="Check a deployed platform stack from outside, as a user would: its URLs answer through "
                     "the gateway, splits match the declared percents, cluster-local services stay private, "
                     "certificates are valid.",
@@ -87,9 +91,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(wait=args.wait, timeout=args.timeout, requests=args.requests, tolerance=args.tolerance)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     """Run the smoke checks; the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     try:
         settings = _settings(args)
         outputs = load_outputs(stack=args.stack, outputs_file=args.outputs, project=args.project)

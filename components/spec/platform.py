@@ -64,6 +64,18 @@ def decode_ingress(raw: Any, path: str, decoder: Decoder) -> Any:
     return decoder.decode_enum(Ingress, raw, path)
 
 
+def decode_domain(raw: Any, path: str, decoder: Decoder) -> Any:
+    """``domain`` is a string; empty means none, as the project file's typed ``config:`` declares it.
+
+    A declared key without a default is required on every stack (pulumi/pulumi
+    v3.259.0, ``pkg/workspace/config.go`` ``mergeConfig``), so ``Pulumi.yaml``
+    declares ``domain`` with the default ``""`` and a stack that sets none gets it.
+    """
+    if raw == "":
+        return None
+    return decoder.decode(str | None, raw, path)
+
+
 def decode_services(raw: Any, path: str, decoder: Decoder) -> Any:
     """``services`` is a map from service name to its spec; the name is the key, as in ``kn service create``."""
     if not isinstance(raw, Mapping):
@@ -78,7 +90,7 @@ class PlatformSpec:
 
     stack: str = field(metadata={"from_config": False})
     cluster: ClusterSpec = field(default_factory=ExistingCluster, metadata={"decode": decode_cluster})
-    domain: str | None = None
+    domain: str | None = field(default=None, metadata={"decode": decode_domain})
     ingress: Ingress = field(default=Ingress.KGATEWAY, metadata={"decode": decode_ingress})
     knative: KnativeSettings = field(default_factory=KnativeSettings)
     tls: TlsSpec | None = None

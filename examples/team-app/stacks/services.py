@@ -11,7 +11,7 @@ services before anything is registered.
 
 from __future__ import annotations
 
-from components import Autoscaling, Canary, Quantities, Resources, Service, ServiceAccount, Visibility, versions
+from knative_platform import Autoscaling, Canary, Quantities, Resources, Service, ServiceAccount, Visibility, versions
 
 NAMESPACE = "team-app"
 """The team's own namespace; the app stack creates it, so the team's objects never mix with others'."""
