@@ -31,13 +31,12 @@ import yaml
 from .rules import (
     EXPOSING_TYPES,
     KNATIVE_SERVICE,
-    REDACTED,
     VISIBILITY_LABEL,
-    is_secret_key,
     knative_minor_skip,
     replacement_reasons,
     security_topics,
 )
+from .secrets import is_redacted, redact
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it: renders of every stack are read on each review."""
@@ -82,36 +81,6 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
             out.update(flatten(item, f"{path}[{index}]"))
         return out
     return {path: value}
-
-
-def redact(value: Any, kind: str | None = None) -> Any:
-    """``value`` with every credential replaced by ``[secret]``.
-
-    Redacted: the value of any key named like a credential (``kubeconfig``,
-    ``password``, ``token`` ...), a Kubernetes Secret's ``data`` and
-    ``stringData``, and the ``value`` of an environment variable whose name
-    looks like a credential (``DB_PASSWORD``).
-    """
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if kind == "Secret" and key in ("data", "stringData") and isinstance(item, Mapping):
-                out[key] = dict.fromkeys(item, REDACTED)
-            elif is_secret_key(str(key)) and not isinstance(item, (Mapping, list)) and item is not None:
-                out[key] = REDACTED
-            else:
-                out[key] = redact(item)
-        name = value.get("name")
-        if isinstance(name, str) and "value" in out and _credential_env(name):
-            out["value"] = REDACTED
-        return out
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
-
-
-def _credential_env(name: str) -> bool:
-    return any(is_secret_key(part) for part in re.split(r"[_.-]", name)) or is_secret_key(name.replace("_", ""))
 
 
 # -- renders -------------------------------------------------------------------------------
@@ -458,10 +427,11 @@ def _findings(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
         if change.type in BUNDLE_TYPES and change.action is not Action.CREATE:
             out += _upgrades(diff.label, change)
     for f in diff.config:
-        was, now = f.before == REDACTED, f.after == REDACTED
+        was, now = is_redacted(f.before), is_redacted(f.after)
         if was or now:
             state = ("is now set as a secret" if now and f.before is ABSENT else
                      "is no longer set" if was and f.after is ABSENT else
+                     "is a secret whose value changed (rotated; both values redacted)" if was and now else
                      "is no longer a secret: its value is now plain text in the stack file" if was else
                      "is now a secret")
             out.append(Finding(FindingKind.SECURITY, diff.label, "stack config", "secrets", f"{f.path} {state}"))
