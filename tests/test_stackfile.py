@@ -152,3 +152,14 @@ def test_credential_named_plain_values_never_reach_a_render_or_a_review(tmp_path
 ])
 def test_credential_names(name, credential):
     assert is_credential_name(name) is credential
+
+
+@pytest.mark.parametrize("resources", ["a: 5\n", "a: {inputs: [1]}\n", "- not a map\n", "a: {dependsOn: x}\n"])
+def test_a_malformed_render_exits_2_through_diff_without_a_traceback(tmp_path, capsys, resources):
+    for side in ("base", "head"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "stack.yaml").write_text("project: p\nstack: s\n")
+        (tmp_path / side / "resources.yaml").write_text(resources)
+    assert main(["diff", str(tmp_path / "base"), str(tmp_path / "head"), "--detail", str(tmp_path / "d.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "render" in err and "Traceback" not in err

@@ -115,6 +115,15 @@ def load_render(directory: Path, label: str | None = None) -> Render:
     resources = _read_yaml(directory / "resources.yaml") if (directory / "resources.yaml").is_file() else {}
     if not isinstance(stack_doc, Mapping) or not isinstance(resources, Mapping):
         raise RenderError(f"{directory}: stack.yaml and resources.yaml must be maps")
+    for key in ("config", "outputs"):
+        if not isinstance(stack_doc.get(key) or {}, Mapping):
+            raise RenderError(f"{directory / 'stack.yaml'}: {key} must be a map; render the stack again")
+    for key, entry in resources.items():
+        shape = {"inputs": Mapping, "options": Mapping, "dependsOn": list}
+        if not isinstance(entry, Mapping) or any(entry.get(f) is not None and not isinstance(entry[f], t)
+                                                 for f, t in shape.items()):
+            raise RenderError(f"{directory / 'resources.yaml'}: {str(key)[:200]} is not a resource entry (a map "
+                              "with type, name, inputs ...); render the stack again")
     return Render(
         label=label or str(stack_doc.get("stack") or directory.name),
         project=str(stack_doc.get("project") or ""),
