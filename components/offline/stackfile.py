@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .stackyaml import StackYamlError, load_yaml
 
 REDACTED = "[secret]"
@@ -150,12 +148,9 @@ def _config_key(key: str, project: str, path: Path) -> str:
 
 def load_stack_outputs(path: Path) -> dict[str, dict[str, Any]]:
     """Read a file of mocked stack outputs: ``{"<org>/<project>/<stack>" or "*": {output: value}}``."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise StackFileError(f"{path}: cannot read the mocked stack outputs: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: not valid JSON or YAML: {exc}") from exc
+    if not path.is_file():
+        raise StackFileError(f"{path}: cannot read the mocked stack outputs: no such file")
+    doc = _load_yaml(path)
     if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
         raise StackFileError(f"{path}: expected a map from stack name (<organization>/<project>/<stack>, or '*') "
                              "to that stack's outputs")
