@@ -4,7 +4,9 @@ The component only wires: the Knative objects come from
 :mod:`components.manifests.knative` and the URLs from
 :mod:`components.manifests.urls`. It validates its service before registering
 anything, so an importer who builds a bad ``Service`` in Python gets the same
-path-naming error a stack file would.
+path-naming error a stack file would. A service with ``serviceAccount`` gets
+its own :class:`~components.identity.ServiceIdentity`, which the Knative
+Service waits for, so no revision starts before its account and grants exist.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .errors import checked
+from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
-from .spec.errors import join_path
+from .spec.errors import Problem, join_path
 from .spec.service import MAX_TIMEOUT_SECONDS, Service, service_problems
 
 
@@ -38,6 +42,10 @@ class KnativeAppArgs:
     tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    workload_pool: pulumi.Input[str] | None = None
+    """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
+    gcp_provider: gcp.Provider | None = None
+    """The GCP provider a service's Google identity is created with."""
 
 
 class KnativeApp(pulumi.ComponentResource):
@@ -50,13 +58,28 @@ class KnativeApp(pulumi.ComponentResource):
     traffic: list[dict[str, object]]
     """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
     service: k8s.apiextensions.CustomResource
+    identity: ServiceIdentity | None
+    """The service's own service account (and Google identity), when it declares ``serviceAccount``."""
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
-        checked(service_problems(svc, join_path("services", svc.name), args.max_timeout_seconds))
+        path = join_path("services", svc.name)
+        problems = service_problems(svc, path, args.max_timeout_seconds)
+        if svc.service_account is not None and svc.service_account.wants_google and (
+                args.workload_pool is None or args.gcp_provider is None):
+            problems.append(Problem(join_path(path, "serviceAccount"),
+                                    "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
+                                    "and gcp_provider (Platform and PlatformReference.app_args do)"))
+        checked(problems)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
 
+        self.identity = None
+        if svc.service_account is not None:  # pods must find their account (and its grants) when they start
+            self.identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
+                service=svc, provider=args.provider, workload_pool=args.workload_pool,
+                gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
+            ), opts=pulumi.ResourceOptions(parent=self))
         manifest = render_service(svc)
         self.service = k8s.apiextensions.CustomResource(
             svc.name,
@@ -64,7 +87,8 @@ class KnativeApp(pulumi.ComponentResource):
             kind=manifest["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=self.identity.ready if self.identity else [])),
         )
         for domain in svc.domains:
             claim = render_domain_claim(svc, domain)

@@ -81,3 +81,14 @@ def committed_files(stack: str) -> dict[str, str]:
     from components.offline.render import render_files
 
     return render_files(committed(stack), load_program_config(ROOT, stack))
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """Every stack rendered as committed (one directory per stack); tests that edit a render copy it first."""
+    from components.offline.render import write_tree
+
+    out = tmp_path_factory.mktemp("clean")
+    for stack in STACKS:
+        write_tree(committed_files(stack), out / stack)
+    return out

@@ -16,7 +16,7 @@ from components.spec import SpecError, build_platform_spec, validate_service
 from components.spec.errors import Problem
 
 IMAGE = versions.SAMPLE_IMAGE
-BASE = {"cluster": {"type": "existing", "context": "kind-knative"}, "domain": "example.com"}
+BASE = {"cluster": {"type": "existing", "context": "team-cluster"}, "domain": "example.com"}
 HUGE = 10**400
 
 
@@ -39,10 +39,12 @@ CASES = [
      "services.api.autoscaling.window: '" + "9" * 60 + "…' (5001 characters) is not a duration"),
     ("integer past float range in probe seconds",
      {"services": {"api": svc(probes={"readiness": {"periodSeconds": HUGE}})}},
-     "services.api.probes.readiness.periodSeconds: is 100000000000… (401 digits), outside the 32-bit range "
-     "Kubernetes and GKE use for it (-2147483648 to 2147483647)"),
+     "services.api.probes.readiness.periodSeconds: is 100000000000… (401 digits), must be at most 2147483647 "
+     "(Kubernetes and GKE store it as int32)"),
     ("integer just past int32", {"services": {"api": svc(autoscaling={"maxScale": 2**31})}},
-     "services.api.autoscaling.maxScale: is 2147483648, outside the 32-bit range"),
+     "services.api.autoscaling.maxScale: is 2147483648, must be at most 2147483647"),
+    ("integer below int32", {"services": {"api": svc(port=-(2**31) - 1)}},
+     "services.api.port: is -2147483649, must be at least -2147483648 (Kubernetes and GKE store it as int32)"),
     ("integer past float range in a number field", {"services": {"api": svc(autoscaling={"target": HUGE})}},
      "services.api.autoscaling.target: is 100000000000… (401 digits), too large for a number"),
     ("NaN autoscaling target", {"services": {"api": svc(autoscaling={"target": float("nan")})}},
@@ -135,8 +137,8 @@ def test_disk_size_past_int32_is_refused_before_any_resource():
     cluster = {"type": "gke", "profile": "dev", "project": "knative-platform-dev", "location": "europe-west1-b",
                "name": "knative-dev", "nodePools": pools}
     error = config_error("dev", {"cluster": cluster})
-    assert str(error).startswith("cluster.nodePools.default.diskSizeGb: is 100000000000… (401 digits), outside the "
-                                 "32-bit range Kubernetes and GKE use for it")
+    assert str(error).startswith("cluster.nodePools.default.diskSizeGb: is 100000000000… (401 digits), must be at "
+                                 "most 2147483647 (Kubernetes and GKE store it as int32)")
 
 
 def test_a_stack_without_cluster_is_an_error_that_says_how_to_name_one():

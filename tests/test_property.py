@@ -177,7 +177,7 @@ def test_any_stack_file_renders_or_is_refused_with_a_path(project_dir, data):
     services = data.draw(st.dictionaries(st.sampled_from(["api", "web", "Bad_Name"]), SERVICE, min_size=1,
                                          max_size=2), label="services")
     config: dict[str, Any] = {
-        "knative-platform:cluster": {"type": "existing", "context": "kind-knative"},
+        "knative-platform:cluster": {"type": "existing", "context": "team-cluster"},
         "knative-platform:domain": "example.com",
         "knative-platform:services": services,
     }

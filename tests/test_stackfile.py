@@ -17,7 +17,7 @@ from components.offline.__main__ import main
 from components.offline.secrets import is_credential_name
 from components.offline.stackfile import StackFileError, load_program_config
 
-HEAD = ("config:\n  knative-platform:cluster: {type: existing, context: kind-knative}\n"
+HEAD = ("config:\n  knative-platform:cluster: {type: existing, context: team-cluster}\n"
         "  knative-platform:domain: example.com\n")
 
 

@@ -36,8 +36,9 @@ def int_problem(value: int) -> str | None:
     """Why ``value`` does not fit a Kubernetes ``int32``, or None."""
     if INT32_MIN <= value <= INT32_MAX:
         return None
-    return f"is {number_text(value)}, outside the 32-bit range Kubernetes and GKE use for it " \
-           f"({INT32_MIN} to {INT32_MAX})"
+    if value > INT32_MAX:
+        return f"is {number_text(value)}, must be at most {INT32_MAX} (Kubernetes and GKE store it as int32)"
+    return f"is {number_text(value)}, must be at least {INT32_MIN} (Kubernetes and GKE store it as int32)"
 
 
 def float_problem(value: float | int) -> str | None:

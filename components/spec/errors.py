@@ -21,6 +21,7 @@ HEAD_CHARACTERS = 60
 ROOT_PATH = "(stack config)"
 """The path of a problem with the configuration as a whole (a Python object with no config key, say)."""
 _QUOTED = re.compile(r"'([^'\n]{" + str(SHOWN_CHARACTERS + 1) + r",})'")
+_LONG_WORD = re.compile(r"(?<![\w'])([^\s',;]{" + str(SHOWN_CHARACTERS + 1) + r",})")
 
 
 def shorten(text: str, limit: int = SHOWN_CHARACTERS) -> str:
@@ -47,8 +48,8 @@ class Problem:
     """One mistake: where it is (a config path such as ``services.api.traffic``) and what to do.
 
     Whatever the caller wrote, a problem reads well: an empty path becomes
-    :data:`ROOT_PATH`, and a quoted value or path segment longer than
-    :data:`SHOWN_CHARACTERS` is cut to its start and its length.
+    :data:`ROOT_PATH`, and a value (quoted or not) or path segment longer
+    than :data:`SHOWN_CHARACTERS` is cut to its start and its length.
     """
 
     path: str
@@ -57,6 +58,7 @@ class Problem:
     def __post_init__(self) -> None:
         path = ".".join(shorten(part) for part in _safe(self.path).split(".")) or ROOT_PATH
         message = _QUOTED.sub(lambda m: show(m.group(1)), _safe(self.message))
+        message = _LONG_WORD.sub(lambda m: shorten(m.group(1)), message)
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "message", message)
 
