@@ -9,7 +9,7 @@ reads credentials as Pulumi secrets, and turns any SpecError into a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,8 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from .errors import ConfigError
-from .spec import PlatformSpec, Service, SpecError, build_platform_spec
+from .spec import PlatformSpec, Problem, Service, SpecError, build_platform_spec
+from .spec.bounds import depth_problem, too_deep
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,48 @@ def _secret_keys() -> set[str]:
 
 
 def _parse(raw: Any) -> Any:
-    """Structured values arrive as JSON text; scalars stay the strings the user wrote."""
+    """Structured values arrive as JSON text; scalars stay the strings the user wrote.
+
+    A YAML ``null`` reaches the program as the text ``null`` (the Pulumi CLI
+    stores it as a JSON value: pulumi/pulumi sdk/go/common/resource/config/object.go,
+    ``unmarshalObject`` and ``MarshalString``), so it is read back as null.
+    JSON nested too deeply for the parser comes back as :data:`TOO_DEEP`.
+    """
+    if raw == "null":
+        return None
     if isinstance(raw, str) and raw[:1] in "[{":
         try:
             return json.loads(raw)
         except json.JSONDecodeError:
-            return raw
+            return raw  # the spec reports it as a string where a map or list is expected
+        except RecursionError:
+            return TOO_DEEP
     return raw
+
+
+TOO_DEEP: Any = object()
+"""What :func:`_parse` returns for JSON nested past what Python's parser can follow (about 1,000 levels)."""
+
+
+NO_CLUSTER_FIX = ("name the cluster this stack deploys to. For a cluster you already have: "
+                  "`cluster: {type: existing, context: <kubeconfig context>}` (or `kubeconfig: <path>`, or the "
+                  "secret knative-platform:kubeconfig); for one the platform creates: `cluster: {type: gke, ...}`")
+
+
+def cluster_target_problems(values: Mapping[str, Any], secret_keys: Iterable[str]) -> list[Problem]:
+    """A stack must say which cluster it deploys to: never whatever kubectl's current context happens to be."""
+    if "cluster" in secret_keys:  # refused by the spec: a cluster is not a secret
+        return []
+    cluster = values.get("cluster")
+    if "cluster" not in values or cluster is None:
+        return [Problem("cluster", f"is required: {NO_CLUSTER_FIX}")]
+    if (isinstance(cluster, Mapping) and cluster.get("type", "existing") == "existing"
+            and not cluster.get("context") and not cluster.get("kubeconfig") and "kubeconfig" not in secret_keys):
+        return [Problem("cluster.context", "is required for an existing cluster, or the stack would deploy to "
+                                           "whatever kubectl's current context is: set context to a kubeconfig "
+                                           "context, or kubeconfig to a kubeconfig file's path, or set the secret "
+                                           "knative-platform:kubeconfig")]
+    return []
 
 
 def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
@@ -55,6 +91,7 @@ def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
     secret = _secret_keys()
     values: dict[str, Any] = {}
     secret_keys: list[str] = []
+    problems: list[Problem] = []
     for full_key, raw in sorted(_all_config().items()):
         if not full_key.startswith(prefix):
             continue
@@ -62,12 +99,21 @@ def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
         if full_key in secret:
             secret_keys.append(key)
             values[key] = None  # the value is read below as a secret, never as plain data
-        else:
-            values[key] = _parse(raw)
+            continue
+        value = _parse(raw)
+        nesting = too_deep() if value is TOO_DEEP else depth_problem(value)
+        if nesting:
+            problems.append(Problem(key, nesting))
+        elif value is not None:  # `key: null` says what leaving the key out says
+            values[key] = value
+    if not any(p.path == "cluster" for p in problems):
+        problems += cluster_target_problems(values, secret_keys)
     try:
         spec = build_platform_spec(pulumi.get_stack(), values, python_services, secret_keys)
     except SpecError as error:
-        raise ConfigError(error) from None
+        raise ConfigError(SpecError([*problems, *error.problems])) from None
+    if problems:
+        raise ConfigError(SpecError(problems))
     config = pulumi.Config(namespace)
     kubeconfig = config.get_secret("kubeconfig") if "kubeconfig" in secret_keys else None
     return StackConfig(spec=spec, kubeconfig=kubeconfig)

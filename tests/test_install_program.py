@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -92,7 +93,8 @@ def test_a_reserved_address_is_requested_by_the_gateway_and_exported():
 def test_without_a_domain_the_reserved_address_gives_an_sslip_domain():
     program = load_program_config(ROOT, "dev")
     config = {k: v for k, v in program.config.items() if k != "knative-platform:domain"}
-    config["knative-platform:cluster"] = '{"type": "existing", "ingressAddress": "203.0.113.7"}'
+    config["knative-platform:cluster"] = json.dumps(
+        {"type": "existing", "context": "team-cluster", "ingressAddress": "203.0.113.7"})
     capture = run_program(replace(program, config=config))
     assert patch(capture, "config-domain") == {"203.0.113.7.sslip.io": ""}
     assert capture.outputs["serviceUrls"] == {"helloworld-go": "http://helloworld-go.default.203.0.113.7.sslip.io"}
@@ -100,7 +102,8 @@ def test_without_a_domain_the_reserved_address_gives_an_sslip_domain():
 
 def test_kourier_requests_the_reserved_address_on_its_gateway_service():
     capture = run_stack("dev", {"ingress": "kourier",
-                                "cluster": {"type": "existing", "ingressAddress": "203.0.113.7"}})
+                                "cluster": {"type": "existing", "context": "team-cluster",
+                                            "ingressAddress": "203.0.113.7"}})
     service = capture.named("kourier-gateway-address", "kubernetes:core/v1:ServicePatch").inputs
     assert service["metadata"] == {"name": "kourier", "namespace": "kourier-system"}
     assert service["spec"] == {"loadBalancerIP": "203.0.113.7"}

@@ -88,7 +88,8 @@ def test_bad_config_exits_2_with_the_message_and_no_traceback(tmp_path):
     (project / "stacks").mkdir()
     (project / "stacks" / "services.py").write_text((ROOT / "stacks" / "services.py").read_text())
     (project / "stacks" / "Pulumi.broken.yaml").write_text(
-        "config:\n  knative-platform:domain: example.com\n"
+        "config:\n  knative-platform:cluster: {type: existing, context: team-cluster}\n"
+        "  knative-platform:domain: example.com\n"
         "  knative-platform:services:\n    api:\n      image: gcr.io/x/y\n"
         "      autoscaling: {minScale: 5, maxScale: 2}\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

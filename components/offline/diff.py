@@ -31,15 +31,14 @@ import yaml
 from .rules import (
     EXPOSING_TYPES,
     KNATIVE_SERVICE,
-    REDACTED,
     VISIBILITY_LABEL,
-    is_secret_key,
     knative_minor_skip,
     release_links,
     replacement_reasons,
     security_topics,
     stack_risk,
 )
+from .secrets import is_redacted, redact
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it: renders of every stack are read on each review."""
@@ -112,36 +111,6 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
     return {path: value}
 
 
-def redact(value: Any, kind: str | None = None) -> Any:
-    """``value`` with every credential replaced by ``[secret]``.
-
-    Redacted: the value of any key named like a credential (``kubeconfig``,
-    ``password``, ``token`` ...), a Kubernetes Secret's ``data`` and
-    ``stringData``, and the ``value`` of an environment variable whose name
-    looks like a credential (``DB_PASSWORD``).
-    """
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if kind == "Secret" and key in ("data", "stringData") and isinstance(item, Mapping):
-                out[key] = dict.fromkeys(item, REDACTED)
-            elif is_secret_key(str(key)) and not isinstance(item, (Mapping, list)) and item is not None:
-                out[key] = REDACTED
-            else:
-                out[key] = redact(item)
-        name = value.get("name")
-        if isinstance(name, str) and "value" in out and _credential_env(name):
-            out["value"] = REDACTED
-        return out
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
-
-
-def _credential_env(name: str) -> bool:
-    return any(is_secret_key(part) for part in re.split(r"[_.-]", name)) or is_secret_key(name.replace("_", ""))
-
-
 # -- renders -------------------------------------------------------------------------------
 
 
@@ -174,6 +143,15 @@ def load_render(directory: Path, label: str | None = None) -> Render:
     resources = _read_yaml(directory / "resources.yaml") if (directory / "resources.yaml").is_file() else {}
     if not isinstance(stack_doc, Mapping) or not isinstance(resources, Mapping):
         raise RenderError(f"{directory}: stack.yaml and resources.yaml must be maps")
+    for key in ("config", "outputs"):
+        if not isinstance(stack_doc.get(key) or {}, Mapping):
+            raise RenderError(f"{directory / 'stack.yaml'}: {key} must be a map; render the stack again")
+    for key, entry in resources.items():
+        shape = {"inputs": Mapping, "options": Mapping, "dependsOn": list}
+        if not isinstance(entry, Mapping) or any(entry.get(f) is not None and not isinstance(entry[f], t)
+                                                 for f, t in shape.items()):
+            raise RenderError(f"{directory / 'resources.yaml'}: {str(key)[:200]} is not a resource entry (a map "
+                              "with type, name, inputs ...); render the stack again")
     return Render(
         label=label or str(stack_doc.get("stack") or directory.name),
         project=str(stack_doc.get("project") or ""),
@@ -526,10 +504,11 @@ def _findings(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
         if change.type in BUNDLE_TYPES and change.action is not Action.CREATE:
             out += _upgrades(diff.label, change, new.resources.get(change.key, {}).get("inputs") or {})
     for f in diff.config:
-        was, now = f.before == REDACTED, f.after == REDACTED
+        was, now = is_redacted(f.before), is_redacted(f.after)
         if was or now:
             state = ("is now set as a secret" if now and f.before is ABSENT else
                      "is no longer set" if was and f.after is ABSENT else
+                     "is a secret whose value changed (rotated; both values redacted)" if was and now else
                      "is no longer a secret: its value is now plain text in the stack file" if was else
                      "is now a secret")
             out.append(Finding(FindingKind.SECURITY, diff.label, "stack config", "secrets", f"{f.path} {state}"))

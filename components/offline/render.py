@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .engine import Capture, Registration
+from .secrets import redact
 from .stackfile import REDACTED, ProgramConfig
 
 BUNDLE_TYPES = {
@@ -62,13 +63,14 @@ def is_kubernetes_object(reg: Registration) -> bool:
 
 
 def redact_object(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A Kubernetes Secret's values are redacted even when the program forgot to mark them secret."""
-    out = dict(obj)
-    if out.get("kind") == "Secret":
-        for key in ("data", "stringData"):
-            if isinstance(out.get(key), dict):
-                out[key] = dict.fromkeys(out[key], REDACTED)
-    return out
+    """An object with no credential in plain text, even where the program forgot to mark one secret.
+
+    A Kubernetes Secret's data, values under credential-named keys, and
+    environment variables named like credentials (``AWS_SECRET_ACCESS_KEY``)
+    read ``[secret]`` (:func:`components.offline.secrets.redact`).
+    """
+    kind = obj.get("kind")
+    return dict(redact(obj, kind if isinstance(kind, str) else None))
 
 
 def _object_path(reg: Registration) -> str:
@@ -106,7 +108,7 @@ def resource_entry(reg: Registration) -> dict[str, Any]:
     deps = sorted(_short(d) or d for d in reg.dependencies)
     if deps:
         entry["dependsOn"] = deps
-    entry["inputs"] = redact_object(reg.inputs) if is_kubernetes_object(reg) else dict(reg.inputs)
+    entry["inputs"] = redact_object(reg.inputs)
     return entry
 
 
@@ -115,12 +117,15 @@ def render_files(capture: Capture, program: ProgramConfig | None = None) -> dict
     files: dict[str, str] = {}
     secret = set(program.secret_keys) if program else set()
     raw_config = program.config if program else {}
-    config = {k: (REDACTED if k in secret else _config_value(v)) for k, v in raw_config.items()}
+    fingerprints = program.secret_fingerprints if program else {}
+    # a secret shows as its fingerprint, so a rotation shows in a diff; plain credentials are redacted by name
+    config = redact({k: (fingerprints.get(k, REDACTED) if k in secret else _config_value(v))
+                     for k, v in raw_config.items()})
     files[MARKER] = dump_yaml({
         "project": capture.project,
         "stack": capture.stack,
         "config": config,
-        "outputs": capture.outputs,
+        "outputs": redact(capture.outputs),
     })
     keys = _resource_keys(capture.registrations)
     resources = {key: resource_entry(r) for key, r in zip(keys, capture.registrations, strict=True)}
@@ -129,7 +134,7 @@ def render_files(capture: Capture, program: ProgramConfig | None = None) -> dict
     for reg in capture.registrations:
         if reg.type in BUNDLE_TYPES:
             keys = BUNDLE_TYPES[reg.type]
-            bundles[reg.name] = {"type": reg.type, **{k: reg.inputs[k] for k in keys if k in reg.inputs}}
+            bundles[reg.name] = redact({"type": reg.type, **{k: reg.inputs[k] for k in keys if k in reg.inputs}})
         elif is_kubernetes_object(reg):
             path = _object_path(reg)
             if path in files:

@@ -27,6 +27,7 @@ prints, where a secret output reads ``"[secret]"``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -34,9 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..spec.errors import did_you_mean
+from .stackyaml import StackYamlError, load_yaml
 
 REDACTED = "[secret]"
 PROJECT_PLACEHOLDER = "${PROJECT}"
@@ -62,20 +62,33 @@ class ProgramConfig:
     stack_file: Path | None
     stack_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """What StackReferences return offline: referenced stack name (or ``*``) -> its outputs."""
+    secret_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    """Per secret key, a fingerprint of its ciphertexts (:func:`secret_fingerprint`), so a render shows a rotation."""
 
 
 def _scalar(value: Any) -> str:
+    """A config value as the CLI hands it to the program: text, or JSON for null, lists and maps.
+
+    pulumi/pulumi sdk/go/common/resource/config/object.go (``MarshalString``):
+    strings as written, booleans and numbers as JSON, everything else (null
+    included) as JSON text.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=False, separators=(",", ":"))
+    if value is None or isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=False, separators=(",", ":"), ensure_ascii=False)
     return str(value)
+
+
+def _is_secure(value: Any) -> bool:
+    """``{secure: <ciphertext>}``: a map of exactly one key ``secure`` whose value is a string (``isSecureValue``)."""
+    return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
 
 
 def _redact_secure(value: Any) -> tuple[Any, bool]:
     """Replace ``{secure: ...}`` leaves by :data:`REDACTED`; report whether any was found."""
     if isinstance(value, dict):
-        if set(value) == {"secure"}:
+        if _is_secure(value):
             return REDACTED, True
         found = False
         out = {}
@@ -89,21 +102,73 @@ def _redact_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def _ciphertexts(value: Any) -> list[str]:
+    """Every ciphertext in ``value``, in document order."""
+    if _is_secure(value):
+        return [value["secure"]]
+    if isinstance(value, dict):
+        return [c for item in value.values() for c in _ciphertexts(item)]
+    if isinstance(value, list):
+        return [c for item in value for c in _ciphertexts(item)]
+    return []
+
+
+def secret_fingerprint(project: str, stack: str, key: str, value: Any) -> str:
+    """``[secret 1a2b3c4d5e6f]``: changes whenever a ciphertext of ``key`` changes, and reveals nothing.
+
+    The ciphertext is already public (it is in the stack file); salting its
+    hash with the project, stack and key keeps one secret's fingerprint from
+    matching another's, so a render can show that a secret rotated without
+    showing, or letting anyone derive, its value.
+    """
+    text = "\0".join([project, stack, key, *_ciphertexts(value)])
+    return f"[secret {hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}]"
+
+
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: not valid YAML: {exc}") from exc
+        return load_yaml(path)
+    except StackYamlError as exc:
+        raise StackFileError(str(exc)) from None
+
+
+def _map(doc: Any, path: Path, what: str) -> dict[str, Any]:
+    """``doc`` when it is a map (an empty file is an empty map), else a StackFileError saying what it must be."""
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise StackFileError(f"{path}: {what} must be a map, got {_yaml_type(doc)}")
+    return doc
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "null" if value is None else "a map"
+
+
+def _config_key(key: str, project: str, path: Path) -> str:
+    """``key`` with its namespace, as ``config.ParseKey`` reads it (``ns:name``, or the old ``ns:config:name``)."""
+    parts = key.split(":")
+    if len(parts) == 1:
+        return f"{project}:{key}"
+    if len(parts) == 2 and all(parts):
+        return key
+    if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
+        return f"{parts[0]}:{parts[2]}"
+    raise StackFileError(f"{path}: config key '{key}' is not of the form <namespace>:<name> (for example "
+                         f"{project}:domain)")
 
 
 def load_stack_outputs(path: Path) -> dict[str, dict[str, Any]]:
     """Read a file of mocked stack outputs: ``{"<org>/<project>/<stack>" or "*": {output: value}}``."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise StackFileError(f"{path}: cannot read the mocked stack outputs: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: not valid JSON or YAML: {exc}") from exc
+    if not path.is_file():
+        raise StackFileError(f"{path}: cannot read the mocked stack outputs: no such file")
+    doc = _load_yaml(path)
     if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
         raise StackFileError(f"{path}: expected a map from stack name (<organization>/<project>/<stack>, or '*') "
                              "to that stack's outputs")
@@ -120,10 +185,12 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
     project_file = project_dir / "Pulumi.yaml"
     if not project_file.is_file():
         raise StackFileError(f"no Pulumi.yaml in {project_dir}")
-    project_doc = _load_yaml(project_file)
+    project_doc = _map(_load_yaml(project_file), project_file, "the project file")
+    if not isinstance(project_doc.get("name"), str):
+        raise StackFileError(f"{project_file}: no project name (name: <project>)")
     project = project_name(project_doc, project_dir)
     if not project:
-        raise StackFileError(f"{project_file}: no project name")
+        raise StackFileError(f"{project_file}: no project name (name: <project>)")
     main = project_dir / str(project_doc.get("main") or ".")
     if main.is_dir():
         main = main / "__main__.py"
@@ -131,26 +198,25 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
     stack_file = config_dir / f"Pulumi.{stack}.yaml"
     values: dict[str, str] = {}
     secret: set[str] = set()
-
-    def full(key: str) -> str:
-        return key if ":" in key else f"{project}:{key}"
-
+    fingerprints: dict[str, str] = {}
     stack_values: dict[str, Any] = {}
     if stack_file.is_file():
-        for key, value in (_load_yaml(stack_file).get("config") or {}).items():
-            key = full(str(key).replace(PROJECT_PLACEHOLDER, project))
+        stack_doc = _map(_load_yaml(stack_file), stack_file, "a stack file")
+        for key, value in _map(stack_doc.get("config"), stack_file, "config").items():
+            full = _config_key(str(key).replace(PROJECT_PLACEHOLDER, project), project, stack_file)
             redacted, is_secret = _redact_secure(value)
-            stack_values[key] = redacted
-            values[key] = _scalar(redacted)
+            stack_values[full] = redacted
+            values[full] = _scalar(redacted)
             if is_secret:
-                secret.add(key)
+                secret.add(full)
+                fingerprints[full] = secret_fingerprint(project, stack, full, value)
     elif not (config_dir / f"Pulumi.{stack}.yaml").exists() and stack_file.parent.is_dir():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack '{stack}'{did_you_mean(stack, known)}: {stack_file} does not exist "
                              f"(stacks: {', '.join(known) or 'none'})")
     problems = []
-    for key, decl in (project_doc.get("config") or {}).items():
-        key = full(str(key))
+    for key, decl in _map(project_doc.get("config"), project_file, "config").items():
+        key = _config_key(str(key), project, project_file)
         if not isinstance(decl, dict):
             values.setdefault(key, _scalar(decl))
             continue
@@ -163,7 +229,7 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         elif key in stack_values:
             problems += _declaration_problems(key, decl, stack_values[key], key in secret)
     if problems:
-        raise StackFileError(f"stack '{stack}' ({stack_file.name}, checked against {project_file.name}): "
+        raise StackFileError(f"{stack_file}: stack '{stack}' against the config declared in {project_file.name}: "
                              + "; ".join(problems))
     if stack_outputs_file is None and (config_dir / STACK_OUTPUTS_FILE).is_file():
         stack_outputs_file = config_dir / STACK_OUTPUTS_FILE
@@ -177,6 +243,7 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         secret_keys=tuple(sorted(secret)),
         stack_file=stack_file if stack_file.is_file() else None,
         stack_outputs=stack_outputs,
+        secret_fingerprints=dict(sorted(fingerprints.items())),
     )
 
 
@@ -212,6 +279,6 @@ def project_name(project_doc: Mapping[str, Any], project_dir: Path) -> str:
 def available_stacks(project_dir: Path | str) -> list[str]:
     """Stacks with a ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``."""
     project_dir = Path(project_dir)
-    doc = _load_yaml(project_dir / "Pulumi.yaml")
+    doc = _map(_load_yaml(project_dir / "Pulumi.yaml"), project_dir / "Pulumi.yaml", "the project file")
     config_dir = project_dir / str(doc.get("stackConfigDir") or ".")
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))

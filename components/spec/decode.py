@@ -27,7 +27,8 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
-from .errors import Problem, did_you_mean, join_path, raise_if
+from .bounds import float_problem, int_problem, number_text, string_problem
+from .errors import Problem, did_you_mean, join_path, raise_if, show
 
 T = TypeVar("T")
 
@@ -74,16 +75,47 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, int):
-        return f"integer {value}"
+        return f"integer {number_text(value)}"
     if isinstance(value, float):
-        return f"number {value}"
+        return f"number {_float_text(value)}"
     if isinstance(value, str):
-        return f"string '{value}'"
+        return f"string {show(value)}"
     if isinstance(value, Mapping):
         return "a map"
     if isinstance(value, Sequence):
         return "a list"
-    return type(value).__name__
+    if isinstance(value, enum.Enum):
+        return describe(value.value)
+    return f"a Python {type(value).__name__}"
+
+
+def _float_text(value: float) -> str:
+    """A float as YAML writes it: ``.nan``, ``.inf``, ``1.5``."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ("-" if value < 0 else "") + ".inf"
+    return repr(value)
+
+
+def scalar_problem(value: Any, tp: Any) -> str | None:
+    """The bound ``value`` breaks as a ``tp`` field (see :mod:`components.spec.bounds`), or None."""
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return int_problem(value)
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float_problem(value)
+    if isinstance(value, str):
+        return string_problem(value)
+    return None
+
+
+def key_text(key: Any) -> str:
+    """A map key as YAML writes it (``null``, ``true``, ``8080``), for a path."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return str(key).lower()
+    return key if isinstance(key, str) else str(key)
 
 
 def type_name(tp: Any) -> str:
@@ -108,6 +140,8 @@ class Decoder:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.substituted: list[str] = []
+        """Paths of fields that failed to decode and took their default instead."""
 
     def problem(self, path: str, message: str) -> Any:
         """Record a problem and return :data:`INVALID` so callers can ``return decoder.problem(...)``."""
@@ -141,12 +175,19 @@ class Decoder:
             if not isinstance(raw, Mapping):
                 return self.problem(path, f"expected a map, got {describe(raw)}")
             out: dict[str, Any] = {}
+            bad_key = False
             for key, value in raw.items():
                 if not isinstance(key, str):
-                    self.problem(path, f"keys must be strings, got {describe(key)}")
+                    self.problem(path, f"keys must be strings, got {describe(key)}; quote it")
+                    bad_key = True
+                    continue
+                key_bound = string_problem(key)
+                if key_bound:
+                    self.problem(path, f"the key {show(key)} {key_bound}")
+                    bad_key = True
                     continue
                 out[key] = self.decode(value_tp, value, join_path(path, key))
-            return INVALID if any(v is INVALID for v in out.values()) else out
+            return INVALID if bad_key or any(v is INVALID for v in out.values()) else out
         if dataclasses.is_dataclass(tp) and isinstance(tp, type):
             return self.decode_dataclass(tp, raw, path)
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -163,16 +204,19 @@ class Decoder:
             ok = isinstance(raw, int) and not isinstance(raw, bool)
         elif tp is float:
             ok = isinstance(raw, (int, float)) and not isinstance(raw, bool)
-            raw = float(raw) if ok else raw
         elif tp is str:
             ok = isinstance(raw, str)
             if not ok and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                return self.problem(path, f"expected a string, got {describe(raw)}; quote it: '{raw}'")
+                quoted = f": '{raw}'" if isinstance(raw, float) or abs(raw) < 10**20 else ""
+                return self.problem(path, f"expected a string, got {describe(raw)}; quote it{quoted}")
         else:
             raise TypeError(f"{path}: no decoder for {tp!r}")
         if not ok:
             return self.problem(path, f"expected {type_name(tp)}, got {describe(raw)}")
-        return raw
+        bound = scalar_problem(raw, tp)
+        if bound:
+            return self.problem(path, bound)
+        return float(raw) if tp is float else raw
 
     def decode_enum(self, tp: type[enum.Enum], raw: Any, path: str) -> Any:
         """Enums are matched by value, so config files spell them as the docs do (``cluster-local``)."""
@@ -184,7 +228,14 @@ class Decoder:
         return self.problem(path, f"'{raw}' is not {type_name(tp)}{did_you_mean(raw, values)}")
 
     def decode_dataclass(self, cls: type[T], raw: Any, path: str, **given: Any) -> Any:
-        """Decode a map into ``cls``; ``given`` fills fields that do not come from config."""
+        """Decode a map into ``cls``; ``given`` fills fields that do not come from config.
+
+        A field that fails to decode is reported and, when it has a default,
+        replaced by it (the path is noted in :attr:`substituted`), so the object
+        still exists and the rules on the fields that did decode can run in the
+        same round (see :meth:`relevant`). Only a failed required field, or a
+        refused combination, makes the whole object :data:`INVALID`.
+        """
         if not isinstance(raw, Mapping):
             return self.problem(path, f"expected a map, got {describe(raw)}")
         hints = get_type_hints(cls)
@@ -193,31 +244,50 @@ class Decoder:
         ok = True
         for key in raw:
             if key not in by_key:
-                ok = False
                 self.problem(
-                    join_path(path, str(key)),
+                    join_path(path, key_text(key)),
                     f"unknown key{did_you_mean(str(key), by_key)}; expected one of: {', '.join(by_key)}",
                 )
         values: dict[str, Any] = dict(given)
         for key, field in by_key.items():
             fpath = join_path(path, key)
+            required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
             if key not in raw:
-                if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                if required:
                     ok = False
                     self.problem(fpath, "is required")
                 continue
             custom: FieldDecoder | None = field.metadata.get("decode")
             value = custom(raw[key], fpath, self) if custom else self.decode(hints[field.name], raw[key], fpath)
-            if value is INVALID:
+            if value is not INVALID:
+                values[field.name] = value
+            elif required:
                 ok = False
             else:
-                values[field.name] = value
+                self.substituted.append(fpath)
         if not ok:
             return INVALID
         try:
             return cls(**values)
         except (TypeError, ValueError) as exc:  # a __post_init__ refusing a combination
             return self.problem(path, str(exc))
+
+    def relevant(self, problems: Sequence[Problem], independent: str = "services") -> list[Problem]:
+        """The rule ``problems`` of a partly decoded spec that do not stem from a value that failed to decode.
+
+        A problem at or below a path that failed (or whose default stood in) is
+        dropped: it would describe the default, not what the user wrote. When a
+        top-level field other than ``independent`` stood in, rules across the
+        whole spec cannot be trusted either, and only ``independent`` ones are kept.
+        """
+        failed = {p.path for p in self.problems} | {Problem(p, "").path for p in self.substituted}
+
+        def under(path: str, base: str) -> bool:
+            return path == base or path.startswith((base + ".", base + "["))
+
+        global_failed = any(not under(p, independent) for p in self.substituted)
+        return [p for p in problems
+                if not any(under(p.path, f) for f in failed) and (not global_failed or under(p.path, independent))]
 
     # -- type-checking Python-built objects -----------------------------------------------
 
@@ -266,6 +336,9 @@ class Decoder:
                 self.problem(path, f"expected {type_name(tp)}, got {describe(value)}")
             return
         if tp is Any or self._matches(value, tp):
+            bound = scalar_problem(value, tp)
+            if bound:
+                self.problem(path, bound)
             return
         self.problem(path, f"expected {type_name(tp)}, got {describe(value)}")
 

@@ -10,16 +10,57 @@ Pulumi shell (``components.config``) turns a :class:`SpecError` into a
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+SHOWN_CHARACTERS = 256
+"""The longest value a message shows in full (a DNS name has at most 253 characters)."""
+HEAD_CHARACTERS = 60
+"""How much of a longer value a message shows, followed by its length."""
+ROOT_PATH = "(stack config)"
+"""The path of a problem with the configuration as a whole (a Python object with no config key, say)."""
+_QUOTED = re.compile(r"'([^'\n]{" + str(SHOWN_CHARACTERS + 1) + r",})'")
+_LONG_WORD = re.compile(r"(?<![\w'])([^\s',;]{" + str(SHOWN_CHARACTERS + 1) + r",})")
+
+
+def shorten(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """``text`` itself when short, else its start and its length: ``xxxx… (20000 characters)`` stays readable."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:HEAD_CHARACTERS]}… ({len(text)} characters)"
+
+
+def show(value: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """A user's string quoted for a message, shortened past ``limit`` characters: ``'xxxx…' (20000 characters)``."""
+    if len(value) <= limit:
+        return f"'{value}'"
+    return f"'{value[:HEAD_CHARACTERS]}…' ({len(value)} characters)"
+
+
+def _safe(text: str) -> str:
+    """Lone surrogates cannot be printed or encoded: show them as backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if re.search("[\ud800-\udfff]", text) else text
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One mistake: where it is (a config path such as ``services.api.traffic``) and what to do."""
+    """One mistake: where it is (a config path such as ``services.api.traffic``) and what to do.
+
+    Whatever the caller wrote, a problem reads well: an empty path becomes
+    :data:`ROOT_PATH`, and a value (quoted or not) or path segment longer
+    than :data:`SHOWN_CHARACTERS` is cut to its start and its length.
+    """
 
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        path = ".".join(shorten(part) for part in _safe(self.path).split(".")) or ROOT_PATH
+        message = _QUOTED.sub(lambda m: show(m.group(1)), _safe(self.message))
+        message = _LONG_WORD.sub(lambda m: shorten(m.group(1)), message)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "message", message)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"

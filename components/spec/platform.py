@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
+from .collisions import collision_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
 from .errors import Problem, did_you_mean, join_path, raise_if
 from .existing import ExistingCluster, existing_cluster_problems
@@ -49,6 +50,9 @@ def decode_cluster(raw: Any, path: str, decoder: Decoder) -> Any:
         return decoder.problem(path, f"expected a map with a type key, got {describe(raw)}")
     kind = raw.get("type", ClusterType.EXISTING.value)
     cls = _CLUSTER_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None and not isinstance(kind, str):
+        return decoder.problem(join_path(path, "type"), f"expected a string, one of: {', '.join(_CLUSTER_TYPES)}; "
+                                                        f"got {describe(kind)}")
     if cls is None:
         hint = did_you_mean(str(kind), _CLUSTER_TYPES)
         return decoder.problem(join_path(path, "type"),
@@ -81,7 +85,7 @@ def decode_services(raw: Any, path: str, decoder: Decoder) -> Any:
     if not isinstance(raw, Mapping):
         return decoder.problem(path, f"expected a map from service name to its spec, got {describe(raw)}")
     services = [decode_service(str(name), spec, join_path(path, str(name)), decoder) for name, spec in raw.items()]
-    return INVALID if any(s is INVALID for s in services) else tuple(services)
+    return tuple(s for s in services if s is not INVALID)  # the others are checked in the same round
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +183,7 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
                                     "a Google identity needs Workload Identity on a cluster the platform creates "
                                     "(cluster type gke); on this cluster, use a Kubernetes service account only"))
     problems += _shared_account_problems(sound)
+    problems += collision_problems(sound)
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     return problems
@@ -269,6 +274,9 @@ def build_platform_spec(
         elif key in SECRET_KEYS:
             if key not in secret_keys:
                 decoder.problem(key, f"holds credentials; set it with `pulumi config set --secret {key} ...`")
+        elif key in secret_keys and key not in known:
+            decoder.problem(key, f"unknown key{did_you_mean(key, known | SECRET_KEYS)} (set as a secret); "
+                                 f"expected one of: {', '.join(sorted(known | SECRET_KEYS))}")
         elif key in secret_keys:
             decoder.problem(key, "holds a secret value, but this key is stored in plain text in the objects it "
                                  "renders; keep secrets in Kubernetes Secrets and reference them (secretEnv)")
@@ -280,8 +288,7 @@ def build_platform_spec(
     if spec is INVALID:
         decoder.finish()
     spec = _with_python_services(spec, tuple(python_services), decoder)
-    decoder.finish()
-    raise_if(platform_problems(spec))
+    raise_if([*decoder.problems, *decoder.relevant(platform_problems(spec))])  # every problem in one round
     return spec
 
 
@@ -289,6 +296,7 @@ def _with_python_services(spec: PlatformSpec, declared: tuple[Service, ...], dec
     """Merge services declared in Python with those from stack config; one name, one declaration."""
     from_config = {s.name for s in spec.services}
     seen: set[str] = set()
+    known = len(decoder.problems)
     for service in declared:
         if not isinstance(service, Service):
             decoder.problem("services", f"a Python declaration is {describe(service)}, not a Service")
@@ -299,7 +307,7 @@ def _with_python_services(spec: PlatformSpec, declared: tuple[Service, ...], dec
         elif service.name in seen:
             decoder.problem(path, "is declared twice in Python (stacks/); service names must be unique")
         seen.add(service.name)
-    if decoder.problems:
+    if len(decoder.problems) > known:
         return spec
     merged = tuple(sorted((*spec.services, *declared), key=lambda s: s.name))
     return replace(spec, services=merged)

@@ -45,7 +45,7 @@ from .errors import Problem, join_path, raise_if
 from .identity import ServiceAccount, service_account_problems
 from .names import CONFIG_KEY, dns1035_problem, dns1123_label_problem, dns1123_subdomain_problem, domain_problem
 from .traffic import Latest, TrafficPolicy, decode_traffic, traffic_problems
-from .units import parse_quantity
+from .units import parse_quantity, quantity_problem
 
 MAX_TIMEOUT_SECONDS = 600
 """Knative's default ``max-revision-timeout-seconds``; a platform may raise it in config-defaults."""
@@ -322,11 +322,11 @@ def _resource_problems(resources: Resources, add: Any) -> None:
             if text is None:
                 continue
             ckey = camel(key)
-            value = parse_quantity(text)
-            if value is None or value < 0:
-                add(f"resources.{side}.{ckey}", f"'{text}' is not a Kubernetes quantity such as 250m, 1, 512Mi or 1Gi")
+            problem = quantity_problem(text)
+            if problem:
+                add(f"resources.{side}.{ckey}", problem)
             else:
-                parsed[(side, ckey)] = value
+                parsed[(side, ckey)] = parse_quantity(text)
     for key in ("cpu", "memory", "ephemeralStorage"):
         request, limit = parsed.get(("requests", key)), parsed.get(("limits", key))
         if request is not None and limit is not None and request > limit:

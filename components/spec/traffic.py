@@ -242,8 +242,8 @@ def _target_paths(path: str, policy: TrafficPolicy) -> list[str]:
         return [join_path(base, "stable"), join_path(base, "candidate")]
     if isinstance(policy, BlueGreen):
         return [join_path(base, "blue"), join_path(base, "green")]
-    if isinstance(policy, Rollback):
-        return [join_path(base, "to"), join_path(base, "latestTag")]
+    if isinstance(policy, Rollback):  # the latest keeps a target only when it keeps a tag (compile_traffic)
+        return [join_path(base, "to")] + ([join_path(base, "latestTag")] if policy.latest_tag else [])
     if isinstance(policy, Pin):
         return [join_path(base, "revision")]
     return [base]
