@@ -19,11 +19,12 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .app import KnativeApp, KnativeAppArgs
+from .app import KnativeApp, KnativeAppArgs, revision_plan
 from .dns01 import Dns01Identity, Dns01IdentityArgs
 from .errors import checked
 from .gke import GkeCluster, GkeClusterArgs
 from .gloo import Gloo, GlooArgs
+from .history import StackHistory, now
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
 from .manifests.knative import render_namespace
@@ -81,6 +82,12 @@ def curl_line(service: Service, domain: str, address: str, https: bool, domain_t
     return f'curl -H "Host: {host}" http://{address}'
 
 
+def _revisions_checked(spec: PlatformSpec, previous: Any) -> None:
+    """Every service's revision problems against the stack's previous outputs, in one ConfigError."""
+    created = now()
+    checked([p for service in spec.services for p in revision_plan(service, previous, created)[1]])
+
+
 class Platform(pulumi.ComponentResource):
     """The whole environment: cluster connection, Knative, ingress, TLS, namespaces and apps."""
 
@@ -97,7 +104,12 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
         checked(platform_problems(spec))
-        super().__init__("knative-platform:index:Platform", name, None, opts)
+        # The revision checks need the stack's previous outputs: the one read before anything else registers.
+        # The platform (and with it every child, which waits for its parent) registers only once they pass.
+        self.history = StackHistory(f"{name}-previous")
+        gate = self.history.revisions.apply(lambda previous: _revisions_checked(spec, previous))
+        super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[gate.apply(lambda _: self.history.reference)])))
         self.cluster = self._connect(spec, args.kubeconfig)
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
@@ -172,6 +184,7 @@ class Platform(pulumi.ComponentResource):
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
                     depends_on=[*own_namespace, *platform_ready],
+                    history=self.history.revisions,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -250,6 +263,6 @@ class Platform(pulumi.ComponentResource):
             "tagUrls": {name: app.tag_urls for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.domain_urls for name, app in sorted(self.apps.items())},
             "traffic": {name: app.traffic for name, app in sorted(self.apps.items())},
-            "revisions": {name: app.revision_name for name, app in sorted(self.apps.items())},
+            "revisions": {name: app.revisions for name, app in sorted(self.apps.items())},
             "curl": self.curl,
         }

@@ -7,8 +7,14 @@ URLs live under, the gateway address, the installed versions). This component
 reads them from the platform stack's outputs through a Pulumi StackReference
 and builds the provider, so an app program is::
 
-    platform = PlatformReference("platform", PlatformReferenceArgs(stack="organization/knative-platform/dev"))
-    KnativeApp("api", platform.app_args(api))
+    platform = PlatformReference("platform", PlatformReferenceArgs(stack="organization/knative-platform/dev",
+                                                                   services=(api,)))
+    api_app = KnativeApp("api", platform.app_args(api))
+    pulumi.export("revisions", {"api": api_app.revisions})
+
+It also reads the app stack's *own* previous outputs (:mod:`components.history`),
+so each app's revision checks know what earlier deployments of the app stack
+created; the stack must export its apps' ``revisions`` for the next update.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .app import KnativeAppArgs
+from .app import KnativeAppArgs, revision_plan
 from .errors import ConfigError, checked
+from .history import StackHistory, now
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
@@ -34,9 +41,13 @@ class PlatformReferenceArgs:
 
     Each app stack names its environment's platform stack in its own config,
     so ``dev`` app stacks can never reach the ``prod`` cluster by accident.
+    ``services`` are the apps the stack deploys: their revision checks run
+    before the provider is ready, so a refused update creates no Kubernetes
+    object at all (not even the team's namespace).
     """
 
     stack: str
+    services: Sequence[Service] = ()
 
 
 class PlatformReference(pulumi.ComponentResource):
@@ -81,8 +92,14 @@ class PlatformReference(pulumi.ComponentResource):
                 lambda pair: self._checked(pair[0], pair[1])
             )
 
+        self.history = StackHistory(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
+        services = tuple(args.services)
+        created = now()
+        revisions_ok = self.history.revisions.apply(lambda previous: checked(
+            [p for service in services for p in revision_plan(service, previous, created)[1]]))
         self.cluster_identifier = required("clusterIdentifier")
-        self.kubeconfig = pulumi.Output.secret(required("kubeconfig"))
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(required("kubeconfig"), revisions_ok).apply(lambda pair: pair[0]))
         self.domain = required("domain")
         self.gateway_address = self.stack_reference.get_output("gatewayAddress")
         self.versions = self.stack_reference.get_output("versions").apply(lambda v: dict(v or {}))
@@ -118,6 +135,7 @@ class PlatformReference(pulumi.ComponentResource):
             domain_template=self.domain_template,
             tag_template=self.tag_template,
             depends_on=tuple(depends_on),
+            history=self.history.revisions,
         )
 
     def _checked(self, present: list[str], value: Any) -> Any:

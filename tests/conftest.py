@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from components.errors import ConfigError
-from components.offline.engine import Capture, RecordingMonitor, run_program
+from components.offline.engine import Capture, RecordingMonitor, own_stack_name, run_program
 from components.offline.mocks import PlatformMocks
 from components.offline.stackfile import load_program_config
 
@@ -34,13 +34,18 @@ def _key(key: str) -> str:
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None, *, secrets: dict[str, str] | None = None,
-              monitor: RecordingMonitor | None = None, project: Path = ROOT) -> Capture:
+              monitor: RecordingMonitor | None = None, project: Path = ROOT,
+              previous: Capture | None = None) -> Capture:
     """Run ``__main__.py`` for ``stack``.
 
     ``overrides`` replace config keys (un-namespaced keys are ours); ``secrets``
-    add keys as ``pulumi config set --secret`` would.
+    add keys as ``pulumi config set --secret`` would. ``previous`` is the run
+    this one updates: the stack's own StackReference answers with its outputs.
     """
     program = load_program_config(project, stack)
+    if previous is not None:
+        own = own_stack_name(program)
+        program = replace(program, stack_outputs={**program.stack_outputs, own: previous.outputs})
     if secrets:
         program = replace(program, secret_keys=tuple(sorted({*program.secret_keys, *map(_key, secrets)})))
     extra = {_key(k): _encode(v) for k, v in {**(overrides or {}), **(secrets or {})}.items()}
@@ -53,6 +58,21 @@ def config_error(stack: str, overrides: dict[str, Any], secrets: dict[str, str] 
     with pytest.raises(ConfigError) as info:
         run_stack(stack, overrides, secrets=secrets, monitor=monitor)
     assert monitor.recorded == {}, f"registered before failing: {sorted(monitor.recorded)}"
+    return info.value
+
+
+def refused_update(stack: str, overrides: dict[str, Any], previous: Capture, *,
+                   project: Path = ROOT) -> ConfigError:
+    """Run an update that the revision checks must refuse; assert that only the previous-outputs reads happened."""
+    program = load_program_config(project, stack)
+    outputs = {**program.stack_outputs, own_stack_name(program): previous.outputs}
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
+    with pytest.raises(ConfigError) as info:
+        run_stack(stack, overrides, monitor=monitor, project=project, previous=previous)
+    registered = {r.type for r in monitor.recorded.values()}
+    # Reads, and components (which create nothing in a cloud) at most: no provider, no object.
+    assert registered <= {"pulumi:pulumi:StackReference", "knative-platform:index:PlatformReference",
+                          "knative-platform:index:KnativeApp"}, registered
     return info.value
 
 

@@ -44,6 +44,15 @@ def team_app(stack="dev", stack_outputs=None, config=None, monitor=None):
     return program, run_program(program, extra_config=config, monitor=monitor)
 
 
+def revisions_of(capture, service, rename=None):
+    """What ``capture``'s update recorded for ``service``; ``rename`` pretends it created another name."""
+    record = json.loads(json.dumps(capture.outputs["revisions"][service]))
+    if rename:
+        for row in record["list"]:
+            row["name"] = rename
+    return record
+
+
 def platform_outputs(**changes):
     outputs = json.loads((TEAM_APP / "stacks" / "stack-outputs.json").read_text())[DEV_PLATFORM]
     return {k: v for k, v in {**outputs, **changes}.items() if v is not None}
@@ -75,16 +84,26 @@ def test_team_app_deploys_through_the_reference_provider():
     assert provider.name == "platform-kubernetes"
     assert provider.inputs["clusterIdentifier"] == "gke/knative-platform-dev/europe-west1-b/knative-dev"
     assert provider.inputs["kubeconfig"] == "[secret]"
-    (reference,) = capture.by_type("pulumi:pulumi:StackReference")
+    reference, previous = capture.named("platform-stack"), capture.named("platform-previous")
     assert reference.inputs["name"] == DEV_PLATFORM
     assert reference.parent == capture.named("platform", "knative-platform:index:PlatformReference").urn
+    # and the app stack's own previous outputs: the revisions its earlier deployments created
+    assert previous.inputs["name"] == "organization/team-app/dev" and previous.parent == reference.parent
     kubernetes = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
     assert len(kubernetes) == 3
     assert all(r.provider.startswith(provider.urn) for r in kubernetes)
 
 
 def test_team_app_declares_a_canary_and_a_cluster_local_service():
-    _, capture = team_app()
+    _, first = team_app()
+    # A fresh app stack has no storefront-v2 yet: v3 is storefront's only revision and takes both sides.
+    assert k8s_objects(first)[("Service", "storefront")]["spec"]["traffic"] == [
+        {"revisionName": "storefront-v3", "percent": 50, "tag": "stable"},
+        {"latestRevision": True, "percent": 50, "tag": "canary"},
+    ]
+    v2 = {"storefront": revisions_of(first, "storefront", rename="storefront-v2")}
+    _, capture = team_app(stack_outputs={**load_program_config(TEAM_APP, "dev").stack_outputs,
+                                         "organization/team-app/dev": {"revisions": v2}})
     objects = k8s_objects(capture)
     storefront, inventory = objects[("Service", "storefront")], objects[("Service", "inventory")]
     assert storefront["metadata"]["namespace"] == inventory["metadata"]["namespace"] == "team-app"
@@ -104,8 +123,7 @@ def test_team_app_declares_a_canary_and_a_cluster_local_service():
 
 def test_team_app_prod_references_the_prod_platform_with_a_smaller_canary():
     _, capture = team_app("prod")
-    (reference,) = capture.by_type("pulumi:pulumi:StackReference")
-    assert reference.inputs["name"] == "organization/knative-platform/prod"
+    assert capture.named("platform-stack").inputs["name"] == "organization/knative-platform/prod"
     traffic = k8s_objects(capture)[("Service", "storefront")]["spec"]["traffic"]
     assert [t["percent"] for t in traffic] == [90, 10]
     # the prod platform runs TLS, so the app stack reports the https URL Knative gives it
@@ -163,7 +181,7 @@ def test_the_render_cli_finds_the_projects_mocked_outputs(tmp_path, capsys):
     assert main(["render", "--all", "--project", str(TEAM_APP), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "dev" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
     assert (tmp_path / "prod" / "kubernetes" / "team-app" / "Service-inventory.yaml").is_file()
-    assert "rendered prod: 8 resources, 3 Kubernetes objects" in capsys.readouterr().out
+    assert "rendered prod: 9 resources, 3 Kubernetes objects" in capsys.readouterr().out
 
 
 def test_team_app_mocks_exactly_what_the_platform_stacks_export():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..spec.names import revision_full_name
 from ..spec.service import Autoscaling, Metric, Probe, ProbeType, Quantities, Service, Visibility
 from ..spec.traffic import Target, compile_traffic
 from .labels import standard_labels
@@ -118,7 +119,8 @@ def container(service: Service) -> dict[str, Any]:
 def traffic_entry(service: Service, target: Target) -> dict[str, Any]:
     """One ``spec.traffic`` item: revision suffixes become full revision names."""
     out: dict[str, Any] = (
-        {"latestRevision": True} if target.latest else {"revisionName": f"{service.name}-{target.revision}"}
+        {"latestRevision": True} if target.latest else {"revisionName": revision_full_name(service.name,
+                                                                                          str(target.revision))}
     )
     out["percent"] = target.percent
     if target.tag:

@@ -54,9 +54,18 @@ def export_ref(repo: Path, ref: str, destination: Path) -> Path:
     return destination
 
 
-def _render_commands(tree: Path, projects: Sequence[str], out: Path,
-                     stacks: Sequence[str] | None) -> list[tuple[str, list[str]]]:
+def _knows_previous(tree: Path) -> bool:
+    """Whether the tree's render command takes ``--previous`` (refs older than revision tracking do not)."""
+    cli = tree / "components" / "offline" / "__main__.py"
+    return cli.is_file() and '"--previous"' in cli.read_text(encoding="utf-8")
+
+
+def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Sequence[str] | None,
+                     previous: Path | None = None) -> list[tuple[str, list[str]]]:
     """One ``render`` command per project found in ``tree``, each writing ``out/<project name>/<stack>``.
+
+    ``previous`` is the output root of the side rendered before (the base):
+    each project renders as the update after that side's render of it.
 
     ``stacks`` limits the render to those stacks of each project that has them.
     A project the tree does not have (a pull request that adds one) renders
@@ -77,32 +86,46 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path,
         else:
             which = [f"--stack={s}" for s in selected]
             target = out / name / selected[0] if len(selected) == 1 else out / name
+        after: list[str] = []
+        if previous is not None and _knows_previous(tree):
+            earlier = previous / target.relative_to(out)
+            after = ["--previous", str(earlier)] if earlier.is_dir() else []
         commands.append((project, ["-m", "components.offline", "render", *which, "--project", str(project_dir),
-                                   "--out", str(target)]))
+                                   "--out", str(target), *after]))
     return commands
 
 
 def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: Sequence[str],
                 stacks: Sequence[str] | None = None, python: str = sys.executable) -> None:
-    """Render each ``(ref, out)`` of ``repo`` (ref None: the working tree as it is), all at once.
+    """Render each ``(ref, out)`` of ``repo`` (ref None: the working tree as it is), one side after the other.
 
     Every project of every ref renders in its own process, with ``PYTHONPATH``
-    set to that ref's tree so it imports that ref's ``components``. The
-    processes run side by side: most of each one's time is importing the
-    Pulumi SDKs, which parallelises well.
+    set to that ref's tree so it imports that ref's ``components``; the
+    projects of one side run side by side (most of each one's time is
+    importing the Pulumi SDKs, which parallelises well). Each side after the
+    first renders as the update that follows the side before it (``render
+    --previous``): the head of a review is judged against what the base
+    deployed, as ``pulumi up`` judges it against the last update.
     """
     with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
-        jobs = []
+        previous: Path | None = None
         for i, (ref, out) in enumerate(sides):
             tree = repo.resolve() if ref is None else export_ref(repo, ref, Path(tmp) / f"tree-{i}")
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(tree)}
-            jobs += [(ref, project, tree, env, args) for project, args in _render_commands(tree, projects, out, stacks)]
-        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-            results = list(pool.map(
-                lambda job: subprocess.run([python, *job[4]], cwd=job[2], env=job[3], capture_output=True,
-                                           text=True, check=False),
-                jobs,
-            ))
+            jobs = [(ref, project, tree, env, args)
+                    for project, args in _render_commands(tree, projects, out, stacks, previous)]
+            _run_all(jobs, python)
+            previous = out
+
+
+def _run_all(jobs: Sequence[tuple[str | None, str, Path, dict[str, str], list[str]]], python: str) -> None:
+    """Run the render commands of one side in parallel; fail with the first one's error."""
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        results = list(pool.map(
+            lambda job: subprocess.run([python, *job[4]], cwd=job[2], env=job[3], capture_output=True,
+                                       text=True, check=False),
+            jobs,
+        ))
     for (ref, project, *_rest), result in zip(jobs, results, strict=True):
         if result.returncode != 0:
             where = f"project {project} at {ref}" if ref else f"project {project} in the working tree"

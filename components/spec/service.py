@@ -27,6 +27,7 @@ from .names import (
     dns1123_label_problem,
     dns1123_subdomain_problem,
     domain_problem,
+    revision_full_name,
 )
 from .traffic import Latest, TrafficPolicy, decode_traffic, traffic_problems
 from .units import parse_duration, parse_quantity
@@ -172,7 +173,7 @@ class Service:
     @property
     def revision_name(self) -> str | None:
         """The full name of this template's revision, or None when Knative names it."""
-        return f"{self.name}-{self.revision}" if self.revision else None
+        return revision_full_name(self.name, self.revision) if self.revision else None
 
 
 def decode_service(name: str, raw: Any, path: str, decoder: Decoder) -> Any:
@@ -201,7 +202,7 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
     if ns_problem:
         add("namespace", ns_problem)
     if service.revision is not None:
-        revision_name = f"{service.name}-{service.revision}"
+        revision_name = revision_full_name(service.name, service.revision)
         if len(revision_name) > 63:
             add("revision", f"revision name '{revision_name}' is {len(revision_name)} characters, must be at most 63; "
                             "use a shorter suffix or service name")
