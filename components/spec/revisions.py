@@ -28,9 +28,11 @@ anything is registered:
   service goes through this stack.
 
 Templates are compared by digest: a SHA-256 of the canonical JSON (sorted keys,
-no whitespace) of the rendered template without its name, plus one short digest
-per field so that a refusal can name what changed without the stack output
-holding any value.
+no whitespace) of the rendered template without its name, one of its spec alone,
+and, for the latest revision, one short digest per field so that a refusal can
+name what changed without the stack output holding any value. The output keeps
+every revision that has traffic or a tag and the newest :data:`KEEP_UNROUTED`
+others; an older one is forgotten, and naming it is refused like any unknown one.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from .traffic import LATEST, Split, Target, _target_paths, compile_traffic
 
 REVISIONS_OUTPUT = "revisions"
 """The stack output that lists each service's revisions; the next deployment reads it back."""
-KEEP_UNROUTED = 30
+KEEP_UNROUTED = 100
 """Revisions without traffic the output keeps per service (newest first); routed ones are always kept."""
 
 
@@ -61,8 +63,11 @@ class RevisionRecord:
     image: str = ""
     digest: str = ""
     """``sha256:<hex>`` of the template without its name; empty when an older output did not record it."""
+    spec_digest: str = ""
+    """``sha256:<hex>`` of the template's spec alone: what Knative compares when an older name comes back."""
     fields: Mapping[str, str] | None = None
-    """Short digest per template field (``spec.containers[0].image``), to name what changed."""
+    """Short digest per template field (``spec.containers[0].image``), to name what changed; kept for the
+    latest revision only (the one whose template the next update may change under its name)."""
     generation: int | None = None
     """The Configuration generation that created it (Knative's generated names carry it)."""
     generated: bool = False
@@ -144,8 +149,9 @@ def changed_fields(before: Mapping[str, str], after: Mapping[str, str]) -> list[
     return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
 
 
-def _spec_digest(fields: Mapping[str, str]) -> str:
-    return canonical_json({k: v for k, v in fields.items() if k.startswith("spec")})
+def spec_digest(template: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of a rendered template's spec: Knative reuses an existing revision only when it is equal."""
+    return "sha256:" + hashlib.sha256(canonical_json(template.get("spec") or {}).encode()).hexdigest()
 
 
 # -- reading and writing the stack output ---------------------------------------------------
@@ -161,6 +167,7 @@ def _record(raw: Any) -> RevisionRecord | None:
         created=str(raw.get("created") or ""),
         image=str(raw.get("image") or ""),
         digest=str(raw.get("digest") or ""),
+        spec_digest=str(raw.get("specDigest") or ""),
         fields={str(k): str(v) for k, v in fields.items()} if isinstance(fields, Mapping) else None,
         generation=int(generation) if isinstance(generation, (int, float)) else None,
         generated=bool(raw.get("generated")),
@@ -216,7 +223,7 @@ def revisions_output(plan: RevisionPlan, traffic: Sequence[Mapping[str, Any]]) -
             if unrouted > KEEP_UNROUTED:
                 continue
         row: dict[str, Any] = {"name": r.name, "created": r.created, "image": r.image, "digest": r.digest,
-                               "percent": share.get(r.name, 0)}
+                               "specDigest": r.spec_digest, "percent": share.get(r.name, 0)}
         if r.generation is not None:
             row["generation"] = r.generation
         if r.name in tags:
@@ -225,7 +232,7 @@ def revisions_output(plan: RevisionPlan, traffic: Sequence[Mapping[str, Any]]) -
             row["latest"] = True
         if r.generated:
             row["generated"] = True
-        if r.fields is not None:
+        if r.fields is not None and r.name == plan.revision:
             row["fieldDigests"] = dict(r.fields)
         kept.append(row)
     return {"generation": plan.history.generation, "list": kept}
@@ -257,16 +264,15 @@ def _new_revision(service: Service, template: Mapping[str, Any], history: Servic
     name = own if own is not None else revision_full_name(service.name, f"{generation:05d}")
     earlier = history.named(name)
     if earlier is not None:
-        if earlier.fields is not None and _spec_digest(earlier.fields) != _spec_digest(fields):
-            changes = [p for p in changed_fields(earlier.fields, fields) if p.startswith("spec")]
+        if earlier.spec_digest and earlier.spec_digest != spec_digest(template):
             return name, history, [Problem(rpath, (
-                f"{name} is an earlier revision of this stack with another spec ({', '.join(changes[:4])}); "
+                f"{name} is an earlier revision of this stack with another spec; "
                 f"Knative refuses to reuse its name (the revision already exists). To send traffic to it, name it "
                 f"in traffic (for example rollback: {name}); for this template choose a new suffix (for example "
                 f"{_next_suffix(service, history)})"))]
         return name, replace(history, latest=name, generation=generation), []
-    record = RevisionRecord(name=name, created=now, image=image, digest=digest, fields=fields, generation=generation,
-                            generated=own is None)
+    record = RevisionRecord(name=name, created=now, image=image, digest=digest, spec_digest=spec_digest(template),
+                            fields=fields, generation=generation, generated=own is None)
     return name, ServiceHistory(revisions=(*history.revisions, record), latest=name, generation=generation), []
 
 
