@@ -247,7 +247,9 @@ class Platform(pulumi.ComponentResource):
         the product's ``glooctl proxy url``: null when the stack reserves no
         address, and then each ``curl`` line asks kubectl for it. ``https``,
         ``domainTemplate`` and ``tagTemplate`` let app stacks compute the URLs
-        Knative gives their services.
+        Knative gives their services. ``revisions`` is what the stack's next
+        update reads back (:mod:`components.history`): each service's revisions
+        and their share of traffic.
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
