@@ -8,7 +8,10 @@ tears it down around each run, so no settings leak between tests.
 from __future__ import annotations
 
 import functools
+import gc
 import json
+import logging
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -101,3 +104,30 @@ def committed_files(stack: str) -> dict[str, str]:
     from components.offline.render import render_files
 
     return render_files(committed(stack), load_program_config(ROOT, stack))
+
+
+@pytest.fixture
+def failing_program():
+    """A program failing inside an apply leaves futures nobody awaits; collect them while asyncio is quiet."""
+    logger = logging.getLogger("asyncio")
+    saved = logger.disabled
+    logger.disabled = True
+    yield
+    gc.collect()
+    logger.disabled = saved
+
+
+def edited_project(tmp_path: Path, stack: str, edits: tuple[tuple[str, str], ...]) -> Path:
+    """A copy of this project under ``tmp_path`` whose ``stacks/Pulumi.<stack>.yaml`` has each (old, new) edit."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "stacks", project / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    text = path.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text)
+    return project

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import logging
 import os
 from dataclasses import replace
 
@@ -22,17 +20,6 @@ from components.spec.reference import REQUIRED_PLATFORM_OUTPUTS, missing_output_
 TEAM_APP = ROOT / "examples" / "team-app"
 DEV_PLATFORM = "organization/knative-platform/dev"
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
-
-
-@pytest.fixture
-def failing_program():
-    """A program failing inside an apply leaves futures nobody awaits; collect them while asyncio is quiet."""
-    logger = logging.getLogger("asyncio")
-    saved = logger.disabled
-    logger.disabled = True
-    yield
-    gc.collect()
-    logger.disabled = saved
 
 
 def team_app(stack="dev", stack_outputs=None, config=None, monitor=None):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, edited_project
 
 from components.offline import report
 from components.offline.__main__ import main
@@ -23,17 +21,7 @@ def base(tmp_path_factory):
 
 def head(tmp_path, base, *edits):
     """Staging with ``edits`` (old, new) to its stack file, rendered with ``--previous`` the base."""
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(ROOT / "stacks", project / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
-    staging = project / "stacks" / "Pulumi.staging.yaml"
-    text = staging.read_text()
-    for old, new in edits:
-        assert old in text
-        text = text.replace(old, new)
-    staging.write_text(text)
+    project = edited_project(tmp_path, "staging", edits)
     out = tmp_path / "head" / "staging"
     assert main(["render", "--stack", "staging", "--project", str(project), "--out", str(out),
                  "--previous", str(base)]) == 0

@@ -8,9 +8,7 @@ last update's.
 
 from __future__ import annotations
 
-import gc
 import json
-import logging
 
 import pytest
 from conftest import k8s_objects, refused_update, run_stack
@@ -25,15 +23,7 @@ from components.versions import SAMPLE_IMAGE
 HELLO = "helloworld-go"
 
 
-@pytest.fixture(autouse=True)
-def quiet_refusals():
-    """A refused program leaves futures nobody awaits; collect them while asyncio is quiet."""
-    logger = logging.getLogger("asyncio")
-    saved = logger.disabled
-    logger.disabled = True
-    yield
-    gc.collect()
-    logger.disabled = saved
+pytestmark = pytest.mark.usefixtures("failing_program")  # refused updates leave futures nobody awaits
 
 
 def hello(revision=None, traffic=None, target="v1", **more):
