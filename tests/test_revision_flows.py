@@ -8,20 +8,12 @@ last update's.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import k8s_objects, refused_update, run_stack
+from conftest import ROOT, STACKS, k8s_objects, refused_update, run_stack
 
-from components import KnativeApp, PlatformReference, PlatformReferenceArgs, Service
-from components.errors import ConfigError
-from components.offline.engine import RecordingMonitor, run_function
-from components.offline.mocks import PlatformMocks
-from components.spec.traffic import Canary, Latest, Pin, Rollback
 from components.versions import SAMPLE_IMAGE
 
 HELLO = "helloworld-go"
-
 
 pytestmark = pytest.mark.usefixtures("failing_program")  # refused updates leave futures nobody awaits
 
@@ -69,6 +61,18 @@ def test_a_fresh_stack_deploys_its_canary_on_its_only_revision(caplog):
     assert record["image"] == SAMPLE_IMAGE and record["digest"].startswith("sha256:")
     assert record["created"] == "1970-01-01T00:00:00Z"  # the offline render has no clock
     assert record["tags"] == ["stable", "canary"]
+
+
+@pytest.mark.parametrize(("project", "stack"), [*((".", s) for s in STACKS), ("examples/team-app", "dev"),
+                                                 ("examples/team-app", "prod")])
+def test_no_shipped_stack_names_a_revision_it_does_not_create_on_a_fresh_stack(project, stack):
+    capture = run_stack(stack, project=ROOT / project)
+    for (kind, _name), obj in k8s_objects(capture).items():
+        if kind != "Service" or "template" not in obj["spec"]:
+            continue
+        own = obj["spec"]["template"]["metadata"].get("name")
+        named = {t["revisionName"] for t in obj["spec"]["traffic"] if "revisionName" in t}
+        assert named <= {own}, (stack, named)
 
 
 def test_a_fresh_prod_stack_deploys_its_blue_green():
@@ -153,82 +157,3 @@ def test_reusing_an_older_revision_name_for_another_template_is_refused():
     error = refused_update("staging", hello("v1", target="v3"), two)
     assert "helloworld-go-v1 is an earlier revision of this stack with another spec; Knative refuses to reuse " \
            "its name" in str(error)
-
-
-# -- an app stack through PlatformReference ---------------------------------------------------------
-
-PLATFORM = "organization/knative-platform/dev"
-APP_STACK = "organization/team-app/dev"
-
-
-def _platform_outputs():
-    from conftest import ROOT
-
-    return json.loads((ROOT / "examples" / "team-app" / "stacks" / "stack-outputs.json").read_text())[PLATFORM]
-
-
-def web(revision, traffic=None, target="v1"):
-    return Service(name="web", namespace="team-app", image=SAMPLE_IMAGE, revision=revision, env={"TARGET": target},
-                   traffic=traffic or Latest(), run_as_non_root=False)
-
-
-def app_update(service, previous=None, monitor=None):
-    """One ``pulumi up`` of an app stack that deploys ``service`` through a PlatformReference."""
-    outputs = {PLATFORM: _platform_outputs()}
-    if previous is not None:
-        outputs[APP_STACK] = previous.outputs
-
-    def program():
-        import pulumi
-
-        platform = PlatformReference("platform", PlatformReferenceArgs(stack=PLATFORM, services=(service,)))
-        app = KnativeApp(service.name, platform.app_args(service))
-        pulumi.export("revisions", {service.name: app.revisions})
-
-    return run_function(program, project="team-app", stack="dev",
-                        monitor=monitor or RecordingMonitor(PlatformMocks(stack_outputs=outputs)))
-
-
-def app_deploy(*services):
-    capture = None
-    for service in services:
-        capture = app_update(service, capture)
-    return capture
-
-
-def test_an_app_stack_deploys_fresh_then_adds_a_canary_on_its_first_revision():
-    fresh = app_update(web("v2", Canary(stable="v1", percent=10)))
-    assert traffic(fresh, "web")[0] == {"percent": 90, "revisionName": "web-v2", "tag": "stable"}
-    capture = app_deploy(web("v1"), web("v2", Canary(stable="v1", percent=10), target="v2"))
-    assert traffic(capture, "web") == [
-        {"percent": 90, "revisionName": "web-v1", "tag": "stable"},
-        {"latestRevision": True, "percent": 10, "tag": "canary"},
-    ]
-    assert listed(capture, "web") == [("web-v2", 10, True), ("web-v1", 90, False)]
-
-
-def test_an_app_stack_refuses_a_forgotten_rename_before_any_kubernetes_object():
-    first = app_deploy(web("v1"))
-    outputs = {PLATFORM: _platform_outputs(), APP_STACK: first.outputs}
-    monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
-    with pytest.raises(ConfigError) as info:
-        app_update(web("v1", target="changed"), first, monitor=monitor)
-    assert "services.web.revision: the revision template changes (spec.containers[0].env[0].value)" in str(info.value)
-    created = [r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference"]
-    assert created == [], created
-
-
-def test_an_app_stack_accepts_a_rename_pins_a_generated_name_and_rolls_back_two_deployments():
-    renamed = app_deploy(web("v1"), web("v2", target="changed"))
-    assert listed(renamed, "web")[0] == ("web-v2", 100, True)
-    generated = app_deploy(web(None), web(None, target="b"), web(None, Pin(revision="web-00001"), target="b"))
-    assert traffic(generated, "web") == [{"percent": 100, "revisionName": "web-00001"}]
-    rolled = app_deploy(web("v1"), web("v2", target="2"), web("v3", target="3"),
-                        web("v3", Rollback(to="v1"), target="3"))
-    assert traffic(rolled, "web") == [{"percent": 100, "revisionName": "web-v1"}]
-
-
-def test_an_app_stack_refuses_traffic_to_a_revision_it_never_created():
-    two = app_deploy(web("v1"), web("v2", target="2"))
-    with pytest.raises(ConfigError, match="names revision web-v7, which no earlier deployment"):
-        app_update(web("v3", Pin(revision="v7"), target="3"), two)
