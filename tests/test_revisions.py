@@ -161,3 +161,11 @@ def test_a_revision_the_stack_forgot_is_refused_like_an_unknown_one():
     history = after(*[api(f"v{i}", target=str(i)) for i in range(1, KEEP_UNROUTED + 3)])
     _, problems = plan(api(f"v{KEEP_UNROUTED + 2}", Rollback(to="v1"), target=str(KEEP_UNROUTED + 2)), history)
     assert "names revision api-v1, which no earlier deployment of this stack created" in problems[0].message
+
+
+def test_a_service_moved_to_another_namespace_starts_a_new_history():
+    history = after(api("v1"), api("v2", target="two"))
+    moved = Service(name="api", namespace="shop", image=IMAGE, revision="v3", traffic=Pin(revision="v1"))
+    result, problems = plan(moved, history)  # a new Service: v1 went with the old one, nothing else to route to
+    assert problems == [] and [r.name for r in result.history.revisions] == ["api-v3"]
+    assert result.notes and "api-v1 does not exist yet" in result.notes[0]

@@ -83,6 +83,8 @@ class ServiceHistory:
     """The revision of the template the last deployment applied."""
     generation: int = 0
     """The Configuration's generation after the last deployment: the number of template changes applied."""
+    namespace: str | None = None
+    """Where the Service lived; in another namespace it is another Service, with none of these revisions."""
 
     def named(self, name: str) -> RevisionRecord | None:
         """The record of revision ``name``, if this stack created it."""
@@ -194,9 +196,11 @@ def read_history(previous: Any) -> dict[str, ServiceHistory]:
             latest = next((str(r["name"]) for r in value.get("list") or ()
                            if isinstance(r, Mapping) and r.get("latest")), None)
             generation = value.get("generation")
+            namespace = value.get("namespace")
             out[str(service)] = ServiceHistory(
                 revisions=records, latest=latest,
-                generation=int(generation) if isinstance(generation, (int, float)) else len(records))
+                generation=int(generation) if isinstance(generation, (int, float)) else len(records),
+                namespace=str(namespace) if isinstance(namespace, str) else None)
     return out
 
 
@@ -235,7 +239,7 @@ def revisions_output(plan: RevisionPlan, traffic: Sequence[Mapping[str, Any]]) -
         if r.fields is not None and r.name == plan.revision:
             row["fieldDigests"] = dict(r.fields)
         kept.append(row)
-    return {"generation": plan.history.generation, "list": kept}
+    return {"namespace": plan.service.namespace, "generation": plan.history.generation, "list": kept}
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -291,6 +295,8 @@ def plan_revisions(service: Service, template: Mapping[str, Any], history: Servi
     ``path`` is the service's config path (``services.api``); ``now`` the
     creation time recorded for a new revision (UTC, ``2026-01-31T12:00:00Z``).
     """
+    if history.namespace is not None and history.namespace != service.namespace:
+        history = ServiceHistory()  # moving namespaces replaces the Service: its old revisions go with it
     name, after, problems = _new_revision(service, template, history, path, now)
     compiled = compile_traffic(service.traffic)
     known = [r.name for r in after.revisions]
