@@ -5,8 +5,11 @@ The component only wires: the Knative objects come from
 :mod:`components.manifests.urls` and the revision checks from
 :mod:`components.spec.revisions`. It validates its service before registering
 anything, so an importer who builds a bad ``Service`` in Python gets the same
-path-naming error a stack file would; its Kubernetes objects wait for the
-revision checks against what earlier deployments of the stack created.
+path-naming error a stack file would. A service with ``serviceAccount`` gets
+its own :class:`~components.identity.ServiceIdentity`, which the Knative
+Service waits for, so no revision starts before its account and grants exist.
+Its Kubernetes objects also wait for the revision checks against what earlier
+deployments of the stack created.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .errors import checked
 from .history import StackHistory, now
+from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
@@ -43,6 +48,10 @@ class KnativeAppArgs:
     tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    workload_pool: pulumi.Input[str] | None = None
+    """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
+    gcp_provider: gcp.Provider | None = None
+    """The GCP provider a service's Google identity is created with."""
     history: pulumi.Input[Mapping[str, Any]] | None = None
     """The stack's previous ``revisions`` output (service name -> record); None: the app reads it itself.
 
@@ -70,15 +79,31 @@ class KnativeApp(pulumi.ComponentResource):
     revisions: pulumi.Output[dict[str, Any]]
     """The revisions this stack created and each one's share of traffic now (``kn revision list``)."""
     service: k8s.apiextensions.CustomResource
+    identity: ServiceIdentity | None
+    """The service's own service account (and Google identity), when it declares ``serviceAccount``."""
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
-        checked(service_problems(svc, join_path("services", svc.name), args.max_timeout_seconds))
+        path = join_path("services", svc.name)
+        problems = service_problems(svc, path, args.max_timeout_seconds)
+        if svc.service_account is not None and svc.service_account.wants_google and (
+                args.workload_pool is None or args.gcp_provider is None):
+            problems.append(Problem(join_path(path, "serviceAccount"),
+                                    "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
+                                    "and gcp_provider (Platform and PlatformReference.app_args do)"))
+        checked(problems)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
         previous = args.history if args.history is not None else StackHistory(
             f"{name}-history", opts=pulumi.ResourceOptions(parent=self)).revisions
         created = now()
+
+        self.identity = None
+        if svc.service_account is not None:  # pods must find their account (and its grants) when they start
+            self.identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
+                service=svc, provider=args.provider, workload_pool=args.workload_pool,
+                gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
+            ), opts=pulumi.ResourceOptions(parent=self))
 
         def planned(value: Any) -> RevisionPlan:
             plan, problems = revision_plan(svc, value, created)
@@ -98,7 +123,8 @@ class KnativeApp(pulumi.ComponentResource):
             kind=shape["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=self.identity.ready if self.identity else [])),
         )
         for domain in svc.domains:
             claim = render_domain_claim(svc, domain)

@@ -9,7 +9,10 @@ Installed, in this order:
 3. two GatewayParameters and two Gateways: ``knative-external`` (LoadBalancer
    on the reserved static IP) and ``knative-local`` (ClusterIP);
 4. net-gateway-api, after Knative Serving's core (it is a Serving extension
-   living in ``knative-serving``), and its ``config-gateway`` naming our Gateways.
+   living in ``knative-serving``), and its ``config-gateway`` naming our Gateways;
+5. with TLS, the platform's Certificates (after cert-manager's ClusterIssuer),
+   which the external Gateway's HTTPS listeners serve, and the route that
+   redirects plain HTTP to HTTPS (:mod:`components.manifests.gateway_tls`).
 
 Knative's ``config-network`` ``ingress-class`` is set by
 :class:`~components.knative.KnativeServing` from the platform's ``ingress``
@@ -18,7 +21,7 @@ choice, so one patch owns that map.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,16 +29,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .knative import ignore_webhook_drift
-from .manifests.gateway import (
-    EXTERNAL_GATEWAY,
-    KGATEWAY_NAMESPACE,
-    LOCAL_GATEWAY,
-    address_command,
-    config_gateway,
-    render_gateway,
-    render_gateway_parameters,
-)
+from .knative import leave_controller_owned_fields
+from .manifests.gateway import EXTERNAL_GATEWAY, KGATEWAY_NAMESPACE, LOCAL_GATEWAY, address_command
+from .manifests.gateway_tls import REDIRECT_ROUTE, GatewayTls, external_gateway, gloo_objects
 from .manifests.knative import render_system_namespace
 from .manifests.knative_config import GATEWAY_API_INGRESS_CLASS
 
@@ -44,13 +40,20 @@ from .manifests.knative_config import GATEWAY_API_INGRESS_CLASS
 class GlooArgs:
     """The cluster, the reserved external IP (if any), and what must exist first.
 
-    ``knative`` is Knative Serving's core: net-gateway-api needs its CRDs and namespace.
+    ``knative`` is Knative Serving's core: net-gateway-api needs its CRDs and
+    namespace. ``tls`` makes the external Gateway terminate HTTPS for the
+    platform's hosts, with certificates issued after ``certificates_after``
+    (cert-manager's ClusterIssuer). ``node_ports`` maps the external proxy's
+    ports (80, 443) to fixed node ports, for a cluster without load balancers.
     """
 
     provider: k8s.Provider
     address: pulumi.Input[str] | None = None
     knative: Sequence[pulumi.Resource] = field(default_factory=tuple)
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    tls: GatewayTls | None = None
+    certificates_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    node_ports: Mapping[int, int] | None = None
 
 
 class Gloo(pulumi.ComponentResource):
@@ -61,6 +64,7 @@ class Gloo(pulumi.ComponentResource):
     versions: dict[str, str]
     external_gateway: k8s.apiextensions.CustomResource
     local_gateway: k8s.apiextensions.CustomResource
+    certificates: list[k8s.apiextensions.CustomResource]
     ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: GlooArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -89,32 +93,41 @@ class Gloo(pulumi.ComponentResource):
             namespace=KGATEWAY_NAMESPACE,
             opts=after(kgateway_crds),
         )
-        external_params = self._object(
-            f"{EXTERNAL_GATEWAY}-parameters", render_gateway_parameters(EXTERNAL_GATEWAY, "LoadBalancer"),
-            after(ns, kgateway_crds))
-        local_params = self._object(
-            f"{LOCAL_GATEWAY}-parameters", render_gateway_parameters(LOCAL_GATEWAY, "ClusterIP"),
-            after(ns, kgateway_crds))
+        objects = gloo_objects(args.tls, args.node_ports)
+        external_params = self._object(f"{EXTERNAL_GATEWAY}-parameters", objects[f"{EXTERNAL_GATEWAY}-parameters"],
+                                       after(ns, kgateway_crds))
+        local_params = self._object(f"{LOCAL_GATEWAY}-parameters", objects[f"{LOCAL_GATEWAY}-parameters"],
+                                    after(ns, kgateway_crds))
         # The reserved IP may be known only after apply (a GKE static address): only the spec waits for it.
         external_spec = (pulumi.Output.from_input(args.address).apply(
-            lambda ip: render_gateway(EXTERNAL_GATEWAY, ip)["spec"]) if args.address is not None else None)
-        self.external_gateway = self._object(EXTERNAL_GATEWAY, render_gateway(EXTERNAL_GATEWAY),
+            lambda ip: external_gateway(ip, args.tls)["spec"]) if args.address is not None else None)
+        self.external_gateway = self._object(EXTERNAL_GATEWAY, objects[EXTERNAL_GATEWAY],
                                              after(external_params, kgateway), spec=external_spec)
-        self.local_gateway = self._object(LOCAL_GATEWAY, render_gateway(LOCAL_GATEWAY),
-                                          after(local_params, kgateway))
+        self.local_gateway = self._object(LOCAL_GATEWAY, objects[LOCAL_GATEWAY], after(local_params, kgateway))
+        self.certificates = []
+        tls_ready: list[pulumi.Resource] = []
+        if args.tls is not None:
+            # Apps wait for every certificate: with http-protocol Redirected net-gateway-api probes over HTTPS,
+            # so a Route becomes Ready only once its listener serves a certificate.
+            self.certificates = [self._object(lst.name, objects[lst.name], after(ns, *args.certificates_after))
+                                 for lst in args.tls.listeners]
+            tls_ready += self.certificates
+            if args.tls.redirect:
+                tls_ready.append(self._object(REDIRECT_ROUTE, objects[REDIRECT_ROUTE],
+                                              after(gateway_api, self.external_gateway)))
 
         net_gateway_api = k8s.yaml.v2.ConfigFile(
             "net-gateway-api",
             file=versions.NET_GATEWAY_API.url,
-            opts=after(*args.knative, gateway_api, transforms=[ignore_webhook_drift]),
+            opts=after(*args.knative, gateway_api, transforms=[leave_controller_owned_fields]),
         )
-        gateways = config_gateway()
+        gateways = objects["config-gateway"]
         config = k8s.core.v1.ConfigMapPatch("config-gateway", metadata=gateways["metadata"], data=gateways["data"],
                                             opts=after(net_gateway_api))
 
         self.address_command = address_command()
         self.versions = versions.installed(versions.NET_GATEWAY_API, versions.GATEWAY_API, versions.KGATEWAY)
-        self.ready = [kgateway, self.external_gateway, self.local_gateway, net_gateway_api, config]
+        self.ready = [kgateway, self.external_gateway, self.local_gateway, net_gateway_api, config, *tls_ready]
         self.register_outputs({"ingressClass": self.ingress_class, "versions": self.versions})
 
     @staticmethod

@@ -8,13 +8,14 @@ Order, explicit in the resource graph:
 3. the ``config-*`` ConfigMap patches, after the core: a ConfigMap write in
    ``knative-serving`` passes Knative's config webhook, which must be serving
    (and after ``config_after``, e.g. cert-manager, when TLS needs it);
-4. with TLS, a restart of the Serving controller (it reads
-   ``external-domain-tls`` only at start);
+4. when Knative provisions certificates (Kourier with TLS), a restart of the
+   Serving controller (it reads ``external-domain-tls`` only at start);
 5. apps, which the Platform makes depend on :attr:`KnativeServing.ready`.
 
 Knative rewrites its webhook configurations at run time (``caBundle``,
-``rules``); a transform marks those fields ``ignore_changes`` on every child of
-the release bundles, so they do not show up as drift on each ``pulumi up``.
+``rules``) and Kubernetes fills aggregated ClusterRoles' ``rules``; a transform
+leaves those fields out of what Pulumi applies, so server-side apply never
+makes Pulumi their owner (:mod:`components.manifests.bundles`).
 ``serving-post-install-jobs.yaml`` is never applied here: it uses
 ``generateName``, which server-side apply refuses (README, "Upgrading").
 """
@@ -30,31 +31,27 @@ import pulumi_kubernetes as k8s
 
 from . import versions
 from .errors import checked
+from .manifests.bundles import without_controller_owned_fields
 from .manifests.knative_config import config_domain, knative_config_maps
 from .manifests.tls import controller_restart_patch, tls_config_hash
 from .spec.knative import Ingress, KnativeSettings, knative_problems
-from .spec.tls import TlsSpec, tls_problems
-
-WEBHOOK_CONFIGURATION_TYPES = frozenset({
-    "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
-    "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
-})
-WEBHOOK_RUNTIME_FIELDS = ("webhooks[*].clientConfig.caBundle", "webhooks[*].rules")
-"""Fields Knative's webhooks write into their own configurations when they start."""
+from .spec.tls import TlsSpec, platform_terminates_tls, tls_problems
 
 
-def ignore_webhook_drift(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    """Resource transform: leave the fields Knative's webhooks manage at run time to them.
+def leave_controller_owned_fields(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """Resource transform on the release bundles: never send fields upstream controllers own at run time.
 
-    Without it every ``pulumi up`` after the first would try to blank the
-    ``caBundle`` the webhook injected, and the API server would call a webhook
-    it cannot verify until Knative re-injects it.
+    Server-side apply would make Pulumi their owner and the next apply would
+    conflict with Knative's webhook or Kubernetes' role aggregation; see
+    :mod:`components.manifests.bundles`. The transform runs on every child of
+    a yaml/v2 ConfigFile (Pulumi ``transforms`` reach the children of
+    provider-side components).
     """
-    if args.type_ not in WEBHOOK_CONFIGURATION_TYPES:
+    kind = args.type_.rsplit(":", 1)[-1]
+    props = without_controller_owned_fields(kind, args.props)
+    if props is None:
         return None
-    missing = [f for f in WEBHOOK_RUNTIME_FIELDS if f not in (args.opts.ignore_changes or [])]
-    opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(ignore_changes=missing))
-    return pulumi.ResourceTransformResult(props=args.props, opts=opts)
+    return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class KnativeServing(pulumi.ComponentResource):
             "serving-core",
             file=versions.SERVING_CORE.url,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[self.crds], transforms=[ignore_webhook_drift])),
+                depends_on=[self.crds], transforms=[leave_controller_owned_fields])),
         )
 
         after_core = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
@@ -117,8 +114,9 @@ class KnativeServing(pulumi.ComponentResource):
         )
 
         self.controller_restart = None
-        if args.tls is not None:
-            # The controller reads external-domain-tls and config-certmanager only at start.
+        if args.tls is not None and not platform_terminates_tls(args.ingress, args.tls):
+            # The controller reads external-domain-tls and config-certmanager only at start
+            # (knative/serving knative-v1.23.0 cmd/controller/main.go); on kgateway neither is used.
             tls_maps = [m for m in maps if m["metadata"]["name"] in ("config-network", "config-certmanager")]
             restart = controller_restart_patch(tls_config_hash(tls_maps))
             self.controller_restart = k8s.apps.v1.DeploymentPatch(

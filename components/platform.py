@@ -11,7 +11,7 @@ TLS is on) and the ingress's Gateways and configuration in place.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -27,13 +27,19 @@ from .gloo import Gloo, GlooArgs
 from .history import StackHistory, now
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
+from .manifests.gateway_tls import gateway_tls, gloo_objects
+from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
-from .manifests.knative_config import INGRESS_CLASSES
+from .manifests.knative_config import INGRESS_CLASSES, config_network
 from .manifests.urls import service_urls
 from .spec.cluster import GkeClusterSpec
+from .spec.existing import gateway_node_ports
+from .spec.hosts import public_hosts
+from .spec.identity import workload_pool
 from .spec.knative import Ingress
-from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_problems
+from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems
 from .spec.service import Service, Visibility
+from .spec.tls import Challenge, dns_zones
 from .tls import AutoTls, AutoTlsArgs
 
 
@@ -104,6 +110,15 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
         checked(platform_problems(spec))
+        public_namespaces = tuple(sorted({s.namespace for s in spec.services if s.visibility is Visibility.PUBLIC}))
+        network = spec.knative.network
+        hosts = public_hosts(spec.services, spec.domain or "", network.domain_template, network.tag_template)
+        gateway = gateway_tls(spec.tls, spec.ingress, hosts)
+        node_ports = gateway_node_ports(spec.cluster)
+        if spec.ingress is Ingress.KGATEWAY:
+            checked(ingress_problems(gloo_objects(gateway, node_ports),
+                                     config_network(spec.knative, spec.ingress, spec.tls, public_namespaces),
+                                     gateway, hosts, node_ports))
         # The revision checks need the stack's previous outputs: the one read before anything else registers.
         # The platform (and with it every child, which waits for its parent) registers only once they pass.
         self.history = StackHistory(f"{name}-previous")
@@ -130,15 +145,15 @@ class Platform(pulumi.ComponentResource):
         self.tls = None
         if spec.tls is not None:
             dns_account, tls_ready = self._dns01_identity(spec)
+            zones = dns_zones(spec.tls, spec.domain) if spec.tls.challenge is Challenge.DNS01 and spec.domain else ()
             self.tls = AutoTls("tls", AutoTlsArgs(provider=self.provider, tls=spec.tls, ingress_class=ingress_class,
                                                   depends_on=[*cluster_ready, *tls_ready],
-                                                  dns_service_account=dns_account),
+                                                  dns_service_account=dns_account, dns_zones=zones),
                                opts=pulumi.ResourceOptions(parent=self))
-        public_namespaces = tuple(sorted({s.namespace for s in spec.services if s.visibility is Visibility.PUBLIC}))
         self.knative = KnativeServing("knative", KnativeServingArgs(
             provider=self.provider,
             domain=self.domain,
-            settings=spec.knative,
+            settings=replace(spec.knative, features=platform_features(spec)),  # flags services need, switched on
             ingress=spec.ingress,
             tls=spec.tls,
             public_namespaces=public_namespaces,
@@ -147,11 +162,13 @@ class Platform(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
         if spec.ingress is Ingress.KOURIER:
             self.ingress = Kourier("kourier", KourierArgs(provider=self.provider, address=reserved,
-                                                          knative=[self.knative.core]),
+                                                          knative=[self.knative.core], node_ports=node_ports),
                                    opts=pulumi.ResourceOptions(parent=self))
         else:
             self.ingress = Gloo("gloo", GlooArgs(provider=self.provider, address=reserved,
-                                                 knative=[self.knative.core], depends_on=cluster_ready),
+                                                 knative=[self.knative.core], depends_on=cluster_ready,
+                                                 tls=gateway, certificates_after=self.tls.ready if self.tls else (),
+                                                 node_ports=node_ports),
                                 opts=pulumi.ResourceOptions(parent=self))
         self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
             self.tls.versions if self.tls else {})
@@ -165,12 +182,12 @@ class Platform(pulumi.ComponentResource):
             namespaces[ns] = k8s.core.v1.Namespace(f"namespace-{ns}", metadata=manifest["metadata"], opts=k8s_opts)
 
         https = spec.tls is not None
-        network = spec.knative.network
         # What app stacks need to compute the same URLs Knative will (PlatformReference reads them).
         self.https = https
         self.domain_template = network.domain_template
         self.tag_template = network.tag_template
         self.apps = {}
+        pool = workload_pool(spec.cluster.project) if isinstance(spec.cluster, GkeClusterSpec) else None
         for service in spec.services:
             own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
             self.apps[service.name] = KnativeApp(
@@ -184,6 +201,8 @@ class Platform(pulumi.ComponentResource):
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
                     depends_on=[*own_namespace, *platform_ready],
+                    workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
+                    gcp_provider=self.cluster.gcp_provider,
                     history=self.history.revisions,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -220,7 +239,9 @@ class Platform(pulumi.ComponentResource):
                 ingress_address=gke.ingress_address,
                 ready=(*gke.node_pools.values(), gke.webhook_firewall),
                 outputs={"clusterName": gke.cluster_name, "clusterLocation": gke.cluster_location,
-                         "clusterEndpoint": gke.endpoint},
+                         "clusterEndpoint": gke.endpoint,
+                         # app stacks bind their services' Google identities in this pool (PlatformReference)
+                         "workloadIdentityPool": workload_pool(spec.cluster.project)},
                 gcp_provider=gke.gcp_provider,
             )
         cluster: ExistingCluster = spec.cluster

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .app import KnativeAppArgs, revision_plan
@@ -72,6 +73,8 @@ class PlatformReference(pulumi.ComponentResource):
     tag_template: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    workload_pool: pulumi.Output[str | None]
+    """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE."""
 
     def __init__(self, name: str, args: PlatformReferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problem = stack_name_problem(args.stack) if isinstance(args.stack, str) else "expected a string"
@@ -109,6 +112,9 @@ class PlatformReference(pulumi.ComponentResource):
         self.domain_template = self.stack_reference.get_output("domainTemplate").apply(
             lambda t: t or DEFAULT_DOMAIN_TEMPLATE)
         self.tag_template = self.stack_reference.get_output("tagTemplate").apply(lambda t: t or DEFAULT_TAG_TEMPLATE)
+        self.workload_pool = self.stack_reference.get_output("workloadIdentityPool")
+        self._name = name
+        self._gcp_provider: gcp.Provider | None = None
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
             kubeconfig=self.kubeconfig,
@@ -126,7 +132,14 @@ class PlatformReference(pulumi.ComponentResource):
         })
 
     def app_args(self, service: Service, depends_on: Sequence[pulumi.Resource] = ()) -> KnativeAppArgs:
-        """KnativeApp arguments for ``service`` on this platform: its provider, domain, scheme and templates."""
+        """KnativeApp arguments for ``service`` on this platform: its provider, domain, scheme and templates.
+
+        A service whose ``serviceAccount`` acts as a Google service account gets
+        the platform's Workload Identity pool and a GCP provider for the
+        cluster's project (credentials from the app stack's environment), so its
+        identity is bound exactly as on the platform stack.
+        """
+        google = service.service_account is not None and service.service_account.wants_google
         return KnativeAppArgs(
             service=service,
             provider=self.provider,
@@ -135,8 +148,18 @@ class PlatformReference(pulumi.ComponentResource):
             domain_template=self.domain_template,
             tag_template=self.tag_template,
             depends_on=tuple(depends_on),
+            workload_pool=self.workload_pool if google else None,
+            gcp_provider=self.gcp_provider() if google else None,
             history=self.history.revisions,
         )
+
+    def gcp_provider(self) -> gcp.Provider:
+        """The GCP provider for the platform cluster's project, created on first use."""
+        if self._gcp_provider is None:
+            project = self.workload_pool.apply(lambda pool: (pool or "").removesuffix(".svc.id.goog") or None)
+            self._gcp_provider = gcp.Provider(f"{self._name}-gcp", project=project,
+                                              opts=pulumi.ResourceOptions(parent=self))
+        return self._gcp_provider
 
     def _checked(self, present: list[str], value: Any) -> Any:
         """``value`` when the platform stack exports every required output; otherwise a ConfigError naming all."""

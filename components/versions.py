@@ -117,6 +117,10 @@ CERT_MANAGER = HelmChart(
     reason="newest 1.21 patch in the release records: fixes 1.21.0's dropped Secret informer events and the "
            "Issuer stuck on a late DNS-01 solver Secret (1.21.1), plus HTTP-01 self-check and ACME hardening (1.21.2)",
 )
+CERT_MANAGER_API_CHECK_IMAGE = f"quay.io/jetstack/cert-manager-startupapicheck:{CERT_MANAGER.version}"
+"""cert-manager's own API check (``cmctl check api``), the image of the chart's ``startupapicheck`` Job, at
+the chart's release: that Job is a Helm hook, which ``kubernetes:helm.sh/v4:Chart`` never runs, so the platform
+runs the same check itself before it creates the ClusterIssuer."""
 
 SAMPLE_IMAGE = ("ghcr.io/knative/helloworld-go"
                 "@sha256:d2af882a7ae7d49c61ae14a35dac42825ccf455ba616d8e5c1f4fa8fdcf09807")

@@ -111,14 +111,12 @@ CASES = [
      "services.api.autoscaling.window: is 61m, must be between 6s and 1h"),
     ("scale-down delay malformed", {"api": svc(autoscaling={"scaleDownDelay": "5 minutes"})},
      "services.api.autoscaling.scaleDownDelay: '5 minutes' is not a duration"),
-    ("cpu metric with scale to zero", {"api": svc(autoscaling={"metric": "cpu"})},
-     "services.api.autoscaling.minScale: metric cpu uses the HPA autoscaler, which cannot scale to zero"),
     # container
     ("concurrency above 1000", {"api": svc(concurrency=1001)},
      "services.api.concurrency: is 1001, must be between 0 (unlimited) and 1000"),
     ("timeout above 600", {"api": svc(timeoutSeconds=601)},
      "services.api.timeoutSeconds: is 601, must be between 1 and 600"),
-    ("reserved port", {"api": svc(port=8012)}, "services.api.port: 8012 is reserved by Knative's queue-proxy"),
+    ("reserved port", {"api": svc(port=8012)}, "services.api.port: 8012 is a reserved port"),
     ("bad quantity", {"api": svc(resources={"limits": {"memory": "lots"}})},
      "services.api.resources.limits.memory: 'lots' is not a Kubernetes quantity"),
     ("request above limit", {"api": svc(resources={"requests": {"cpu": "2"}, "limits": {"cpu": "500m"}})},
@@ -141,9 +139,10 @@ def test_every_problem_is_reported_at_once():
         "web": svc(autoscaling={"minScale": "1"}),
     }})
     assert [str(p) for p in error.problems] == [
-        "services.api.imagee: unknown key (did you mean 'image'?); expected one of: image, namespace, revision, env, "
-        "secretEnv, port, protocol, resources, probes, autoscaling, concurrency, timeoutSeconds, visibility, domains, "
-        "traffic, runAsNonRoot",
+        "services.api.imagee: unknown key (did you mean 'image'?); expected one of: image, namespace, revision, "
+        "command, args, env, secretEnv, envFrom, port, protocol, resources, probes, volumes, volumeMounts, sidecars, "
+        "initContainers, autoscaling, concurrency, timeoutSeconds, responseStartTimeoutSeconds, idleTimeoutSeconds, "
+        "visibility, domains, traffic, imagePullSecrets, serviceAccount, runAsNonRoot",
         "services.api.port: expected an integer, got string '80'",
         "services.web.autoscaling.minScale: expected an integer, got string '1'",
     ]

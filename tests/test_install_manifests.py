@@ -43,14 +43,25 @@ def test_config_network_without_and_with_tls():
     assert off["external-domain-tls"] == "Disabled" and off["http-protocol"] == "Enabled"
     assert off["autocreate-cluster-domain-claims"] == "false"
     assert "certificate-class" not in off
-    on = data(knative_config.config_network(KnativeSettings(), Ingress.KGATEWAY, HTTP01))
+    on = data(knative_config.config_network(KnativeSettings(), Ingress.KOURIER, HTTP01))
     assert on["external-domain-tls"] == "Enabled" and on["http-protocol"] == "Redirected"
     assert on["certificate-class"] == "cert-manager.certificate.networking.knative.dev"
     assert "namespace-wildcard-cert-selector" not in on  # HTTP-01 cannot prove wildcards
+    assert "default-external-scheme" not in on  # Knative's own certificates set the scheme per URL
+
+
+def test_on_kgateway_the_platform_terminates_tls_and_knative_only_reports_https():
+    # knative/networking release-1.23 pkg/config/config.go default-external-scheme; serving route.go and
+    # domainmapping/reconciler.go use it for every external URL when external-domain-tls is off.
+    on = data(knative_config.config_network(KnativeSettings(), Ingress.KGATEWAY, DNS01, ["default"]))
+    assert on["external-domain-tls"] == "Disabled"
+    assert on["default-external-scheme"] == "https"
+    assert on["http-protocol"] == "Redirected"  # net-gateway-api then probes over HTTPS (lister.go)
+    assert "certificate-class" not in on and "namespace-wildcard-cert-selector" not in on
 
 
 def test_dns01_asks_for_wildcards_in_exactly_the_public_namespaces():
-    on = data(knative_config.config_network(KnativeSettings(), Ingress.KGATEWAY, DNS01, ["shop", "default", "shop"]))
+    on = data(knative_config.config_network(KnativeSettings(), Ingress.KOURIER, DNS01, ["shop", "default", "shop"]))
     assert yaml.safe_load(on["namespace-wildcard-cert-selector"]) == {"matchExpressions": [
         {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["default", "shop"]}]}
     assert knative_config.wildcard_namespace_selector([]) == ""
@@ -85,8 +96,10 @@ def test_the_set_of_config_maps_follows_tls():
                                                                                 None)]
     assert names == ["config-network", "config-autoscaler", "config-defaults", "config-features", "config-gc",
                      "config-deployment"]
-    with_tls = knative_config.knative_config_maps(KnativeSettings(), Ingress.KGATEWAY, HTTP01)
+    with_tls = knative_config.knative_config_maps(KnativeSettings(), Ingress.KOURIER, HTTP01)
     assert with_tls[-1]["metadata"]["name"] == "config-certmanager"
+    platform_tls = knative_config.knative_config_maps(KnativeSettings(), Ingress.KGATEWAY, DNS01)
+    assert "config-certmanager" not in [m["metadata"]["name"] for m in platform_tls]
 
 
 def test_config_gateway_has_exactly_one_external_and_one_local_kgateway_entry():
@@ -128,17 +141,20 @@ def test_cluster_issuers():
     assert acme["solvers"] == [{"http01": {"ingress": {"class": "gateway-api.ingress.networking.knative.dev"}}}]
     dns = tls.render_cluster_issuer(DNS01, "unused")["spec"]["acme"]
     assert dns["solvers"] == [{"dns01": {"cloudDNS": {"project": "acme-dns"}}}]
+    zoned = tls.render_cluster_issuer(DNS01, "unused", ["apps.example.com", "example.org"])["spec"]["acme"]
+    assert zoned["solvers"][0]["selector"] == {"dnsZones": ["apps.example.com", "example.org"]}
 
 
 def test_cert_manager_values_install_crds_and_use_workload_identity_for_dns01():
-    assert tls.cert_manager_values(HTTP01) == {"crds": {"enabled": True, "keep": True}}
+    assert tls.cert_manager_values(HTTP01) == {"crds": {"enabled": True, "keep": True},
+                                               "startupapicheck": {"enabled": False}}
     assert tls.cert_manager_values(DNS01)["serviceAccount"] == {
         "annotations": {"iam.gke.io/gcp-service-account": "cert-manager@acme-dns.iam.gserviceaccount.com"}}
 
 
 def test_tls_hash_changes_with_the_settings_and_only_then():
-    one = knative_config.knative_config_maps(KnativeSettings(), Ingress.KGATEWAY, HTTP01)
-    two = knative_config.knative_config_maps(KnativeSettings(), Ingress.KGATEWAY, DNS01, ["default"])
+    one = knative_config.knative_config_maps(KnativeSettings(), Ingress.KOURIER, HTTP01)
+    two = knative_config.knative_config_maps(KnativeSettings(), Ingress.KOURIER, DNS01, ["default"])
     assert tls.tls_config_hash(one) == tls.tls_config_hash(list(one))
     assert tls.tls_config_hash(one) != tls.tls_config_hash(two)
     patch = tls.controller_restart_patch("abc")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pulumi
 import pytest
 import yaml
 from conftest import ROOT, STACKS, committed, config_error, run_stack
 
 from components import versions
-from components.knative import WEBHOOK_RUNTIME_FIELDS, ignore_webhook_drift
 from components.offline.engine import run_program
 from components.offline.render import BUNDLE_TYPES
 from components.offline.stackfile import load_program_config
@@ -81,7 +79,7 @@ def test_the_local_stack_demonstrates_kourier(captures):
 
 
 def test_a_reserved_address_is_requested_by_the_gateway_and_exported():
-    capture = run_stack("dev", {"cluster": {"type": "existing", "context": "kind-knative",
+    capture = run_stack("dev", {"cluster": {"type": "existing", "context": "gke_acme_europe-west1_apps",
                                             "ingressAddress": "203.0.113.7"}})
     external = capture.named("knative-external", GATEWAY).inputs
     assert external["spec"]["addresses"] == [{"type": "IPAddress", "value": "203.0.113.7"}]
@@ -131,33 +129,80 @@ def test_knative_settings_reach_their_config_maps(captures):
 # -- TLS ------------------------------------------------------------------------------------
 
 
-def test_prod_shows_dns01_tls(captures):
+def test_prod_terminates_https_on_the_platforms_own_listeners(captures):
+    # issue 14 item 3: net-gateway-api keeps one HTTPS listener per ingress (reconcile_resources.go), so on
+    # kgateway Knative's own certificates stay off and the platform's listeners cover every public host.
     capture = captures["prod"]
     network = patch(capture, "config-network")
-    assert network["external-domain-tls"] == "Enabled"
+    assert network["external-domain-tls"] == "Disabled"
+    assert network["default-external-scheme"] == "https"
     assert network["http-protocol"] == "Redirected"
-    assert yaml.safe_load(patch(capture, "config-certmanager")["issuerRef"]) == {
-        "kind": "ClusterIssuer", "name": "letsencrypt-production-dns01"}
+    assert [r for r in capture.by_type(CM_PATCH) if r.name == "config-certmanager"] == []
     issuer = capture.named("cluster-issuer").inputs
-    assert issuer["spec"]["acme"]["solvers"] == [{"dns01": {"cloudDNS": {"project": "knative-platform-prod"}}}]
+    assert issuer["spec"]["acme"]["solvers"] == [{"dns01": {"cloudDNS": {"project": "knative-platform-prod"}},
+                                                  "selector": {"dnsZones": ["knative.example.com", "example.com"]}}]
+    certificates = {r.inputs["spec"]["dnsNames"][0]: r.inputs for r in
+                    capture.by_type("kubernetes:cert-manager.io/v1:Certificate")}
+    assert sorted(certificates) == ["*.default.knative.example.com", "hello.example.com"]
+    for cert in certificates.values():
+        assert cert["metadata"]["namespace"] == "kgateway-system"
+        assert cert["spec"]["issuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer",
+                                             "name": "letsencrypt-production-dns01"}
+        assert cert["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+    listeners = capture.named("knative-external", GATEWAY).inputs["spec"]["listeners"]
+    https = {lst["hostname"]: lst for lst in listeners if lst["protocol"] == "HTTPS"}
+    assert sorted(https) == sorted(certificates)
+    for hostname, listener in https.items():
+        assert listener["port"] == 443
+        assert listener["tls"]["certificateRefs"][0]["name"] == certificates[hostname]["spec"]["secretName"]
+    http = next(lst for lst in listeners if lst["name"] == "http")
+    assert http["allowedRoutes"] == {"namespaces": {"from": "Same"}}  # only the redirect answers plain HTTP
+    redirect = capture.named("https-redirect").inputs
+    assert redirect["spec"]["parentRefs"][0]["sectionName"] == "http"
+    assert redirect["spec"]["rules"][0]["filters"][0]["requestRedirect"] == {"scheme": "https", "statusCode": 301}
     chart = capture.named("cert-manager", CHART).inputs
     assert chart["values"]["crds"] == {"enabled": True, "keep": True}
     assert chart["values"]["serviceAccount"]["annotations"] == {
         "iam.gke.io/gcp-service-account": "knative-prod-dns01@knative-platform-prod.iam.gserviceaccount.com"}
-    assert capture.outputs["serviceUrls"]["helloworld-go"].startswith("https://")
+    outputs = capture.outputs
+    assert outputs["serviceUrls"]["helloworld-go"] == "https://helloworld-go.default.knative.example.com"
+    assert outputs["tagUrls"]["helloworld-go"] == {"blue": "https://blue-helloworld-go.default.knative.example.com",
+                                                   "green": "https://green-helloworld-go.default.knative.example.com"}
+    assert outputs["domainUrls"]["helloworld-go"] == {"hello.example.com": "https://hello.example.com"}
 
 
-def test_http01_answers_through_the_knative_ingress_class():
-    capture = run_stack("staging", {"tls": HTTP01})
+def test_apps_wait_for_their_certificates_and_the_redirect(captures):
+    capture = captures["prod"]
+    app = set(capture.named("helloworld-go", KSVC).dependencies)
+    for cert in capture.by_type("kubernetes:cert-manager.io/v1:Certificate"):
+        assert cert.urn in app
+        assert urn(capture, "cluster-issuer") in cert.dependencies
+    assert urn(capture, "https-redirect") in app
+
+
+def test_without_redirect_knatives_routes_answer_plain_http_too():
+    tls = {"email": "ops@example.com", "challenge": "dns01", "httpProtocol": "enabled",
+           "cloudDns": {"project": "knative-platform-prod", "dnsZones": ["knative.example.com", "example.com"]}}
+    capture = run_stack("prod", {"tls": tls})
+    listeners = capture.named("knative-external", GATEWAY).inputs["spec"]["listeners"]
+    assert next(lst for lst in listeners if lst["name"] == "http")["allowedRoutes"] == {"namespaces": {"from": "All"}}
+    assert [r for r in capture.registrations if r.name == "https-redirect"] == []
+    assert patch(capture, "config-network")["http-protocol"] == "Enabled"
+
+
+def test_http01_with_kourier_answers_through_the_kourier_ingress_class():
+    capture = run_stack("staging", {"tls": HTTP01, "ingress": "kourier"})
     issuer = capture.named("cluster-issuer").inputs["spec"]["acme"]
     assert issuer["server"] == "https://acme-staging-v02.api.letsencrypt.org/directory"
-    assert issuer["solvers"] == [{"http01": {"ingress": {"class": "gateway-api.ingress.networking.knative.dev"}}}]
-    assert "namespace-wildcard-cert-selector" not in patch(capture, "config-network")
+    assert issuer["solvers"] == [{"http01": {"ingress": {"class": "kourier.ingress.networking.knative.dev"}}}]
+    network = patch(capture, "config-network")
+    assert network["external-domain-tls"] == "Enabled"
+    assert "namespace-wildcard-cert-selector" not in network
 
 
-def test_the_controller_restarts_when_and_only_when_tls_settings_change():
+def test_the_controller_restarts_when_and_only_when_knatives_tls_settings_change():
     def tls_hash(overrides):
-        capture = run_stack("staging", overrides)
+        capture = run_stack("staging", {"ingress": "kourier", **overrides})
         restart = capture.named("controller-restart", "kubernetes:apps/v1:DeploymentPatch").inputs
         assert restart["metadata"] == {"name": "controller", "namespace": "knative-serving"}
         return restart["spec"]["template"]["metadata"]["annotations"]["knative-platform/tls-config-hash"]
@@ -167,6 +212,24 @@ def test_the_controller_restarts_when_and_only_when_tls_settings_change():
     assert tls_hash({"tls": {**HTTP01, "server": "production"}}) != first
     assert tls_hash({"tls": {**HTTP01, "httpProtocol": "enabled"}}) != first
     assert [r for r in run_stack("staging").registrations if r.name == "controller-restart"] == []
+    # on kgateway Knative provisions no certificate, so nothing to restart for
+    assert [r for r in committed("prod").registrations if r.name == "controller-restart"] == []
+
+
+def test_the_cluster_issuer_waits_for_cert_managers_api(captures):
+    # issue 14 item 9: Chart v4 runs no Helm hook, so the platform runs cert-manager's own `check api`
+    capture = captures["prod"]
+    job = capture.named("cert-manager-api-check", "kubernetes:batch/v1:Job")
+    assert urn(capture, "cert-manager", CHART) in job.dependencies
+    assert job.urn in capture.named("cluster-issuer").dependencies
+    assert job.options.get("deleteBeforeReplace") is True
+    container = job.inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == versions.CERT_MANAGER_API_CHECK_IMAGE
+    assert container["args"][:2] == ["check", "api"]
+    role = capture.named("cert-manager-api-check-role").inputs
+    assert role["rules"] == [{"apiGroups": ["cert-manager.io"], "resources": ["certificaterequests"],
+                              "verbs": ["create"]}]
+    assert capture.named("cert-manager", CHART).inputs["values"]["startupapicheck"] == {"enabled": False}
 
 
 # -- order ----------------------------------------------------------------------------------
@@ -204,8 +267,8 @@ def test_ingress_order(captures):
             urn(capture, "config-gateway", CM_PATCH)} <= app
 
 
-def test_tls_order_crds_before_the_toggle_then_restart(captures):
-    capture = captures["prod"]
+def test_tls_order_crds_before_the_toggle_then_restart():
+    capture = run_stack("staging", {"tls": HTTP01, "ingress": "kourier"})
     chart, issuer = urn(capture, "cert-manager", CHART), urn(capture, "cluster-issuer")
     assert chart in capture.named("cluster-issuer").dependencies
     network = capture.named("config-network", CM_PATCH)
@@ -259,26 +322,6 @@ def test_versions_output_lists_what_is_installed(captures):
 # -- drift ----------------------------------------------------------------------------------
 
 
-def transform(type_, ignore=None):
-    return ignore_webhook_drift(pulumi.ResourceTransformArgs(
-        custom=True, type_=type_, name="serving-core:webhook.serving.knative.dev", props={"webhooks": []},
-        opts=pulumi.ResourceOptions(ignore_changes=ignore)))
-
-
-def test_webhook_configurations_ignore_what_knative_rewrites_at_run_time():
-    for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
-        result = transform(f"kubernetes:admissionregistration.k8s.io/v1:{kind}", ["metadata.labels"])
-        assert result is not None
-        assert result.props == {"webhooks": []}
-        assert result.opts.ignore_changes == ["metadata.labels", *WEBHOOK_RUNTIME_FIELDS]
-    again = ignore_webhook_drift(pulumi.ResourceTransformArgs(
-        custom=True, type_="kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration", name="w",
-        props={}, opts=pulumi.ResourceOptions(ignore_changes=list(WEBHOOK_RUNTIME_FIELDS))))
-    assert again is not None and again.opts.ignore_changes == list(WEBHOOK_RUNTIME_FIELDS)
-    assert "webhooks[*].clientConfig.caBundle" in WEBHOOK_RUNTIME_FIELDS
-    assert transform("kubernetes:apps/v1:Deployment") is None
-
-
 def test_bad_platform_arguments_are_refused_before_registration():
     from components.errors import ConfigError
     from components.knative import KnativeServing, KnativeServingArgs
@@ -322,7 +365,8 @@ def test_prod_dns01_gets_a_keyless_identity_made_for_it(captures):
 
 def test_a_named_dns01_account_is_used_as_it_is():
     tls = {"email": "ops@example.com", "challenge": "dns01",
-           "cloudDns": {"project": "acme-dns", "serviceAccount": "cert-manager@acme-dns.iam.gserviceaccount.com"}}
+           "cloudDns": {"project": "acme-dns", "serviceAccount": "cert-manager@acme-dns.iam.gserviceaccount.com",
+                        "dnsZones": ["knative.example.com", "example.com"]}}
     capture = run_stack("prod", {"tls": tls})
     assert not [r for r in capture.registrations if r.name.startswith("dns01")]
     chart = capture.named("cert-manager", "kubernetes:helm.sh/v4:Chart")

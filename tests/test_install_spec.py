@@ -14,7 +14,7 @@ from components.spec import (
     SpecError,
     build_platform_spec,
 )
-from components.spec.platform import GATEWAY_MAX_LISTENERS, address_in_domain, tls_listener_hosts
+from components.spec.platform import address_in_domain
 
 IMAGE = versions.SAMPLE_IMAGE
 DNS01 = {"email": "ops@example.com", "challenge": "dns01",
@@ -131,38 +131,7 @@ def test_services_meet_the_platform_autoscaler_rules():
         "(knative.autoscaler.scaleToZero: false); set minScale to 1 or more",
         "services.api.autoscaling.initialScale: is 0, which Knative refuses unless "
         "knative.autoscaler.allowZeroInitialScale is true",
-        "services.api.autoscaling.maxScale: is 0, must be between 1 and the platform's "
-        "knative.autoscaler.maxScaleLimit (10)",
     ]
-
-
-def many_tagged(count):
-    canary = {"canary": {"stable": "v1", "percent": 10}}  # two tags: stable, canary
-    return {f"s{i}": svc(f"s{i}", traffic=canary) for i in range(count)}
-
-
-def test_http01_listener_count_covers_services_tags_and_domains():
-    s = spec(services={"a": svc("a", domains=["a.example.org"]), "b": svc("b", visibility="cluster-local"),
-                       **many_tagged(2)})
-    # a: 1 host + 1 domain; b: cluster-local, no certificate; s0, s1: 1 host + 2 tags each
-    assert tls_listener_hosts(s) == 2 + 3 + 3
-
-
-def test_http01_refuses_more_hosts_than_a_gateway_has_listeners():
-    services = many_tagged(21)  # 21 x 3 hosts = 63: exactly fits next to the HTTP listener
-    assert spec(tls={"email": "ops@example.com"}, services=services).tls is not None
-    services = many_tagged(22)  # 66 hosts
-    found = problems(tls={"email": "ops@example.com"}, services=services)
-    limit = GATEWAY_MAX_LISTENERS - 1
-    assert found == [f"tls.challenge: http01 needs 66 HTTPS listeners on the external Gateway, more than the {limit} "
-                     "it can hold next to its HTTP listener; use challenge dns01 (wildcard certificates) or fewer "
-                     "tags and domains"]
-
-
-def test_dns01_and_kourier_have_no_listener_cap():
-    services = many_tagged(30)
-    assert tls_listener_hosts(spec(tls=DNS01, services=services)) == 1  # one wildcard for the default namespace
-    assert spec(tls={"email": "ops@example.com"}, ingress="kourier", services=services).ingress is Ingress.KOURIER
 
 
 @pytest.mark.parametrize(("domain", "address"), [

@@ -107,7 +107,7 @@ def test_the_offline_render_runs_from_the_installed_package(installed):
                              "--project", str(ROOT / "examples" / "team-app"), "--out", str(installed["root"] / "r")],
                             capture_output=True, text=True, env=installed["env"], cwd=installed["root"], check=False)
     assert result.returncode == 0, result.stderr
-    assert "rendered dev: 9 resources, 3 Kubernetes objects" in result.stdout
+    assert "rendered dev: 15 resources, 4 Kubernetes objects" in result.stdout
 
 
 def test_the_tested_pins_satisfy_the_package_ranges():

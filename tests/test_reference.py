@@ -77,8 +77,32 @@ def test_team_app_deploys_through_the_reference_provider():
     # and the app stack's own previous outputs: the revisions its earlier deployments created
     assert previous.inputs["name"] == "organization/team-app/dev" and previous.parent == reference.parent
     kubernetes = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
-    assert len(kubernetes) == 3
+    assert len(kubernetes) == 4  # the namespace, two Knative Services and inventory's ServiceAccount
     assert all(r.provider.startswith(provider.urn) for r in kubernetes)
+
+
+def test_an_app_stack_binds_its_service_identity_in_the_platforms_workload_identity_pool():
+    _, capture = team_app()
+    (gcp_provider,) = capture.by_type("pulumi:providers:gcp")
+    assert (gcp_provider.name, gcp_provider.inputs["project"]) == ("platform-gcp", "knative-platform-dev")
+    ksa = k8s_objects(capture)[("ServiceAccount", "inventory")]
+    assert ksa["metadata"]["annotations"] == {
+        "iam.gke.io/gcp-service-account": "ksvc-inventory@knative-platform-dev.iam.gserviceaccount.com"}
+    (binding,) = capture.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+    assert (binding.inputs["role"], binding.inputs["member"]) == (
+        "roles/iam.workloadIdentityUser", "serviceAccount:knative-platform-dev.svc.id.goog[team-app/inventory]")
+    (role,) = capture.by_type("gcp:projects/iAMMember:IAMMember")
+    assert (role.inputs["project"], role.inputs["role"]) == ("knative-platform-dev", "roles/datastore.user")
+    assert all(r.provider.startswith(gcp_provider.urn) for r in (binding, role))
+    assert ksa["metadata"]["name"] == k8s_objects(capture)[("Service", "inventory")]["spec"]["template"]["spec"][
+        "serviceAccountName"]
+
+
+def test_an_app_stack_on_a_platform_without_workload_identity_is_told_so(failing_program):
+    outputs = platform_outputs(workloadIdentityPool=None)
+    with pytest.raises(ConfigError, match=r"services\.inventory\.serviceAccount: a Google identity needs Workload "
+                                          r"Identity: the platform stack exports no workloadIdentityPool"):
+        team_app(stack_outputs={DEV_PLATFORM: outputs})
 
 
 def test_team_app_declares_a_canary_and_a_cluster_local_service():
@@ -168,7 +192,7 @@ def test_the_render_cli_finds_the_projects_mocked_outputs(tmp_path, capsys):
     assert main(["render", "--all", "--project", str(TEAM_APP), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "dev" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
     assert (tmp_path / "prod" / "kubernetes" / "team-app" / "Service-inventory.yaml").is_file()
-    assert "rendered prod: 9 resources, 3 Kubernetes objects" in capsys.readouterr().out
+    assert "rendered prod: 15 resources, 4 Kubernetes objects" in capsys.readouterr().out
 
 
 def test_team_app_mocks_exactly_what_the_platform_stacks_export():

@@ -6,6 +6,8 @@ renderers and the validation cite the same source where they rely on it.
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,84 @@ def test_config_features_sets_no_removed_flag():
 @pytest.mark.parametrize("path", sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("stacks/Pulumi.*.yaml")))
 def test_stack_files_parse(path: str):
     assert isinstance(yaml.safe_load(Path(ROOT / path).read_text()), dict)
+
+
+# -- the checks on the renders refuse each class of defect, before anything is registered ----------------------------
+
+def _prod_ingress():
+    from components.manifests.gateway_tls import gateway_tls, gloo_objects
+    from components.manifests.knative_config import config_network
+    from components.offline.stackfile import load_program_config
+    from components.spec.hosts import public_hosts
+    from components.spec.platform import build_platform_spec
+
+    program = load_program_config(ROOT, "prod")
+    config = {k.split(":", 1)[1]: json.loads(v) if v[:1] in "[{" else v for k, v in program.config.items()
+              if k.startswith("knative-platform:")}
+    spec = build_platform_spec("prod", config)
+    hosts = public_hosts(spec.services, spec.domain, spec.knative.network.domain_template,
+                         spec.knative.network.tag_template)
+    gateway = gateway_tls(spec.tls, spec.ingress, hosts)
+    network = config_network(spec.knative, spec.ingress, spec.tls, ["default"])
+    return gloo_objects(gateway, None), network, gateway, hosts
+
+
+def _paths(objects, network, gateway, hosts, node_ports=None):
+    from components.manifests.ingress_checks import ingress_problems
+
+    return [p.path for p in ingress_problems(objects, network, gateway, hosts, node_ports)]
+
+
+def test_the_committed_renders_pass_the_checks():
+    assert _paths(*_prod_ingress()) == []
+
+
+def test_a_config_gateway_with_service_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    data = dict(objects["config-gateway"]["data"])
+    entry = yaml.safe_load(data["external-gateways"])[0] | {"service": "kgateway-system/knative-external"}
+    data["external-gateways"] = yaml.safe_dump([entry])
+    objects = {**objects, "config-gateway": {**objects["config-gateway"], "data": data}}
+    assert _paths(objects, network, gateway, hosts) == ["ingress.config-gateway.external-gateways"]
+
+
+def test_a_listener_on_another_port_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    external = copy.deepcopy(objects["knative-external"])
+    external["spec"]["listeners"][0]["port"] = 8080
+    assert _paths({**objects, "knative-external": external}, network, gateway, hosts) == [
+        "ingress.knative-external.listeners.http"]
+
+
+def test_a_public_host_without_a_listener_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    external = copy.deepcopy(objects["knative-external"])
+    external["spec"]["listeners"] = [lst for lst in external["spec"]["listeners"]
+                                     if lst.get("hostname") != "*.default.knative.example.com"]
+    # the service and both tag hosts lose their certificate
+    assert _paths({**objects, "knative-external": external}, network, gateway, hosts) == [
+        "services.helloworld-go"] * 3
+
+
+def test_knatives_own_tls_on_kgateway_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    network = {**network, "data": {**network["data"], "external-domain-tls": "Enabled"}}
+    assert _paths(objects, network, gateway, hosts) == ["tls"]
+
+
+def test_redirected_without_a_redirect_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    objects = {k: v for k, v in objects.items() if k != "https-redirect"}
+    assert _paths(objects, network, gateway, hosts) == ["tls.httpProtocol"]
+
+
+def test_authoring_kgateways_own_class_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    cls = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "kgateway"},
+           "spec": {"controllerName": "kgateway.dev/kgateway"}}
+    assert _paths({**objects, "gatewayclass": cls}, network, gateway, hosts) == ["ingress"]
+
+
+def test_a_node_port_gateway_without_its_node_ports_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    assert _paths(objects, network, gateway, hosts, {80: 31080, 443: 31443}) == ["cluster.nodePorts"]

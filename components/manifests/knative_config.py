@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from ..spec.knative import FEATURE_KEYS, Ingress, KnativeSettings
-from ..spec.tls import Challenge, HttpProtocol, TlsSpec
+from ..spec.knative import FEATURE_KEYS, Ingress, KnativeSettings, resolved_features
+from ..spec.tls import Challenge, HttpProtocol, TlsSpec, platform_terminates_tls
 
 KNATIVE_NAMESPACE = "knative-serving"
 GATEWAY_API_INGRESS_CLASS = "gateway-api.ingress.networking.knative.dev"
@@ -61,16 +61,28 @@ def config_network(settings: KnativeSettings, ingress: Ingress, tls: TlsSpec | N
     ``autocreate-cluster-domain-claims`` stays off: the platform claims each
     custom domain for its namespace itself (ClusterDomainClaim), so one team
     cannot take another team's domain.
+
+    With Kourier, Knative provisions certificates itself (``external-domain-tls:
+    Enabled`` with cert-manager). With kgateway the platform's own Gateway
+    listeners terminate TLS (:mod:`components.manifests.gateway_tls`), so
+    Knative's provisioning stays off and ``default-external-scheme: https`` only
+    makes the URLs it reports say https (knative/networking ``release-1.23``,
+    ``pkg/config/config.go``: ``default-external-scheme``). ``http-protocol``
+    still decides whether net-gateway-api probes over HTTPS
+    (net-gateway-api ``pkg/reconciler/ingress/lister.go``).
     """
+    knative_tls = tls is not None and not platform_terminates_tls(ingress, tls)
     data = {
         "ingress-class": INGRESS_CLASSES[ingress],
         "domain-template": settings.network.domain_template,
         "tag-template": settings.network.tag_template,
         "autocreate-cluster-domain-claims": "false",
-        "external-domain-tls": "Enabled" if tls else "Disabled",
+        "external-domain-tls": "Enabled" if knative_tls else "Disabled",
         "http-protocol": "Redirected" if tls and tls.http_protocol is HttpProtocol.REDIRECTED else "Enabled",
     }
-    if tls:
+    if tls is not None and not knative_tls:
+        data["default-external-scheme"] = "https"
+    if tls is not None and knative_tls:
         data["certificate-class"] = CERT_MANAGER_CERTIFICATE_CLASS
         if tls.challenge is Challenge.DNS01:
             data["namespace-wildcard-cert-selector"] = wildcard_namespace_selector(public_namespaces)
@@ -113,7 +125,7 @@ def config_defaults(settings: KnativeSettings) -> dict[str, Any]:
 
 def config_features(settings: KnativeSettings) -> dict[str, Any]:
     """``config-features``: which PodSpec extensions and routing features services may use."""
-    f = settings.features
+    f = resolved_features(settings.features)  # the platform passes flags its services need already decided
     return config_map("config-features", {key: getattr(f, field).value for field, key in FEATURE_KEYS.items()})
 
 
@@ -166,6 +178,6 @@ def knative_config_maps(settings: KnativeSettings, ingress: Ingress, tls: TlsSpe
         config_gc(settings),
         config_deployment(settings),
     ]
-    if tls:
+    if tls is not None and not platform_terminates_tls(ingress, tls):
         maps.append(config_certmanager(tls))
     return maps

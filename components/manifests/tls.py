@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..spec.tls import ACME_DIRECTORIES, Challenge, TlsSpec
@@ -32,23 +32,30 @@ def cert_manager_values(tls: TlsSpec, service_account: Any = None) -> dict[str, 
     service account cert-manager acts as when the platform created it (an
     e-mail known after apply); otherwise the one the spec names.
     """
-    values: dict[str, Any] = {"crds": {"enabled": True, "keep": True}}
+    # The chart's startupapicheck Job is a Helm hook (post-install), which Chart v4 never applies
+    # (pulumi-kubernetes provider/pkg/provider/helm/v4/chart.go); the platform runs the check itself
+    # (api_check_objects), so the chart renders no hook objects that would never run.
+    values: dict[str, Any] = {"crds": {"enabled": True, "keep": True}, "startupapicheck": {"enabled": False}}
     if tls.challenge is Challenge.DNS01 and tls.cloud_dns is not None:
         account = service_account if service_account is not None else tls.cloud_dns.service_account
         values["serviceAccount"] = {"annotations": {WORKLOAD_IDENTITY_ANNOTATION: account}}
     return values
 
 
-def render_cluster_issuer(tls: TlsSpec, ingress_class: str) -> dict[str, Any]:
-    """The ACME ClusterIssuer Knative's certificates come from.
+def render_cluster_issuer(tls: TlsSpec, ingress_class: str, zones: Sequence[str] = ()) -> dict[str, Any]:
+    """The ACME ClusterIssuer the platform's certificates come from.
 
     HTTP-01 answers through Knative itself: cert-manager's solver names the
     Knative ingress class, and Knative routes ``/.well-known/acme-challenge``
     to the solver. DNS-01 writes TXT records in Cloud DNS with the ambient
-    (Workload Identity) credentials of cert-manager's service account.
+    (Workload Identity) credentials of cert-manager's service account, and only
+    for names in ``zones`` (the solver's ``selector.dnsZones``), so a name the
+    stack did not declare fails at once instead of probing other zones.
     """
     if tls.challenge is Challenge.DNS01 and tls.cloud_dns is not None:
         solver: dict[str, Any] = {"dns01": {"cloudDNS": {"project": tls.cloud_dns.project}}}
+        if zones:
+            solver["selector"] = {"dnsZones": list(zones)}
     else:
         solver = {"http01": {"ingress": {"class": ingress_class}}}
     return {
@@ -95,3 +102,58 @@ def dns01_account_id(cluster_name: str) -> str:
 def cert_manager_workload_identity(cluster_project: str) -> str:
     """The member that lets the Kubernetes service account ``cert-manager/cert-manager`` act as a Google one."""
     return f"serviceAccount:{cluster_project}.svc.id.goog[{CERT_MANAGER_NAMESPACE}/cert-manager]"
+
+
+API_CHECK = "cert-manager-api-check"
+API_CHECK_TIMEOUT = "5m"
+
+
+def api_check_objects(image: str) -> list[dict[str, Any]]:
+    """A Job that waits until cert-manager's API (and so its webhook) answers, with the least RBAC it needs.
+
+    The API server calls cert-manager's webhook for every cert-manager object,
+    and the webhook's CA bundle is injected by cainjector some time after the
+    chart's Deployments are ready; a ClusterIssuer created in that window fails
+    with an x509 error, which pulumi-kubernetes does not retry (it retries only
+    NotFound/NoMatch: provider/pkg/await/await.go). ``cmctl check api --wait``
+    (the chart's own startupapicheck) dry-run-creates a CertificateRequest until
+    that works; pulumi-kubernetes waits for a Job to complete
+    (provider/pkg/await/job.go), and the ClusterIssuer waits for the Job.
+    """
+    labels = standard_labels(API_CHECK, "tls")
+    meta = {"name": API_CHECK, "namespace": CERT_MANAGER_NAMESPACE, "labels": labels}
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
+            # cert-manager v1.21 chart, templates/startupapicheck-rbac.yaml: exactly this rule.
+            "rules": [{"apiGroups": ["cert-manager.io"], "resources": ["certificaterequests"], "verbs": ["create"]}]}
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": API_CHECK},
+               "subjects": [{"kind": "ServiceAccount", "name": API_CHECK, "namespace": CERT_MANAGER_NAMESPACE}]}
+    container = {
+        "name": "check",
+        "image": image,
+        "args": ["check", "api", f"--wait={API_CHECK_TIMEOUT}", "-v"],
+        "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                            "readOnlyRootFilesystem": True},
+    }
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {**meta, "annotations": {"pulumi.com/timeoutSeconds": "600"}},
+        "spec": {
+            "backoffLimit": 4,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "serviceAccountName": API_CHECK,
+                    "enableServiceLinks": False,
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [container],
+                },
+            },
+        },
+    }
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}
+    return [account, role, binding, job]

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..spec.hosts import CLUSTER_LOCAL_DOMAIN, tag_name
+from ..spec.hosts import host as _host
 from ..spec.knative import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from ..spec.service import Service, Visibility
 from ..spec.traffic import compile_traffic
 
 __all__ = ["CLUSTER_LOCAL_DOMAIN", "DEFAULT_DOMAIN_TEMPLATE", "DEFAULT_TAG_TEMPLATE", "ServiceUrls", "host",
            "service_urls"]
-
-CLUSTER_LOCAL_DOMAIN = "svc.cluster.local"
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,9 @@ class ServiceUrls:
     domain_urls: Mapping[str, str] = field(default_factory=dict)
 
 
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    out = template
-    for key, value in values.items():
-        out = out.replace("{{." + key + "}}", value)
-    return out
-
-
 def host(name: str, namespace: str, domain: str, template: str = DEFAULT_DOMAIN_TEMPLATE) -> str:
     """The hostname Knative gives ``name`` in ``namespace`` under ``domain``."""
-    return _fill(template, {"Name": name, "Namespace": namespace, "Domain": domain})
+    return _host(name, namespace, domain, template)
 
 
 def service_urls(
@@ -61,7 +54,7 @@ def service_urls(
     tags = {}
     for target in compile_traffic(service.traffic).targets:
         if target.tag:
-            tagged = _fill(tag_template, {"Tag": target.tag, "Name": service.name})
+            tagged = tag_name(target.tag, service.name, tag_template)
             tags[target.tag] = f"{scheme}://{host(tagged, service.namespace, base, domain_template)}"
     domains = {d: f"{'https' if https else 'http'}://{d}" for d in service.domains}
     return ServiceUrls(url=url, tag_urls=dict(sorted(tags.items())), domain_urls=domains)

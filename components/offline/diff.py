@@ -499,7 +499,9 @@ def _security(stack: str, change: ResourceChange) -> list[Finding]:
                 f.path == VISIBILITY_LABEL and f.after == "cluster-local" for f in change.fields):
             out.append(Finding(FindingKind.SECURITY, stack, change.display, "visibility",
                                "a new public service, reachable through the external gateway"))
-        out += [Finding(FindingKind.SECURITY, stack, change.display, topic, "created") for topic in topics]
+        grant = {f.path: f.after for f in change.fields if f.path in ("role", "member")}
+        created = f"created: {grant['role']} for {grant['member']}" if len(grant) == 2 else "created"  # an IAM grant
+        out += [Finding(FindingKind.SECURITY, stack, change.display, topic, created) for topic in topics]
         return out
     if change.action is Action.DELETE:
         return out

@@ -25,7 +25,9 @@ from .cluster import (
     Weekday,
     gke_cluster_problems,
 )
+from .containers import Container, EmptyDir, EmptyDirMedium, EnvFrom, Volume
 from .errors import Problem, SpecError
+from .identity import ServiceAccount
 from .knative import (
     AutoscalerSettings,
     DefaultsSettings,
@@ -86,9 +88,13 @@ __all__ = [
     "ClusterType",
     "Colour",
     "CompiledTraffic",
+    "Container",
     "DefaultsSettings",
     "DeploymentSettings",
     "DiskType",
+    "EmptyDir",
+    "EmptyDirMedium",
+    "EnvFrom",
     "ExistingCluster",
     "FeatureFlag",
     "FeatureSettings",
@@ -119,6 +125,7 @@ __all__ = [
     "SecretKeyRef",
     "SecretsEncryption",
     "Service",
+    "ServiceAccount",
     "SpecError",
     "Split",
     "Taint",
@@ -127,6 +134,7 @@ __all__ = [
     "TlsSpec",
     "TrafficPolicy",
     "Visibility",
+    "Volume",
     "Weekday",
     "build_platform_spec",
     "compile_traffic",

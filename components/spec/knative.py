@@ -14,7 +14,8 @@ crash-looping the autoscaler.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from .errors import Problem, join_path
 from .names import CONFIG_KEY
@@ -75,21 +76,32 @@ class DefaultsSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class FeatureSettings:
-    """``config-features``: the PodSpec extensions and routing features a platform team opens up."""
+    """``config-features``: the PodSpec extensions and routing features a platform team opens up.
 
-    multi_container: FeatureFlag = FeatureFlag.ENABLED
+    The four flags typed ``FeatureFlag | None`` are the ones services need for
+    sidecars, probes on sidecars, init containers and emptyDir volumes. Left
+    unset (None), each keeps Knative's default until a service uses what it
+    guards; then the platform switches it on (:func:`resolved_features`). Set
+    one explicitly to pin it; a service that needs a flag pinned off is refused.
+    """
+
+    multi_container: FeatureFlag | None = None
+    multi_container_probing: FeatureFlag | None = None
+    podspec_emptydir: FeatureFlag | None = None
     tag_header_based_routing: FeatureFlag = FeatureFlag.DISABLED
     podspec_affinity: FeatureFlag = FeatureFlag.DISABLED
     podspec_node_selector: FeatureFlag = FeatureFlag.DISABLED
     podspec_tolerations: FeatureFlag = FeatureFlag.DISABLED
     podspec_topology_spread_constraints: FeatureFlag = FeatureFlag.DISABLED
     podspec_fieldref: FeatureFlag = FeatureFlag.DISABLED
-    podspec_init_containers: FeatureFlag = FeatureFlag.DISABLED
+    podspec_init_containers: FeatureFlag | None = None
     podspec_persistent_volume_claim: FeatureFlag = FeatureFlag.DISABLED
 
 
 FEATURE_KEYS: dict[str, str] = {
     "multi_container": "multi-container",
+    "multi_container_probing": "multi-container-probing",
+    "podspec_emptydir": "kubernetes.podspec-emptydir",
     "tag_header_based_routing": "tag-header-based-routing",
     "podspec_affinity": "kubernetes.podspec-affinity",
     "podspec_node_selector": "kubernetes.podspec-nodeselector",
@@ -100,6 +112,31 @@ FEATURE_KEYS: dict[str, str] = {
     "podspec_persistent_volume_claim": "kubernetes.podspec-persistent-volume-claim",
 }
 """Field -> ``config-features`` key (Knative's keys are not a mechanical spelling of the field names)."""
+
+SERVICE_FEATURE_DEFAULTS: dict[str, FeatureFlag] = {
+    "multi_container": FeatureFlag.ENABLED,
+    "multi_container_probing": FeatureFlag.DISABLED,
+    "podspec_emptydir": FeatureFlag.ENABLED,
+    "podspec_init_containers": FeatureFlag.DISABLED,
+}
+"""Knative's defaults for the flags services switch on (knative/serving knative-v1.23.0
+pkg/apis/config/features.go ``defaultFeaturesConfig``)."""
+
+
+def resolved_features(features: FeatureSettings, needed: Iterable[str] = ()) -> FeatureSettings:
+    """``features`` with every unset service flag decided: enabled when a service needs it, else Knative's default.
+
+    ``needed`` names FeatureSettings fields (see
+    :func:`components.spec.service.required_features`). Flags the platform set
+    explicitly are kept as they are.
+    """
+    wanted = set(needed)
+    decided = {
+        key: FeatureFlag.ENABLED if key in wanted else default
+        for key, default in SERVICE_FEATURE_DEFAULTS.items()
+        if getattr(features, key) is None
+    }
+    return replace(features, **decided)
 
 
 @dataclass(frozen=True, kw_only=True)

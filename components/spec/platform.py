@@ -18,37 +18,24 @@ from typing import Any
 from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
 from .errors import Problem, did_you_mean, join_path, raise_if
-from .knative import Ingress, KnativeSettings, knative_problems
+from .existing import ExistingCluster, existing_cluster_problems
+from .hosts import public_hosts
+from .knative import (
+    FEATURE_KEYS,
+    FeatureFlag,
+    FeatureSettings,
+    Ingress,
+    KnativeSettings,
+    knative_problems,
+    resolved_features,
+)
 from .names import domain_problem
-from .service import Service, Visibility, decode_service, service_problems
-from .tls import Challenge, TlsSpec, tls_problems
-from .traffic import compile_traffic
+from .service import Service, decode_service, required_features, service_problems
+from .tls import Challenge, TlsSpec, platform_terminates_tls, tls_problems
+from .tls_rules import dns01_zone_problems, kgateway_challenge_problems, listener_cap_problems
 
 SECRET_KEYS = frozenset({"kubeconfig"})
 """Top-level keys that hold credentials: they must be set with ``pulumi config set --secret``."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExistingCluster:
-    """A cluster the platform does not create (the ``local`` stack: kind, minikube, Docker Desktop).
-
-    ``context`` picks a kubeconfig context; ``kubeconfig`` is a *path* to a
-    kubeconfig file. Inline kubeconfig content belongs in the secret config key
-    ``knative-platform:kubeconfig`` instead, so it is encrypted in the stack file.
-    """
-
-    type: ClusterType = ClusterType.EXISTING
-    context: str | None = None
-    kubeconfig: str | None = None
-    ingress_address: str | None = None
-    """A static external IP reserved outside this stack that the platform gateway's load balancer requests
-    (for example a regional address reserved for an existing GKE cluster). Without it the load balancer
-    gets whatever address the cloud assigns."""
-
-    @property
-    def identifier(self) -> str:
-        """A stable name for the Kubernetes provider's ``cluster_identifier``."""
-        return f"existing/{self.context or 'current-context'}"
 
 
 ClusterSpec = ExistingCluster | GkeClusterSpec
@@ -102,10 +89,6 @@ class PlatformSpec:
         return next(s for s in self.services if s.name == name)
 
 
-GATEWAY_MAX_LISTENERS = 64
-"""Gateway API caps ``spec.listeners`` at 64 (``maxItems`` in the Gateway CRD)."""
-GATEWAY_OWN_LISTENERS = 1
-"""The external Gateway's own plain-HTTP listener; net-gateway-api adds one HTTPS listener per TLS host."""
 _ADDRESS_DOMAINS = (".sslip.io", ".nip.io")
 
 
@@ -134,21 +117,6 @@ def address_in_domain(domain: str) -> str | None:
     return None
 
 
-def tls_listener_hosts(spec: PlatformSpec) -> int:
-    """How many HTTPS listeners net-gateway-api will add to the external Gateway when TLS is on.
-
-    HTTP-01 certificates are per service: one listener per public host (the
-    service, each traffic tag, each custom domain). DNS-01 certificates are
-    wildcards per namespace (``*.<namespace>.<domain>``) plus one per custom domain.
-    """
-    public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
-    domains = sum(len(s.domains) for s in public)
-    if spec.tls is not None and spec.tls.challenge is Challenge.DNS01:
-        return len({s.namespace for s in public}) + domains
-    tags = sum(sum(1 for t in compile_traffic(s.traffic).targets if t.tag) for s in public)
-    return len(public) + tags + domains
-
-
 def platform_problems(spec: PlatformSpec) -> list[Problem]:
     """Cross-field rules of a decoded spec (each service's own rules included)."""
     problems: list[Problem] = []
@@ -159,39 +127,21 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     elif not reserves_ingress_address(spec.cluster):
         problems.append(Problem("domain", "is required when the cluster has no reserved ingress address: set domain, "
                                           "or cluster.ingressAddress to use <address>.sslip.io"))
-    if isinstance(spec.cluster, ExistingCluster) and spec.cluster.ingress_address is not None:
-        try:
-            ipaddress.ip_address(spec.cluster.ingress_address)
-        except ValueError:
-            problems.append(Problem("cluster.ingressAddress",
-                                    f"'{spec.cluster.ingress_address}' is not an IP address like 203.0.113.7"))
+    if isinstance(spec.cluster, ExistingCluster):
+        problems += existing_cluster_problems(spec.cluster, "cluster")
     problems += knative_problems(spec.knative)
-    if spec.tls is not None:
-        problems += tls_problems(spec.tls)
-        solver = spec.tls.cloud_dns
-        if (spec.tls.challenge is Challenge.DNS01 and solver is not None and solver.service_account is None
-                and not isinstance(spec.cluster, GkeClusterSpec)):
-            problems.append(Problem("tls.cloudDns.serviceAccount",
-                                    "is required on a cluster the platform does not create: name the Google service "
-                                    "account cert-manager acts as (only cluster type gke creates one)"))
-        if spec.domain is None or address_in_domain(spec.domain) is not None:
-            problems.append(Problem("tls", "needs a domain you control (Let's Encrypt cannot issue for sslip.io or "
-                                           "nip.io names in practice): set domain"))
-        elif spec.ingress is Ingress.KGATEWAY:
-            hosts = tls_listener_hosts(spec)
-            limit = GATEWAY_MAX_LISTENERS - GATEWAY_OWN_LISTENERS
-            if hosts > limit:
-                problems.append(Problem("tls.challenge",
-                                        f"{spec.tls.challenge.value} needs {hosts} HTTPS listeners on the external "
-                                        f"Gateway, more than the {limit} it can hold next to its HTTP listener; use "
-                                        "challenge dns01 (wildcard certificates) or fewer tags and domains"))
     if isinstance(spec.cluster, GkeClusterSpec):
         problems += gke_cluster_problems(spec.cluster, "cluster", spec.domain)
     autoscaler = spec.knative.autoscaler
     max_timeout = spec.knative.defaults.max_revision_timeout_seconds
+    sound: list[Service] = []
     for service in spec.services:
         path = join_path("services", service.name)
-        problems += service_problems(service, path, max_timeout)
+        own = service_problems(service, path, max_timeout)
+        problems += own
+        if own:
+            continue  # the rules below and the TLS rules assume a well-typed service
+        sound.append(service)
         scaling = service.autoscaling
         if not autoscaler.scale_to_zero and scaling.min_scale == 0:
             problems.append(Problem(join_path(path, "autoscaling.minScale"),
@@ -201,11 +151,87 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
             problems.append(Problem(join_path(path, "autoscaling.initialScale"),
                                     "is 0, which Knative refuses unless knative.autoscaler.allowZeroInitialScale is "
                                     "true"))
-        if autoscaler.max_scale_limit and not 0 < scaling.max_scale <= autoscaler.max_scale_limit:
+        # annotation_validation.go validateMaxScaleWithinLimit runs only when the revision sets max-scale;
+        # a service without maxScale (no annotation) gets the platform's max-scale, which knative_problems
+        # already keeps within the limit (pkg/autoscaler/config/config.go).
+        if autoscaler.max_scale_limit and scaling.max_scale > autoscaler.max_scale_limit:
             problems.append(Problem(join_path(path, "autoscaling.maxScale"),
                                     f"is {scaling.max_scale}, must be between 1 and the platform's "
-                                    f"knative.autoscaler.maxScaleLimit ({autoscaler.max_scale_limit})"))
+                                    f"knative.autoscaler.maxScaleLimit ({autoscaler.max_scale_limit}); or leave it "
+                                    "out to get the platform's maxScale"))
+        problems += _feature_problems(spec.knative.features, service, path)
+        account = service.service_account
+        if account is not None and account.wants_google and not isinstance(spec.cluster, GkeClusterSpec):
+            key = "googleServiceAccount" if account.google_service_account else "roles"
+            problems.append(Problem(join_path(path, f"serviceAccount.{key}"),
+                                    "a Google identity needs Workload Identity on a cluster the platform creates "
+                                    "(cluster type gke); on this cluster, use a Kubernetes service account only"))
+    problems += _shared_account_problems(sound)
+    if spec.tls is not None:
+        problems += _tls_problems(spec, spec.tls, sound)
     return problems
+
+
+def _tls_problems(spec: PlatformSpec, tls: TlsSpec, services: Sequence[Service]) -> list[Problem]:
+    """The TLS settings against the cluster, the domain, the ingress and every public host."""
+    problems = tls_problems(tls)
+    solver = tls.cloud_dns
+    if (tls.challenge is Challenge.DNS01 and solver is not None and solver.service_account is None
+            and not isinstance(spec.cluster, GkeClusterSpec)):
+        problems.append(Problem("tls.cloudDns.serviceAccount",
+                                "is required on a cluster the platform does not create: name the Google service "
+                                "account cert-manager acts as (only cluster type gke creates one)"))
+    if spec.domain is None or address_in_domain(spec.domain) is not None:
+        problems.append(Problem("tls", "needs a domain you control (Let's Encrypt cannot issue for sslip.io or "
+                                       "nip.io names in practice): set domain"))
+        return problems
+    network = spec.knative.network
+    hosts = public_hosts(services, spec.domain, network.domain_template, network.tag_template)
+    problems += kgateway_challenge_problems(tls, spec.ingress)
+    problems += dns01_zone_problems(tls, spec.domain, hosts)
+    if platform_terminates_tls(spec.ingress, tls):
+        problems += listener_cap_problems(hosts)
+    return problems
+
+
+def _shared_account_problems(services: Sequence[Service]) -> list[Problem]:
+    """Each service's Kubernetes service account is its own: two services naming one would both create it."""
+    owners: dict[tuple[str, str], str] = {}
+    problems = []
+    for service in services:
+        name = service.service_account_name
+        if name is None:
+            continue
+        owner = owners.setdefault((service.namespace, name), service.name)
+        if owner != service.name:
+            problems.append(Problem(join_path("services", service.name) + ".serviceAccount.name",
+                                    f"'{name}' is already services.{owner}'s service account in namespace "
+                                    f"{service.namespace}; each service gets its own identity"))
+    return problems
+
+
+def _feature_problems(features: FeatureSettings, service: Service, path: str) -> list[Problem]:
+    """A service needs a config-features flag the platform pinned to something other than enabled."""
+    problems = []
+    for key, where in required_features(service).items():
+        flag = getattr(features, key)
+        if flag is not None and flag is not FeatureFlag.ENABLED:
+            problems.append(Problem(join_path(path, where),
+                                    f"needs Knative's {FEATURE_KEYS[key]} feature, but knative.features."
+                                    f"{config_key_of(key)} is {flag.value}; set it to enabled, or leave it out and "
+                                    "the platform enables it for the services that need it"))
+    return problems
+
+
+def config_key_of(field_name: str) -> str:
+    """The stack-config key of a FeatureSettings field."""
+    return next(config_key(f) for f in config_fields(FeatureSettings) if f.name == field_name)
+
+
+def platform_features(spec: PlatformSpec) -> FeatureSettings:
+    """The config-features the platform renders: its own settings, plus what its services need switched on."""
+    needed = {key for service in spec.services for key in required_features(service)}
+    return resolved_features(spec.knative.features, needed)
 
 
 def build_platform_spec(

@@ -332,5 +332,6 @@ def plan_revisions(service: Service, template: Mapping[str, Any], history: Servi
         return None, problems
     effective = service
     if notes:
-        effective = replace(service, traffic=Split(targets=tuple(rerouted)))
+        effective = replace(service, traffic=Split(targets=tuple(rerouted),
+                                                   rollout_duration=getattr(service.traffic, "rollout_duration", None)))
     return RevisionPlan(service=effective, revision=name, history=after, notes=tuple(notes)), []

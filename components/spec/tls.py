@@ -6,13 +6,24 @@ ClusterIssuer, points Knative's cert-manager integration at it and turns on
 
 ``http01``
     Let's Encrypt fetches a token over plain HTTP through the gateway. Needs the
-    domain's DNS to point at the gateway already. Through net-gateway-api each
-    certificate becomes a listener on the one external Gateway, and a Gateway
-    holds at most 64 listeners, so the number of public hosts is capped.
+    domain's DNS to point at the gateway already. Knative asks cert-manager for
+    one certificate per host; with ``ingress: kourier`` only (see below).
 ``dns01``
     cert-manager writes a TXT record in Cloud DNS as a Google service account it
     impersonates through Workload Identity (no key file). Certificates are
-    wildcards per namespace, so there is no per-host cap.
+    wildcards, so there is no per-host cap. ``cloudDns.dnsZones`` names the
+    zones the solver may write in; every public host must be inside one.
+
+Who terminates TLS depends on the ingress (:func:`platform_terminates_tls`).
+With Kourier, Knative does (``external-domain-tls: Enabled``), as Knative tests
+it. With kgateway behind net-gateway-api it cannot: net-gateway-api gives every
+HTTPS listener of one ingress the same name and keeps only the last, so a
+service's tag hosts get no listener (net-gateway-api ``knative-v1.23.0``,
+``pkg/reconciler/ingress/reconcile_resources.go``, ``reconcileTLS`` and
+``reconcileGatewayListeners``). So on kgateway the platform owns the HTTPS
+listeners, with wildcard certificates from cert-manager (DNS-01) that cover
+every public host, and Knative only reports ``https`` URLs
+(``default-external-scheme``).
 """
 
 from __future__ import annotations
@@ -22,6 +33,8 @@ import re
 from dataclasses import dataclass
 
 from .errors import Problem, join_path
+from .knative import Ingress
+from .names import domain_problem
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
@@ -70,6 +83,10 @@ class CloudDnsSolver:
 
     project: str
     service_account: str | None = None
+    dns_zones: tuple[str, ...] = ()
+    """The DNS names of the Cloud DNS managed zones in ``project`` that cert-manager may answer challenges in
+    (``knative.example.com``, ``example.com``); empty means the zone of the platform's ``domain``. Every
+    public host, custom domains included, must lie inside one of them."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +125,22 @@ def tls_problems(tls: TlsSpec, path: str = "tls") -> list[Problem]:
             if tls.cloud_dns.service_account is not None and not _GSA.match(tls.cloud_dns.service_account):
                 add("cloudDns.serviceAccount", f"'{tls.cloud_dns.service_account}' is not a service account e-mail "
                                                "like cert-manager@my-project.iam.gserviceaccount.com")
+            for i, zone in enumerate(tls.cloud_dns.dns_zones):
+                problem = domain_problem(zone, "zone")
+                if problem:
+                    add(f"cloudDns.dnsZones[{i}]", f"{problem}; name the zone's DNS name, not its resource name")
     elif tls.cloud_dns is not None:
         add("cloudDns", "is only used with challenge dns01; remove it or set challenge: dns01")
     return problems
+
+
+def platform_terminates_tls(ingress: Ingress, tls: TlsSpec | None) -> bool:
+    """Whether the platform's own Gateway listeners terminate TLS (kgateway), rather than Knative (Kourier)."""
+    return tls is not None and ingress is Ingress.KGATEWAY
+
+
+def dns_zones(tls: TlsSpec, domain: str) -> tuple[str, ...]:
+    """The zones cert-manager's DNS-01 solver may write in: the declared ones, or the platform domain's."""
+    if tls.cloud_dns is not None and tls.cloud_dns.dns_zones:
+        return tls.cloud_dns.dns_zones
+    return (domain,)

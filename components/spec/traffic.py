@@ -16,6 +16,10 @@ The vocabulary is the one users know from ``kn`` and Cloud Run:
 ``Gradual("10m")``        100% to the latest, shifted over ``rollout-duration``
 ========================  ==========================================================
 
+Any policy that moves traffic (``Split``, ``Canary``, ``BlueGreen``) may also set
+``rollout_duration``: Knative then shifts the latest revision's share over that
+time instead of at once (``serving.knative.dev/rollout-duration``).
+
 Promote is a change of policy (``Canary`` -> ``Latest`` or ``Pin`` of the candidate);
 tag and untag are edits of a target's ``tag``.
 
@@ -37,7 +41,7 @@ from typing import Any, Union
 from .decode import INVALID, Decoder, describe
 from .errors import Problem, did_you_mean, join_path
 from .names import MAX_LABEL, dns1035_problem, foreign_revision_problem, revision_full_name
-from .units import parse_duration
+from .units import parse_go_duration
 
 LATEST = "@latest"
 """Where a revision suffix is expected, this names the latest ready revision (``kn``'s spelling)."""
@@ -83,6 +87,7 @@ class Split:
     """An explicit split. Percents must sum to 100; at most one target may omit it (the remainder)."""
 
     targets: tuple[Target, ...]
+    rollout_duration: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +99,7 @@ class Canary:
     candidate: str = LATEST
     stable_tag: str | None = "stable"
     canary_tag: str | None = "canary"
+    rollout_duration: str | None = None
 
 
 class Colour(enum.StrEnum):
@@ -110,6 +116,7 @@ class BlueGreen:
     blue: str
     green: str
     live: Colour
+    rollout_duration: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,11 +133,13 @@ POLICY_KEYS: dict[str, type] = {
     "latest": Latest,
     "pin": Pin,
     "rollback": Rollback,
+    "split": Split,
     "canary": Canary,
     "blueGreen": BlueGreen,
     "gradual": Gradual,
 }
-"""The single key that selects a policy in stack config, e.g. ``traffic: {canary: {...}}``."""
+"""The single key that selects a policy in stack config, e.g. ``traffic: {canary: {...}}``; a split is also
+written as a bare list of targets."""
 
 _SHORTHAND_FIELD: dict[type, str] = {Pin: "revision", Rollback: "to", Gradual: "duration"}
 """Policies that may be written as a scalar: ``{pin: v1}``, ``{rollback: v1}``, ``{gradual: 10m}``."""
@@ -150,6 +159,10 @@ def _ref(revision: str, percent: int, tag: str | None) -> Target:
     return Target(revision=revision, percent=percent, tag=tag)
 
 
+def _rollout(policy: Split | Canary | BlueGreen) -> dict[str, str]:
+    return {ROLLOUT_DURATION_ANNOTATION: policy.rollout_duration} if policy.rollout_duration is not None else {}
+
+
 def compile_traffic(policy: TrafficPolicy) -> CompiledTraffic:
     """The targets and annotations of a *valid* policy (validate with :func:`traffic_problems` first)."""
     if isinstance(policy, Latest):
@@ -164,20 +177,22 @@ def compile_traffic(policy: TrafficPolicy) -> CompiledTraffic:
     if isinstance(policy, Split):
         given = sum(t.percent for t in policy.targets if t.percent is not None)
         return CompiledTraffic(tuple(
+            Target(latest=True, percent=100 - given if t.percent is None else t.percent, tag=t.tag)
+            if t.revision == LATEST else
             t if t.percent is not None else Target(revision=t.revision, latest=t.latest, percent=100 - given, tag=t.tag)
             for t in policy.targets
-        ))
+        ), _rollout(policy))
     if isinstance(policy, Canary):
         return CompiledTraffic((
             _ref(policy.stable, 100 - policy.percent, policy.stable_tag),
             _ref(policy.candidate, policy.percent, policy.canary_tag),
-        ))
+        ), _rollout(policy))
     if isinstance(policy, BlueGreen):
         live = policy.live
         return CompiledTraffic((
             _ref(policy.blue, 100 if live is Colour.BLUE else 0, Colour.BLUE.value),
             _ref(policy.green, 100 if live is Colour.GREEN else 0, Colour.GREEN.value),
-        ))
+        ), _rollout(policy))
     if isinstance(policy, Gradual):
         return CompiledTraffic(
             (Target(latest=True, percent=100, tag=policy.tag),),
@@ -194,10 +209,34 @@ def _policy_path(path: str, policy: TrafficPolicy) -> str:
     return join_path(path, key)
 
 
+def _split_base(path: str, policy: Split) -> str:
+    """Where a split's targets are in config: the bare list, or ``split.targets`` of the map form.
+
+    Only the map form can carry a rollout duration.
+    """
+    return join_path(path, "split.targets") if policy.rollout_duration is not None else path
+
+
+def rollout_duration_problem(text: str) -> str | None:
+    """A Go duration, at second precision, not negative.
+
+    knative/serving knative-v1.23.0 pkg/apis/serving/metadata_validation.go
+    ``ValidateRolloutDurationAnnotation``.
+    """
+    seconds = parse_go_duration(text)
+    if seconds is None:
+        return f"'{text}' is not a duration; write it like 90s, 10m or 1h"
+    if seconds != round(seconds):
+        return f"rollout-duration={text} is not at second precision"
+    if seconds < 0:
+        return f"rollout-duration={text} must be positive"
+    return None
+
+
 def _target_paths(path: str, policy: TrafficPolicy) -> list[str]:
     """The config path each compiled target came from, so errors point at what the user wrote."""
     if isinstance(policy, Split):
-        return [join_path(path, i) for i in range(len(policy.targets))]
+        return [join_path(_split_base(path, policy), i) for i in range(len(policy.targets))]
     base = _policy_path(path, policy)
     if isinstance(policy, Canary):
         return [join_path(base, "stable"), join_path(base, "candidate")]
@@ -237,7 +276,7 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
 
     # policy-specific rules first: they explain the mistake in the user's own terms
     if isinstance(policy, Split):
-        _split_problems(policy, path, add)
+        _split_problems(policy, _split_base(path, policy), add)
     elif isinstance(policy, Canary):
         base = _policy_path(path, policy)
         if not 0 <= policy.percent <= 100:
@@ -259,11 +298,16 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
             add(join_path(base, "to"), f"'{policy.to}' is the current revision; a rollback pins an older one")
     elif isinstance(policy, Gradual):
         base = _policy_path(path, policy)
-        seconds = parse_duration(policy.duration)
-        if seconds is None:
-            add(join_path(base, "duration"), f"'{policy.duration}' is not a duration; write it like 90s, 10m or 1h")
-        elif seconds < 1:
+        problem = rollout_duration_problem(policy.duration)
+        if problem:
+            add(join_path(base, "duration"), problem)
+        elif parse_go_duration(policy.duration) == 0:  # a gradual rollout of no duration is no rollout: stricter
             add(join_path(base, "duration"), "must be at least 1s")
+    if isinstance(policy, (Split, Canary, BlueGreen)) and policy.rollout_duration is not None:
+        problem = rollout_duration_problem(policy.rollout_duration)
+        if problem:
+            base = join_path(path, "split") if isinstance(policy, Split) else _policy_path(path, policy)
+            add(join_path(base, "rolloutDuration"), problem)
     if problems:
         return problems
 
@@ -318,12 +362,11 @@ def _split_problems(policy: Split, path: str, add: Any) -> None:
         add(path, f"only one target may leave out percent (it takes the remainder); targets {remainders} do")
     for i, target in enumerate(policy.targets):
         tpath = join_path(path, i)
-        if target.revision is not None and target.latest:
+        # revision: "@latest" names the latest ready revision, as everywhere else a revision is expected
+        if target.revision is not None and target.revision != LATEST and target.latest:
             add(tpath, "set either revision or latest: true, not both")
         elif target.revision is None and not target.latest:
             add(tpath, "set revision: <suffix> or latest: true")
-        if target.revision == LATEST:
-            add(join_path(tpath, "revision"), f"use latest: true instead of revision: '{LATEST}'")
         if target.percent is not None and not 0 <= target.percent <= 100:
             add(join_path(tpath, "percent"), f"is {target.percent}, must be between 0 and 100")
     given = sum(t.percent for t in policy.targets if t.percent is not None)
@@ -339,7 +382,7 @@ def decode_traffic(raw: Any, path: str, decoder: Decoder) -> Any:
     """``traffic`` in stack config: a list of targets, or a one-key map naming a policy."""
     if raw is None:
         return Latest()
-    if isinstance(raw, list):
+    if isinstance(raw, list):  # the short form of {split: {targets: [...]}}
         targets = decoder.decode(tuple[Target, ...], raw, path)
         return INVALID if targets is INVALID else Split(targets=targets)
     if not isinstance(raw, Mapping):

@@ -30,6 +30,34 @@ def parse_duration(text: str) -> int | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_GO_UNITS = {"ns": Decimal("1e-9"), "us": Decimal("1e-6"), "\u00b5s": Decimal("1e-6"), "\u03bcs": Decimal("1e-6"),
+             "ms": Decimal("1e-3"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
+
+
+def parse_go_duration(text: str) -> Decimal | None:
+    """Seconds in any duration Go's ``time.ParseDuration`` accepts (``0``, ``-1s``, ``1.5h``, ``300ms``), or None.
+
+    Knative's webhook parses its duration annotations with ``time.ParseDuration``
+    (knative/serving knative-v1.23.0 ``pkg/apis/autoscaling/annotation_validation.go``,
+    ``pkg/apis/serving/metadata_validation.go``), so a bare ``0`` is a valid
+    duration there; callers check precision and bounds themselves.
+    """
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if body == "0":
+        return Decimal(0)
+    if not body:
+        return None
+    total, pos = Decimal(0), 0
+    while pos < len(body):
+        match = _GO_DURATION_PART.match(body, pos)
+        if not match:
+            return None
+        total += Decimal(match[1]) * _GO_UNITS[match[2]]
+        pos = match.end()
+    return -total if text.startswith("-") else total
+
+
 def parse_quantity(text: str) -> Decimal | None:
     """The value of a Kubernetes quantity (``100m``, ``1.5``, ``128Mi``, ``1e9``), or None if malformed."""
     match = _QUANTITY.match(text)

@@ -6,13 +6,15 @@ On a fresh app stack ``storefront-v2`` does not exist: the first ``pulumi up``
 sends v2's share and tag to v3 as well, and warns; a canary between two real
 revisions starts with the next release (``revision="v4"``, ``stable="v3"``).
 ``inventory`` is cluster-local: only ``storefront`` (and anything else inside
-the cluster) can call it. Both meet the same validation as the platform's own
+the cluster) can call it. It reads stock from Firestore as its own Google
+service account (created by the app stack, bound through Workload Identity to
+the Kubernetes account ``team-app/inventory``), never as the node. Both meet the same validation as the platform's own
 services before anything is registered.
 """
 
 from __future__ import annotations
 
-from components import Autoscaling, Canary, Quantities, Resources, Service, Visibility, versions
+from components import Autoscaling, Canary, Quantities, Resources, Service, ServiceAccount, Visibility, versions
 
 NAMESPACE = "team-app"
 """The team's own namespace; the app stack creates it, so the team's objects never mix with others'."""
@@ -30,6 +32,7 @@ def inventory() -> Service:
         env={"TARGET": "inventory"},
         visibility=Visibility.CLUSTER_LOCAL,
         concurrency=50,
+        service_account=ServiceAccount(roles=("roles/datastore.user",)),
         # One warm instance: the storefront calls it on every page, a cold start would show.
         autoscaling=Autoscaling(min_scale=1, max_scale=4),
         resources=Resources(requests=Quantities(cpu="100m", memory="64Mi"),

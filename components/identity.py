@@ -1,0 +1,133 @@
+"""``ServiceIdentity``: one service's own Kubernetes service account, bound to Google through Workload Identity.
+
+The Kubernetes ServiceAccount comes from
+:func:`components.manifests.knative.render_service_account`; the names and IAM
+members from :mod:`components.spec.identity`. On a GKE cluster (a
+``workload_pool`` is given) the account acts as a Google service account:
+either an existing one the service names, or one created here with the roles
+the service lists on the cluster's project. The Google account grants
+``roles/iam.workloadIdentityUser`` to exactly this Kubernetes account
+(``serviceAccount:<project>.svc.id.goog[<namespace>/<name>]``), so no key
+exists and no other workload, and never the node, can act as it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from .errors import ConfigError, checked
+from .manifests.knative import render_service_account
+from .spec.errors import Problem, SpecError, join_path
+from .spec.identity import (
+    WORKLOAD_IDENTITY_USER_ROLE,
+    google_account_id,
+    google_account_resource,
+    workload_identity_member,
+)
+from .spec.service import Service
+
+_POOL_SUFFIX = ".svc.id.goog"
+
+
+@dataclass(frozen=True)
+class ServiceIdentityArgs:
+    """The service, the cluster's provider and, on GKE, its Workload Identity pool and GCP provider.
+
+    ``workload_pool`` is ``<project>.svc.id.goog`` (a GKE platform's
+    ``workloadIdentityPool`` output); the Google account created for a service
+    lives in that project.
+    """
+
+    service: Service
+    provider: k8s.Provider
+    workload_pool: pulumi.Input[str] | None = None
+    gcp_provider: gcp.Provider | None = None
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+def role_resource_names(name: str, roles: Sequence[str]) -> dict[str, str]:
+    """A stable, unique Pulumi name per role (``api-identity-cloudsql-client``); a hash keeps look-alikes apart."""
+    out: dict[str, str] = {}
+    for role in roles:
+        slug = f"{name}-{re.sub(r'[^a-z0-9]+', '-', role.removeprefix('roles/').lower()).strip('-')}"
+        if slug in out.values():
+            slug += "-" + hashlib.sha256(role.encode()).hexdigest()[:6]
+        out[role] = slug
+    return out
+
+
+class ServiceIdentity(pulumi.ComponentResource):
+    """A Kubernetes service account for one service and, on GKE, its Google identity; :attr:`ready` holds both."""
+
+    name: str
+    google_email: pulumi.Output[str] | None
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: ServiceIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        svc = args.service
+        account = svc.service_account
+        path = join_path(join_path("services", svc.name), "serviceAccount")
+        if account is None or svc.service_account_name is None:
+            raise ValueError(f"{path}: a ServiceIdentity is for a service that declares serviceAccount")
+        if account.wants_google and (args.workload_pool is None or args.gcp_provider is None):
+            checked([Problem(path, "a Google identity needs Workload Identity on a GKE cluster; this platform "
+                                   "exports no workloadIdentityPool")])
+        super().__init__("knative-platform:index:ServiceIdentity", name, None, opts)
+        self.name = svc.service_account_name
+        self.ready = []
+        self.google_email = None
+        if account.wants_google:
+            assert args.workload_pool is not None and args.gcp_provider is not None
+            pool = pulumi.Output.from_input(args.workload_pool).apply(lambda p: _checked_pool(p, path))
+            self.google_email = self._google(name, svc, pool, args.gcp_provider)
+        manifest = render_service_account(svc, self.google_email)
+        ksa = k8s.core.v1.ServiceAccount(
+            f"{name}-kubernetes", metadata=manifest["metadata"],
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)),
+        )
+        self.ready.insert(0, ksa)
+        self.register_outputs({"name": self.name, "googleEmail": self.google_email})
+
+    def _google(self, name: str, svc: Service, pool: pulumi.Output[str], gcp_provider: gcp.Provider
+                ) -> pulumi.Output[str]:
+        account = svc.service_account
+        assert account is not None and svc.service_account_name is not None
+        child = pulumi.ResourceOptions(parent=self, provider=gcp_provider)
+        if account.google_service_account is not None:
+            email: pulumi.Output[str] = pulumi.Output.from_input(account.google_service_account)
+            resource_id: pulumi.Input[str] = google_account_resource(account.google_service_account)
+        else:
+            project = pool.apply(lambda p: p.removesuffix(_POOL_SUFFIX))
+            created = gcp.serviceaccount.Account(
+                f"{name}-google", account_id=google_account_id(svc.name), project=project,
+                display_name=f"Knative service {svc.namespace}/{svc.name} (via Workload Identity)", opts=child,
+            )
+            for role, resource_name in role_resource_names(name, account.roles).items():
+                self.ready.append(gcp.projects.IAMMember(
+                    resource_name, project=project, role=role, member=created.member, opts=child,
+                ))
+            email, resource_id = created.email, created.name
+        ksa_name, namespace = svc.service_account_name, svc.namespace
+        self.ready.append(gcp.serviceaccount.IAMMember(
+            f"{name}-workload-identity",
+            service_account_id=resource_id,
+            role=WORKLOAD_IDENTITY_USER_ROLE,
+            member=pool.apply(lambda p: workload_identity_member(p, namespace, ksa_name)),
+            opts=child,
+        ))
+        return email
+
+
+def _checked_pool(pool: str | None, path: str) -> str:
+    """An app stack learns the pool from the platform stack; a platform that is not GKE has none."""
+    if not pool or not pool.endswith(_POOL_SUFFIX):
+        raise ConfigError(SpecError([Problem(path, "a Google identity needs Workload Identity: the platform stack "
+                                                   "exports no workloadIdentityPool (only cluster type gke does)")]))
+    return pool

@@ -1,0 +1,114 @@
+"""Checks on what the platform would author for a stack's ingress, before anything is registered.
+
+The spec rules (:mod:`components.spec.tls_rules`, :mod:`components.spec.existing`)
+refuse stacks that cannot work; these checks guard the renders themselves
+against the classes of defect an audit against upstream found (shared research
+``upstream-audit.md``, F2-F7 and S1), so a renderer change that brings one back
+is refused with a message instead of failing in a cluster:
+
+- ``config-gateway`` names no ``service`` (F2, F3);
+- Gateway listeners use only ports 80 and 443, the only ones net-gateway-api
+  probes through a Gateway's status address (F2, F3);
+- when the platform terminates TLS, every public host Knative advertises has a
+  listener whose certificate covers it and that accepts its namespace's routes
+  (F4), and Knative's own per-host TLS is off on kgateway (F4);
+- ``http-protocol: Redirected`` on kgateway comes with a real redirect (S1);
+- no GatewayClass that kgateway owns is authored (F5);
+- a NodePort gateway really has its node ports (F7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from ..spec.errors import Problem
+from ..spec.hosts import PublicHost, covers
+from .gateway import EXTERNAL_GATEWAY, HTTP_LISTENER, KGATEWAY_OWN_CLASSES
+from .gateway_tls import REDIRECT_ROUTE, GatewayTls
+
+PROBED_PORTS = frozenset({80, 443})
+"""net-gateway-api ``knative-v1.23.0`` ``pkg/reconciler/ingress/lister.go``: without a ``service`` in
+``config-gateway``, "we only support listener ports of 80 and 443"."""
+CONFIG_GATEWAY_KEYS = frozenset({"class", "gateway", "supported-features"})
+
+
+def _fix(what: str) -> str:
+    return f"{what}; this is a defect in the platform's renderers, please report it"
+
+
+def config_gateway_problems(config_gateway: Mapping[str, Any]) -> list[Problem]:
+    """``config-gateway`` entries carry only the keys that work with kgateway (no ``service``)."""
+    problems = []
+    for key in ("external-gateways", "local-gateways"):
+        for entry in yaml.safe_load(config_gateway["data"][key]) or []:
+            extra = sorted(set(entry) - CONFIG_GATEWAY_KEYS)
+            if extra:
+                problems.append(Problem(f"ingress.config-gateway.{key}", _fix(
+                    f"sets {', '.join(extra)}: with `service`, DomainMappings get an ExternalName Service kgateway "
+                    "cannot route and probes pick a port by name kgateway never uses")))
+    return problems
+
+
+def gateway_problems(gateway: Mapping[str, Any]) -> list[Problem]:
+    """A Gateway's listeners: probed ports only, unique names, HTTPS listeners complete."""
+    name = gateway["metadata"]["name"]
+    problems = []
+    seen: set[str] = set()
+    for listener in gateway["spec"]["listeners"]:
+        where = f"ingress.{name}.listeners.{listener['name']}"
+        if listener["name"] in seen:
+            problems.append(Problem(where, _fix("listener name is used twice")))
+        seen.add(listener["name"])
+        if listener["port"] not in PROBED_PORTS:
+            problems.append(Problem(where, _fix(f"port {listener['port']} is not 80 or 443, the only ports "
+                                                "net-gateway-api probes through the Gateway's address")))
+        if listener["protocol"] == "HTTPS" and not (listener.get("hostname") and listener.get("tls", {}).get(
+                "certificateRefs")):
+            problems.append(Problem(where, _fix("an HTTPS listener needs a hostname and a certificate")))
+    return problems
+
+
+def tls_coverage_problems(tls: GatewayTls, gateway: Mapping[str, Any], hosts: Sequence[PublicHost]) -> list[Problem]:
+    """Every public host has an HTTPS listener whose certificate covers it and that admits its namespace."""
+    listeners = [lst for lst in gateway["spec"]["listeners"] if lst["protocol"] == "HTTPS"]
+    problems = []
+    for h in hosts:
+        serving = [lst for lst in listeners if covers(lst["hostname"], h.host)
+                   and h.namespace in lst["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0]["values"]]
+        if not serving:
+            problems.append(Problem(f"services.{h.service}", _fix(
+                f"no HTTPS listener on the external Gateway serves '{h.host}', so its https URL would not answer")))
+    http = next(lst for lst in gateway["spec"]["listeners"] if lst["name"] == HTTP_LISTENER)
+    if tls.redirect and http["allowedRoutes"]["namespaces"]["from"] != "Same":
+        problems.append(Problem("tls.httpProtocol", _fix("redirected, but Knative's routes still answer plain HTTP")))
+    return problems
+
+
+def ingress_problems(objects: Mapping[str, Mapping[str, Any]], config_network: Mapping[str, Any],
+                     tls: GatewayTls | None, hosts: Sequence[PublicHost],
+                     node_ports: Mapping[int, int] | None) -> list[Problem]:
+    """All checks on the objects :class:`~components.gloo.Gloo` authors (:func:`gloo_objects`) for a stack."""
+    problems = config_gateway_problems(objects["config-gateway"])
+    for obj in objects.values():
+        if obj["kind"] == "Gateway":
+            problems += gateway_problems(obj)
+        if obj["kind"] == "GatewayClass" and obj["metadata"]["name"] in KGATEWAY_OWN_CLASSES:
+            problems.append(Problem("ingress", _fix(f"authors GatewayClass {obj['metadata']['name']}, which kgateway "
+                                                    "force-applies itself")))
+    data = config_network["data"]
+    if data.get("external-domain-tls") == "Enabled":
+        problems.append(Problem("tls", _fix("Knative's own certificates on kgateway: net-gateway-api keeps one "
+                                            "HTTPS listener per service, so tag hosts get none")))
+    if data.get("http-protocol") == "Redirected" and (tls is None or REDIRECT_ROUTE not in objects):
+        problems.append(Problem("tls.httpProtocol", _fix("net-gateway-api does not redirect by itself")))
+    if tls is not None:
+        problems += tls_coverage_problems(tls, objects[EXTERNAL_GATEWAY], hosts)
+    if node_ports:
+        service = objects[f"{EXTERNAL_GATEWAY}-parameters"]["spec"]["kube"]["service"]
+        declared = {p["port"]: p["nodePort"] for p in service.get("ports", [])}
+        if service["type"] != "NodePort" or declared != dict(node_ports):
+            problems.append(Problem("cluster.nodePorts", _fix("the external gateway is not on the node ports")))
+    return problems

@@ -1,0 +1,133 @@
+"""The same verdict as Knative 1.23's webhook, through stack config (program under mocks).
+
+Ported from knative/serving ``knative-v1.23.0``: ``pkg/apis/serving/k8s_validation_test.go``,
+``pkg/apis/autoscaling/annotation_validation_test.go`` and
+``pkg/apis/serving/v1/revision_validation_test.go``. Each refused case names the
+config path and the message a user sees; each accepted case (once refused here,
+accepted there) renders what Knative expects.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import config_error, k8s_objects, run_stack
+
+from components import versions
+
+IMAGE = versions.SAMPLE_IMAGE
+INT32_MAX = 2**31 - 1
+A = "autoscaling.knative.dev/"
+
+
+def svc(**fields):
+    return {"image": IMAGE, **fields}
+
+
+REFUSED = [
+    # k8s_validation.go validateReadinessProbe: periodSeconds 0 is Knative's aggressive probe
+    ("readiness failureThreshold without periodSeconds", {"probes": {"readiness": {"failureThreshold": 3}}},
+     "services.api.probes.readiness.failureThreshold: failureThreshold is disallowed when periodSeconds is zero"),
+    ("readiness timeoutSeconds without periodSeconds", {"probes": {"readiness": {"timeoutSeconds": 2}}},
+     "services.api.probes.readiness.timeoutSeconds: timeoutSeconds is disallowed when periodSeconds is zero"),
+    ("readiness thresholds with periodSeconds 0",
+     {"probes": {"readiness": {"periodSeconds": 0, "failureThreshold": 3}}},
+     "services.api.probes.readiness.failureThreshold: failureThreshold is disallowed when periodSeconds is zero"),
+    # annotation_validation.go validateMinMaxScale: activation-scale within [min-scale, max-scale]
+    ("activationScale below minScale", {"autoscaling": {"minScale": 3, "activationScale": 2}},
+     "services.api.autoscaling.activationScale: is 2, below minScale (3); min-scale=3 is greater than "
+     "activation-scale=2"),
+    ("activationScale above maxScale", {"autoscaling": {"maxScale": 4, "activationScale": 5}},
+     "services.api.autoscaling.activationScale: is 5, above maxScale (4); max-scale=4 is less than "
+     "activation-scale=5"),
+    ("activationScale of 1", {"autoscaling": {"activationScale": 1}},
+     "services.api.autoscaling.activationScale: is 1, must be >= 2"),
+    # k8s_validation.go reservedPorts: queue-proxy's and the profiling port
+    ("port 8008 (profiling)", {"port": 8008},
+     "services.api.port: 8008 is a reserved port: Knative's queue-proxy and profiling listen on "
+     "8008, 8012, 8013, 8022, 9090, 9091"),
+    ("port 9091 (queue-proxy)", {"port": 9091}, "services.api.port: 9091 is a reserved port"),
+    # annotation_validation.go getIntGE0: strconv.ParseInt(v, 10, 32)
+    ("minScale past int32", {"autoscaling": {"minScale": INT32_MAX + 1}},
+     f"services.api.autoscaling.minScale: is {INT32_MAX + 1}, must be at most {INT32_MAX}"),
+    ("maxScale past int32", {"autoscaling": {"maxScale": INT32_MAX + 1}},
+     f"services.api.autoscaling.maxScale: is {INT32_MAX + 1}, must be at most {INT32_MAX}"),
+    ("initialScale past int32", {"autoscaling": {"initialScale": INT32_MAX + 1}},
+     f"services.api.autoscaling.initialScale: is {INT32_MAX + 1}, must be at most {INT32_MAX}"),
+    ("activationScale past int32", {"autoscaling": {"activationScale": INT32_MAX + 1}},
+     f"services.api.autoscaling.activationScale: is {INT32_MAX + 1}, must be at most {INT32_MAX}"),
+    # annotation_validation.go validateScaleDownDelay / validateWindow: Go durations, whole seconds
+    ("scaleDownDelay above 1h", {"autoscaling": {"scaleDownDelay": "61m"}},
+     "services.api.autoscaling.scaleDownDelay: is 61m, must be between 0s and 1h"),
+    ("scaleDownDelay below a second", {"autoscaling": {"scaleDownDelay": "1500ms"}},
+     "services.api.autoscaling.scaleDownDelay: is 1500ms, must be specified with at most second precision"),
+    ("window below a second", {"autoscaling": {"window": "6500ms"}},
+     "services.api.autoscaling.window: is 6500ms, must be specified with at most second precision"),
+    ("targetBurstCapacity below -1", {"autoscaling": {"targetBurstCapacity": -2}},
+     "services.api.autoscaling.targetBurstCapacity: is -2, must be >= 0, or -1"),
+]
+
+
+@pytest.mark.parametrize(("fields", "expected"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+def test_what_the_webhook_refuses_is_refused_before_any_cloud_call(fields, expected):
+    error = config_error("staging", {"services": {"api": svc(**fields)}})
+    assert expected in [str(p)[: len(expected)] for p in error.problems], str(error)
+
+
+def test_a_platform_max_scale_limit_does_not_force_every_service_to_declare_max_scale():
+    """annotation_validation.go checks max-scale against max-scale-limit only when the revision sets it; without
+    it the autoscaler applies the platform's max-scale (pa_lifecycle.go ScaleBounds), kept within the limit by
+    config-autoscaler's own rule (pkg/autoscaler/config/config.go)."""
+    knative = {"autoscaler": {"maxScaleLimit": 50, "maxScale": 10}}
+    capture = run_stack("local", {"knative": knative, "services": {"api": svc()}})
+    annotations = k8s_objects(capture)[("Service", "api")]["spec"]["template"]["metadata"]["annotations"]
+    assert A + "max-scale" not in annotations
+    autoscaler = k8s_objects(capture)[("ConfigMap", "config-autoscaler")]["data"]
+    assert (autoscaler["max-scale"], autoscaler["max-scale-limit"]) == ("10", "50")
+    # a declared maxScale above the limit is still refused, as the webhook does
+    error = config_error("local", {"knative": knative, "services": {"api": svc(autoscaling={"maxScale": 60})}})
+    assert [str(p) for p in error.problems] == [
+        "services.api.autoscaling.maxScale: is 60, must be between 1 and the platform's "
+        "knative.autoscaler.maxScaleLimit (50); or leave it out to get the platform's maxScale"]
+
+
+ACCEPTED = [
+    # annotation_validation.go validateMetric: the HPA class takes cpu whatever min-scale says
+    ("metric cpu without minScale", {"autoscaling": {"metric": "cpu", "target": 70}},
+     {A + "class": "hpa.autoscaling.knative.dev", A + "metric": "cpu", A + "min-scale": "0", A + "target": "70"}),
+    # validateScaleDownDelay parses with time.ParseDuration, which takes a bare 0
+    ("scaleDownDelay 0", {"autoscaling": {"scaleDownDelay": "0"}},
+     {A + "min-scale": "0", A + "scale-down-delay": "0"}),
+    ("window in Go spelling", {"autoscaling": {"window": "1m30s", "scaleDownDelay": "0.5h"}},
+     {A + "min-scale": "0", A + "window": "1m30s", A + "scale-down-delay": "0.5h"}),
+    ("activationScale within bounds", {"autoscaling": {"minScale": 2, "maxScale": 5, "activationScale": 2}},
+     {A + "min-scale": "2", A + "max-scale": "5", A + "activation-scale": "2"}),
+    ("targetBurstCapacity -1", {"autoscaling": {"targetBurstCapacity": -1}},
+     {A + "min-scale": "0", A + "target-burst-capacity": "-1"}),
+]
+
+
+@pytest.mark.parametrize(("fields", "annotations"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+def test_what_the_webhook_accepts_renders_the_annotations_knative_reads(fields, annotations):
+    capture = run_stack("local", {"services": {"api": svc(**fields)}})
+    template = k8s_objects(capture)[("Service", "api")]["spec"]["template"]
+    assert template["metadata"]["annotations"] == dict(sorted(annotations.items()))
+
+
+def test_a_readiness_probe_with_period_seconds_may_set_its_thresholds():
+    probe = {"path": "/ready", "periodSeconds": 5, "failureThreshold": 2, "timeoutSeconds": 1}
+    capture = run_stack("local", {"services": {"api": svc(probes={"readiness": probe})}})
+    (container,) = k8s_objects(capture)[("Service", "api")]["spec"]["template"]["spec"]["containers"]
+    assert container["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5,
+                                           "timeoutSeconds": 1, "failureThreshold": 2}
+
+
+def test_a_split_target_may_name_the_latest_revision_as_at_latest():
+    """The README: ``@latest`` names the latest ready revision wherever a revision is expected."""
+    traffic = [{"revision": "v1", "percent": 80}, {"revision": "@latest", "tag": "next"}]
+    first = run_stack("local", {"services": {"api": svc(revision="v1")}})  # a deployment that created api-v1
+    capture = run_stack("local", {"services": {"api": svc(revision="v2", traffic=traffic, env={"V": "2"})}},
+                        previous=first)
+    assert k8s_objects(capture)[("Service", "api")]["spec"]["traffic"] == [
+        {"revisionName": "api-v1", "percent": 80},
+        {"latestRevision": True, "percent": 20, "tag": "next"},
+    ]
