@@ -20,7 +20,9 @@ anything is registered:
 - on a service's first revision (nothing else exists to route to), sends a
   target that names a revision which does not exist yet to this update's
   revision instead, keeping its share and tag, and says so: a shipped canary
-  or blue-green deploys on a fresh stack;
+  or blue-green deploys on a fresh stack (two targets may name one revision;
+  only tags must be unique: ``pkg/apis/serving/v1/route_validation.go``
+  ``validateTrafficList``);
 - predicts Knative's generated names (``<service>-<generation, five digits>``,
   ``pkg/reconciler/configuration/resources/revision.go`` ``MakeRevision``): the
   Configuration's generation grows by one with every template change, so the
