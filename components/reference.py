@@ -98,7 +98,7 @@ class PlatformReference(pulumi.ComponentResource):
         self.history = StackHistory(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
         services = tuple(args.services)
         created = now()
-        revisions_ok = self.history.revisions.apply(lambda previous: checked(
+        self._revisions_ok = revisions_ok = self.history.revisions.apply(lambda previous: checked(
             [p for service in services for p in revision_plan(service, previous, created)[1]]))
         self.cluster_identifier = required("clusterIdentifier")
         self.kubeconfig = pulumi.Output.secret(
@@ -156,7 +156,9 @@ class PlatformReference(pulumi.ComponentResource):
     def gcp_provider(self) -> gcp.Provider:
         """The GCP provider for the platform cluster's project, created on first use."""
         if self._gcp_provider is None:
-            project = self.workload_pool.apply(lambda pool: (pool or "").removesuffix(".svc.id.goog") or None)
+            # Like the Kubernetes provider, it waits for the revision checks: a refused update creates nothing.
+            project = pulumi.Output.all(self.workload_pool, self._revisions_ok).apply(
+                lambda pair: (pair[0] or "").removesuffix(".svc.id.goog") or None)
             self._gcp_provider = gcp.Provider(f"{self._name}-gcp", project=project,
                                               opts=pulumi.ResourceOptions(parent=self))
         return self._gcp_provider

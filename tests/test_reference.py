@@ -214,3 +214,19 @@ def test_team_app_mocks_exactly_what_the_platform_stacks_export():
         (provider,) = capture.by_type("pulumi:providers:kubernetes")
         assert provider.inputs["clusterIdentifier"] == committed(stack).outputs["clusterIdentifier"]
         assert provider.inputs["kubeconfig"] == "[secret]"
+
+
+def test_team_app_refuses_a_forgotten_rename_before_any_provider_or_object(failing_program):
+    _, first = team_app()
+    previous = json.loads(json.dumps(first.outputs))
+    (latest,) = [r for r in previous["revisions"]["storefront"]["list"] if r.get("latest")]
+    # the previous deployment applied another image under storefront-v3
+    latest["digest"] = "sha256:" + "0" * 64
+    latest["fieldDigests"]["spec.containers[0].image"] = "000000000000"
+    outputs = {**load_program_config(TEAM_APP, "dev").stack_outputs, "organization/team-app/dev": previous}
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
+    with pytest.raises(ConfigError, match=r"services.storefront.revision: the revision template changes "
+                                          r"\(spec.containers\[0\].image\) but keeps the name storefront-v3"):
+        team_app(stack_outputs=outputs, monitor=monitor)
+    created = sorted(r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference")
+    assert created == [], created
