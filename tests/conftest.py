@@ -129,3 +129,14 @@ def edited_project(tmp_path: Path, stack: str, edits: tuple[tuple[str, str], ...
         text = text.replace(old, new)
     path.write_text(text)
     return project
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """Every stack rendered as committed (one directory per stack); tests that edit a render copy it first."""
+    from components.offline.render import write_tree
+
+    out = tmp_path_factory.mktemp("clean")
+    for stack in STACKS:
+        write_tree(committed_files(stack), out / stack)
+    return out

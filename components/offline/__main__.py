@@ -12,6 +12,10 @@ fit for a pull-request comment (stdout or ``--summary``) and the full detail
 (``--detail``).
 
 Exit status: 0 done, 2 bad configuration or input (the message says what to fix).
+
+``diff`` of two render directories needs only PyYAML: the Pulumi side (the
+engine, the renderer) is imported by ``render`` and by ``diff --base-ref`` only,
+so a workflow can compare uploaded renders with trusted code and no SDK.
 """
 
 from __future__ import annotations
@@ -23,17 +27,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import ConfigError
 from . import report
 from .diff import RenderError, compare, load_renders
 from .gitrefs import describe_ref, render_refs
-from .render import REFUSED, render_files, write_tree
 from .stackfile import StackFileError, available_stacks, load_program_config
-from .update import previous_outputs, run_update
 
 
 def render_command(args: argparse.Namespace) -> int:
     """Render the requested stacks; print one summary line per stack."""
+    from .render import REFUSED, render_files, write_tree  # the Pulumi SDK: only rendering needs it
+    from .update import previous_outputs, run_update
+
     project = Path(args.project)
     stacks = available_stacks(project) if args.all else list(dict.fromkeys(args.stack))
     for stack in stacks:
@@ -70,10 +74,15 @@ def diff_command(args: argparse.Namespace) -> int:
             for side in (base_dir, head_dir):
                 if side.exists():
                     shutil.rmtree(side)
-            render_refs(repo, [(args.base_ref, base_dir), (args.head_ref, head_dir)], projects, args.stack)
+            render_refs(repo, [(args.base_ref, base_dir), (args.head_ref, head_dir)], projects, args.stack,
+                        progress=lambda line: print(line, file=sys.stderr, flush=True))
             base, head = load_renders(base_dir), load_renders(head_dir)
         title = f"Offline review: {describe_ref(repo, args.base_ref)} → {describe_ref(repo, args.head_ref)}"
     else:
+        for side in (args.base, args.head):
+            if not Path(side).is_dir():
+                # A typo must not read as "every resource deleted" (or created).
+                raise RenderError(f"{side}: no such render directory")
         base, head = load_renders(Path(args.base)), load_renders(Path(args.head))
         if not base and not head:
             raise RenderError(f"no renders (directories with a stack.yaml) under {args.base} or {args.head}")
@@ -140,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean bad input: exit 2 with the message, no traceback."""
+    errors: tuple[type[Exception], ...] = (StackFileError, FileExistsError, RenderError)
+    if "components.errors" in sys.modules:  # loaded (with the Pulumi SDK) only when something rendered
+        errors += (sys.modules["components.errors"].ConfigError,)
+    return errors
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run it; configuration errors exit 2 without a traceback."""
     args = build_parser().parse_args(argv)
@@ -148,10 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
         return int(args.handler(args))
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (StackFileError, FileExistsError, RenderError) as exc:
+    except _usage_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

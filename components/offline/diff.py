@@ -35,8 +35,10 @@ from .rules import (
     VISIBILITY_LABEL,
     is_secret_key,
     knative_minor_skip,
+    release_links,
     replacement_reasons,
     security_topics,
+    stack_risk,
 )
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -69,8 +71,33 @@ def join_key(path: str, key: str) -> str:
     return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
+LIST_KEYS = ("name", "containerPort", "port")
+"""Keys that name the items of a list of objects (``env``, ``containers``, ``ports``), tried in this order."""
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:/-]+$")
+
+
+def list_key(items: list[Any]) -> str | None:
+    """The key every item of ``items`` has, with a distinct value each, so items diff by it; None: by index."""
+    for key in LIST_KEYS:
+        values = [item.get(key) if isinstance(item, Mapping) else None for item in items]
+        if all((isinstance(v, str) and v) or (isinstance(v, int) and not isinstance(v, bool)) for v in values) \
+                and len(set(values)) == len(values):
+            return key
+    return None
+
+
+def _item(key: str, value: str | int) -> str:
+    text = str(value)
+    return f"[{key}={text if _PLAIN_KEY.match(text) else json.dumps(text, ensure_ascii=False)}]"
+
+
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
-    """Every leaf of ``value`` by its path; empty maps and lists are leaves too (so they can appear or vanish)."""
+    """Every leaf of ``value`` by its path; empty maps and lists are leaves too (so they can appear or vanish).
+
+    A list of named objects is keyed by name (``env[name=TARGET].value``), a
+    list of ports by number (``ports[containerPort=8080]``): adding one item is
+    then one change, not a shift of every later index. Other lists go by index.
+    """
     if isinstance(value, Mapping) and value:
         out: dict[str, Any] = {}
         for key in sorted(value, key=str):
@@ -78,8 +105,9 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
         return out
     if isinstance(value, list) and value:
         out = {}
+        key = list_key(value)
         for index, item in enumerate(value):
-            out.update(flatten(item, f"{path}[{index}]"))
+            out.update(flatten(item, f"{path}{_item(key, item[key]) if key else f'[{index}]'}"))
         return out
     return {path: value}
 
@@ -351,12 +379,18 @@ def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
     """The review of going from ``base`` to ``head`` (both keyed by stack label)."""
     stacks: list[StackDiff] = []
     findings: list[Finding] = []
-    for label in sorted(set(base) | set(head)):
+    renders = {**base, **head}
+    risk = {label: stack_risk(render.stack) for label, render in renders.items()}
+    for label in sorted(renders, key=lambda lb: (risk[lb], lb)):
         old, new = base.get(label), head.get(label)
         if old is None and new is not None:
             changes = tuple(_whole(label, key, entry, new.resources, Action.CREATE)
                             for key, entry in sorted(new.resources.items()))
-            stacks.append(StackDiff(label, "added", len(new.resources), changes))
+            diff = StackDiff(label, "added", len(new.resources), changes)
+            stacks.append(diff)
+            # A new stack creates everything at once: the same findings as any create, and its relaxations.
+            findings += _findings(diff, Render(label, new.project, new.stack, {}, {}, {}), new)
+            findings += _relaxations(label, new)
         elif new is None and old is not None:
             changes = tuple(_whole(label, key, entry, old.resources, Action.DELETE)
                             for key, entry in sorted(old.resources.items()))
@@ -365,9 +399,43 @@ def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
             diff, stack_findings = _compare_stack(label, old, new)
             stacks.append(diff)
             findings += stack_findings
+    findings += _minor_skips(stacks, risk)
     order = list(FindingKind)
-    findings.sort(key=lambda f: (order.index(f.kind), f.stack, f.resource, f.topic))
+    findings.sort(key=lambda f: (order.index(f.kind), risk.get(f.stack, -1), f.stack, f.resource, f.topic))
     return Review(tuple(stacks), tuple(findings))
+
+
+def _relaxations(label: str, render: Render) -> list[Finding]:
+    """What a new stack's cluster gives up: the ``relax`` flags of its ``*:cluster`` config (or its profile's)."""
+    out = []
+    for key, value in sorted(render.config.items()):
+        if not key.endswith(":cluster") or not isinstance(value, Mapping):
+            continue
+        relax = value.get("relax")
+        if isinstance(relax, Mapping):
+            flags = sorted(str(flag) for flag, on in relax.items() if on is True)
+            message = ("relaxes " + ", ".join(f"`{flag}`" for flag in flags)) if flags else "relaxes nothing"
+        else:
+            message = f"takes the relaxations of its profile ({value.get('profile') or 'the default profile'})"
+        out.append(Finding(FindingKind.SECURITY, label, key, "relaxations", f"a new stack whose cluster {message}"))
+    return out
+
+
+def _minor_skips(stacks: Iterable[StackDiff], risk: Mapping[str, int]) -> list[Finding]:
+    """One finding per Knative upgrade that skips a minor version (or goes back), naming every stack it is in."""
+    where: dict[str, list[str]] = {}
+    for stack in stacks:
+        for change in stack.changes:
+            if change.type not in BUNDLE_TYPES or change.action is Action.CREATE:
+                continue
+            for f in change.fields:
+                warning = knative_minor_skip(f.before, f.after) if isinstance(f.before, str) and \
+                    isinstance(f.after, str) else None
+                if warning and stack.label not in where.setdefault(warning, []):
+                    where[warning].append(stack.label)
+    return [Finding(FindingKind.REFUSED, ", ".join(sorted(labels, key=lambda lb: (risk.get(lb, 2), lb))),
+                    "Knative", "upgrade path", f"{warning} (the Knative bundles of {len(labels)} stack(s))")
+            for warning, labels in where.items()]
 
 
 def _whole(stack: str, key: str, entry: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]],
@@ -477,7 +545,7 @@ def _findings(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
         if refused:
             out.append(Finding(FindingKind.REFUSED, diff.label, change.display, "revision name", refused))
         if change.type in BUNDLE_TYPES and change.action is not Action.CREATE:
-            out += _upgrades(diff.label, change)
+            out += _upgrades(diff.label, change, new.resources.get(change.key, {}).get("inputs") or {})
     for f in diff.config:
         was, now = f.before == REDACTED, f.after == REDACTED
         if was or now:
@@ -502,6 +570,18 @@ def _security(stack: str, change: ResourceChange) -> list[Finding]:
         grant = {f.path: f.after for f in change.fields if f.path in ("role", "member")}
         created = f"created: {grant['role']} for {grant['member']}" if len(grant) == 2 else "created"  # an IAM grant
         out += [Finding(FindingKind.SECURITY, stack, change.display, topic, created) for topic in topics]
+        # A created resource's security-relevant settings, as an update would list them (a new firewall's
+        # sourceRanges, a new cluster's authorized networks ...).
+        settings: dict[str, list[FieldChange]] = {}
+        for f in change.fields:
+            for topic in security_topics(change.type, f.path):
+                if topic not in topics:
+                    settings.setdefault(topic, []).append(f)
+        for topic, fields in settings.items():
+            message = "created with " + "; ".join(f"{f.path}: {short_value(f.after)}" for f in fields[:3])
+            if len(fields) > 3:
+                message += f"; and {len(fields) - 3} more"
+            out.append(Finding(FindingKind.SECURITY, stack, change.display, topic, message))
         return out
     if change.action is Action.DELETE:
         return out
@@ -536,15 +616,17 @@ def _knative_refusal(change: ResourceChange, old: Render, new: Render) -> str | 
             "suffix")
 
 
-def _upgrades(stack: str, change: ResourceChange) -> list[Finding]:
+def _upgrades(stack: str, change: ResourceChange, inputs: Mapping[str, Any]) -> list[Finding]:
+    """A moved pin of a provider-side bundle, with where to read what it changes (a minor skip: see _minor_skips)."""
     moves = [f for f in change.fields if not f.path.startswith("(")]
     if not moves:
         return []
     message = "; ".join(f"{f.path}: {short_value(f.before)} -> {short_value(f.after)}" for f in moves[:4])
-    warnings = [w for f in moves if isinstance(f.before, str) and isinstance(f.after, str)
-                for w in [knative_minor_skip(f.before, f.after)] if w]
-    if warnings:
-        message += ". " + "; ".join(dict.fromkeys(warnings))
+    chart = inputs.get("chart") if isinstance(inputs.get("chart"), str) else None
+    links = [release_links(f.before, f.after, chart) for f in moves
+             if f.path in ("file", "version") and isinstance(f.before, str) and isinstance(f.after, str)]
+    message += (". What the bundle itself changes is not visible offline (the provider expands it at deploy)"
+                + (f": {'; '.join(dict.fromkeys(links))}" if links else ""))
     return [Finding(FindingKind.UPGRADE, stack, change.display, "upstream", message)]
 
 

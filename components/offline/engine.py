@@ -1,10 +1,13 @@
 """Run a Pulumi program in-process under mocks and capture everything it registers.
 
 This is the machinery behind the offline render and the program-level tests.
-It uses the SDK's documented mock hooks (``pulumi.runtime.Mocks`` and a
-``MockMonitor`` subclass) and records, per resource, what a reviewer needs:
-type, name, parent, provider, options, dependencies and inputs, with every
-Pulumi secret replaced by ``[secret]``.
+It uses the SDK's public mock hooks only: ``pulumi.runtime.set_mocks`` with a
+``MockMonitor`` subclass (``monitor=``), ``pulumi.runtime.test`` to run the
+program and wait for every outstanding registration, and
+``pulumi.runtime.reset_options`` / ``set_all_config`` around each run. It
+records, per resource, what a reviewer needs: type, name, parent, provider,
+options, dependencies and inputs, with every Pulumi secret replaced by
+``[secret]``.
 """
 
 from __future__ import annotations
@@ -20,12 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import empty_pb2, json_format
-from pulumi.runtime import config as runtime_config
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import MockEngine, MockMonitor, MockSettings
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
 
 from .mocks import PlatformMocks
 from .stackfile import REDACTED, ProgramConfig
@@ -173,9 +172,14 @@ class RecordingMonitor(MockMonitor):
             self.recorded[record.urn] = record
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        """Keep component and stack outputs (``register_outputs`` and ``pulumi.export``)."""
+        """Keep component and stack outputs (``register_outputs`` and ``pulumi.export``).
+
+        The root stack registers twice (empty when ``set_mocks`` creates it,
+        then the program's exports): later registrations add to earlier ones.
+        """
         with self.lock:
-            self.outputs_by_urn[request.urn] = plain(json_format.MessageToDict(request.outputs))
+            outputs = plain(json_format.MessageToDict(request.outputs))
+            self.outputs_by_urn[request.urn] = {**self.outputs_by_urn.get(request.urn, {}), **outputs}
         return super().RegisterResourceOutputs(request)
 
 
@@ -186,27 +190,39 @@ def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mappin
     env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN",
                 "SOURCE_DATE_EPOCH")
     saved_env = {k: os.environ.get(k) for k in env_keys}
-    features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
-    runtime_settings.configure(MockSettings(
-        monitor=monitor, monitor_features=features, engine=MockEngine(None), project=project, stack=stack,
-        dry_run=True, organization=ORGANIZATION, callbacks=None, outputs=set(), lock=threading.Lock(),
-    ))
-    runtime_settings.ROOT.set(None)
-    runtime_config.set_all_config(dict(config), list(secret_keys))
     for key in env_keys:
         os.environ.pop(key, None)
     # A render has no clock: a revision created offline is stamped at the epoch (components.history.now).
     os.environ["SOURCE_DATE_EPOCH"] = saved_env["SOURCE_DATE_EPOCH"] or "0"
+    # A fresh runtime (no root stack from an earlier run), then the mocks with our recording monitor;
+    # set_mocks registers this run's root stack with it.
+    pulumi.runtime.reset_options(project=project, stack=stack, preview=True, organization=ORGANIZATION)
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor,
+                             organization=ORGANIZATION)
     try:
         yield
     finally:
-        runtime_config.set_all_config({}, [])
-        runtime_settings.ROOT.set(None)
+        pulumi.runtime.set_all_config({}, [])
+        pulumi.runtime.reset_options()
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _run_to_completion(fn: Callable[[], None]) -> None:
+    """Run ``fn`` as a program under the mocks: every registration awaited, the stack's exports registered."""
+
+    @pulumi.runtime.test
+    def program() -> None:
+        fn()
+        root = pulumi.runtime.get_root_resource()
+        if root is not None:  # pulumi.export() writes here; register the exports as the language host does
+            root.register_outputs(dict(getattr(root, "outputs", {}) or {}))
+
+    program()
 
 
 def _capture(project: str, stack: str, monitor: RecordingMonitor) -> Capture:
@@ -230,7 +246,7 @@ def run_function(fn: Callable[[], None], *, project: str = "knative-platform", s
     """
     monitor = monitor or RecordingMonitor(PlatformMocks())
     with _runtime(project, stack, monitor, config or {}, secret_keys):
-        _sync_await(run_in_stack(fn))
+        _run_to_completion(fn)
     return _capture(project, stack, monitor)
 
 

@@ -4,20 +4,31 @@ Each ref is exported with ``git archive`` into a temporary directory and
 rendered there in a subprocess whose ``PYTHONPATH`` is that directory, so the
 base of a pull request is rendered by the base's ``components`` and the head by
 the head's: a change to a renderer shows up as the change it makes to the
-objects. Both sides use the Python environment running the diff (its Pulumi
-SDKs); a pull request that bumps an SDK therefore renders its base with the new
+objects.
+
+In an app repository (no ``components`` package of its own) each ref renders
+with the platform release *it* pins: the ``knative-platform`` line of the
+project's ``requirements.txt`` at that ref is installed (``pip install
+--no-deps --target``) into a directory of its own that leads that render's
+``PYTHONPATH``, so a pull request that bumps the platform shows what the bump
+changes. Without such a line the environment's installed package renders both.
+Everything else (the Pulumi SDKs) comes from the Python environment running the
+diff; a pull request that bumps an SDK therefore renders its base with the new
 SDK too, which is what ``pulumi preview`` would do after the merge.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,7 +76,8 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Seq
     """One ``render`` command per project found in ``tree``, each writing ``out/<project name>/<stack>``.
 
     ``previous`` is the output root of the side rendered before (the base):
-    each project renders as the update after that side's render of it.
+    each project renders as the update after that side's render of it, when
+    the tree's own render command knows ``--previous``.
 
     ``stacks`` limits the render to those stacks of each project that has them.
     A project the tree does not have (a pull request that adds one) renders
@@ -95,8 +107,43 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Seq
     return commands
 
 
+PLATFORM_REQUIREMENT = re.compile(r"^knative[-_.]platform(?![\w.-])", re.IGNORECASE)
+"""The platform package's line in an app project's requirements.txt (a version, a URL, a path)."""
+
+
+def platform_requirement(project_dir: Path) -> str | None:
+    """The line of ``project_dir/requirements.txt`` that pins the platform package, without its comment."""
+    path = project_dir / "requirements.txt"
+    if not path.is_file():
+        return None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
+        if PLATFORM_REQUIREMENT.match(line):
+            return line
+    return None
+
+
+def _install_platform(requirement: str, project_dir: Path, target: Path, python: str) -> None:
+    """``pip install --no-deps --target target requirement``, from the project's directory (relative paths)."""
+    result = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+                             "--target", str(target), requirement], cwd=project_dir, capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        raise RenderError(f"installing {requirement!r} (from {project_dir / 'requirements.txt'}) failed:\n"
+                          f"{result.stderr.strip()}")
+
+
+_Job = tuple[str | None, str, Path, dict[str, str], list[str], tuple[str, Path, Path] | None]
+"""ref, project, tree, environment, render arguments, and (requirement, project dir, target) to install first."""
+
+
+def _where(ref: str | None, project: str) -> str:
+    return f"project {project} at {ref}" if ref else f"project {project} in the working tree"
+
+
 def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: Sequence[str],
-                stacks: Sequence[str] | None = None, python: str = sys.executable) -> None:
+                stacks: Sequence[str] | None = None, python: str = sys.executable,
+                progress: Callable[[str], None] | None = None) -> None:
     """Render each ``(ref, out)`` of ``repo`` (ref None: the working tree as it is), one side after the other.
 
     Every project of every ref renders in its own process, with ``PYTHONPATH``
@@ -105,28 +152,47 @@ def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: 
     importing the Pulumi SDKs, which parallelises well). Each side after the
     first renders as the update that follows the side before it (``render
     --previous``): the head of a review is judged against what the base
-    deployed, as ``pulumi up`` judges it against the last update.
+    deployed, as ``pulumi up`` judges it against the last update. ``progress``
+    gets one line per project and ref as it finishes, with its elapsed time.
+    Each ``out`` exists afterwards, empty when that ref has none of the projects.
     """
+    started = time.monotonic()
+
+    def run(job: _Job) -> subprocess.CompletedProcess[str]:
+        ref, project, tree, env, args, platform = job
+        if platform is not None:
+            _install_platform(*platform, python)
+        result = subprocess.run([python, *args], cwd=tree, env=env, capture_output=True, text=True, check=False)
+        if progress is not None:
+            state = "rendered" if result.returncode == 0 else "failed to render"
+            with_platform = f" with {platform[0]}" if platform else ""
+            progress(f"{state} {_where(ref, project)}{with_platform} ({time.monotonic() - started:.1f} s)")
+        return result
+
     with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
         previous: Path | None = None
         for i, (ref, out) in enumerate(sides):
+            out.mkdir(parents=True, exist_ok=True)
             tree = repo.resolve() if ref is None else export_ref(repo, ref, Path(tmp) / f"tree-{i}")
-            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(tree)}
-            jobs = [(ref, project, tree, env, args)
-                    for project, args in _render_commands(tree, projects, out, stacks, previous)]
-            _run_all(jobs, python)
+            own_code = (tree / "components" / "__init__.py").is_file()
+            jobs: list[_Job] = []
+            # An app project rendered with an installed platform package is not judged against a base.
+            for project, args in _render_commands(tree, projects, out, stacks, previous if own_code else None):
+                project_dir = (tree / project).resolve()
+                requirement = None if own_code else platform_requirement(project_dir)
+                path, platform = str(tree), None
+                if requirement is not None:
+                    digest = hashlib.sha256(f"{i}\0{project}\0{requirement}".encode()).hexdigest()[:12]
+                    target = Path(tmp) / f"platform-{digest}"
+                    platform, path = (requirement, project_dir, target), f"{target}{os.pathsep}{tree}"
+                env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": path}
+                jobs.append((ref, project, tree, env, args, platform))
+            if progress is not None:
+                progress(f"rendering {len(jobs)} project(s) of {ref or 'the working tree'}")
+            if jobs:
+                with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+                    results = list(pool.map(run, jobs))
+                for (job_ref, project, *_rest), result in zip(jobs, results, strict=True):
+                    if result.returncode != 0:
+                        raise RenderError(f"rendering {_where(job_ref, project)} failed:\n{result.stderr.strip()}")
             previous = out
-
-
-def _run_all(jobs: Sequence[tuple[str | None, str, Path, dict[str, str], list[str]]], python: str) -> None:
-    """Run the render commands of one side in parallel; fail with the first one's error."""
-    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-        results = list(pool.map(
-            lambda job: subprocess.run([python, *job[4]], cwd=job[2], env=job[3], capture_output=True,
-                                       text=True, check=False),
-            jobs,
-        ))
-    for (ref, project, *_rest), result in zip(jobs, results, strict=True):
-        if result.returncode != 0:
-            where = f"project {project} at {ref}" if ref else f"project {project} in the working tree"
-            raise RenderError(f"rendering {where} failed:\n{result.stderr.strip()}")

@@ -3,14 +3,18 @@
 The summary leads with counts per stack and component, then what needs a
 reviewer's judgement (updates Knative would refuse, replacements, deletions,
 security-relevant changes, upstream version moves), then the per-field diff
-of each changed resource. It stays under a character budget (GitHub refuses
-comments over 65,536 characters): when the detail does not fit, the remaining
-resources are named in one line that points at the detail file, which holds
-everything, including every field of created and deleted resources.
+of each changed resource; stacks come in order of risk (prod first). It stays
+under a character budget (GitHub refuses comments over 65,536 characters):
+every finding is always listed, its message shortened when they do not fit
+whole; per-resource diffs that do not fit are counted in one line that points
+at the detail file, which holds everything, including every field of created
+and deleted resources. ``@``-mentions in the text (which comes from the pull
+request: service names, values) are neutralised, so a comment pings nobody.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -35,7 +39,8 @@ MARKER = "<!-- knative-platform:offline-review -->"
 VALUE_LIMIT = 300
 
 _SECTIONS: dict[FindingKind, tuple[str, str]] = {
-    FindingKind.REFUSED: ("Refused by Knative", "These updates fail at `pulumi up`: fix them first."),
+    FindingKind.REFUSED: ("Refused by Knative", "Knative refuses these at `pulumi up`, or does not support them: fix "
+                                                "them first."),
     FindingKind.REPLACE: ("Replacements", "Deleted and created again: downtime or a new identity (offline heuristic)."),
     FindingKind.DELETE: ("Deletions", ""),
     FindingKind.SECURITY: ("Security-relevant changes", ""),
@@ -122,7 +127,14 @@ def _headline(review: Review) -> str:
     return text + (f"\n\n**Needs attention:** {flags}" if flags else "")
 
 
-def _finding_sections(findings: Iterable[Finding]) -> list[str]:
+def _shorten(message: str, cap: int | None) -> str:
+    if cap is None or len(message) <= cap:
+        return message
+    return message[:cap].rstrip() + "… (whole in the detail file)"
+
+
+def _finding_sections(findings: Iterable[Finding], cap: int | None = None) -> list[str]:
+    """One section per kind, one line per finding; ``cap`` shortens each message to that many characters."""
     blocks: list[str] = []
     grouped: dict[FindingKind, list[Finding]] = {}
     for finding in findings:
@@ -134,7 +146,8 @@ def _finding_sections(findings: Iterable[Finding]) -> list[str]:
         lines = [f"### {title}"] + ([note] if note else [])
         for f in grouped[kind]:
             topic = f" — {f.topic}" if kind is FindingKind.SECURITY else ""
-            lines.append(f"- **{f.stack}** `{f.resource}`{topic}: {f.message}")
+            message = _shorten(f.message, cap)
+            lines.append(f"- **{f.stack}** `{f.resource}`{topic}" + (f": {message}" if message else ""))
         blocks.append("\n".join(lines))
     return blocks
 
@@ -160,29 +173,60 @@ _FOOTER = ("Rendered offline under the project's own mocks (`python -m component
            "`pulumi preview` on trusted branches is authoritative.")
 
 
+_MENTION = re.compile(r"(?<![\w@/.+-])@(?=[A-Za-z0-9])")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def no_mentions(text: str) -> str:
+    """``@someone`` and ``@org/team`` as ``@\u200bsomeone``: shown the same, notifying nobody (e-mails untouched)."""
+    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
+
+
+def _attention(findings: tuple[Finding, ...], room: int) -> list[str]:
+    """Every finding, messages whole when they fit in ``room`` characters, else cut to the longest length that does."""
+    whole = _finding_sections(findings)
+    if sum(len(b) + 2 for b in whole) <= room:
+        return whole
+    low, high = 0, max((len(f.message) for f in findings), default=0)
+    while low < high:  # the longest cap that fits; 0 leaves stack, resource and topic
+        cap = (low + high + 1) // 2
+        if sum(len(b) + 2 for b in _finding_sections(findings, cap)) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return _finding_sections(findings, low)
+
+
 def summary(review: Review, *, title: str, detail: str, limit: int = DEFAULT_LIMIT) -> str:
-    """The PR comment: at most ``limit`` characters; ``detail`` says where the full review is."""
-    head = [MARKER, f"## {title}", _headline(review)]
+    """The PR comment: at most ``limit`` characters; ``detail`` says where the full review is.
+
+    No finding is ever left out: when they do not fit whole, each message is
+    shortened (to nothing but its stack, resource and topic if need be, and
+    only then can the summary exceed ``limit``). Per-resource diffs fill what
+    room is left, in order of risk.
+    """
+    head = [MARKER, f"## {no_mentions(title)}", _headline(review)]
     table = _counts_table(review)
     if table:
         head.append(table)
     footer = f"---\n{_FOOTER} Full detail: {detail}."
-    attention = _finding_sections(review.findings)
     changes = [b for stack in review.stacks if stack.status != "unchanged" for b in _stack_blocks(stack, full=False)]
     if changes:
         changes[0] = "### Changes\n" + changes[0]
     out = "\n\n".join(head)
     budget = limit - len(footer) - 400  # room for the truncation note
+    for block in _attention(review.findings, budget - len(out)):
+        out += "\n\n" + block
     dropped = 0
-    for block in attention + changes:
+    for block in changes:
         if dropped or len(out) + 2 + len(block) > budget:
             dropped += 1
             continue
         out += "\n\n" + block
     if dropped:
-        out += (f"\n\n**{dropped} more block(s) not shown** to stay within GitHub's {GITHUB_COMMENT_LIMIT:,}-character "
-                f"comment limit; they are in the full detail: {detail}.")
-    return out + "\n\n" + footer + "\n"
+        out += (f"\n\n**{dropped} more change block(s) not shown** to stay within GitHub's "
+                f"{GITHUB_COMMENT_LIMIT:,}-character comment limit; they are in the full detail: {detail}.")
+    return no_mentions(out + "\n\n" + footer + "\n")
 
 
 def detail(review: Review, *, title: str) -> str:
@@ -197,4 +241,4 @@ def detail(review: Review, *, title: str) -> str:
         parts.append("## Changes")
         parts += changes
     parts.append(f"---\n{_FOOTER}")
-    return "\n\n".join(parts) + "\n"
+    return no_mentions("\n\n".join(parts) + "\n")

@@ -8,8 +8,10 @@ namespace or kind; GCP fields that force a new resource) and Pulumi's own rules
 on a trusted branch is authoritative; this review is what works everywhere.
 
 Field paths are written as in the diff: ``spec.traffic[0].percent``, map keys
-that are not identifiers in brackets (``metadata.labels["app.kubernetes.io/name"]``).
-Rules match the path with every list index replaced by ``[*]``.
+that are not identifiers in brackets (``metadata.labels["app.kubernetes.io/name"]``),
+items of lists of named objects by their key (``env[name=TARGET].value``,
+``ports[containerPort=8080]``). Rules match the path with every list index or
+key replaced by ``[*]``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ REDACTED = "[secret]"
 # Kept in step with components.offline.stackfile.REDACTED; this module imports nothing from the
 # Pulumi side so that a diff can run wherever the renders are.
 
-INDEX = re.compile(r"\[\d+\]")
+INDEX = re.compile(r'\[(?:\d+|[A-Za-z]+=(?:"(?:[^"\\]|\\.)*"|[^\]"]*))\]')
+"""A list index (``[1]``) or a list item's key (``[name=TARGET]``, ``[name="a b"]``)."""
 
 
 def pattern_path(path: str) -> str:
-    """``spec.traffic[1].percent`` -> ``spec.traffic[*].percent``: the form the rules match."""
+    """``spec.traffic[1].percent``, ``env[name=TARGET].value`` -> ``[*]`` in their place: the form rules match."""
     return INDEX.sub("[*]", path)
 
 
@@ -213,3 +216,48 @@ def knative_minor_skip(before: str, after: str) -> str | None:
         return (f"Knative {old_major}.{old_minor} -> {new_major}.{new_minor} skips a minor version; Knative "
                 "supports upgrading one minor version at a time")
     return None
+
+
+# -- where a pinned upstream release's notes are ------------------------------------------------
+
+_RELEASE_ASSET = re.compile(r"^https://github\.com/(?P<repo>[^/]+/[^/]+)/releases/download/(?P<tag>[^/]+)/")
+CHART_SOURCES: dict[str, str] = {
+    "cert-manager": "cert-manager/cert-manager",
+    "oci://cr.kgateway.dev/kgateway-dev/charts/kgateway": "kgateway-dev/kgateway",
+    "oci://cr.kgateway.dev/kgateway-dev/charts/kgateway-crds": "kgateway-dev/kgateway",
+}
+"""The GitHub repository whose releases tag each Helm chart the platform pins (chart version = release tag)."""
+
+
+def release_links(before: str, after: str, chart: str | None = None) -> str:
+    """Where to read what a pin move changes: the release notes and the compare view, when they are known.
+
+    ``before``/``after`` are the two release-asset URLs of a bundle, or, with
+    ``chart``, the chart's two versions.
+    """
+    old, new = _RELEASE_ASSET.match(before), _RELEASE_ASSET.match(after)
+    if old and new and old["repo"] == new["repo"]:
+        repo, old_tag, new_tag = new["repo"], old["tag"], new["tag"]
+    elif chart in CHART_SOURCES:
+        repo, old_tag, new_tag = CHART_SOURCES[chart], before, after
+    else:
+        return "read the release notes of the chart's own project"
+    base = f"https://github.com/{repo}"
+    if old_tag == new_tag:
+        return f"read the release notes: {base}/releases/tag/{new_tag}"
+    return f"read the release notes: {base}/releases/tag/{new_tag} (all changes: {base}/compare/{old_tag}...{new_tag})"
+
+
+# -- how risky a stack is ------------------------------------------------------------------------
+
+_RISK = (
+    (re.compile(r"(^|[-_/])prod(uction)?($|[-_])"), 0),
+    (re.compile(r"(^|[-_/])(stag(e|ing)|preprod|uat)($|[-_])"), 1),
+    (re.compile(r"(^|[-_/])(dev(elopment)?|test|ci|sandbox)($|[-_])"), 3),
+    (re.compile(r"(^|[-_/])local($|[-_])"), 4),
+)
+
+
+def stack_risk(stack: str) -> int:
+    """0 for prod, 1 staging, 2 a stack of unknown purpose, 3 dev, 4 local: the order a reviewer reads stacks in."""
+    return next((rank for pattern, rank in _RISK if pattern.search(stack)), 2)

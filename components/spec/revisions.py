@@ -140,7 +140,7 @@ def _leaves(value: Any, path: str, out: dict[str, str]) -> None:
 
 
 def field_digests(template: Mapping[str, Any]) -> dict[str, str]:
-    """A short digest per leaf of the template (name left out), keyed as the offline diff writes paths."""
+    """A short digest per leaf of the template (name left out), keyed by path (``spec.containers[0].image``)."""
     out: dict[str, str] = {}
     unnamed = _unnamed(template)
     _leaves(unnamed["metadata"], "metadata", out)

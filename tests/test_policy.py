@@ -1,0 +1,201 @@
+"""The CrossGuard policy pack (policy/): each policy on the resources it judges, offline.
+
+The hardened base of every case is prod's golden render (which relaxes
+nothing); each case breaks one thing and expects exactly that policy to fail.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "policy"))
+import platform_policies as pp  # the pack's own directory, as the Pulumi CLI runs it
+
+GOLDEN = ROOT / "tests" / "golden"
+DEPLOYED = ["dev", "staging", "prod"]
+
+
+def golden(stack: str) -> dict:
+    return yaml.safe_load((GOLDEN / stack / "resources.yaml").read_text())
+
+
+def of_type(stack: str, type_: str) -> dict:
+    return copy.deepcopy(next(v["inputs"] for v in golden(stack).values() if v["type"] == type_))
+
+
+def stack_config(stack: str) -> dict:
+    return json.loads((ROOT / "policy" / "config" / f"{stack}.json").read_text())
+
+
+def put(props: dict, path: str, value: object) -> dict:
+    *parents, last = path.split(".")
+    node = props
+    for key in parents:
+        node = node.setdefault(key, {})
+    if value is DELETE:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return props
+
+
+DELETE = object()
+CLUSTER_CASES = [
+    ("gke-private-nodes", "privateClusterConfig.enablePrivateNodes", False),
+    ("gke-private-endpoint", "privateClusterConfig.enablePrivateEndpoint", False),
+    ("gke-master-authorized-networks", "masterAuthorizedNetworksConfig", DELETE),
+    ("gke-master-authorized-networks", "masterAuthorizedNetworksConfig.cidrBlocks",
+     [{"cidrBlock": "0.0.0.0/0", "displayName": "all"}]),
+    ("gke-workload-identity", "workloadIdentityConfig", DELETE),
+    ("gke-shielded-nodes", "enableShieldedNodes", False),
+    ("gke-no-legacy-abac", "enableLegacyAbac", True),
+    ("gke-no-client-certificate", "masterAuth.clientCertificateConfig.issueClientCertificate", True),
+    ("gke-network-policy", "datapathProvider", "LEGACY_DATAPATH"),
+    ("gke-secrets-encryption", "databaseEncryption", {"state": "DECRYPTED"}),
+    ("gke-deletion-protection", "deletionProtection", False),
+    ("gke-regional-control-plane", "location", "europe-west1-b"),
+    ("gke-release-channel", "releaseChannel", DELETE),
+    ("gke-binary-authorization", "binaryAuthorization.evaluationMode", "DISABLED"),
+    ("gke-google-groups", "authenticatorGroupsConfig", DELETE),
+    ("gke-node-metadata-server", "nodeConfig.workloadMetadataConfig.mode", "GCE_METADATA"),
+    ("gke-node-secure-boot", "nodeConfig.shieldedInstanceConfig.enableSecureBoot", False),
+    ("gke-node-service-account", "nodeConfig.serviceAccount", "default"),
+    ("gke-node-legacy-metadata", "nodeConfig.metadata.disable-legacy-endpoints", "false"),
+]
+
+
+def test_prods_render_passes_every_policy_with_no_relaxation():
+    assert stack_config("prod") == {}
+    assert pp.check_resources((v["type"], v.get("inputs") or {}) for v in golden("prod").values()) == []
+
+
+@pytest.mark.parametrize(("policy", "path", "value"), CLUSTER_CASES, ids=[f"{c[0]}:{c[1]}" for c in CLUSTER_CASES])
+def test_each_cluster_policy_fails_the_one_setting_it_guards(policy, path, value):
+    props = put(of_type("prod", pp.CLUSTER), path, value)
+    assert [name for name, _ in pp.violations(pp.CLUSTER, props)] == [policy]
+
+
+NODE_POOL_CASES = [
+    ("gke-node-metadata-server", "nodeConfig.workloadMetadataConfig", DELETE),
+    ("gke-node-secure-boot", "nodeConfig.shieldedInstanceConfig", DELETE),
+    ("gke-node-service-account", "nodeConfig.serviceAccount", "123-compute@developer.gserviceaccount.com"),
+    ("gke-node-pool-management", "management.autoRepair", False),
+    ("gke-node-pool-management", "management.autoUpgrade", False),
+]
+
+
+@pytest.mark.parametrize(("policy", "path", "value"), NODE_POOL_CASES, ids=[f"{c[0]}:{c[1]}" for c in NODE_POOL_CASES])
+def test_each_node_pool_policy_fails_the_one_setting_it_guards(policy, path, value):
+    props = put(of_type("prod", pp.NODE_POOL), path, value)
+    assert [name for name, _ in pp.violations(pp.NODE_POOL, props)] == [policy]
+
+
+def test_a_firewall_rule_open_to_the_internet_fails_and_the_webhook_rule_passes():
+    webhook = of_type("prod", pp.FIREWALL)
+    assert pp.violations(pp.FIREWALL, webhook) == []
+    opened = {**webhook, "sourceRanges": ["10.0.0.0/8", "0.0.0.0/0"]}
+    assert pp.violations(pp.FIREWALL, opened) == [
+        ("no-open-ingress-firewall", "an ingress rule open to 0.0.0.0/0: name the sources that need it")]
+    assert pp.violations(pp.FIREWALL, {**opened, "direction": "EGRESS"}) == []
+    assert pp.violations(pp.FIREWALL, {**opened, "disabled": True}) == []
+
+
+@pytest.mark.parametrize(("type_", "props", "fails"), [
+    ("gcp:projects/iAMMember:IAMMember", {"role": "roles/container.defaultNodeServiceAccount",
+                                          "member": "serviceAccount:n@p.iam.gserviceaccount.com"}, False),
+    ("gcp:projects/iAMMember:IAMMember", {"role": "roles/editor", "member": "user:a@example.com"}, True),
+    ("gcp:projects/iAMBinding:IAMBinding", {"role": "roles/viewer", "members": ["allUsers"]}, True),
+    ("gcp:storage/bucketIAMMember:BucketIAMMember", {"role": "roles/storage.objectViewer",
+                                                     "member": "allAuthenticatedUsers"}, True),
+    ("gcp:serviceaccount/iAMMember:IAMMember", {"role": "roles/owner", "member": "user:a@example.com"}, True),
+])
+def test_no_public_or_primitive_iam_grant_whatever_the_resource(type_, props, fails):
+    assert bool(pp.violations(type_, props)) is fails
+    assert all(name == "no-public-or-primitive-iam" for name, _ in pp.violations(type_, props))
+
+
+def knative_service(revision: str | None, percents: list[object]) -> dict:
+    template: dict = {"spec": {"containers": [{"image": "example.com/app@sha256:" + "0" * 64}]}}
+    if revision:
+        template["metadata"] = {"name": revision}
+    return {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "metadata": {"name": "api", "namespace": "d"},
+            "spec": {"template": template, "traffic": [{"percent": p, "latestRevision": True} for p in percents]}}
+
+
+@pytest.mark.parametrize(("revision", "percents", "expected"), [
+    ("api-v2", [80, 20], []),
+    (None, [100], []),
+    ("v2", [100], ["knative-revision-name-prefix"]),
+    ("apiv2", [100], ["knative-revision-name-prefix"]),
+    ("api-v2", [80, 10], ["knative-traffic-sums-to-100"]),
+    ("api-v2", [80, "(known after apply)"], []),  # unknown until apply: Knative decides
+])
+def test_knative_services_are_held_to_the_webhooks_rules(revision, percents, expected):
+    found = pp.violations(pp.KNATIVE_SERVICE, knative_service(revision, percents))
+    assert [name for name, _ in found] == expected
+
+
+def test_a_revision_and_a_traffic_violation_say_what_knative_says():
+    ((_, prefix),) = pp.violations(pp.KNATIVE_SERVICE, knative_service("v2", [100]))
+    assert prefix == "revision name 'v2' must start with 'api-': Knative's webhook refuses it"
+    ((_, traffic),) = pp.violations(pp.KNATIVE_SERVICE, knative_service("api-v2", [90]))
+    assert traffic == "traffic percents sum to 90, must be 100: Knative's webhook refuses it"
+
+
+@pytest.mark.parametrize("stack", DEPLOYED)
+def test_each_stack_passes_with_its_own_policy_config_and_needs_every_relaxation_in_it(stack):
+    resources = [(v["type"], v.get("inputs") or {}) for v in golden(stack).values()]
+    config = stack_config(stack)
+    assert pp.check_resources(resources, config) == []
+    for policy, relaxed in config.items():
+        (flag,) = relaxed
+        assert pp.RELAXATIONS[flag] == policy  # each named relaxation waives exactly its own policy
+        without = {k: v for k, v in config.items() if k != policy}
+        assert [name for name, _ in pp.check_resources(resources, without)] == [policy]
+
+
+def test_a_relaxation_waives_only_its_own_policy():
+    props = put(put(of_type("prod", pp.CLUSTER), "deletionProtection", False), "enableLegacyAbac", True)
+    relaxed = {"gke-deletion-protection": {"noDeletionProtection": True},
+               "gke-no-legacy-abac": {"noDeletionProtection": True}}
+    assert [name for name, _ in pp.violations(pp.CLUSTER, props, relaxed)] == ["gke-no-legacy-abac"]
+
+
+def test_the_pack_serves_every_rule_with_its_relaxation_as_policy_config():
+    policies = {p.name: p for p in pp.resource_policies()}
+    assert list(policies) == [rule.name for rule in pp.RULES]
+    for rule in pp.RULES:
+        schema = policies[rule.name].config_schema
+        if rule.relaxation:
+            assert schema.properties[rule.relaxation]["type"] == "boolean"
+        else:
+            assert schema is None
+    main = (ROOT / "policy" / "__main__.py").read_text()
+    assert "PolicyPack(name=PACK_NAME" in main and "resource_policies()" in main
+    pulumi_policy = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    assert pulumi_policy["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
+
+
+def test_the_pack_pins_the_programs_pulumi_sdk():
+    pins = dict(line.split("==") for line in (ROOT / "policy" / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    program = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                   if "==" in line and not line.startswith("#"))
+    assert pins["pulumi"] == program["pulumi"]
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert f"pulumi-policy=={pins['pulumi-policy']}" in dev  # the tests use the pack's own release
+
+
+def test_the_policy_configs_name_only_real_policies_and_relaxations():
+    for path in sorted((ROOT / "policy" / "config").glob("*.json")):
+        assert Path(path).stem in DEPLOYED
+        for policy, relaxed in json.loads(path.read_text()).items():
+            assert policy in {r.name for r in pp.RULES}, f"{path.name}: unknown policy {policy}"
+            assert set(relaxed) <= set(pp.RELAXATIONS), f"{path.name}: unknown relaxation in {policy}"
