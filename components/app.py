@@ -1,28 +1,33 @@
 """``KnativeApp``: one app team's service on the platform, as Kubernetes resources.
 
 The component only wires: the Knative objects come from
-:mod:`components.manifests.knative` and the URLs from
-:mod:`components.manifests.urls`. It validates its service before registering
+:mod:`components.manifests.knative`, the URLs from
+:mod:`components.manifests.urls` and the revision checks from
+:mod:`components.spec.revisions`. It validates its service before registering
 anything, so an importer who builds a bad ``Service`` in Python gets the same
 path-naming error a stack file would. A service with ``serviceAccount`` gets
 its own :class:`~components.identity.ServiceIdentity`, which the Knative
 Service waits for, so no revision starts before its account and grants exist.
+Its Kubernetes objects also wait for the revision checks against what earlier
+deployments of the stack created.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .errors import checked
+from .history import StackHistory, now
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
+from .spec.revisions import RevisionPlan, ServiceHistory, plan_revisions, read_history, revisions_output
 from .spec.service import MAX_TIMEOUT_SECONDS, Service, service_problems
 
 if TYPE_CHECKING:
@@ -49,17 +54,32 @@ class KnativeAppArgs:
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
+    history: pulumi.Input[Mapping[str, Any]] | None = None
+    """The stack's previous ``revisions`` output (service name -> record); None: the app reads it itself.
+
+    The program must export every app's :attr:`KnativeApp.revisions` as the
+    stack output ``revisions``, keyed by service name: the next update reads it.
+    """
+
+
+def revision_plan(service: Service, previous: Any, created: str) -> tuple[RevisionPlan | None, list[Problem]]:
+    """The revision plan of ``service`` against the stack's previous ``revisions`` output."""
+    history = read_history(previous).get(service.name, ServiceHistory())
+    template = render_service(service)["spec"]["template"]
+    return plan_revisions(service, template, history, join_path("services", service.name), created)
 
 
 class KnativeApp(pulumi.ComponentResource):
-    """A Knative Service plus its domain mappings; outputs its URL, tag URLs and revision name."""
+    """A Knative Service plus its domain mappings; outputs its URL, tag URLs, traffic and revisions."""
 
     url: pulumi.Output[str]
     tag_urls: pulumi.Output[Mapping[str, str]]
     domain_urls: pulumi.Output[Mapping[str, str]]
     revision_name: str | None
-    traffic: list[dict[str, object]]
+    traffic: pulumi.Output[list[dict[str, object]]]
     """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
+    revisions: pulumi.Output[dict[str, Any]]
+    """The revisions this stack created and each one's share of traffic now (``kn revision list``)."""
     service: k8s.apiextensions.CustomResource
     identity: ServiceIdentity | None
     """The service's own service account (and Google identity), when it declares ``serviceAccount``."""
@@ -76,6 +96,9 @@ class KnativeApp(pulumi.ComponentResource):
         checked(problems)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
+        previous = args.history if args.history is not None else StackHistory(
+            f"{name}-history", opts=pulumi.ResourceOptions(parent=self)).revisions
+        created = now()
 
         self.identity = None
         if svc.service_account is not None:  # pods must find their account (and its grants) when they start
@@ -83,11 +106,23 @@ class KnativeApp(pulumi.ComponentResource):
                 service=svc, provider=args.provider, workload_pool=args.workload_pool,
                 gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
             ), opts=pulumi.ResourceOptions(parent=self))
-        manifest = render_service(svc)
+
+        def planned(value: Any) -> RevisionPlan:
+            plan, problems = revision_plan(svc, value, created)
+            checked(problems)
+            assert plan is not None
+            for note in plan.notes:
+                pulumi.log.warn(note, resource=self)
+            return plan
+
+        # Every object below waits for the plan: a refused update registers none of them.
+        plan = pulumi.Output.from_input(previous).apply(planned)
+        manifest = plan.apply(lambda p: render_service(p.service))
+        shape = render_service(svc)
         self.service = k8s.apiextensions.CustomResource(
             svc.name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
+            api_version=shape["apiVersion"],
+            kind=shape["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
@@ -100,7 +135,7 @@ class KnativeApp(pulumi.ComponentResource):
                 api_version=claim["apiVersion"],
                 kind=claim["kind"],
                 metadata=claim["metadata"],
-                spec=claim["spec"],
+                spec=plan.apply(lambda _p, spec=claim["spec"]: spec),
                 opts=child,
             )
             mapping = render_domain_mapping(svc, domain)
@@ -123,11 +158,13 @@ class KnativeApp(pulumi.ComponentResource):
         self.tag_urls = urls.apply(lambda u: dict(u.tag_urls))
         self.domain_urls = urls.apply(lambda u: dict(u.domain_urls))
         self.revision_name = svc.revision_name
-        self.traffic = manifest["spec"]["traffic"]
+        self.traffic = manifest.apply(lambda m: m["spec"]["traffic"])
+        self.revisions = pulumi.Output.all(plan, self.traffic).apply(lambda a: revisions_output(a[0], a[1]))
         self.register_outputs({
             "url": self.url,
             "tagUrls": self.tag_urls,
             "domainUrls": self.domain_urls,
             "revisionName": self.revision_name,
             "traffic": self.traffic,
+            "revisions": self.revisions,
         })

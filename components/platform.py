@@ -19,11 +19,12 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .app import KnativeApp, KnativeAppArgs
+from .app import KnativeApp, KnativeAppArgs, revision_plan
 from .dns01 import Dns01Identity, Dns01IdentityArgs
 from .errors import checked
 from .gke import GkeCluster, GkeClusterArgs
 from .gloo import Gloo, GlooArgs
+from .history import StackHistory, now
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
 from .manifests.gateway_tls import gateway_tls, gloo_objects
@@ -87,6 +88,12 @@ def curl_line(service: Service, domain: str, address: str, https: bool, domain_t
     return f'curl -H "Host: {host}" http://{address}'
 
 
+def _revisions_checked(spec: PlatformSpec, previous: Any) -> None:
+    """Every service's revision problems against the stack's previous outputs, in one ConfigError."""
+    created = now()
+    checked([p for service in spec.services for p in revision_plan(service, previous, created)[1]])
+
+
 class Platform(pulumi.ComponentResource):
     """The whole environment: cluster connection, Knative, ingress, TLS, namespaces and apps."""
 
@@ -112,7 +119,12 @@ class Platform(pulumi.ComponentResource):
             checked(ingress_problems(gloo_objects(gateway, node_ports),
                                      config_network(spec.knative, spec.ingress, spec.tls, public_namespaces),
                                      gateway, hosts, node_ports))
-        super().__init__("knative-platform:index:Platform", name, None, opts)
+        # The revision checks need the stack's previous outputs: the one read before anything else registers.
+        # The platform (and with it every child, which waits for its parent) registers only once they pass.
+        self.history = StackHistory(f"{name}-previous")
+        gate = self.history.revisions.apply(lambda previous: _revisions_checked(spec, previous))
+        super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[gate.apply(lambda _: self.history.reference)])))
         self.cluster = self._connect(spec, args.kubeconfig)
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
@@ -191,6 +203,7 @@ class Platform(pulumi.ComponentResource):
                     depends_on=[*own_namespace, *platform_ready],
                     workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
+                    history=self.history.revisions,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -255,7 +268,9 @@ class Platform(pulumi.ComponentResource):
         the product's ``glooctl proxy url``: null when the stack reserves no
         address, and then each ``curl`` line asks kubectl for it. ``https``,
         ``domainTemplate`` and ``tagTemplate`` let app stacks compute the URLs
-        Knative gives their services.
+        Knative gives their services. ``revisions`` is what the stack's next
+        update reads back (:mod:`components.history`): each service's revisions
+        and their share of traffic.
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
@@ -271,6 +286,6 @@ class Platform(pulumi.ComponentResource):
             "tagUrls": {name: app.tag_urls for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.domain_urls for name, app in sorted(self.apps.items())},
             "traffic": {name: app.traffic for name, app in sorted(self.apps.items())},
-            "revisions": {name: app.revision_name for name, app in sorted(self.apps.items())},
+            "revisions": {name: app.revisions for name, app in sorted(self.apps.items())},
             "curl": self.curl,
         }

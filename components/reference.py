@@ -7,8 +7,14 @@ URLs live under, the gateway address, the installed versions). This component
 reads them from the platform stack's outputs through a Pulumi StackReference
 and builds the provider, so an app program is::
 
-    platform = PlatformReference("platform", PlatformReferenceArgs(stack="organization/knative-platform/dev"))
-    KnativeApp("api", platform.app_args(api))
+    platform = PlatformReference("platform", PlatformReferenceArgs(stack="organization/knative-platform/dev",
+                                                                   services=(api,)))
+    api_app = KnativeApp("api", platform.app_args(api))
+    pulumi.export("revisions", {"api": api_app.revisions})
+
+It also reads the app stack's *own* previous outputs (:mod:`components.history`),
+so each app's revision checks know what earlier deployments of the app stack
+created; the stack must export its apps' ``revisions`` for the next update.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .app import KnativeAppArgs
+from .app import KnativeAppArgs, revision_plan
 from .errors import ConfigError, checked
 from .gcp_sdk import pulumi_gcp
+from .history import StackHistory, now
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
@@ -38,9 +45,13 @@ class PlatformReferenceArgs:
 
     Each app stack names its environment's platform stack in its own config,
     so ``dev`` app stacks can never reach the ``prod`` cluster by accident.
+    ``services`` are the apps the stack deploys: their revision checks run
+    before the provider is ready, so a refused update creates no Kubernetes
+    object at all (not even the team's namespace).
     """
 
     stack: str
+    services: Sequence[Service] = ()
 
 
 class PlatformReference(pulumi.ComponentResource):
@@ -87,8 +98,14 @@ class PlatformReference(pulumi.ComponentResource):
                 lambda pair: self._checked(pair[0], pair[1])
             )
 
+        self.history = StackHistory(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
+        services = tuple(args.services)
+        created = now()
+        self._revisions_ok = revisions_ok = self.history.revisions.apply(lambda previous: checked(
+            [p for service in services for p in revision_plan(service, previous, created)[1]]))
         self.cluster_identifier = required("clusterIdentifier")
-        self.kubeconfig = pulumi.Output.secret(required("kubeconfig"))
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(required("kubeconfig"), revisions_ok).apply(lambda pair: pair[0]))
         self.domain = required("domain")
         self.gateway_address = self.stack_reference.get_output("gatewayAddress")
         self.versions = self.stack_reference.get_output("versions").apply(lambda v: dict(v or {}))
@@ -136,12 +153,15 @@ class PlatformReference(pulumi.ComponentResource):
             depends_on=tuple(depends_on),
             workload_pool=self.workload_pool if google else None,
             gcp_provider=self.gcp_provider() if google else None,
+            history=self.history.revisions,
         )
 
     def gcp_provider(self) -> gcp.Provider:
         """The GCP provider for the platform cluster's project, created on first use."""
         if self._gcp_provider is None:
-            project = self.workload_pool.apply(lambda pool: (pool or "").removesuffix(".svc.id.goog") or None)
+            # Like the Kubernetes provider, it waits for the revision checks: a refused update creates nothing.
+            project = pulumi.Output.all(self.workload_pool, self._revisions_ok).apply(
+                lambda pair: (pair[0] or "").removesuffix(".svc.id.goog") or None)
             gcp = pulumi_gcp("a service's Google identity (serviceAccount acting as a Google service account)")
             self._gcp_provider = gcp.Provider(f"{self._name}-gcp", project=project,
                                               opts=pulumi.ResourceOptions(parent=self))

@@ -8,7 +8,10 @@ tears it down around each run, so no settings leak between tests.
 from __future__ import annotations
 
 import functools
+import gc
 import json
+import logging
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 import pytest
 
 from components.errors import ConfigError
-from components.offline.engine import Capture, RecordingMonitor, run_program
+from components.offline.engine import Capture, RecordingMonitor, own_stack_name, run_program
 from components.offline.mocks import PlatformMocks
 from components.offline.stackfile import load_program_config
 
@@ -34,13 +37,18 @@ def _key(key: str) -> str:
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None, *, secrets: dict[str, str] | None = None,
-              monitor: RecordingMonitor | None = None, project: Path = ROOT) -> Capture:
+              monitor: RecordingMonitor | None = None, project: Path = ROOT,
+              previous: Capture | None = None) -> Capture:
     """Run ``__main__.py`` for ``stack``.
 
     ``overrides`` replace config keys (un-namespaced keys are ours); ``secrets``
-    add keys as ``pulumi config set --secret`` would.
+    add keys as ``pulumi config set --secret`` would. ``previous`` is the run
+    this one updates: the stack's own StackReference answers with its outputs.
     """
     program = load_program_config(project, stack)
+    if previous is not None:
+        own = own_stack_name(program)
+        program = replace(program, stack_outputs={**program.stack_outputs, own: previous.outputs})
     if secrets:
         program = replace(program, secret_keys=tuple(sorted({*program.secret_keys, *map(_key, secrets)})))
     extra = {_key(k): _encode(v) for k, v in {**(overrides or {}), **(secrets or {})}.items()}
@@ -53,6 +61,19 @@ def config_error(stack: str, overrides: dict[str, Any], secrets: dict[str, str] 
     with pytest.raises(ConfigError) as info:
         run_stack(stack, overrides, secrets=secrets, monitor=monitor)
     assert monitor.recorded == {}, f"registered before failing: {sorted(monitor.recorded)}"
+    return info.value
+
+
+def refused_update(stack: str, overrides: dict[str, Any], previous: Capture, *,
+                   project: Path = ROOT) -> ConfigError:
+    """Run a platform update the revision checks must refuse; assert that only the previous-outputs read happened."""
+    program = load_program_config(project, stack)
+    outputs = {**program.stack_outputs, own_stack_name(program): previous.outputs}
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
+    with pytest.raises(ConfigError) as info:
+        run_stack(stack, overrides, monitor=monitor, project=project, previous=previous)
+    registered = sorted((r.type, r.name) for r in monitor.recorded.values())
+    assert registered == [("pulumi:pulumi:StackReference", "platform-previous")], registered  # the read, only
     return info.value
 
 
@@ -81,6 +102,33 @@ def committed_files(stack: str) -> dict[str, str]:
     from components.offline.render import render_files
 
     return render_files(committed(stack), load_program_config(ROOT, stack))
+
+
+@pytest.fixture
+def failing_program():
+    """A program failing inside an apply leaves futures nobody awaits; collect them while asyncio is quiet."""
+    logger = logging.getLogger("asyncio")
+    saved = logger.disabled
+    logger.disabled = True
+    yield
+    gc.collect()
+    logger.disabled = saved
+
+
+def edited_project(tmp_path: Path, stack: str, edits: tuple[tuple[str, str], ...]) -> Path:
+    """A copy of this project under ``tmp_path`` whose ``stacks/Pulumi.<stack>.yaml`` has each (old, new) edit."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "stacks", project / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    text = path.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text)
+    return project
 
 
 @pytest.fixture(scope="module")

@@ -92,7 +92,10 @@ def test_a_rollback_without_latest_tag_compiles_to_one_target():
 
 
 def test_a_rollback_renders_all_traffic_to_the_older_revision():
-    capture = run_stack("staging", {"services": {"api": svc(revision="v2", traffic={"rollback": "v1"})}})
+    first = run_stack("staging", {"services": {"api": svc(revision="v1")}})
+    second = run_stack("staging", {"services": {"api": svc(revision="v2")}}, previous=first)
+    capture = run_stack("staging", {"services": {"api": svc(revision="v2", traffic={"rollback": "v1"})}},
+                        previous=second)
     traffic = k8s_objects(capture)[("Service", "api")]["spec"]["traffic"]
     assert traffic == [{"revisionName": "api-v1", "percent": 100}]
 

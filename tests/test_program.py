@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from conftest import STACKS, committed, k8s_objects, run_stack
+from conftest import ROOT, STACKS, committed, k8s_objects, run_stack
 
 from components import versions
+from components.offline.stackfile import load_program_config
 
 IMAGE = versions.SAMPLE_IMAGE
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
@@ -26,9 +29,13 @@ def test_every_kubernetes_resource_uses_the_platform_provider(capture):
 
 def test_every_resource_hangs_off_the_platform_component(capture):
     (platform,) = capture.by_type("knative-platform:index:Platform")
+    # The read of the stack's own previous outputs comes first: the platform waits for its revision checks.
+    (previous,) = capture.by_type("pulumi:pulumi:StackReference")
+    assert previous.name == "platform-previous" and previous.parent == platform.parent
+    assert platform.dependencies == (previous.urn,)
     urns = {r.urn: r for r in capture.registrations}
     for reg in capture.registrations:
-        if reg is platform:
+        if reg is platform or reg is previous:
             continue
         parent = reg
         while parent.parent in urns and parent.parent != platform.urn:
@@ -65,8 +72,15 @@ def test_local_uses_sslip_io_urls():
     assert outputs["serviceUrls"] == {"helloworld-go": "http://helloworld-go.default.127.0.0.1.sslip.io"}
 
 
+def after_v1(stack):
+    """``stack`` as committed, updating a deployment that created helloworld-go-v1 (the worked examples' story)."""
+    services = {"helloworld-go": {"image": IMAGE, "revision": "v1", "runAsNonRoot": False,
+                                  "autoscaling": {"minScale": 2}}}
+    return run_stack(stack, previous=run_stack(stack, {"services": services}))
+
+
 def test_staging_shows_a_tagged_canary_and_a_cluster_local_service():
-    capture = run_stack("staging")
+    capture = after_v1("staging")
     objects = k8s_objects(capture)
     assert objects[("Service", "helloworld-go")]["spec"]["traffic"] == [
         {"revisionName": "helloworld-go-v1", "percent": 80, "tag": "stable"},
@@ -78,11 +92,13 @@ def test_staging_shows_a_tagged_canary_and_a_cluster_local_service():
         "stable": "http://stable-helloworld-go.default.staging.knative.example.com",
     }
     assert capture.outputs["serviceUrls"]["greeter"] == "http://greeter.default.svc.cluster.local"
-    assert capture.outputs["revisions"] == {"greeter": None, "helloworld-go": "helloworld-go-v2"}
+    assert [(r["name"], r["percent"]) for r in capture.outputs["revisions"]["helloworld-go"]["list"]] == [
+        ("helloworld-go-v2", 20), ("helloworld-go-v1", 80)]
+    assert [r["name"] for r in capture.outputs["revisions"]["greeter"]["list"]] == ["greeter-00001"]
 
 
 def test_prod_shows_a_tagged_blue_green_and_a_custom_domain():
-    capture = run_stack("prod")
+    capture = after_v1("prod")
     objects = k8s_objects(capture)
     assert objects[("Service", "helloworld-go")]["spec"]["traffic"] == [
         {"revisionName": "helloworld-go-v1", "percent": 100, "tag": "blue"},
@@ -96,11 +112,12 @@ def test_prod_shows_a_tagged_blue_green_and_a_custom_domain():
 
 
 def test_flipping_blue_green_changes_only_the_percents():
-    services = {"helloworld-go": {
-        "image": IMAGE, "revision": "v2", "runAsNonRoot": False,
-        "autoscaling": {"minScale": 2},  # prod does not scale to zero
-        "traffic": {"blueGreen": {"blue": "v1", "green": "v2", "live": "green"}}}}
-    traffic = k8s_objects(run_stack("prod", {"services": services}))[("Service", "helloworld-go")]["spec"]["traffic"]
+    services = json.loads(load_program_config(ROOT, "prod").config["knative-platform:services"])
+    services["helloworld-go"]["traffic"]["blueGreen"]["live"] = "green"
+    before = after_v1("prod")
+    capture = run_stack("prod", {"services": services}, previous=before)  # the same template: no new revision
+    assert capture.outputs["revisions"]["helloworld-go"]["generation"] == 2
+    traffic = k8s_objects(capture)[("Service", "helloworld-go")]["spec"]["traffic"]
     assert [(t["tag"], t["percent"]) for t in traffic] == [("blue", 0), ("green", 100)]
 
 
@@ -113,9 +130,11 @@ def test_services_in_their_own_namespace_get_it_created_first():
 
 
 def test_component_outputs_are_registered():
-    capture = run_stack("staging")
+    capture = after_v1("staging")
     app = capture.named("helloworld-go", "knative-platform:index:KnativeApp")
-    assert capture.component_outputs[app.urn] == {
+    outputs = dict(capture.component_outputs[app.urn])
+    assert outputs.pop("revisions") == capture.outputs["revisions"]["helloworld-go"]
+    assert outputs == {
         "domainUrls": {},
         "revisionName": "helloworld-go-v2",
         "tagUrls": {"canary": "http://canary-helloworld-go.default.staging.knative.example.com",

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, edited_project
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = ROOT / "docs"
@@ -111,23 +110,18 @@ def sample_review(tmp_path) -> str:
     from components.offline.engine import run_program
     from components.offline.render import render_files, write_tree
     from components.offline.stackfile import load_program_config
+    from components.offline.update import previous_outputs, run_update
 
-    head_project = tmp_path / "project"
-    head_project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, head_project / name)
-    shutil.copytree(ROOT / "stacks", head_project / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
-    staging = head_project / "stacks" / "Pulumi.staging.yaml"
-    text = staging.read_text()
-    for old, new in (("      percent: 20", "      percent: 50"), ("visibility: cluster-local", "visibility: public"),
-                     ("TARGET: Knative staging v2", "TARGET: Knative staging v2.1")):
-        assert old in text
-        text = text.replace(old, new)
-    staging.write_text(text)
-    for side, project in (("base", ROOT), ("head", head_project)):
-        for stack in ("local", "dev", "staging", "prod"):
-            program = load_program_config(project, stack)
-            write_tree(render_files(run_program(program), program), tmp_path / side / stack)
+    head_project = edited_project(tmp_path, "staging", (
+        ("      percent: 20", "      percent: 50"), ("visibility: cluster-local", "visibility: public"),
+        ("TARGET: Knative staging v2", "TARGET: Knative staging v2.1")))
+    for stack in ("local", "dev", "staging", "prod"):
+        program = load_program_config(ROOT, stack)
+        write_tree(render_files(run_program(program), program), tmp_path / "base" / stack)
+        # the head as the update after the base, as `diff --base-ref` renders it (render --previous)
+        program = load_program_config(head_project, stack)
+        capture, refused = run_update(program, previous_outputs(tmp_path / "base", stack))
+        write_tree(render_files(capture, program, refused), tmp_path / "head" / stack)
     review = compare(load_renders(tmp_path / "base"), load_renders(tmp_path / "head"))
     summary = report.summary(review, title="Offline review: main → canary-50",
                              detail="`build/review/offline-review.md`")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import logging
 import os
 from dataclasses import replace
 
@@ -24,17 +22,6 @@ DEV_PLATFORM = "organization/knative-platform/dev"
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 
 
-@pytest.fixture
-def failing_program():
-    """A program failing inside an apply leaves futures nobody awaits; collect them while asyncio is quiet."""
-    logger = logging.getLogger("asyncio")
-    saved = logger.disabled
-    logger.disabled = True
-    yield
-    gc.collect()
-    logger.disabled = saved
-
-
 def team_app(stack="dev", stack_outputs=None, config=None, monitor=None):
     program = load_program_config(TEAM_APP, stack)
     if stack_outputs is not None:
@@ -42,6 +29,15 @@ def team_app(stack="dev", stack_outputs=None, config=None, monitor=None):
     if monitor is None:
         monitor = RecordingMonitor(PlatformMocks(stack_outputs=program.stack_outputs))
     return program, run_program(program, extra_config=config, monitor=monitor)
+
+
+def revisions_of(capture, service, rename=None):
+    """What ``capture``'s update recorded for ``service``; ``rename`` pretends it created another name."""
+    record = json.loads(json.dumps(capture.outputs["revisions"][service]))
+    if rename:
+        for row in record["list"]:
+            row["name"] = rename
+    return record
 
 
 def platform_outputs(**changes):
@@ -75,9 +71,11 @@ def test_team_app_deploys_through_the_reference_provider():
     assert provider.name == "platform-kubernetes"
     assert provider.inputs["clusterIdentifier"] == "gke/knative-platform-dev/europe-west1-b/knative-dev"
     assert provider.inputs["kubeconfig"] == "[secret]"
-    (reference,) = capture.by_type("pulumi:pulumi:StackReference")
+    reference, previous = capture.named("platform-stack"), capture.named("platform-previous")
     assert reference.inputs["name"] == DEV_PLATFORM
     assert reference.parent == capture.named("platform", "knative-platform:index:PlatformReference").urn
+    # and the app stack's own previous outputs: the revisions its earlier deployments created
+    assert previous.inputs["name"] == "organization/team-app/dev" and previous.parent == reference.parent
     kubernetes = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
     assert len(kubernetes) == 4  # the namespace, two Knative Services and inventory's ServiceAccount
     assert all(r.provider.startswith(provider.urn) for r in kubernetes)
@@ -108,7 +106,15 @@ def test_an_app_stack_on_a_platform_without_workload_identity_is_told_so(failing
 
 
 def test_team_app_declares_a_canary_and_a_cluster_local_service():
-    _, capture = team_app()
+    _, first = team_app()
+    # A fresh app stack has no storefront-v2 yet: v3 is storefront's only revision and takes both sides.
+    assert k8s_objects(first)[("Service", "storefront")]["spec"]["traffic"] == [
+        {"revisionName": "storefront-v3", "percent": 50, "tag": "stable"},
+        {"latestRevision": True, "percent": 50, "tag": "canary"},
+    ]
+    v2 = {"storefront": revisions_of(first, "storefront", rename="storefront-v2")}
+    _, capture = team_app(stack_outputs={**load_program_config(TEAM_APP, "dev").stack_outputs,
+                                         "organization/team-app/dev": {"revisions": v2}})
     objects = k8s_objects(capture)
     storefront, inventory = objects[("Service", "storefront")], objects[("Service", "inventory")]
     assert storefront["metadata"]["namespace"] == inventory["metadata"]["namespace"] == "team-app"
@@ -128,8 +134,7 @@ def test_team_app_declares_a_canary_and_a_cluster_local_service():
 
 def test_team_app_prod_references_the_prod_platform_with_a_smaller_canary():
     _, capture = team_app("prod")
-    (reference,) = capture.by_type("pulumi:pulumi:StackReference")
-    assert reference.inputs["name"] == "organization/knative-platform/prod"
+    assert capture.named("platform-stack").inputs["name"] == "organization/knative-platform/prod"
     traffic = k8s_objects(capture)[("Service", "storefront")]["spec"]["traffic"]
     assert [t["percent"] for t in traffic] == [90, 10]
     # the prod platform runs TLS, so the app stack reports the https URL Knative gives it
@@ -187,7 +192,7 @@ def test_the_render_cli_finds_the_projects_mocked_outputs(tmp_path, capsys):
     assert main(["render", "--all", "--project", str(TEAM_APP), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "dev" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
     assert (tmp_path / "prod" / "kubernetes" / "team-app" / "Service-inventory.yaml").is_file()
-    assert "rendered prod: 14 resources, 4 Kubernetes objects" in capsys.readouterr().out
+    assert "rendered prod: 15 resources, 4 Kubernetes objects" in capsys.readouterr().out
 
 
 def test_team_app_mocks_exactly_what_the_platform_stacks_export():
@@ -209,3 +214,19 @@ def test_team_app_mocks_exactly_what_the_platform_stacks_export():
         (provider,) = capture.by_type("pulumi:providers:kubernetes")
         assert provider.inputs["clusterIdentifier"] == committed(stack).outputs["clusterIdentifier"]
         assert provider.inputs["kubeconfig"] == "[secret]"
+
+
+def test_team_app_refuses_a_forgotten_rename_before_any_provider_or_object(failing_program):
+    _, first = team_app()
+    previous = json.loads(json.dumps(first.outputs))
+    (latest,) = [r for r in previous["revisions"]["storefront"]["list"] if r.get("latest")]
+    # the previous deployment applied another image under storefront-v3
+    latest["digest"] = "sha256:" + "0" * 64
+    latest["fieldDigests"]["spec.containers[0].image"] = "000000000000"
+    outputs = {**load_program_config(TEAM_APP, "dev").stack_outputs, "organization/team-app/dev": previous}
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
+    with pytest.raises(ConfigError, match=r"services.storefront.revision: the revision template changes "
+                                          r"\(spec.containers\[0\].image\) but keeps the name storefront-v3"):
+        team_app(stack_outputs=outputs, monitor=monitor)
+    created = sorted(r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference")
+    assert created == [], created

@@ -223,10 +223,12 @@ def test_an_app_repository_renders_each_ref_with_the_platform_release_it_pins(tm
     moved = {(c.display, f.before, f.after) for c in review.stack("team-app/prod").changes for f in c.fields
              if f.path == label}
     assert moved and all(before == "knative-platform" and after == "acme-platform" for _, before, after in moved)
-    assert lines[0] == "rendering 2 project(s) across 2 ref(s)"
-    assert sorted(line.split(" (")[0] for line in lines[1:]) == [
-        f"rendered project . at HEAD with knative-platform @ {new.as_uri()}",
-        f"rendered project . at HEAD~1 with knative-platform @ {old.as_uri()}"]
+    # one ref after the other: the head renders as the update after the base
+    assert [line.split(" (")[0] for line in lines] == [
+        "rendering 1 project(s) of HEAD~1",
+        f"rendered project . at HEAD~1 with knative-platform @ {old.as_uri()}",
+        "rendering 1 project(s) of HEAD",
+        f"rendered project . at HEAD with knative-platform @ {new.as_uri()}"]
 
 
 def test_a_missing_render_directory_fails_the_diff(tmp_path, capsys, clean):

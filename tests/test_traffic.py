@@ -100,16 +100,30 @@ def test_invalid_policies_name_the_path_and_the_rule(policy, expected):
     assert any(expected in p for p in found), found
 
 
-def test_policies_that_name_revisions_require_the_service_to_name_its_own():
-    assert problems(Canary(stable="v1", percent=10), revision=None) == [
-        "services.api.revision: is required when traffic names revisions: set it to this template's revision "
-        "suffix (for example v2) so later pins, canaries and rollbacks can name it"
-    ]
-    assert problems(Latest(), revision=None) == []
+def test_policies_may_name_revisions_when_knative_names_the_template():
+    # kn's everyday flow: pin or split on the names Knative generated (api-00003).
+    assert problems(Canary(stable="api-00003", percent=10), revision=None) == []
+    assert problems(Pin(revision="00003"), revision=None) == []
+
+
+@pytest.mark.parametrize(("ref", "expected"), [
+    ("web-00003", "services.api.traffic.pin.revision: 'web-00003' is written like a Knative-generated revision "
+                  "name but does not start with 'api-'"),
+    ("api-" + "x" * 60, "is 64 characters, must be at most 63"),
+])
+def test_full_names_of_other_services_are_refused(ref, expected):
+    found = problems(Pin(revision=ref), revision=None)
+    assert any(expected in p for p in found), found
+
+
+def test_rollback_to_the_current_revision_by_full_name_is_refused():
+    assert problems(Rollback(to="api-v2"), revision="v2") == [
+        "services.api.traffic.rollback.to: 'api-v2' is the current revision; a rollback pins an older one"]
 
 
 @pytest.mark.parametrize("policy", [
-    Latest(), Pin(revision="v1"), Rollback(to="v1", latest_tag="broken"), Canary(stable="v1", percent=0),
+    Latest(), Pin(revision="v1"), Rollback(to="v1", latest_tag="broken"), Rollback(to="v1"),
+    Canary(stable="v1", percent=0),
     Canary(stable="v1", percent=100), BlueGreen(blue="v1", green="v2", live=Colour.GREEN), Gradual(duration="1h"),
 ])
 def test_valid_policies_have_no_problems(policy):

@@ -124,7 +124,9 @@ def test_a_readiness_probe_with_period_seconds_may_set_its_thresholds():
 def test_a_split_target_may_name_the_latest_revision_as_at_latest():
     """The README: ``@latest`` names the latest ready revision wherever a revision is expected."""
     traffic = [{"revision": "v1", "percent": 80}, {"revision": "@latest", "tag": "next"}]
-    capture = run_stack("local", {"services": {"api": svc(revision="v2", traffic=traffic)}})
+    first = run_stack("local", {"services": {"api": svc(revision="v1")}})  # a deployment that created api-v1
+    capture = run_stack("local", {"services": {"api": svc(revision="v2", traffic=traffic, env={"V": "2"})}},
+                        previous=first)
     assert k8s_objects(capture)[("Service", "api")]["spec"]["traffic"] == [
         {"revisionName": "api-v1", "percent": 80},
         {"latestRevision": True, "percent": 20, "tag": "next"},

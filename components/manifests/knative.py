@@ -11,6 +11,7 @@ from typing import Any
 
 from ..spec.containers import USER_CONTAINER_NAME, Container, EnvFrom, Probe, Probes, ProbeType
 from ..spec.identity import GKE_SERVICE_ACCOUNT_ANNOTATION
+from ..spec.names import revision_full_name
 from ..spec.service import Autoscaling, Metric, Quantities, Service, Visibility
 from ..spec.traffic import Target, compile_traffic
 from .labels import standard_labels
@@ -231,7 +232,8 @@ def render_service_account(service: Service, google_email: Any = None) -> dict[s
 def traffic_entry(service: Service, target: Target) -> dict[str, Any]:
     """One ``spec.traffic`` item: revision suffixes become full revision names."""
     out: dict[str, Any] = (
-        {"latestRevision": True} if target.latest else {"revisionName": f"{service.name}-{target.revision}"}
+        {"latestRevision": True} if target.latest else {"revisionName": revision_full_name(service.name,
+                                                                                          str(target.revision))}
     )
     out["percent"] = target.percent
     if target.tag:

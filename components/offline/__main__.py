@@ -4,7 +4,9 @@
 where the package is the ``components`` folder, ``python -m components.offline``.)
 
 ``render`` renders one stack (or ``--all``) of the project in ``--project``
-(default: the current directory) into ``--out`` (default ``build/render/<stack>``).
+(default: the current directory) into ``--out`` (default ``build/render/<stack>``);
+with ``--previous DIR``, as the update that follows the deployment rendered in
+DIR (its outputs are what the stack's reference to itself reads).
 
 ``diff`` compares two renders (``diff BASE_DIR HEAD_DIR``) or two git refs
 (``diff --base-ref origin/main [--head-ref HEAD]``, each rendered with its own
@@ -38,23 +40,26 @@ from .stackfile import StackFileError, available_stacks, load_program_config
 
 def render_command(args: argparse.Namespace) -> int:
     """Render the requested stacks; print one summary line per stack."""
-    from .engine import run_program  # the Pulumi SDK: only rendering needs it
-    from .render import render_files, write_tree
+    from .render import REFUSED, render_files, write_tree  # the Pulumi SDK: only rendering needs it
+    from .update import previous_outputs, run_update
 
     project = Path(args.project)
     stacks = available_stacks(project) if args.all else list(dict.fromkeys(args.stack))
     for stack in stacks:
         stack_outputs = Path(args.stack_outputs) if args.stack_outputs else None
         program = load_program_config(project, stack, stack_outputs)
-        capture = run_program(program)
-        files = render_files(capture, program)
+        previous = previous_outputs(Path(args.previous), stack) if args.previous else None
+        capture, refused = run_update(program, previous)
+        files = render_files(capture, program, refused)
         if args.out is None:
             out = project / "build" / "render" / stack
         else:
             out = Path(args.out) / stack if len(stacks) > 1 or args.all else Path(args.out)
         write_tree(files, out)
         objects = sum(1 for f in files if f.startswith("kubernetes/"))
-        print(f"rendered {stack}: {len(capture.registrations)} resources, {objects} Kubernetes objects -> {out}")
+        note = f" (the update after --previous is refused: {len(refused)} problem(s) in {out / REFUSED})" \
+            if refused else ""
+        print(f"rendered {stack}: {len(capture.registrations)} resources, {objects} Kubernetes objects -> {out}{note}")
     return 0
 
 
@@ -132,6 +137,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     render.add_argument("--stack-outputs", metavar="FILE",
                         help="mocked outputs of the stacks the program references (JSON or YAML; default: "
                              "<stackConfigDir>/stack-outputs.json when the project has one)")
+    render.add_argument("--previous", metavar="DIR",
+                        help="render as the update after the deployment rendered in DIR (a render of the stack, "
+                             "or of --all): the stack's reference to itself reads that render's outputs; a refused "
+                             "update is rendered as a first deployment with the refusal in refused.yaml")
     render.set_defaults(handler=render_command)
 
     diff = sub.add_parser("diff", help="compare two renders or two git refs; print a summary for a PR comment")

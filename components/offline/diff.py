@@ -124,6 +124,8 @@ class Render:
     config: Mapping[str, Any]
     outputs: Mapping[str, Any]
     resources: Mapping[str, Mapping[str, Any]]
+    refused: tuple[tuple[str, str], ...] = ()
+    """(config path, message) of each problem for which the program refused this update (``refused.yaml``)."""
 
 
 class RenderError(Exception):
@@ -152,6 +154,9 @@ def load_render(directory: Path, label: str | None = None) -> Render:
                                                  for f, t in shape.items()):
             raise RenderError(f"{directory / 'resources.yaml'}: {str(key)[:200]} is not a resource entry (a map "
                               "with type, name, inputs ...); render the stack again")
+    refused = _read_yaml(directory / "refused.yaml") if (directory / "refused.yaml").is_file() else []
+    if not isinstance(refused, list) or not all(isinstance(r, Mapping) for r in refused):
+        raise RenderError(f"{directory}: refused.yaml must be a list of {{path, message}}")
     return Render(
         label=label or str(stack_doc.get("stack") or directory.name),
         project=str(stack_doc.get("project") or ""),
@@ -159,6 +164,7 @@ def load_render(directory: Path, label: str | None = None) -> Render:
         config=redact(dict(stack_doc.get("config") or {})),
         outputs=redact(dict(stack_doc.get("outputs") or {})),
         resources={str(k): dict(v) for k, v in resources.items()},
+        refused=tuple((str(r.get("path")), str(r.get("message"))) for r in refused),
     )
 
 
@@ -489,8 +495,23 @@ def _replace_reasons(type_: str, fields: Iterable[FieldChange], before: Mapping[
     return reasons
 
 
+def _service_of(path: str) -> str:
+    """``services.api.traffic.pin`` -> ``api``: the service a config path belongs to."""
+    parts = path.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "services" else ""
+
+
+def _refusals(label: str, new: Render) -> list[Finding]:
+    """The program's own refusals of this update (it read the base's outputs as its previous deployment)."""
+    displays = {str(e.get("name")): _display(k, e) for k, e in new.resources.items()
+                if e.get("type") == KNATIVE_SERVICE}
+    return [Finding(FindingKind.REFUSED, label, displays.get(_service_of(path), "stack config"), "revisions",
+                    f"`{path}`: {message}") for path, message in new.refused]
+
+
 def _findings(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = _refusals(diff.label, new)
+    judged = {f.resource for f in out}  # the program's verdict on these services replaces the heuristic below
     for change in diff.changes:
         if change.action is Action.REPLACE:
             out.append(Finding(FindingKind.REPLACE, diff.label, change.display, "replace", "; ".join(change.reasons)))
@@ -498,7 +519,7 @@ def _findings(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
             out.append(Finding(FindingKind.DELETE, diff.label, change.display, "delete",
                                f"deleted ({change.type}, in {change.component})"))
         out += _security(diff.label, change)
-        refused = _knative_refusal(change, old, new)
+        refused = None if change.display in judged else _knative_refusal(change, old, new)
         if refused:
             out.append(Finding(FindingKind.REFUSED, diff.label, change.display, "revision name", refused))
         if change.type in BUNDLE_TYPES and change.action is not Action.CREATE:

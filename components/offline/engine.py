@@ -38,6 +38,8 @@ _ASSET = "c44067f5952c0a294b673a41bacd8c17"
 _ARCHIVE = "0def7320c3a5731c473e5ecbe6d01bc7"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 UNKNOWN = "(known after apply)"
+ORGANIZATION = "organization"
+"""The organization the mocked runtime reports: a self-managed backend's (``pulumi.get_organization()``)."""
 
 _OPTION_FIELDS = (
     "protect", "ignoreChanges", "replaceOnChanges", "deleteBeforeReplace", "retainOnDelete",
@@ -185,16 +187,19 @@ class RecordingMonitor(MockMonitor):
 def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mapping[str, str],
              secret_keys: tuple[str, ...]) -> Iterator[None]:
     """Point the Pulumi SDK at ``monitor`` with ``config``, and restore a clean runtime afterwards."""
-    env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")
+    env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN",
+                "SOURCE_DATE_EPOCH")
     saved_env = {k: os.environ.get(k) for k in env_keys}
     for key in env_keys:
         os.environ.pop(key, None)
+    # A render has no clock: a revision created offline is stamped at the epoch (components.history.now).
+    os.environ["SOURCE_DATE_EPOCH"] = saved_env["SOURCE_DATE_EPOCH"] or "0"
     # A fresh runtime (no root stack from an earlier run), then the mocks with our recording monitor;
     # set_mocks registers this run's root stack with it.
-    pulumi.runtime.reset_options(project=project, stack=stack, preview=True, organization="organization")
+    pulumi.runtime.reset_options(project=project, stack=stack, preview=True, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor,
-                             organization="organization")
+                             organization=ORGANIZATION)
     try:
         yield
     finally:
@@ -287,7 +292,8 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
     """Run the project's ``__main__.py`` for one stack under mocks; raise what the program raises."""
     gcp_project = program.config.get("gcp:project", "offline-project")
     gcp_region = program.config.get("gcp:region", "europe-west1")
-    monitor = monitor or RecordingMonitor(PlatformMocks(gcp_project, gcp_region, program.stack_outputs))
+    monitor = monitor or RecordingMonitor(PlatformMocks(gcp_project, gcp_region, program.stack_outputs,
+                                                        own_stack=own_stack_name(program)))
     config = {**program.config, **(extra_config or {})}
     with _program_context(program):
         try:
@@ -301,6 +307,11 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
             raise
     _check_references(monitor)
     return capture
+
+
+def own_stack_name(program: ProgramConfig) -> str:
+    """The name the program's reference to its own stack reads (the mocked runtime's organization)."""
+    return f"{ORGANIZATION}/{program.project}/{program.stack}"
 
 
 def _check_references(monitor: RecordingMonitor) -> None:

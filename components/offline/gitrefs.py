@@ -70,9 +70,19 @@ def export_ref(repo: Path, ref: str, destination: Path) -> Path:
     return destination
 
 
+def _knows_previous(tree: Path) -> bool:
+    """Whether the tree's render command takes ``--previous`` (refs older than revision tracking do not)."""
+    cli = tree / "components" / "offline" / "__main__.py"
+    return cli.is_file() and '"--previous"' in cli.read_text(encoding="utf-8")
+
+
 def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Sequence[str] | None,
-                     module: str = PLATFORM_OFFLINE) -> list[tuple[str, list[str]]]:
+                     previous: Path | None = None, module: str = PLATFORM_OFFLINE) -> list[tuple[str, list[str]]]:
     """One ``render`` command per project found in ``tree``, each writing ``out/<project name>/<stack>``.
+
+    ``previous`` is the output root of the side rendered before (the base):
+    each project renders as the update after that side's render of it, when
+    the tree's own render command knows ``--previous``.
 
     ``stacks`` limits the render to those stacks of each project that has them.
     A project the tree does not have (a pull request that adds one) renders
@@ -94,8 +104,12 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Seq
         else:
             which = [f"--stack={s}" for s in selected]
             target = out / name / selected[0] if len(selected) == 1 else out / name
+        after: list[str] = []
+        if previous is not None and _knows_previous(tree):
+            earlier = previous / target.relative_to(out)
+            after = ["--previous", str(earlier)] if earlier.is_dir() else []
         commands.append((project, ["-m", module, "render", *which, "--project", str(project_dir),
-                                   "--out", str(target)]))
+                                   "--out", str(target), *after]))
     return commands
 
 
@@ -136,14 +150,17 @@ def _where(ref: str | None, project: str) -> str:
 def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: Sequence[str],
                 stacks: Sequence[str] | None = None, python: str = sys.executable,
                 progress: Callable[[str], None] | None = None) -> None:
-    """Render each ``(ref, out)`` of ``repo`` (ref None: the working tree as it is), all at once.
+    """Render each ``(ref, out)`` of ``repo`` (ref None: the working tree as it is), one side after the other.
 
     Every project of every ref renders in its own process, with ``PYTHONPATH``
-    set to that ref's tree so it imports that ref's ``components``. The
-    processes run side by side: most of each one's time is importing the
-    Pulumi SDKs, which parallelises well. ``progress`` gets one line per
-    project and ref as it finishes, with its elapsed time. Each ``out`` exists
-    afterwards, empty when that ref has none of the projects.
+    set to that ref's tree so it imports that ref's ``components``; the
+    projects of one side run side by side (most of each one's time is
+    importing the Pulumi SDKs, which parallelises well). Each side after the
+    first renders as the update that follows the side before it (``render
+    --previous``): the head of a review is judged against what the base
+    deployed, as ``pulumi up`` judges it against the last update. ``progress``
+    gets one line per project and ref as it finishes, with its elapsed time.
+    Each ``out`` exists afterwards, empty when that ref has none of the projects.
     """
     started = time.monotonic()
 
@@ -159,7 +176,7 @@ def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: 
         return result
 
     with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
-        jobs: list[_Job] = []
+        previous: Path | None = None
         for i, (ref, out) in enumerate(sides):
             out.mkdir(parents=True, exist_ok=True)
             # The export keeps the repository's directory name: a template project (``name: ${PROJECT}``)
@@ -167,8 +184,11 @@ def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: 
             export = Path(tmp) / f"tree-{i}" / repo.resolve().name
             tree = repo.resolve() if ref is None else export_ref(repo, ref, export)
             own_code = (tree / "components" / "__init__.py").is_file()
+            jobs: list[_Job] = []
             module = PLATFORM_OFFLINE if own_code else INSTALLED_OFFLINE
-            for project, args in _render_commands(tree, projects, out, stacks, module):
+            # An app project rendered with an installed platform package is not judged against a base.
+            for project, args in _render_commands(tree, projects, out, stacks, previous if own_code else None,
+                                                  module):
                 project_dir = (tree / project).resolve()
                 requirement = None if own_code else platform_requirement(project_dir)
                 path, platform = str(tree), None
@@ -178,10 +198,12 @@ def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: 
                     platform, path = (requirement, project_dir, target), f"{target}{os.pathsep}{tree}"
                 env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": path}
                 jobs.append((ref, project, tree, env, args, platform))
-        if progress is not None:
-            progress(f"rendering {len(jobs)} project(s) across {len(sides)} ref(s)")
-        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-            results = list(pool.map(run, jobs))
-    for (ref, project, *_rest), result in zip(jobs, results, strict=True):
-        if result.returncode != 0:
-            raise RenderError(f"rendering {_where(ref, project)} failed:\n{result.stderr.strip()}")
+            if progress is not None:
+                progress(f"rendering {len(jobs)} project(s) of {ref or 'the working tree'}")
+            if jobs:
+                with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+                    results = list(pool.map(run, jobs))
+                for (job_ref, project, *_rest), result in zip(jobs, results, strict=True):
+                    if result.returncode != 0:
+                        raise RenderError(f"rendering {_where(job_ref, project)} failed:\n{result.stderr.strip()}")
+            previous = out

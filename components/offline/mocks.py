@@ -5,7 +5,10 @@ A resource's mocked state is its inputs plus the few outputs the program reads
 Every value derives from the resource's name, so renders are byte-identical.
 Addresses come from the documentation ranges (RFC 5737) and never route anywhere.
 A StackReference returns the outputs given for its stack in the project's file
-of mocked outputs (see :mod:`components.offline.stackfile`).
+of mocked outputs (see :mod:`components.offline.stackfile`). The program's
+reference to its *own* stack (its previous deployment, :mod:`components.history`)
+answers with that stack's entry when there is one, else with no outputs, as a
+stack that was never deployed does.
 """
 
 from __future__ import annotations
@@ -91,10 +94,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
     """Mocks for pulumi-gcp and pulumi-kubernetes resources, StackReferences and the invokes the platform calls."""
 
     def __init__(self, gcp_project: str = "offline-project", gcp_region: str = "europe-west1",
-                 stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+                 stack_outputs: Mapping[str, Mapping[str, Any]] | None = None, own_stack: str | None = None) -> None:
         self.gcp_project = gcp_project
         self.gcp_region = gcp_region
         self.stack_outputs = dict(stack_outputs or {})
+        self.own_stack = own_stack
+        """``<organization>/<project>/<stack>`` of the program itself (default: the running one's)."""
         self.unmocked_references: list[str] = []
 
     def _stack_reference(self, stack: str) -> dict[str, Any]:
@@ -104,7 +109,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
         :meth:`check_references` turns that into one clear error after the run,
         instead of letting the program fail on made-up values.
         """
-        outputs = self.stack_outputs.get(stack, self.stack_outputs.get("*"))
+        own = self.own_stack or f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+        if stack == own:
+            outputs = self.stack_outputs.get(stack, {})
+        else:
+            outputs = self.stack_outputs.get(stack, self.stack_outputs.get("*"))
         if outputs is None:
             self.unmocked_references.append(stack)
             outputs = {}

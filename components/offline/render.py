@@ -6,6 +6,7 @@ Layout of a render of one stack::
     resources.yaml                   every resource: type, name, parent, provider, options, inputs
     kubernetes/<namespace>/<Kind>-<name>.yaml   each Kubernetes object we author
     bundles.yaml                     each pinned upstream bundle (release YAML, Helm chart) and its source
+    refused.yaml                     only when the update after a previous deployment is refused: the problems
 
 Nothing machine-specific (paths, times, random names) enters a render, so two
 renders of a stack compare equal byte for byte and a diff shows only intent.
@@ -16,12 +17,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..spec.errors import Problem
 from .engine import Capture, Registration
 from .secrets import redact
 from .stackfile import REDACTED, ProgramConfig
@@ -112,8 +114,17 @@ def resource_entry(reg: Registration) -> dict[str, Any]:
     return entry
 
 
-def render_files(capture: Capture, program: ProgramConfig | None = None) -> dict[str, str]:
-    """The render tree of a capture, as ``{relative path: text}``."""
+REFUSED = "refused.yaml"
+
+
+def render_files(capture: Capture, program: ProgramConfig | None = None,
+                 refused: Sequence[Problem] = ()) -> dict[str, str]:
+    """The render tree of a capture, as ``{relative path: text}``.
+
+    ``refused`` are the problems for which the program refused this stack's
+    update after its previous deployment (:mod:`components.offline.update`);
+    the capture is then the stack rendered as a first deployment.
+    """
     files: dict[str, str] = {}
     secret = set(program.secret_keys) if program else set()
     raw_config = program.config if program else {}
@@ -141,6 +152,8 @@ def render_files(capture: Capture, program: ProgramConfig | None = None) -> dict
                 raise ValueError(f"two resources render to {path}; give one a distinct Kubernetes name")
             files[path] = dump_yaml(redact_object(reg.inputs))
     files["bundles.yaml"] = dump_yaml(bundles)
+    if refused:
+        files[REFUSED] = dump_yaml([{"path": p.path, "message": p.message} for p in refused])
     return dict(sorted(files.items()))
 
 

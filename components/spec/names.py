@@ -63,3 +63,30 @@ def domain_problem(value: str, what: str = "domain") -> str | None:
     if "." not in value:
         return f"{what} '{value}' must be fully qualified, for example '{value}.example.com'"
     return None
+
+
+GENERATED_REVISION = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?-[0-9]{5}$")
+"""Knative's own revision names: ``<configuration>-<generation, five digits>`` (``api-00003``).
+
+knative/serving knative-v1.23.0 ``pkg/reconciler/configuration/resources/revision.go``
+``MakeRevision``: ``kmeta.ChildName(configuration.Name, fmt.Sprintf("-%05d", configuration.Generation))``
+when the template names no revision."""
+
+
+def revision_full_name(service: str, ref: str) -> str:
+    """The revision ``ref`` names for ``service``: a full name (``api-00003``, ``api-v3``) as is, a suffix prefixed.
+
+    ``kn`` names revisions by their full name; the platform also accepts the
+    suffix the service's own ``revision`` field uses (``v3`` is ``api-v3``).
+    ``api-v3`` stays ``api-v3``: never ``api-api-v3``.
+    """
+    return ref if ref.startswith(f"{service}-") else f"{service}-{ref}"
+
+
+def foreign_revision_problem(service: str, ref: str) -> str | None:
+    """Why ``ref``, written like a Knative-generated name of another service (``other-00003``), is refused."""
+    if GENERATED_REVISION.match(ref) and not ref.startswith(f"{service}-"):
+        return (f"'{ref}' is written like a Knative-generated revision name but does not start with "
+                f"'{service}-'; a service's traffic can only name its own revisions (write '{service}-<suffix>' "
+                "or just the suffix)")
+    return None

@@ -43,7 +43,14 @@ from .containers import (
 from .decode import Decoder, camel
 from .errors import Problem, join_path, raise_if
 from .identity import ServiceAccount, service_account_problems
-from .names import CONFIG_KEY, dns1035_problem, dns1123_label_problem, dns1123_subdomain_problem, domain_problem
+from .names import (
+    CONFIG_KEY,
+    dns1035_problem,
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    domain_problem,
+    revision_full_name,
+)
 from .traffic import Latest, TrafficPolicy, decode_traffic, traffic_problems
 from .units import parse_quantity, quantity_problem
 
@@ -143,7 +150,7 @@ class Service:
     @property
     def revision_name(self) -> str | None:
         """The full name of this template's revision, or None when Knative names it."""
-        return f"{self.name}-{self.revision}" if self.revision else None
+        return revision_full_name(self.name, self.revision) if self.revision else None
 
     @property
     def service_account_name(self) -> str | None:
@@ -245,7 +252,7 @@ def _revision_name_problems(service: Service, add: Any) -> None:
     """revision_validation.go ``validateRevisionName``: a DNS-1035 label prefixed by the service's name."""
     if service.revision is None:
         return
-    revision_name = f"{service.name}-{service.revision}"
+    revision_name = revision_full_name(service.name, service.revision)
     if len(revision_name) > 63:
         add("revision", f"revision name '{revision_name}' is {len(revision_name)} characters, must be at most 63; "
                         "use a shorter suffix or service name")

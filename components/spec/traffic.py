@@ -40,7 +40,7 @@ from typing import Any, Union
 
 from .decode import INVALID, Decoder, describe
 from .errors import Problem, did_you_mean, join_path
-from .names import MAX_LABEL, dns1035_problem
+from .names import MAX_LABEL, dns1035_problem, foreign_revision_problem, revision_full_name
 from .units import parse_go_duration
 
 LATEST = "@latest"
@@ -252,7 +252,10 @@ def _target_paths(path: str, policy: TrafficPolicy) -> list[str]:
 def _revision_problem(service: str, suffix: str) -> str | None:
     if suffix == LATEST:
         return None
-    name = f"{service}-{suffix}"
+    foreign = foreign_revision_problem(service, suffix)
+    if foreign:
+        return foreign
+    name = revision_full_name(service, suffix)
     if len(name) > MAX_LABEL:
         return f"revision name '{name}' is {len(name)} characters, must be at most {MAX_LABEL}; use a shorter suffix"
     return dns1035_problem(name, "revision name")
@@ -262,8 +265,9 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
     """Every way ``policy`` breaks Knative's webhook rules or our own, for the service named ``service``.
 
     ``current_revision`` is the suffix of the service's own revision (None when
-    Knative names it). Pins, canaries and blue-greens need predictable names, so a
-    policy that names revisions requires the service to name its current one too.
+    Knative names it). A revision may be named by suffix (``v1``) or by its full
+    name (``api-v1``, Knative's generated ``api-00003``); whether it exists is
+    checked against the stack's history by :mod:`components.spec.revisions`.
     """
     problems: list[Problem] = []
 
@@ -289,7 +293,8 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
         base = _policy_path(path, policy)
         if policy.to == LATEST:
             add(join_path(base, "to"), "a rollback goes to a named older revision, not to the latest")
-        elif current_revision is not None and policy.to == current_revision:
+        elif current_revision is not None and (revision_full_name(service, policy.to)
+                                               == revision_full_name(service, current_revision)):
             add(join_path(base, "to"), f"'{policy.to}' is the current revision; a rollback pins an older one")
     elif isinstance(policy, Gradual):
         base = _policy_path(path, policy)
@@ -333,10 +338,6 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
     total = sum(t.percent or 0 for t in compiled.targets)
     if total != 100:
         add(path, f"percents sum to {total}, must be 100")
-    if current_revision is None and any(t.revision is not None for t in compiled.targets):
-        add(join_path(path.rsplit(".", 1)[0], "revision") if "." in path else "revision",
-            "is required when traffic names revisions: set it to this template's revision suffix (for example v2) "
-            "so later pins, canaries and rollbacks can name it")
     return problems
 
 

@@ -14,7 +14,10 @@ from knative_platform import KnativeApp, PlatformReference, PlatformReferenceArg
 from stacks.services import NAMESPACE, services_for
 
 config = pulumi.Config()
-platform = PlatformReference("platform", PlatformReferenceArgs(stack=config.require("platformStack")))
+services = services_for(pulumi.get_stack())
+# The reference also reads this stack's own previous outputs: the revisions earlier deployments created.
+platform = PlatformReference("platform", PlatformReferenceArgs(stack=config.require("platformStack"),
+                                                               services=services))
 
 namespace = k8s.core.v1.Namespace(
     f"namespace-{NAMESPACE}",
@@ -24,11 +27,12 @@ namespace = k8s.core.v1.Namespace(
 # app_args carries the platform's provider, domain, scheme (https when it runs TLS) and URL templates.
 apps = {
     service.name: KnativeApp(service.name, platform.app_args(service, depends_on=[namespace]))
-    for service in services_for(pulumi.get_stack())
+    for service in services
 }
 
 pulumi.export("platformStack", platform.stack_name)
 pulumi.export("platformVersions", platform.versions)
 pulumi.export("serviceUrls", {name: app.url for name, app in sorted(apps.items())})
 pulumi.export("tagUrls", {name: app.tag_urls for name, app in sorted(apps.items())})
-pulumi.export("revisions", {name: app.revision_name for name, app in sorted(apps.items())})
+# What the next update reads back: the revisions this stack created and their share of traffic now.
+pulumi.export("revisions", {name: app.revisions for name, app in sorted(apps.items())})

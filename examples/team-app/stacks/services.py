@@ -2,6 +2,9 @@
 
 ``storefront`` is public and on a canary: its new template (revision ``v3``)
 gets a share of requests while ``v2`` keeps the rest, each on its own tag URL.
+On a fresh app stack ``storefront-v2`` does not exist: the first ``pulumi up``
+sends v2's share and tag to v3 as well, and warns; a canary between two real
+revisions starts with the next release (``revision="v4"``, ``stable="v3"``).
 ``inventory`` is cluster-local: only ``storefront`` (and anything else inside
 the cluster) can call it. It reads stock from Firestore as its own Google
 service account (created by the app stack, bound through Workload Identity to
@@ -40,7 +43,7 @@ def inventory() -> Service:
 
 
 def storefront(stack: str) -> Service:
-    """The public web front; revision v3 is the candidate, v2 (deployed before) is stable."""
+    """The public web front; revision v3 is the candidate, v2 (when an earlier deployment created it) is stable."""
     return Service(
         name="storefront",
         namespace=NAMESPACE,
