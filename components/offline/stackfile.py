@@ -24,6 +24,9 @@ import yaml
 REDACTED = "[secret]"
 STACK_OUTPUTS_FILE = "stack-outputs.json"
 """Mocked outputs of referenced stacks, looked up in the project's ``stackConfigDir``."""
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it: about ten times faster on a stack file of thousands of services
+(issue 9), and the same documents as ``yaml.safe_load``."""
 
 
 class StackFileError(Exception):
@@ -72,7 +75,7 @@ def _redact_secure(value: Any) -> tuple[Any, bool]:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path}: not valid YAML: {exc}") from exc
 
@@ -80,7 +83,7 @@ def _load_yaml(path: Path) -> Any:
 def load_stack_outputs(path: Path) -> dict[str, dict[str, Any]]:
     """Read a file of mocked stack outputs: ``{"<org>/<project>/<stack>" or "*": {output: value}}``."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as exc:
         raise StackFileError(f"{path}: cannot read the mocked stack outputs: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
