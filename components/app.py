@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .errors import checked
+from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
@@ -26,11 +27,9 @@ from .spec.service import MAX_TIMEOUT_SECONDS, Service
 from .spec.validated import service_problems_once
 
 if TYPE_CHECKING:
-    # pulumi_gcp takes longer to import than the rest of a small stack's program, and an app without a
-    # serviceAccount creates no GCP resource: .identity (which imports it) loads where it is used (issue 9).
+    # pulumi_gcp takes longer to import than the rest of a small stack's program; only an app with a Google
+    # identity creates GCP resources, and .identity imports it for those (issue 9).
     import pulumi_gcp as gcp
-
-    from .identity import ServiceIdentity
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,6 @@ class KnativeApp(pulumi.ComponentResource):
 
         self.identity = None
         if svc.service_account is not None:  # pods must find their account (and its grants) when they start
-            from .identity import ServiceIdentity, ServiceIdentityArgs  # imports pulumi_gcp: see TYPE_CHECKING
-
             self.identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
                 service=svc, provider=args.provider, workload_pool=args.workload_pool,
                 gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),

@@ -17,9 +17,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .errors import ConfigError, checked
@@ -32,6 +32,12 @@ from .spec.identity import (
     workload_identity_member,
 )
 from .spec.service import Service
+
+if TYPE_CHECKING:
+    # pulumi_gcp takes longer to import than the rest of a small stack's program, and only a Google identity
+    # creates GCP resources: _google imports it where it builds them (issue 9).
+    import pulumi_gcp as gcp
+
 
 _POOL_SUFFIX = ".svc.id.goog"
 
@@ -97,6 +103,8 @@ class ServiceIdentity(pulumi.ComponentResource):
 
     def _google(self, name: str, svc: Service, pool: pulumi.Output[str], gcp_provider: gcp.Provider
                 ) -> pulumi.Output[str]:
+        import pulumi_gcp as gcp  # see TYPE_CHECKING above
+
         account = svc.service_account
         assert account is not None and svc.service_account_name is not None
         child = pulumi.ResourceOptions(parent=self, provider=gcp_provider)

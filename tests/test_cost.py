@@ -70,7 +70,7 @@ def test_a_knative_app_built_by_hand_is_still_validated(counted):
         KnativeApp("bad", KnativeAppArgs(service=Service(name="bad", image="ghcr.io/x/y:1", port=8012),
                                          provider=provider, domain="apps.example.com"))
 
-    with pytest.raises(ConfigError, match=r"services.bad.port: 8012 is reserved"):
+    with pytest.raises(ConfigError, match=r"services.bad.port: 8012 is a reserved port"):
         run_function(program, monitor=monitor)
     assert [r.type for r in monitor.recorded.values()] == ["pulumi:providers:kubernetes"]
     assert counted == {"services.bad": 1}
