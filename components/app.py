@@ -28,9 +28,12 @@ from .manifests.knative import render_domain_claim, render_domain_mapping, rende
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
 from .spec.revisions import RevisionPlan, ServiceHistory, plan_revisions, read_history, revisions_output
-from .spec.service import MAX_TIMEOUT_SECONDS, Service, service_problems
+from .spec.service import MAX_TIMEOUT_SECONDS, Service
+from .spec.validated import service_problems_once
 
 if TYPE_CHECKING:
+    # pulumi_gcp takes longer to import than the rest of a small stack's program; only an app with a Google
+    # identity creates GCP resources, and .identity imports it for those (issue 9).
     import pulumi_gcp as gcp
 
 
@@ -87,7 +90,8 @@ class KnativeApp(pulumi.ComponentResource):
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
         path = join_path("services", svc.name)
-        problems = service_problems(svc, path, args.max_timeout_seconds)
+        # A service of a validated platform spec is not checked again; one built by hand is.
+        problems = service_problems_once(svc, path, args.max_timeout_seconds)
         if svc.service_account is not None and svc.service_account.wants_google and (
                 args.workload_pool is None or args.gcp_provider is None):
             problems.append(Problem(join_path(path, "serviceAccount"),
@@ -150,10 +154,17 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        # Inputs, not plain values: an app stack learns them from the platform stack's outputs.
-        urls: pulumi.Output[ServiceUrls] = pulumi.Output.all(
-            args.domain, args.https, args.domain_template, args.tag_template
-        ).apply(lambda a: service_urls(svc, a[0], https=bool(a[1]), domain_template=a[2], tag_template=a[3]))
+        # Inputs, not plain values: an app stack learns them from the platform stack's outputs. Under Platform
+        # only the domain is an Output; combining the plain values too (Output.all) would double the Outputs the
+        # SDK schedules for each app, a cost that shows with thousands of apps (issue 9).
+        https, domain_template, tag_template = args.https, args.domain_template, args.tag_template
+        urls: pulumi.Output[ServiceUrls]
+        if isinstance(https, bool) and isinstance(domain_template, str) and isinstance(tag_template, str):
+            urls = pulumi.Output.from_input(args.domain).apply(lambda domain: service_urls(
+                svc, domain, https=https, domain_template=domain_template, tag_template=tag_template))
+        else:
+            urls = pulumi.Output.all(args.domain, https, domain_template, tag_template).apply(
+                lambda a: service_urls(svc, a[0], https=bool(a[1]), domain_template=a[2], tag_template=a[3]))
         self.url = urls.apply(lambda u: u.url)
         self.tag_urls = urls.apply(lambda u: dict(u.tag_urls))
         self.domain_urls = urls.apply(lambda u: dict(u.domain_urls))

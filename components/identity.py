@@ -35,7 +35,10 @@ from .spec.identity import (
 from .spec.service import Service
 
 if TYPE_CHECKING:
+    # pulumi_gcp takes longer to import than the rest of a small stack's program, and only a Google identity
+    # creates GCP resources: _google imports it where it builds them (issue 9).
     import pulumi_gcp as gcp
+
 
 _POOL_SUFFIX = ".svc.id.goog"
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from . import versions
 from .app import KnativeApp, KnativeAppArgs, revision_plan
-from .dns01 import Dns01Identity, Dns01IdentityArgs
 from .errors import checked
-from .gke import GkeCluster, GkeClusterArgs
 from .gloo import Gloo, GlooArgs
 from .history import StackHistory, now
 from .knative import KnativeServing, KnativeServingArgs
@@ -37,10 +34,15 @@ from .spec.existing import gateway_node_ports
 from .spec.hosts import public_hosts
 from .spec.identity import workload_pool
 from .spec.knative import Ingress
-from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems
+from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems_once
 from .spec.service import Service, Visibility
 from .spec.tls import Challenge, dns_zones
 from .tls import AutoTls, AutoTlsArgs
+
+if TYPE_CHECKING:
+    # pulumi_gcp takes longer to import than the rest of the program for a small stack, and a stack on an
+    # existing cluster creates no GCP resource: .gke and .dns01 (which import it) load where they are used.
+    import pulumi_gcp as gcp
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Platform(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
-        checked(platform_problems(spec))
+        checked(platform_problems_once(spec))  # a spec from build_platform_spec is not checked twice
         public_namespaces = tuple(sorted({s.namespace for s in spec.services if s.visibility is Visibility.PUBLIC}))
         network = spec.knative.network
         hosts = public_hosts(spec.services, spec.domain or "", network.domain_template, network.tag_template)
@@ -222,6 +224,8 @@ class Platform(pulumi.ComponentResource):
         if solver is None or solver.service_account is not None or self.cluster.gcp_provider is None:
             return None, []
         assert isinstance(spec.cluster, GkeClusterSpec)  # platform_problems refuses any other cluster here
+        from .dns01 import Dns01Identity, Dns01IdentityArgs  # imports pulumi_gcp: see TYPE_CHECKING above
+
         identity = Dns01Identity("dns01", Dns01IdentityArgs(cluster=spec.cluster, dns_project=solver.project,
                                                             gcp_provider=self.cluster.gcp_provider),
                                  opts=pulumi.ResourceOptions(parent=self))
@@ -230,6 +234,8 @@ class Platform(pulumi.ComponentResource):
     def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None) -> ClusterConnection:
         """Reach the stack's cluster: a GKE cluster the platform creates, or an existing one through a kubeconfig."""
         if isinstance(spec.cluster, GkeClusterSpec):
+            from .gke import GkeCluster, GkeClusterArgs  # imports pulumi_gcp: see TYPE_CHECKING above
+
             gke = GkeCluster(spec.cluster.name, GkeClusterArgs(spec=spec.cluster, domain=spec.domain),
                              opts=pulumi.ResourceOptions(parent=self))
             return ClusterConnection(

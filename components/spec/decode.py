@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -66,6 +67,30 @@ def config_key(field: dataclasses.Field[Any]) -> str:
 def config_fields(cls: type) -> list[dataclasses.Field[Any]]:
     """The fields of ``cls`` that come from configuration, in declaration order."""
     return [f for f in dataclasses.fields(cls) if f.metadata.get("from_config", True)]
+
+
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, computed once per class.
+
+    Cached because it re-evaluates every string annotation (``from __future__
+    import annotations``) on each call, and decoding or type-checking one service
+    asks for the hints of a dozen classes: thousands of services made it the
+    largest cost of the program (issue 9). Spec classes are never redefined at run
+    time, so their hints never change; the dict returned is shared, do not mutate it.
+    """
+    return get_type_hints(cls)
+
+
+@functools.cache
+def keyed_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    """The config fields of ``cls`` by config key, computed once per class.
+
+    Cached for the reason :func:`type_hints` is: every decode and type check of an
+    object walks its fields, and naming each key (:func:`camel`) per object cost more
+    than the checks themselves on large stacks. Shared: do not mutate the dict returned.
+    """
+    return {config_key(f): f for f in config_fields(cls)}
 
 
 def describe(value: Any) -> str:
@@ -238,9 +263,8 @@ class Decoder:
         """
         if not isinstance(raw, Mapping):
             return self.problem(path, f"expected a map, got {describe(raw)}")
-        hints = get_type_hints(cls)
-        fields = config_fields(cls)
-        by_key = {config_key(f): f for f in fields}
+        hints = type_hints(cls)
+        by_key = keyed_fields(cls)
         ok = True
         for key in raw:
             if key not in by_key:
@@ -327,9 +351,9 @@ class Decoder:
             if not isinstance(value, tp):
                 self.problem(path, f"expected a {tp.__name__}, got {describe(value)}")
                 return
-            hints = get_type_hints(tp)
-            for field in config_fields(tp):
-                self.typecheck(getattr(value, field.name), hints[field.name], join_path(path, config_key(field)))
+            hints = type_hints(tp)
+            for key, field in keyed_fields(tp).items():
+                self.typecheck(getattr(value, field.name), hints[field.name], join_path(path, key))
             return
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             if not isinstance(value, tp):

@@ -34,6 +34,7 @@ from .names import domain_problem
 from .service import Service, decode_service, required_features, service_problems
 from .tls import Challenge, TlsSpec, platform_terminates_tls, tls_problems
 from .tls_rules import dns01_zone_problems, kgateway_challenge_problems, listener_cap_problems
+from .validated import prove, proven
 
 SECRET_KEYS = frozenset({"kubeconfig"})
 """Top-level keys that hold credentials: they must be set with ``pulumi config set --secret``."""
@@ -251,6 +252,22 @@ def platform_features(spec: PlatformSpec) -> FeatureSettings:
     return resolved_features(spec.knative.features, needed)
 
 
+def platform_problems_once(spec: PlatformSpec) -> list[Problem]:
+    """:func:`platform_problems`, or nothing for a spec already found valid (see :mod:`.validated`).
+
+    A valid spec proves its services valid too, under its maximum revision timeout,
+    so the ``KnativeApp`` of each does not check it again.
+    """
+    if proven(spec):
+        return []
+    problems = platform_problems(spec)
+    if not problems:
+        prove(spec)
+        for service in spec.services:
+            prove(service, spec.knative.defaults.max_revision_timeout_seconds)
+    return problems
+
+
 def build_platform_spec(
     stack: str,
     config: Mapping[str, Any],
@@ -288,7 +305,7 @@ def build_platform_spec(
     if spec is INVALID:
         decoder.finish()
     spec = _with_python_services(spec, tuple(python_services), decoder)
-    raise_if([*decoder.problems, *decoder.relevant(platform_problems(spec))])  # every problem in one round
+    raise_if([*decoder.problems, *decoder.relevant(platform_problems_once(spec))])  # every problem in one round
     return spec
 
 

@@ -1,0 +1,171 @@
+"""How the program's own cost grows with the number of services, against a floor that only registers resources.
+
+Run from the repository root (it is not a test: pytest collects only ``tests/``)::
+
+    .venv/bin/python -m benchmarks.scale --services 100 1000 5000 --runs 3
+
+For each N it writes two projects with a ``bench`` stack of N services
+(:func:`benchmarks.shapes.write_projects`): a copy of this project, whose stack
+file declares the services, and the floor (:mod:`benchmarks.floor`), a program
+that registers the same resource graph from plain dicts. Each run is a fresh
+Python process doing what ``python -m components.offline render`` does up to
+the render (``load_program_config`` + ``run_program``, the project's mocks:
+:class:`~components.offline.engine.RecordingMonitor` with
+:class:`~components.offline.mocks.PlatformMocks`), alternating program and
+floor. A process's wall time runs from its start to its exit, so start-up
+(imports) counts; its CPU time and peak memory (``ru_maxrss``) come from
+``wait4``. It prints the medians and the ratios, then the offline render of a
+``--render`` services stack: the whole run and the shares spent building
+(``render_files``) and writing (``write_tree``) the tree.
+
+Other work on the machine inflates wall times; CPU time is the steadier measure
+when the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .shapes import ROOT, STACK, write_projects
+
+
+def _child(kind: str, project: Path, out: Path | None) -> dict[str, Any]:
+    """Run one measured kind in this (fresh) process; return phase timings."""
+    start = time.perf_counter()
+    from components.offline.engine import run_program
+    from components.offline.stackfile import load_program_config
+
+    imported = time.perf_counter()
+    phases: dict[str, float] = {"import": imported - start}
+    config = load_program_config(project, STACK)
+    loaded = time.perf_counter()
+    phases["config"] = loaded - imported
+    capture = run_program(config)
+    phases["run"] = time.perf_counter() - loaded
+    if kind == "render":
+        from components.offline.render import render_files, write_tree
+
+        ran = time.perf_counter()
+        files = render_files(capture, config)
+        built = time.perf_counter()
+        assert out is not None
+        write_tree(files, out)
+        phases["render_files"] = built - ran
+        phases["write_tree"] = time.perf_counter() - built
+        phases["files"] = len(files)
+    phases["resources"] = len(capture.registrations)
+    return phases
+
+
+def _spawn(kind: str, project: Path, out: Path | None = None) -> dict[str, Any]:
+    """One fresh process; its wall time, CPU time, peak RSS (MB) and the phases it reports."""
+    cmd = [sys.executable, "-m", "benchmarks.scale", "--child", kind, "--project", str(project)]
+    if out is not None:
+        cmd += ["--out", str(out)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} in {project} failed:\n{stderr.decode()}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall": wall, "cpu": cpu, "rss_mb": usage.ru_maxrss / 1024, **json.loads(stdout)}
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def _phases(runs: list[dict[str, Any]]) -> str:
+    return " ".join(f"{k} {_median(runs, k):.2f}s" for k in ("import", "config", "run"))
+
+
+def measure(sizes: list[int], runs: int) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """Alternate program and floor runs for each size (after one unmeasured warm-up of each)."""
+    results: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+            projects = write_projects(n, Path(tmp))
+            for kind in ("program", "floor"):
+                _spawn(kind, projects[kind])  # warm-up: page cache, bytecode of the project copies
+            results[n] = {"program": [], "floor": []}
+            for _ in range(runs):
+                for kind in ("program", "floor"):
+                    results[n][kind].append(_spawn(kind, projects[kind]))
+        program, floor = results[n]["program"], results[n]["floor"]
+        for kind, measured in (("program", program), ("floor", floor)):
+            print(f"{n:>6} services, {kind:>7}: wall {_median(measured, 'wall'):6.2f} s, cpu "
+                  f"{_median(measured, 'cpu'):6.2f} s, {_median(measured, 'rss_mb'):4.0f} MB "
+                  f"({_phases(measured)}; {measured[0]['resources']} resources)", flush=True)
+    return results
+
+
+def report(results: dict[int, dict[str, list[dict[str, Any]]]]) -> None:
+    """The table of medians and ratios, and the growth of the program's cost."""
+    print("\n| services | program wall | floor wall | wall ratio | cpu ratio | program memory | floor memory "
+          "| memory ratio |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, kinds in results.items():
+        pw, fw = _median(kinds["program"], "wall"), _median(kinds["floor"], "wall")
+        pc, fc = _median(kinds["program"], "cpu"), _median(kinds["floor"], "cpu")
+        pm, fm = _median(kinds["program"], "rss_mb"), _median(kinds["floor"], "rss_mb")
+        print(f"| {n} | {pw:.2f} s | {fw:.2f} s | {pw / fw:.2f}x | {pc / fc:.2f}x | {pm:.0f} MB | {fm:.0f} MB "
+              f"| {pm / fm:.2f}x |")
+    for small, large in itertools.pairwise(sorted(results)):
+        def growth(kind: str, key: str, small: int = small, large: int = large) -> str:
+            return f"{_median(results[large][kind], key) / _median(results[small][kind], key):.2f}x"
+
+        print(f"\n{large} vs {small} services ({large / small:.0f}x the services): program "
+              f"{growth('program', 'wall')} the wall time ({growth('program', 'cpu')} cpu), "
+              f"floor {growth('floor', 'wall')} ({growth('floor', 'cpu')} cpu)")
+
+
+def render_report(services: int, runs: int) -> None:
+    """The offline render of one stack: the whole process and the shares of building and writing the tree."""
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        project = write_projects(services, Path(tmp))["program"]
+        _spawn("render", project, Path(tmp) / "render")  # warm-up
+        measured = [_spawn("render", project, Path(tmp) / "render") for _ in range(runs)]
+    wall = _median(measured, "wall")
+    build, write = _median(measured, "render_files"), _median(measured, "write_tree")
+    print(f"\noffline render of {services} services ({measured[0]['files']} files): {wall:.2f} s in all; "
+          f"render_files {build:.2f} s ({build / wall:.0%}), write_tree {write:.2f} s ({write / wall:.0%}), "
+          f"program {_median(measured, 'run'):.2f} s, peak {_median(measured, 'rss_mb'):.0f} MB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line; ``--child`` is the measured process itself."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--services", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--runs", type=int, default=3, help="measured runs of each kind per size (default 3)")
+    parser.add_argument("--render", type=int, default=1000, metavar="N",
+                        help="services in the offline-render measurement; 0 skips it (default 1000)")
+    parser.add_argument("--child", choices=("program", "floor", "render"), help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(args.child, args.project, args.out)))
+        return 0
+    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {args.runs} runs of each", flush=True)
+    report(measure(args.services, args.runs))
+    if args.render:
+        render_report(args.render, args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

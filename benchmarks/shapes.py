@@ -1,0 +1,125 @@
+"""The services a scale benchmark deploys, as stack config and as the plain manifest the floor registers.
+
+Every service has a canary, autoscaling and resources: the shape the issue measured
+(issue 9). Services are spread over ten namespaces, as a platform team's would be.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = "bench"
+NAMESPACES = 10
+LOCAL_CONFIG: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text(encoding="utf-8"))[
+    "config"]
+"""The committed ``local`` stack's settings (an existing cluster reached by context, Kourier, sslip.io), read
+from its stack file so the benchmark follows it; the services are the benchmark's own."""
+
+
+def name(i: int) -> str:
+    """The ``i``-th service's name."""
+    return f"svc-{i:05d}"
+
+
+def namespace(i: int) -> str:
+    """The ``i``-th service's namespace."""
+    return f"team-{i % NAMESPACES}"
+
+
+def service_config(i: int) -> dict[str, Any]:
+    """One ``knative-platform:services`` entry: canary to the latest revision, autoscaling and resources."""
+    return {
+        "image": f"ghcr.io/example/{name(i)}:1.{i % 7}.0",
+        "namespace": namespace(i),
+        "revision": "v2",
+        "env": {"LOG_LEVEL": "info"},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "autoscaling": {"minScale": 1, "maxScale": 10, "target": 50, "window": "60s"},
+        "traffic": {"canary": {"stable": "v1", "percent": 10}},
+    }
+
+
+def write_projects(services: int, root: Path) -> dict[str, Path]:
+    """Two Pulumi projects under ``root`` with a ``bench`` stack of ``services`` services: the program and the floor.
+
+    ``program`` is a copy of this project whose stack file declares the services;
+    its code is linked, not copied, so it uses the repository's bytecode caches.
+    ``floor`` runs :mod:`benchmarks.floor` as its ``__main__``, so both go through
+    the same ``run_program`` (and the same stack depth at each registration, which
+    the Pulumi SDK walks for every resource).
+    """
+    program = root / "program"
+    (program / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", program / "Pulumi.yaml")
+    shutil.copy(ROOT / "__main__.py", program / "__main__.py")
+    (program / "components").symlink_to(ROOT / "components")
+    for source in (ROOT / "stacks").glob("*.py"):
+        (program / "stacks" / source.name).symlink_to(source)
+    config = {**LOCAL_CONFIG, "knative-platform:services": {name(i): service_config(i) for i in range(services)}}
+    _write_stack(program, config)
+
+    floor = root / "floor"
+    (floor / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", floor / "Pulumi.yaml")
+    (floor / "__main__.py").write_text(FLOOR_MAIN, encoding="utf-8")
+    _write_stack(floor, {"knative-platform:services": services})
+    return {"program": program, "floor": floor}
+
+
+FLOOR_MAIN = '''"""The scale benchmark's floor (benchmarks/floor.py) as a Pulumi program."""
+
+import pulumi
+
+from benchmarks.floor import program
+
+program(pulumi.Config().require_int("services"))
+'''
+
+
+def _write_stack(project: Path, config: dict[str, Any]) -> None:
+    text = yaml.safe_dump({"config": config}, sort_keys=False, default_flow_style=False)
+    (project / "stacks" / f"Pulumi.{STACK}.yaml").write_text(text, encoding="utf-8")
+
+
+def floor_manifest(i: int) -> dict[str, Any]:
+    """The Knative Service the program renders for :func:`service_config`, written out as a plain dict."""
+    svc = name(i)
+    labels = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/name": svc,
+              "app.kubernetes.io/part-of": "knative-platform", "app.kubernetes.io/component": "app"}
+    return {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": svc, "namespace": namespace(i), "labels": labels,
+                     "annotations": {"pulumi.com/waitFor": "condition=Ready"}},
+        "spec": {
+            "template": {
+                "metadata": {
+                    "name": f"{svc}-v2",
+                    "labels": labels,
+                    "annotations": {"autoscaling.knative.dev/max-scale": "10",
+                                    "autoscaling.knative.dev/min-scale": "1",
+                                    "autoscaling.knative.dev/target": "50",
+                                    "autoscaling.knative.dev/window": "60s"},
+                },
+                "spec": {
+                    "containerConcurrency": 0,
+                    "containers": [{
+                        "image": f"ghcr.io/example/{svc}:1.{i % 7}.0",
+                        "ports": [{"name": "http1", "containerPort": 8080}],
+                        "env": [{"name": "LOG_LEVEL", "value": "info"}],
+                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                                      "limits": {"cpu": "1", "memory": "512Mi"}},
+                        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                            "seccompProfile": {"type": "RuntimeDefault"}, "runAsNonRoot": True},
+                    }],
+                },
+            },
+            "traffic": [{"revisionName": f"{svc}-v1", "percent": 90, "tag": "stable"},
+                        {"latestRevision": True, "percent": 10, "tag": "canary"}],
+        },
+    }

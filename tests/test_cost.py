@@ -1,0 +1,130 @@
+"""The program's own cost stays small on large stacks (issue 9): work done once, imports only what is used.
+
+The figures themselves come from ``python -m benchmarks.scale`` (README "Performance");
+these tests pin the behaviour behind them, so a change that validates a service
+three times again, or imports pulumi_gcp for a stack on an existing cluster, fails here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+import yaml
+from conftest import ROOT, run_stack
+
+import components.spec.decode as decode
+import components.spec.platform as spec_platform
+import components.spec.validated as validated
+from components import KnativeApp, KnativeAppArgs, Platform, PlatformArgs, Service, build_platform_spec
+from components.errors import ConfigError
+from components.offline.engine import RecordingMonitor, run_function
+from components.offline.mocks import PlatformMocks
+
+CONFIG = {"cluster": {"type": "existing", "context": "kind"}, "domain": "apps.example.com"}
+
+
+def _services(n: int) -> dict[str, dict]:
+    return {f"svc-{i}": {"image": "ghcr.io/example/app:1.0", "revision": "v2",
+                         "traffic": {"canary": {"stable": "v1", "percent": 10}}} for i in range(n)}
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the calls of service_problems (by config path) and platform_problems in a run."""
+    calls: Counter[str] = Counter()
+    service_problems, platform_problems = spec_platform.service_problems, spec_platform.platform_problems
+
+    def count_service(service, path, *args):
+        calls[path] += 1
+        return service_problems(service, path, *args)
+
+    def count_platform(spec):
+        calls["platform"] += 1
+        return platform_problems(spec)
+
+    monkeypatch.setattr(spec_platform, "service_problems", count_service)
+    monkeypatch.setattr(validated, "service_problems", count_service)
+    monkeypatch.setattr(spec_platform, "platform_problems", count_platform)
+    return calls
+
+
+def test_a_stack_validates_each_service_and_the_platform_once(counted):
+    capture = run_stack("staging", {"services": _services(3)})
+    apps = [r.name for r in capture.by_type("knative-platform:index:KnativeApp")]
+    assert len(apps) >= 3
+    assert counted == {"platform": 1, **{f"services.{name}": 1 for name in apps}}
+
+
+def test_a_knative_app_built_by_hand_is_still_validated(counted):
+    monitor = RecordingMonitor(PlatformMocks())
+
+    def program():
+        import pulumi_kubernetes as k8s
+
+        provider = k8s.Provider("kubernetes")
+        KnativeApp("bad", KnativeAppArgs(service=Service(name="bad", image="ghcr.io/x/y:1", port=8012),
+                                         provider=provider, domain="apps.example.com"))
+
+    with pytest.raises(ConfigError, match=r"services.bad.port: 8012 is a reserved port"):
+        run_function(program, monitor=monitor)
+    assert [r.type for r in monitor.recorded.values()] == ["pulumi:providers:kubernetes"]
+    assert counted == {"services.bad": 1}
+
+
+def test_a_spec_changed_after_validation_is_checked_again():
+    spec = build_platform_spec("test", {**CONFIG, "services": _services(1)})
+    broken_service = dataclasses.replace(spec.services[0], port=8012)
+    for changed, message in ((dataclasses.replace(spec, domain="not a domain"), r"^domain: "),
+                             (dataclasses.replace(spec, services=(broken_service,)), r"services.svc-0.port: 8012")):
+        monitor = RecordingMonitor(PlatformMocks())
+        with pytest.raises(ConfigError, match=message):
+            run_function(lambda changed=changed: Platform("platform", PlatformArgs(spec=changed)), monitor=monitor)
+        assert monitor.recorded == {}
+
+
+def test_a_valid_service_is_proven_only_for_the_timeout_it_was_checked_with():
+    spec = build_platform_spec("test", {**CONFIG, "services": {"api": {"image": "ghcr.io/x/y:1",
+                                                                       "timeoutSeconds": 900}},
+                                        "knative": {"defaults": {"maxRevisionTimeoutSeconds": 900}}})
+    assert validated.service_problems_once(spec.services[0], "services.api", 900) == []
+    assert [p.path for p in validated.service_problems_once(spec.services[0], "services.api", 600)] == [
+        "services.api.timeoutSeconds"]
+
+
+def test_the_decoder_reads_each_class_type_hints_once(monkeypatch):
+    calls: Counter[type] = Counter()
+    get_type_hints = decode.get_type_hints
+
+    def count(cls):
+        calls[cls] += 1
+        return get_type_hints(cls)
+
+    monkeypatch.setattr(decode, "get_type_hints", count)
+    decode.type_hints.cache_clear()
+    try:
+        build_platform_spec("test", {**CONFIG, "services": _services(20)})
+    finally:
+        decode.type_hints.cache_clear()  # the next user recomputes them with the real function
+    assert calls and set(calls.values()) == {1}
+
+
+def test_an_existing_cluster_stack_does_not_import_pulumi_gcp():
+    code = ("import sys\n"
+            "from components.offline.engine import run_program\n"
+            "from components.offline.stackfile import load_program_config\n"
+            "run_program(load_program_config('.', 'local'))\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi_gcp'))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+def test_stack_files_are_parsed_by_libyaml():
+    from components.offline import stackyaml
+
+    assert issubclass(stackyaml.Loader, yaml.CSafeLoader)
