@@ -73,10 +73,15 @@ def _spawn(kind: str, project: Path, out: Path | None = None) -> dict[str, Any]:
     if out is not None:
         cmd += ["--out", str(out)]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    # stderr goes to a file: a program that warns once per service (a fresh stack's canaries) would fill a pipe
+    # that is read only after stdout, and both processes would wait for each other.
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors)
+        assert proc.stdout is not None
+        stdout = proc.stdout.read()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        errors.seek(0)
+        stderr = errors.read()
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:

@@ -118,7 +118,7 @@ def test_service_timeouts_follow_the_platform_maximum():
     raised = spec(knative={"defaults": {"maxRevisionTimeoutSeconds": 900}},
                   services={"slow": svc("slow", timeoutSeconds=800)})
     assert raised.service("slow").timeout_seconds == 800
-    assert "services.slow.timeoutSeconds: is 800, must be between 1 and 600" in " ".join(
+    assert "services.slow.timeoutSeconds: is 800, must be between 0 (the platform's default) and 600" in " ".join(
         problems(services={"slow": svc("slow", timeoutSeconds=800)}))
 
 
@@ -149,5 +149,7 @@ def test_bad_install_settings_stop_the_program_before_anything_is_registered():
 
 def test_python_declarations_meet_the_platform_rules_too():
     slow = Service(name="slow", image=IMAGE, timeout_seconds=700)
-    with pytest.raises(SpecError, match=r"services\.slow\.timeoutSeconds: is 700, must be between 1 and 600"):
+    with pytest.raises(SpecError,
+                       match=r"services\.slow\.timeoutSeconds: is 700, must be between 0 \(the platform's default\) "
+                             r"and 600"):
         build_platform_spec("dev", {"domain": "apps.example.com"}, [slow])

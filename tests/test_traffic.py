@@ -71,7 +71,6 @@ def test_gradual_rollout_is_an_annotation_on_a_latest_target():
          "services.api.traffic: percents sum to 90, must be 100"),
         (Split(targets=(Target(revision="v1", latest=True, percent=100),)),
          "services.api.traffic[0]: set either revision or latest: true, not both"),
-        (Split(targets=(Target(percent=100),)), "services.api.traffic[0]: set revision: <suffix> or latest: true"),
         (Split(targets=(Target(revision="v1", percent=60, tag="x"), Target(latest=True, percent=40, tag="x"))),
          "services.api.traffic[1].tag: tag 'x' is used twice (also at services.api.traffic[0].tag)"),
         (Split(targets=(Target(revision="v1", percent=100, tag="Bad_Tag"),)),
@@ -128,3 +127,11 @@ def test_rollback_to_the_current_revision_by_full_name_is_refused():
 ])
 def test_valid_policies_have_no_problems(policy):
     assert problems(policy) == []
+
+
+def test_a_split_target_naming_neither_a_revision_nor_latest_is_the_latest():
+    # knative/serving knative-v1.23.0 pkg/apis/serving/v1/route_defaults.go: LatestRevision defaults to
+    # RevisionName == "", and the webhook then accepts the target.
+    policy = Split(targets=(Target(percent=100, tag="now"),))
+    assert traffic_problems(policy, "api", None, "services.api.traffic") == []
+    assert compile_traffic(policy).targets == (Target(latest=True, percent=100, tag="now"),)

@@ -280,8 +280,9 @@ def _timeout_problems(service: Service, max_timeout_seconds: int, add: Any) -> N
     platform's own defaults (a longer one could never fire).
     """
     timeout = service.timeout_seconds
-    if timeout is not None and not 1 <= timeout <= max_timeout_seconds:
-        add("timeoutSeconds", f"is {timeout}, must be between 1 and {max_timeout_seconds} "
+    # 0 is accepted as the webhook accepts it: validateTimeoutSeconds checks only a non-zero value.
+    if timeout is not None and not 0 <= timeout <= max_timeout_seconds:
+        add("timeoutSeconds", f"is {timeout}, must be between 0 (the platform's default) and {max_timeout_seconds} "
                               "(the platform's max-revision-timeout-seconds)")
     for key in ("response_start_timeout_seconds", "idle_timeout_seconds"):
         value = getattr(service, key)

@@ -176,9 +176,11 @@ def compile_traffic(policy: TrafficPolicy) -> CompiledTraffic:
         return CompiledTraffic(tuple(targets))
     if isinstance(policy, Split):
         given = sum(t.percent for t in policy.targets if t.percent is not None)
+        # A target naming neither a revision nor latest is the latest one, as Knative defaults it
+        # (knative/serving knative-v1.23.0 pkg/apis/serving/v1/route_defaults.go TrafficTarget.SetDefaults).
         return CompiledTraffic(tuple(
             Target(latest=True, percent=100 - given if t.percent is None else t.percent, tag=t.tag)
-            if t.revision == LATEST else
+            if t.revision == LATEST or (t.revision is None and not t.latest) else
             t if t.percent is not None else Target(revision=t.revision, latest=t.latest, percent=100 - given, tag=t.tag)
             for t in policy.targets
         ), _rollout(policy))
@@ -365,8 +367,6 @@ def _split_problems(policy: Split, path: str, add: Any) -> None:
         # revision: "@latest" names the latest ready revision, as everywhere else a revision is expected
         if target.revision is not None and target.revision != LATEST and target.latest:
             add(tpath, "set either revision or latest: true, not both")
-        elif target.revision is None and not target.latest:
-            add(tpath, "set revision: <suffix> or latest: true")
         if target.percent is not None and not 0 <= target.percent <= 100:
             add(join_path(tpath, "percent"), f"is {target.percent}, must be between 0 and 100")
     given = sum(t.percent for t in policy.targets if t.percent is not None)
