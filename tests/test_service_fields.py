@@ -323,7 +323,9 @@ def test_a_gradual_rollout_reads_durations_as_knative_does():
     assert k8s_objects(capture)[("Service", "api")]["metadata"]["annotations"][
         "serving.knative.dev/rollout-duration"] == "1.5m"
     error = config_error("local", {"services": {"api": svc(traffic={"gradual": "0"})}})
-    assert [str(p) for p in error.problems] == ["services.api.traffic.gradual.duration: must be at least 1s"]
+    assert [str(p) for p in error.problems] == [
+        "services.api.traffic.gradual.duration: must be at least 1s (Knative reads 0 as no gradual rollout); to "
+        "move all traffic at once, use traffic: latest"]
 
 
 def test_two_services_cannot_share_one_service_account():

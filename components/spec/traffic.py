@@ -304,7 +304,8 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
         if problem:
             add(join_path(base, "duration"), problem)
         elif parse_go_duration(policy.duration) == 0:  # a gradual rollout of no duration is no rollout: stricter
-            add(join_path(base, "duration"), "must be at least 1s")
+            add(join_path(base, "duration"), "must be at least 1s (Knative reads 0 as no gradual rollout); to move "
+                                             "all traffic at once, use traffic: latest")
     if isinstance(policy, (Split, Canary, BlueGreen)) and policy.rollout_duration is not None:
         problem = rollout_duration_problem(policy.rollout_duration)
         if problem:
