@@ -63,6 +63,9 @@ class KnativeAppArgs:
     The program must export every app's :attr:`KnativeApp.revisions` as the
     stack output ``revisions``, keyed by service name: the next update reads it.
     """
+    plan: pulumi.Input[RevisionPlan] | None = None
+    """The service's revision plan when the caller already made it against ``history`` (as
+    :class:`~components.platform.Platform` does for every service at once), so it is not made twice."""
 
 
 def revision_plan(service: Service, previous: Any, created: str) -> tuple[RevisionPlan | None, list[Problem]]:
@@ -100,7 +103,7 @@ class KnativeApp(pulumi.ComponentResource):
         checked(problems)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-        previous = args.history if args.history is not None else StackHistory(
+        previous = args.history if args.history is not None or args.plan is not None else StackHistory(
             f"{name}-history", opts=pulumi.ResourceOptions(parent=self)).revisions
         created = now()
 
@@ -115,12 +118,16 @@ class KnativeApp(pulumi.ComponentResource):
             plan, problems = revision_plan(svc, value, created)
             checked(problems)
             assert plan is not None
+            return noted(plan)
+
+        def noted(plan: RevisionPlan) -> RevisionPlan:
             for note in plan.notes:
                 pulumi.log.warn(note, resource=self)
             return plan
 
         # Every object below waits for the plan: a refused update registers none of them.
-        plan = pulumi.Output.from_input(previous).apply(planned)
+        plan = (pulumi.Output.from_input(args.plan).apply(noted) if args.plan is not None
+                else pulumi.Output.from_input(previous).apply(planned))
         manifest = plan.apply(lambda p: render_service(p.service))
         shape = render_service(svc)
         self.service = k8s.apiextensions.CustomResource(

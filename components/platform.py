@@ -35,6 +35,7 @@ from .spec.hosts import public_hosts
 from .spec.identity import workload_pool
 from .spec.knative import Ingress
 from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems_once
+from .spec.revisions import RevisionPlan
 from .spec.service import Service, Visibility
 from .spec.tls import Challenge, dns_zones
 from .tls import AutoTls, AutoTlsArgs
@@ -90,10 +91,17 @@ def curl_line(service: Service, domain: str, address: str, https: bool, domain_t
     return f'curl -H "Host: {host}" http://{address}'
 
 
-def _revisions_checked(spec: PlatformSpec, previous: Any) -> None:
-    """Every service's revision problems against the stack's previous outputs, in one ConfigError."""
+def _revision_plans(spec: PlatformSpec, previous: Any) -> dict[str, RevisionPlan]:
+    """Every service's revision plan against the stack's previous outputs; all problems in one ConfigError."""
     created = now()
-    checked([p for service in spec.services for p in revision_plan(service, previous, created)[1]])
+    plans, problems = {}, []
+    for service in spec.services:
+        plan, found = revision_plan(service, previous, created)
+        problems += found
+        if plan is not None:
+            plans[service.name] = plan
+    checked(problems)
+    return plans
 
 
 class Platform(pulumi.ComponentResource):
@@ -124,9 +132,9 @@ class Platform(pulumi.ComponentResource):
         # The revision checks need the stack's previous outputs: the one read before anything else registers.
         # The platform (and with it every child, which waits for its parent) registers only once they pass.
         self.history = StackHistory(f"{name}-previous")
-        gate = self.history.revisions.apply(lambda previous: _revisions_checked(spec, previous))
+        plans = self.history.revisions.apply(lambda previous: _revision_plans(spec, previous))
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[gate.apply(lambda _: self.history.reference)])))
+            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
         self.cluster = self._connect(spec, args.kubeconfig)
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
@@ -206,6 +214,7 @@ class Platform(pulumi.ComponentResource):
                     workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=self.history.revisions,
+                    plan=plans.apply(lambda all_plans, name=service.name: all_plans[name]),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
