@@ -3,13 +3,19 @@
 What the floor includes, resource for resource the graph the real program
 registers for a ``bench`` stack (an existing cluster, Kourier, sslip.io):
 
+- the read of the stack's own previous outputs (a ``StackReference``), which the ``Platform`` component and
+  every Knative Service wait for;
 - the ``Platform`` component and its Kubernetes provider (context, cluster identifier, server-side apply);
 - ``KnativeServing`` with Serving's CRDs and core as ``yaml/v2`` ConfigFiles and its seven ConfigMapPatches;
 - ``Kourier`` with its release ConfigFile and ``config-kourier`` patch;
 - one Namespace per namespace the services use;
 - per service, a ``KnativeApp`` component with its Knative Service as a ``CustomResource`` child, which
-  depends on its namespace and the nine resources the platform waits for, and the component's outputs;
+  depends on its namespace, the nine resources the platform waits for and the read, and the component's
+  outputs, with the same revision record the program keeps per service (:func:`~benchmarks.shapes.floor_revisions`);
 - the same stack outputs (URLs, tag URLs, traffic, revisions per service).
+
+``tests/test_cost.py`` checks that the floor's graph is the program's: the same
+resources, parents and dependency counts, and outputs of the same shape.
 
 Every value is a plain dict or string written out here: no decoding, validation,
 rendering or ``Output.apply``. The ConfigMaps' data are stand-ins of similar size.
@@ -22,7 +28,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .shapes import NAMESPACES, floor_manifest, name, namespace
+from .shapes import NAMESPACES, floor_manifest, floor_revisions, name, namespace
 
 SERVING = "https://github.com/knative/serving/releases/download/knative-v1.23.0/"
 KOURIER = "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml"
@@ -75,7 +81,8 @@ class App(pulumi.ComponentResource):
         host = f"{svc}.{namespace(i)}.127.0.0.1.sslip.io"
         self.outputs = {"url": f"http://{host}",
                         "tagUrls": {"stable": f"http://stable-{host}", "canary": f"http://canary-{host}"},
-                        "domainUrls": {}, "revisionName": f"{svc}-v2", "traffic": manifest["spec"]["traffic"]}
+                        "domainUrls": {}, "revisionName": f"{svc}-v2", "traffic": manifest["spec"]["traffic"],
+                        "revisions": floor_revisions(i)}
         self.register_outputs(self.outputs)
 
 
@@ -83,7 +90,10 @@ class Platform(pulumi.ComponentResource):
     """The environment: provider, Knative, Kourier, namespaces and one App per service."""
 
     def __init__(self, services: int) -> None:
-        super().__init__("knative-platform:index:Platform", "platform")
+        previous = pulumi.StackReference(
+            "platform-previous", stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+        super().__init__("knative-platform:index:Platform", "platform", None,
+                         pulumi.ResourceOptions(depends_on=[previous]))
         provider = k8s.Provider("kubernetes", context="kind-knative", cluster_identifier="existing/kind-knative",
                                 enable_server_side_apply=True, opts=pulumi.ResourceOptions(parent=self))
         knative = KnativeServing(provider, pulumi.ResourceOptions(parent=self))
@@ -95,17 +105,19 @@ class Platform(pulumi.ComponentResource):
                                                 opts=ns_opts)
             for i in range(min(services, NAMESPACES))
         }
-        apps = {name(i): App(i, provider, [namespaces[namespace(i)], *ready], pulumi.ResourceOptions(parent=self))
+        apps = {name(i): App(i, provider, [namespaces[namespace(i)], *ready, previous],
+                             pulumi.ResourceOptions(parent=self))
                 for i in range(services)}
         by_app = {key: {svc: app.outputs[out_key] for svc, app in apps.items()}
                   for key, out_key in (("serviceUrls", "url"), ("tagUrls", "tagUrls"), ("domainUrls", "domainUrls"),
-                                       ("traffic", "traffic"), ("revisions", "revisionName"))}
+                                       ("traffic", "traffic"), ("revisions", "revisions"))}
         curl = {svc: f'curl -H "Host: {app.outputs["url"][len("http://"):]}" http://127.0.0.1'
                 for svc, app in apps.items()}
         self.stack_outputs: dict[str, Any] = {
             "clusterIdentifier": "existing/kind-knative", "domain": "127.0.0.1.sslip.io", "https": False,
             "domainTemplate": "{{.Name}}.{{.Namespace}}.{{.Domain}}", "tagTemplate": "{{.Tag}}-{{.Name}}",
-            "gatewayAddress": "127.0.0.1", "versions": {"knative-serving": "knative-v1.23.0"}, **by_app,
+            "gatewayAddress": "127.0.0.1",
+            "versions": {"knative-serving": "knative-v1.23.0", "net-kourier": "knative-v1.23.0"}, **by_app,
             "curl": curl,
         }
         self.register_outputs(self.stack_outputs)

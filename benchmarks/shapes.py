@@ -119,7 +119,38 @@ def floor_manifest(i: int) -> dict[str, Any]:
                     }],
                 },
             },
-            "traffic": [{"revisionName": f"{svc}-v1", "percent": 90, "tag": "stable"},
+            # A fresh stack has no v1 yet: the program sends its share to this update's revision (issue 13).
+            "traffic": [{"revisionName": f"{svc}-v2", "percent": 90, "tag": "stable"},
                         {"latestRevision": True, "percent": 10, "tag": "canary"}],
         },
     }
+
+
+TEMPLATE_FIELDS = (
+    *(f'metadata.annotations["autoscaling.knative.dev/{key}"]' for key in ("max-scale", "min-scale", "target",
+                                                                            "window")),
+    *(f'metadata.labels["app.kubernetes.io/{key}"]' for key in ("component", "managed-by", "name", "part-of")),
+    "spec.containerConcurrency", "spec.containers[0].env[0].name", "spec.containers[0].env[0].value",
+    "spec.containers[0].image", "spec.containers[0].ports[0].containerPort", "spec.containers[0].ports[0].name",
+    "spec.containers[0].resources.limits.cpu", "spec.containers[0].resources.limits.memory",
+    "spec.containers[0].resources.requests.cpu", "spec.containers[0].resources.requests.memory",
+    "spec.containers[0].securityContext.allowPrivilegeEscalation",
+    "spec.containers[0].securityContext.capabilities.drop[0]", "spec.containers[0].securityContext.runAsNonRoot",
+    "spec.containers[0].securityContext.seccompProfile.type",
+)
+"""The leaves of :func:`floor_manifest`'s revision template: the fields the program's revision record digests."""
+
+
+def floor_revisions(i: int) -> dict[str, Any]:
+    """The ``revisions`` record the program exports for service ``i`` on a fresh stack, digests as stand-ins.
+
+    Same keys and value sizes as :func:`components.spec.revisions.revisions_output`:
+    one revision, created by this update, with a digest per template field.
+    """
+    svc = name(i)
+    digest = "sha256:" + f"{i:064x}"
+    return {"namespace": namespace(i), "generation": 1, "list": [{
+        "name": f"{svc}-v2", "created": "1970-01-01T00:00:00Z", "image": f"ghcr.io/example/{svc}:1.{i % 7}.0",
+        "digest": digest, "specDigest": digest, "percent": 100, "generation": 1, "tags": ["stable", "canary"],
+        "latest": True, "fieldDigests": {field: f"{i:012x}" for field in TEMPLATE_FIELDS},
+    }]}

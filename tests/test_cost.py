@@ -128,3 +128,37 @@ def test_stack_files_are_parsed_by_libyaml():
     from components.offline import stackyaml
 
     assert issubclass(stackyaml.Loader, yaml.CSafeLoader)
+
+
+def _shape(value):
+    """A value with every leaf replaced by its type: two outputs of one shape differ only in their leaves."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return type(value).__name__
+
+
+def test_the_benchmark_floor_registers_the_programs_graph(tmp_path):
+    """The scale benchmark's ratios mean something only if its floor registers what the program does."""
+    from benchmarks.shapes import STACK, write_projects
+    from components.offline.engine import run_program
+    from components.offline.stackfile import load_program_config
+
+    projects = write_projects(3, tmp_path)
+    program, floor = (run_program(load_program_config(projects[kind], STACK)) for kind in ("program", "floor"))
+
+    def graph(capture):
+        return sorted((r.type, r.name, r.parent_type, r.custom, len(r.dependencies)) for r in capture.registrations)
+
+    assert graph(floor) == graph(program)
+    services = [r for r in program.by_type("kubernetes:serving.knative.dev/v1:Service")]
+    assert len(services) == 3
+    for service in services:
+        assert floor.named(service.name, service.type).inputs == service.inputs
+    apps = {urn.rsplit("::", 1)[1]: outputs for urn, outputs in program.component_outputs.items()
+            if "KnativeApp" in urn}
+    floor_apps = {urn.rsplit("::", 1)[1]: outputs for urn, outputs in floor.component_outputs.items()
+                  if "KnativeApp" in urn}
+    assert len(apps) == 3 and {k: _shape(v) for k, v in floor_apps.items()} == {k: _shape(v) for k, v in apps.items()}
+    assert _shape(floor.outputs) == _shape(program.outputs)
