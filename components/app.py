@@ -14,7 +14,7 @@ deployments of the stack created.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 from .errors import checked
 from .history import StackHistory, now
 from .identity import ServiceIdentity, ServiceIdentityArgs
-from .manifests.knative import render_domain_claim, render_domain_mapping, render_service
+from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
 from .spec.revisions import RevisionPlan, ServiceHistory, plan_revisions, read_history, revisions_output
@@ -75,12 +75,18 @@ def revision_plan(service: Service, previous: Any, created: str) -> tuple[Revisi
     return plan_revisions(service, template, history, join_path("services", service.name), created)
 
 
+def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
+    """``value`` as an Output, without re-wrapping one that already is.
+
+    ``Output.from_input`` re-wraps an Output by an apply that walks its whole
+    value: a cost per app that shows with thousands of apps (issue 9).
+    """
+    return value if isinstance(value, pulumi.Output) else pulumi.Output.from_input(value)
+
+
 class KnativeApp(pulumi.ComponentResource):
     """A Knative Service plus its domain mappings; outputs its URL, tag URLs, traffic and revisions."""
 
-    url: pulumi.Output[str]
-    tag_urls: pulumi.Output[Mapping[str, str]]
-    domain_urls: pulumi.Output[Mapping[str, str]]
     revision_name: str | None
     traffic: pulumi.Output[list[dict[str, object]]]
     """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
@@ -89,6 +95,9 @@ class KnativeApp(pulumi.ComponentResource):
     service: k8s.apiextensions.CustomResource
     identity: ServiceIdentity | None
     """The service's own service account (and Google identity), when it declares ``serviceAccount``."""
+    outputs: dict[str, Any]
+    """What the component registers as its outputs (``url``, ``tagUrls``, ``domainUrls``, ``revisionName``,
+    ``traffic``, ``revisions``): plain values where they are known when the program runs, Outputs otherwise."""
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
@@ -103,9 +112,6 @@ class KnativeApp(pulumi.ComponentResource):
         checked(problems)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-        previous = args.history if args.history is not None or args.plan is not None else StackHistory(
-            f"{name}-history", opts=pulumi.ResourceOptions(parent=self)).revisions
-        created = now()
 
         self.identity = None
         if svc.service_account is not None:  # pods must find their account (and its grants) when they start
@@ -114,28 +120,25 @@ class KnativeApp(pulumi.ComponentResource):
                 gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
             ), opts=pulumi.ResourceOptions(parent=self))
 
-        def planned(value: Any) -> RevisionPlan:
-            plan, problems = revision_plan(svc, value, created)
-            checked(problems)
-            assert plan is not None
-            return noted(plan)
-
-        def noted(plan: RevisionPlan) -> RevisionPlan:
-            for note in plan.notes:
-                pulumi.log.warn(note, resource=self)
-            return plan
-
         # Every object below waits for the plan: a refused update registers none of them.
-        plan = (pulumi.Output.from_input(args.plan).apply(noted) if args.plan is not None
-                else pulumi.Output.from_input(previous).apply(planned))
-        manifest = plan.apply(lambda p: render_service(p.service))
+        plan = self._plan(name, args)
         shape = render_service(svc)
+
+        def spec_of(planned: RevisionPlan) -> dict[str, Any]:
+            for note in planned.notes:
+                pulumi.log.warn(note, resource=self)
+            manifest = render_service(planned.service)
+            # A plan re-routes traffic targets only (plan_revisions): the Service's metadata is the service's own,
+            # so it is registered as a plain value and only the spec waits for the plan.
+            assert manifest["metadata"] == shape["metadata"], "a revision plan changed the Service's metadata"
+            return manifest["spec"]
+
         self.service = k8s.apiextensions.CustomResource(
             svc.name,
             api_version=shape["apiVersion"],
             kind=shape["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
+            metadata=shape["metadata"],
+            spec=plan.apply(spec_of),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=self.identity.ready if self.identity else [])),
         )
@@ -161,28 +164,68 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        # Inputs, not plain values: an app stack learns them from the platform stack's outputs. Under Platform
-        # only the domain is an Output; combining the plain values too (Output.all) would double the Outputs the
-        # SDK schedules for each app, a cost that shows with thousands of apps (issue 9).
-        https, domain_template, tag_template = args.https, args.domain_template, args.tag_template
-        urls: pulumi.Output[ServiceUrls]
-        if isinstance(https, bool) and isinstance(domain_template, str) and isinstance(tag_template, str):
-            urls = pulumi.Output.from_input(args.domain).apply(lambda domain: service_urls(
-                svc, domain, https=https, domain_template=domain_template, tag_template=tag_template))
-        else:
-            urls = pulumi.Output.all(args.domain, https, domain_template, tag_template).apply(
-                lambda a: service_urls(svc, a[0], https=bool(a[1]), domain_template=a[2], tag_template=a[3]))
-        self.url = urls.apply(lambda u: u.url)
-        self.tag_urls = urls.apply(lambda u: dict(u.tag_urls))
-        self.domain_urls = urls.apply(lambda u: dict(u.domain_urls))
         self.revision_name = svc.revision_name
-        self.traffic = manifest.apply(lambda m: m["spec"]["traffic"])
-        self.revisions = pulumi.Output.all(plan, self.traffic).apply(lambda a: revisions_output(a[0], a[1]))
-        self.register_outputs({
-            "url": self.url,
-            "tagUrls": self.tag_urls,
-            "domainUrls": self.domain_urls,
+        self.traffic = plan.apply(lambda planned: render_traffic(planned.service))
+        self.revisions = plan.apply(lambda planned: revisions_output(planned, render_traffic(planned.service)))
+        urls = self._urls(args)
+
+        def part(get: Callable[[ServiceUrls], Any]) -> Any:
+            return urls.apply(get) if isinstance(urls, pulumi.Output) else get(urls)
+
+        self.outputs = {
+            "url": part(lambda u: u.url),
+            "tagUrls": part(lambda u: dict(u.tag_urls)),
+            "domainUrls": part(lambda u: dict(u.domain_urls)),
             "revisionName": self.revision_name,
             "traffic": self.traffic,
             "revisions": self.revisions,
-        })
+        }
+        self.register_outputs(self.outputs)
+
+    @property
+    def url(self) -> pulumi.Output[str]:
+        """The service's URL (``kn service describe -o url``)."""
+        return _output(self.outputs["url"])
+
+    @property
+    def tag_urls(self) -> pulumi.Output[Mapping[str, str]]:
+        """Each traffic tag's URL, by tag."""
+        return _output(self.outputs["tagUrls"])
+
+    @property
+    def domain_urls(self) -> pulumi.Output[Mapping[str, str]]:
+        """Each custom domain's URL (its DomainMapping), by domain."""
+        return _output(self.outputs["domainUrls"])
+
+    def _plan(self, name: str, args: KnativeAppArgs) -> pulumi.Output[RevisionPlan]:
+        """The service's revision plan: the caller's, or made here against the stack's previous outputs."""
+        if args.plan is not None:
+            return _output(args.plan)
+        previous = args.history if args.history is not None else StackHistory(
+            f"{name}-history", opts=pulumi.ResourceOptions(parent=self)).revisions
+        created = now()
+
+        def planned(value: Any) -> RevisionPlan:
+            plan, problems = revision_plan(args.service, value, created)
+            checked(problems)
+            assert plan is not None
+            return plan
+
+        return _output(previous).apply(planned)
+
+    @staticmethod
+    def _urls(args: KnativeAppArgs) -> ServiceUrls | pulumi.Output[ServiceUrls]:
+        """The service's URLs, plain when the domain and the templates are (under a Platform with a domain).
+
+        Otherwise an Output: an app stack learns them from the platform stack's
+        outputs, and a platform without a domain from its reserved address.
+        """
+        svc, https, domain_template, tag_template = args.service, args.https, args.domain_template, args.tag_template
+        if isinstance(https, bool) and isinstance(domain_template, str) and isinstance(tag_template, str):
+            def urls(domain: str) -> ServiceUrls:
+                return service_urls(svc, domain, https=https, domain_template=domain_template,
+                                    tag_template=tag_template)
+
+            return urls(args.domain) if isinstance(args.domain, str) else _output(args.domain).apply(urls)
+        return pulumi.Output.all(args.domain, https, domain_template, tag_template).apply(
+            lambda a: service_urls(svc, a[0], https=bool(a[1]), domain_template=a[2], tag_template=a[3]))

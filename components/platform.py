@@ -205,7 +205,7 @@ class Platform(pulumi.ComponentResource):
                 KnativeAppArgs(
                     service=service,
                     provider=self.provider,
-                    domain=self.domain,
+                    domain=spec.domain if spec.domain is not None else self.domain,  # plain: URLs need no Output
                     https=https,
                     domain_template=network.domain_template,
                     tag_template=network.tag_template,
@@ -297,10 +297,10 @@ class Platform(pulumi.ComponentResource):
             "tagTemplate": self.tag_template,
             "gatewayAddress": self.gateway_address,
             "versions": self.installed_versions,
-            "serviceUrls": {name: app.url for name, app in sorted(self.apps.items())},
-            "tagUrls": {name: app.tag_urls for name, app in sorted(self.apps.items())},
-            "domainUrls": {name: app.domain_urls for name, app in sorted(self.apps.items())},
-            "traffic": {name: app.traffic for name, app in sorted(self.apps.items())},
-            "revisions": {name: app.revisions for name, app in sorted(self.apps.items())},
+            "serviceUrls": {name: app.outputs["url"] for name, app in sorted(self.apps.items())},
+            "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
+            "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},
+            "traffic": {name: app.outputs["traffic"] for name, app in sorted(self.apps.items())},
+            "revisions": {name: app.outputs["revisions"] for name, app in sorted(self.apps.items())},
             "curl": self.curl,
         }

@@ -64,7 +64,7 @@ def _cell(text: str) -> str:
 
 
 def component_reference() -> str:
-    """Every public component, its argument dataclass and its annotated attributes, from the code itself."""
+    """Every public component, its argument dataclass and its attributes (annotated, then properties), from the code."""
     import dataclasses
     import inspect
 
@@ -90,8 +90,9 @@ def component_reference() -> str:
                 default = "required"
             lines.append(f"| `{field.name}` | {_cell(str(field.type))} | {default} |")
         lines += ["", "| attribute | type |", "|---|---|"]
-        lines += [f"| `{attr}` | {_cell(str(tp))} |" for attr, tp in cls.__annotations__.items()
-                  if not attr.startswith("_")]
+        attributes = [*cls.__annotations__.items(), *((attr, inspect.signature(prop.fget).return_annotation)
+                                                      for attr, prop in vars(cls).items() if isinstance(prop, property))]
+        lines += [f"| `{attr}` | {_cell(str(tp))} |" for attr, tp in attributes if not attr.startswith("_")]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

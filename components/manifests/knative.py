@@ -241,6 +241,11 @@ def traffic_entry(service: Service, target: Target) -> dict[str, Any]:
     return out
 
 
+def render_traffic(service: Service) -> list[dict[str, Any]]:
+    """The Service's ``spec.traffic``: what ``kn service describe`` shows of its policy."""
+    return [traffic_entry(service, t) for t in compile_traffic(service.traffic).targets]
+
+
 def render_service(service: Service) -> dict[str, Any]:
     """The ``serving.knative.dev/v1`` Service for a validated spec."""
     compiled = compile_traffic(service.traffic)
