@@ -85,19 +85,13 @@ def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
 
 
 class KnativeApp(pulumi.ComponentResource):
-    """A Knative Service plus its domain mappings; outputs its URL, tag URLs, traffic and revisions."""
+    """A Knative Service plus its domain mappings; outputs its URL, tag URLs, traffic and revisions.
 
-    revision_name: str | None
-    traffic: pulumi.Output[list[dict[str, object]]]
-    """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
-    revisions: pulumi.Output[dict[str, Any]]
-    """The revisions this stack created and each one's share of traffic now (``kn revision list``)."""
-    service: k8s.apiextensions.CustomResource
-    identity: ServiceIdentity | None
-    """The service's own service account (and Google identity), when it declares ``serviceAccount``."""
-    outputs: dict[str, Any]
-    """What the component registers as its outputs (``url``, ``tagUrls``, ``domainUrls``, ``revisionName``,
-    ``traffic``, ``revisions``): plain values where they are known when the program runs, Outputs otherwise."""
+    Its attributes are read-only properties, not class annotations: the Pulumi
+    SDK evaluates a resource class's annotations again for every instance
+    (``pulumi/_types.py`` ``resource_types``, uncached), a cost per app on a
+    stack of thousands (issue 9).
+    """
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
@@ -113,9 +107,9 @@ class KnativeApp(pulumi.ComponentResource):
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
 
-        self.identity = None
+        self._identity: ServiceIdentity | None = None
         if svc.service_account is not None:  # pods must find their account (and its grants) when they start
-            self.identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
+            self._identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
                 service=svc, provider=args.provider, workload_pool=args.workload_pool,
                 gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
             ), opts=pulumi.ResourceOptions(parent=self))
@@ -133,14 +127,14 @@ class KnativeApp(pulumi.ComponentResource):
             assert manifest["metadata"] == shape["metadata"], "a revision plan changed the Service's metadata"
             return manifest["spec"]
 
-        self.service = k8s.apiextensions.CustomResource(
+        self._service = k8s.apiextensions.CustomResource(
             svc.name,
             api_version=shape["apiVersion"],
             kind=shape["kind"],
             metadata=shape["metadata"],
             spec=plan.apply(spec_of),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=self.identity.ready if self.identity else [])),
+                depends_on=self._identity.ready if self._identity else [])),
         )
         for domain in svc.domains:
             claim = render_domain_claim(svc, domain)
@@ -160,27 +154,61 @@ class KnativeApp(pulumi.ComponentResource):
                 metadata=mapping["metadata"],
                 spec=mapping["spec"],
                 opts=pulumi.ResourceOptions.merge(
-                    child, pulumi.ResourceOptions(depends_on=[self.service, claim_resource])
+                    child, pulumi.ResourceOptions(depends_on=[self._service, claim_resource])
                 ),
             )
 
-        self.revision_name = svc.revision_name
-        self.traffic = plan.apply(lambda planned: render_traffic(planned.service))
-        self.revisions = plan.apply(lambda planned: revisions_output(planned, render_traffic(planned.service)))
+        traffic = plan.apply(lambda planned: render_traffic(planned.service))
+        revisions = plan.apply(lambda planned: revisions_output(planned, render_traffic(planned.service)))
         urls = self._urls(args)
 
         def part(get: Callable[[ServiceUrls], Any]) -> Any:
             return urls.apply(get) if isinstance(urls, pulumi.Output) else get(urls)
 
-        self.outputs = {
+        self._outputs: dict[str, Any] = {
             "url": part(lambda u: u.url),
             "tagUrls": part(lambda u: dict(u.tag_urls)),
             "domainUrls": part(lambda u: dict(u.domain_urls)),
-            "revisionName": self.revision_name,
-            "traffic": self.traffic,
-            "revisions": self.revisions,
+            "revisionName": svc.revision_name,
+            "traffic": traffic,
+            "revisions": revisions,
         }
-        self.register_outputs(self.outputs)
+        self.register_outputs(self._outputs)
+
+    @property
+    def service(self) -> k8s.apiextensions.CustomResource:
+        """The Knative Service."""
+        return self._service
+
+    @property
+    def identity(self) -> ServiceIdentity | None:
+        """The service's own service account (and Google identity), when it declares ``serviceAccount``."""
+        return self._identity
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        """What the component registers as its outputs, by output name.
+
+        ``url``, ``tagUrls``, ``domainUrls``, ``revisionName``, ``traffic`` and
+        ``revisions``: plain values where they are known when the program runs,
+        Outputs otherwise.
+        """
+        return self._outputs
+
+    @property
+    def revision_name(self) -> str | None:
+        """The name of the revision the service's template declares (None: Knative names it)."""
+        return self._outputs["revisionName"]
+
+    @property
+    def traffic(self) -> pulumi.Output[list[dict[str, object]]]:
+        """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
+        return self._outputs["traffic"]
+
+    @property
+    def revisions(self) -> pulumi.Output[dict[str, Any]]:
+        """The revisions this stack created and each one's share of traffic now (``kn revision list``)."""
+        return self._outputs["revisions"]
 
     @property
     def url(self) -> pulumi.Output[str]:

@@ -71,11 +71,11 @@ def role_resource_names(name: str, roles: Sequence[str]) -> dict[str, str]:
 
 
 class ServiceIdentity(pulumi.ComponentResource):
-    """A Kubernetes service account for one service and, on GKE, its Google identity; :attr:`ready` holds both."""
+    """A Kubernetes service account for one service and, on GKE, its Google identity; :attr:`ready` holds both.
 
-    name: str
-    google_email: pulumi.Output[str] | None
-    ready: list[pulumi.Resource]
+    Its attributes are read-only properties, as :class:`~components.app.KnativeApp`'s
+    are: the SDK would evaluate class annotations again for every instance (issue 9).
+    """
 
     def __init__(self, name: str, args: ServiceIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
@@ -87,20 +87,35 @@ class ServiceIdentity(pulumi.ComponentResource):
             checked([Problem(path, "a Google identity needs Workload Identity on a GKE cluster; this platform "
                                    "exports no workloadIdentityPool")])
         super().__init__("knative-platform:index:ServiceIdentity", name, None, opts)
-        self.name = svc.service_account_name
-        self.ready = []
-        self.google_email = None
+        self._account_name: str = svc.service_account_name
+        self._ready: list[pulumi.Resource] = []
+        self._google_email: pulumi.Output[str] | None = None
         if account.wants_google:
             assert args.workload_pool is not None and args.gcp_provider is not None
             pool = pulumi.Output.from_input(args.workload_pool).apply(lambda p: _checked_pool(p, path))
-            self.google_email = self._google(name, svc, pool, args.gcp_provider)
-        manifest = render_service_account(svc, self.google_email)
+            self._google_email = self._google(name, svc, pool, args.gcp_provider)
+        manifest = render_service_account(svc, self._google_email)
         ksa = k8s.core.v1.ServiceAccount(
             f"{name}-kubernetes", metadata=manifest["metadata"],
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)),
         )
-        self.ready.insert(0, ksa)
-        self.register_outputs({"name": self.name, "googleEmail": self.google_email})
+        self._ready.insert(0, ksa)
+        self.register_outputs({"name": self._account_name, "googleEmail": self._google_email})
+
+    @property
+    def name(self) -> str:
+        """The Kubernetes service account's name."""
+        return self._account_name
+
+    @property
+    def google_email(self) -> pulumi.Output[str] | None:
+        """The Google service account the pods act as, on GKE with a Google identity."""
+        return self._google_email
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """The Kubernetes service account and its Google grants: what the service's pods must wait for."""
+        return self._ready
 
     def _google(self, name: str, svc: Service, pool: pulumi.Output[str], gcp_provider: gcp.Provider
                 ) -> pulumi.Output[str]:
@@ -118,12 +133,12 @@ class ServiceIdentity(pulumi.ComponentResource):
                 display_name=f"Knative service {svc.namespace}/{svc.name} (via Workload Identity)", opts=child,
             )
             for role, resource_name in role_resource_names(name, account.roles).items():
-                self.ready.append(gcp.projects.IAMMember(
+                self._ready.append(gcp.projects.IAMMember(
                     resource_name, project=project, role=role, member=created.member, opts=child,
                 ))
             email, resource_id = created.email, created.name
         ksa_name, namespace = svc.service_account_name, svc.namespace
-        self.ready.append(gcp.serviceaccount.IAMMember(
+        self._ready.append(gcp.serviceaccount.IAMMember(
             f"{name}-workload-identity",
             service_account_id=resource_id,
             role=WORKLOAD_IDENTITY_USER_ROLE,
