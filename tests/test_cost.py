@@ -162,3 +162,29 @@ def test_the_benchmark_floor_registers_the_programs_graph(tmp_path):
                   if "KnativeApp" in urn}
     assert len(apps) == 3 and {k: _shape(v) for k, v in floor_apps.items()} == {k: _shape(v) for k, v in apps.items()}
     assert _shape(floor.outputs) == _shape(program.outputs)
+
+
+def test_each_service_costs_the_program_four_output_applies(monkeypatch):
+    """The plan's pick, the spec, traffic and revisions: no URL Outputs under a domain, no Output.all per app."""
+    own = str(ROOT / "components")
+    calls: Counter[str] = Counter()
+
+    def counting(name, method):
+        def wrapper(*args, **kwargs):
+            if sys._getframe(1).f_code.co_filename.startswith(own):
+                calls[name] += 1
+            return method(*args, **kwargs)
+        return wrapper
+
+    from pulumi import Output
+    monkeypatch.setattr(Output, "apply", counting("apply", Output.apply))
+    monkeypatch.setattr(Output, "all", staticmethod(counting("all", Output.all)))
+    monkeypatch.setattr(Output, "from_input", staticmethod(counting("from_input", Output.from_input)))
+    counts = []
+    for n in (2, 12):
+        calls.clear()
+        services = {name: {**service, "autoscaling": {"minScale": 1}} for name, service in _services(n).items()}
+        run_stack("local", {"services": services})
+        counts.append(dict(calls))
+    per_service = {k: (counts[1].get(k, 0) - counts[0].get(k, 0)) / 10 for k in ("apply", "all", "from_input")}
+    assert per_service == {"apply": 4, "all": 0, "from_input": 0}
