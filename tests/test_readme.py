@@ -90,8 +90,9 @@ def component_reference() -> str:
                 default = "required"
             lines.append(f"| `{field.name}` | {_cell(str(field.type))} | {default} |")
         lines += ["", "| attribute | type |", "|---|---|"]
-        attributes = [*cls.__annotations__.items(), *((attr, inspect.signature(prop.fget).return_annotation)
-                                                      for attr, prop in vars(cls).items() if isinstance(prop, property))]
+        properties = [(attr, inspect.signature(prop.fget).return_annotation) for attr, prop in vars(cls).items()
+                      if isinstance(prop, property)]
+        attributes = [*cls.__annotations__.items(), *properties]
         lines += [f"| `{attr}` | {_cell(str(tp))} |" for attr, tp in attributes if not attr.startswith("_")]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

@@ -7,6 +7,7 @@ refuses. The secret cases render a copy of the project offline and diff it.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -69,7 +70,7 @@ REFUSED = [
     ("deep nesting", "  team:n: " + "[" * 40 + "]" * 40 + "\n", ":4: this value nests more than 32 levels deep"),
     ("alias bombs", "  a: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
         f"  {n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)),
-     "expands to more than 100000 values"),
+     ":4: aliases expand the file too far"),
     ("a config that is not a map", "  - a\n", ": config must be a map, got a list"),
     ("a key with two colons", "  a:b:c: 1\n", ": config key 'a:b:c' is not of the form <namespace>:<name>"),
     ("invalid YAML", "  a: b: c\n", ":4: mapping values are not allowed in this context"),
@@ -83,6 +84,20 @@ def test_what_the_cli_refuses_is_a_stack_file_error_with_file_and_line(tmp_path,
         load_program_config(path, "qa")
     assert str(info.value).startswith(str(path / "stacks" / "Pulumi.qa.yaml")), str(info.value)
     assert expected in str(info.value), str(info.value)
+
+
+def test_a_large_file_is_read_however_many_values_it_writes_out(tmp_path):
+    """A stack of thousands of services writes out hundreds of thousands of values (issue 9)."""
+    program = load_program_config(project(tmp_path, HEAD + "  team:big: [" + ",".join(["1"] * 150_000) + "]\n"), "qa")
+    assert len(json.loads(program.config["team:big"])) == 150_000
+
+
+def test_anchors_shared_by_many_maps_are_read(tmp_path):
+    shared = "  team:defaults: &d {" + ", ".join(f"k{i}: v" for i in range(20)) + "}\n"
+    uses = "  team:services:\n" + "".join(f"    s{i}: {{<<: *d, image: x}}\n" for i in range(2_000))
+    program = load_program_config(project(tmp_path, HEAD + shared + uses), "qa")
+    services = json.loads(program.config["team:services"])
+    assert len(services) == 2_000 and services["s7"]["k19"] == "v"
 
 
 def test_a_document_that_is_not_a_map_is_refused(tmp_path):

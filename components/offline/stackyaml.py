@@ -22,8 +22,10 @@ Refused, with the line: a duplicate key (yaml.v3 refuses it too), ``.inf`` and
 that does not fit its value (``!!int abc``), ``!!set``, ``!!omap``, ``!!pairs`` and
 custom tags (the CLI has no such types), null, float or structured map keys, and,
 as a named choice of this project, values nested more than
-:data:`~components.spec.bounds.MAX_DEPTH` levels or expanding (through aliases)
-to more than :data:`MAX_NODES` values.
+:data:`~components.spec.bounds.MAX_DEPTH` levels. A file whose aliases expand it
+too far ("billion laughs") is refused by the rule yaml.v3 refuses it with
+(:func:`alias_share_allowed`); a file that writes its values out is read however
+large it is, as a stack of thousands of services is (issue 9).
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ import yaml
 
 from ..spec.bounds import MAX_DEPTH
 
-MAX_NODES = 100_000
-"""Values a file may expand to; YAML aliases can make a few lines expand to billions ("billion laughs")."""
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+"""yaml.v3's ``alias_ratio_range_low`` and ``alias_ratio_range_high`` (values decoded)."""
 DEPTH_ALLOWANCE = 2
 """The document and its ``config`` map sit above every config value."""
 
@@ -174,16 +176,46 @@ def _tag_name(tag: str) -> str:
     return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
 
 
+def alias_share_allowed(decoded: int) -> float:
+    """The share of the values decoded so far that may come from alias expansion.
+
+    gopkg.in/yaml.v3 v3.0.1 ``decode.go`` ``allowedAliasRatio``: 99% up to
+    400,000 values, 10% from 4,000,000, linear in between. yaml.v3 fails with
+    "document contains excessive aliasing" once more than 100 of over 1,000
+    values decoded came through aliases and their share passes this.
+    """
+    if decoded <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
 def _check(root: yaml.Node) -> None:
-    """Tags, keys, duplicates, depth and size, before anything is constructed; raises :class:`_Refused`."""
-    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
-    seen = 0
+    """Tags, keys, duplicates, depth and aliasing, before anything is constructed; raises :class:`_Refused`.
+
+    Values are visited in document order, as yaml.v3 decodes them: an anchor's
+    value first where it is defined, then again (and everything in it counted as
+    aliased) wherever an alias names it; PyYAML composes both as one node. The
+    counts are yaml.v3's but for two details, a few values per alias: yaml.v3
+    also counts the alias itself, and a merge (``<<``) decodes the merging map's
+    keys a second time.
+    """
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    written: set[int] = set()
+    decoded, aliased = 1, 0  # yaml.v3 counts the document node too
     while stack:
-        node, level = stack.pop()
-        seen += 1
-        if seen > MAX_NODES:
-            raise _Refused(node, f"the file expands to more than {MAX_NODES} values (through YAML aliases?); "
-                                 "no stack configuration is that large")
+        node, level, in_alias = stack.pop()
+        if not in_alias and id(node) in written:
+            in_alias = True  # an alias of a value written earlier
+        elif not in_alias:
+            written.add(id(node))
+        decoded += 1
+        aliased += in_alias
+        if aliased > 100 and decoded > 1000 and aliased / decoded > alias_share_allowed(decoded):
+            raise _Refused(node, f"aliases expand the file too far ({aliased} of the first {decoded} values come "
+                                 "through aliases of this one); the Pulumi CLI refuses it (yaml.v3: \"document "
+                                 "contains excessive aliasing\"): write the values out")
         if level > MAX_DEPTH + DEPTH_ALLOWANCE:
             raise _Refused(node, f"this value nests more than {MAX_DEPTH} levels deep; no setting is structured "
                                  "like that: check the value")
@@ -195,15 +227,18 @@ def _check(root: yaml.Node) -> None:
             if node.tag != f"{_TAG}seq":
                 raise _Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; write a "
                                      "plain list")
-            stack += [(item, level + 1) for item in node.value]
+            stack += [(item, level + 1, in_alias) for item in reversed(node.value)]
         elif isinstance(node, yaml.MappingNode):
             if node.tag != f"{_TAG}map":
                 raise _Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; write a "
                                      "plain map (a list, for !!set)")
             keys: dict[str, yaml.Node] = {}
+            values: list[tuple[yaml.Node, int, bool]] = []
             for key_node, value_node in node.value:
+                decoded += 1  # yaml.v3 decodes each key as a value
+                aliased += in_alias
                 if key_node.tag == f"{_TAG}merge":
-                    stack.append((value_node, level))
+                    values.append((value_node, level, in_alias))
                     continue
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag in (f"{_TAG}null", f"{_TAG}float"):
                     kind = {f"{_TAG}null": "null", f"{_TAG}float": "a number"}.get(key_node.tag, "a list or map")
@@ -213,7 +248,8 @@ def _check(root: yaml.Node) -> None:
                     raise _Refused(key_node, f"the key '{text}' is already defined at line "
                                              f"{keys[text].start_mark.line + 1}; keep one")
                 keys[text] = key_node
-                stack.append((value_node, level + 1))
+                values.append((value_node, level + 1, in_alias))
+            stack += reversed(values)
 
 
 def load_yaml(path: Path, text: str | None = None) -> Any:
