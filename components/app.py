@@ -117,6 +117,7 @@ class KnativeApp(pulumi.ComponentResource):
         # Every object below waits for the plan: a refused update registers none of them.
         plan = self._plan(name, args)
         shape = render_service(svc)
+        metadata = shape["metadata"]
 
         def spec_of(planned: RevisionPlan) -> dict[str, Any]:
             for note in planned.notes:
@@ -124,14 +125,14 @@ class KnativeApp(pulumi.ComponentResource):
             manifest = render_service(planned.service)
             # A plan re-routes traffic targets only (plan_revisions): the Service's metadata is the service's own,
             # so it is registered as a plain value and only the spec waits for the plan.
-            assert manifest["metadata"] == shape["metadata"], "a revision plan changed the Service's metadata"
+            assert manifest["metadata"] == metadata, "a revision plan changed the Service's metadata"
             return manifest["spec"]
 
         self._service = k8s.apiextensions.CustomResource(
             svc.name,
             api_version=shape["apiVersion"],
             kind=shape["kind"],
-            metadata=shape["metadata"],
+            metadata=metadata,
             spec=plan.apply(spec_of),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=self._identity.ready if self._identity else [])),
