@@ -27,7 +27,7 @@ from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
-from .spec.revisions import RevisionPlan, ServiceHistory, plan_revisions, read_history, revisions_output
+from .spec.revisions import RevisionPlan, plan_revisions, revisions_output, service_history
 from .spec.service import MAX_TIMEOUT_SECONDS, Service
 from .spec.validated import service_problems_once
 
@@ -70,7 +70,7 @@ class KnativeAppArgs:
 
 def revision_plan(service: Service, previous: Any, created: str) -> tuple[RevisionPlan | None, list[Problem]]:
     """The revision plan of ``service`` against the stack's previous ``revisions`` output."""
-    history = read_history(previous).get(service.name, ServiceHistory())
+    history = service_history(previous, service.name)
     template = render_service(service)["spec"]["template"]
     return plan_revisions(service, template, history, join_path("services", service.name), created)
 

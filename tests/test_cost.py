@@ -188,3 +188,22 @@ def test_each_service_costs_the_program_four_output_applies(monkeypatch):
         counts.append(dict(calls))
     per_service = {k: (counts[1].get(k, 0) - counts[0].get(k, 0)) / 10 for k in ("apply", "all", "from_input")}
     assert per_service == {"apply": 4, "all": 0, "from_input": 0}
+
+
+def test_an_update_reads_each_services_previous_revisions_once(monkeypatch):
+    """An update of a deployed stack parses each service's record once, not once per service (quadratic)."""
+    import components.spec.revisions as revisions
+
+    services = {name: {**service, "autoscaling": {"minScale": 1}} for name, service in _services(12).items()}
+    first = run_stack("local", {"services": services})
+    records = sum(len(r["list"]) for r in first.outputs["revisions"].values())
+    calls = Counter()
+    parse = revisions._record
+
+    def count(raw):
+        calls["records"] += 1
+        return parse(raw)
+
+    monkeypatch.setattr(revisions, "_record", count)
+    run_stack("local", {"services": services}, previous=first)
+    assert records >= 12 and calls["records"] == records

@@ -14,6 +14,7 @@ from components.spec.revisions import (
     plan_revisions,
     read_history,
     revisions_output,
+    service_history,
     template_digest,
 )
 from components.spec.service import Service
@@ -145,6 +146,15 @@ def test_legacy_outputs_hold_only_the_current_name():
     result, problems = plan(api("v2"), history["api"])  # no digest to compare: the same revision
     assert problems == [] and result.revision == "api-v2"
     assert read_history(None) == {} and read_history("garbage") == {}
+
+
+def test_one_services_history_is_its_entry_of_the_whole_output():
+    previous = {"api": "api-v2", "web": None, "db": {"list": [{"name": "db-v1", "latest": True}], "generation": 1}}
+    whole = read_history(previous)
+    for name in ("api", "db"):
+        assert service_history(previous, name) == whole[name]
+    assert service_history(previous, "web") == service_history(previous, "other") == ServiceHistory()
+    assert service_history(None, "api") == service_history(["api"], "api") == ServiceHistory()
 
 
 def test_the_output_keeps_routed_revisions_and_the_newest_unrouted_ones():

@@ -178,6 +178,23 @@ def _record(raw: Any) -> RevisionRecord | None:
     )
 
 
+def _history(value: Any) -> ServiceHistory | None:
+    """One service's entry of the ``revisions`` output, or None when it holds nothing this reads."""
+    if isinstance(value, str):
+        return ServiceHistory(revisions=(RevisionRecord(name=value, created=""),), latest=value, generation=1)
+    if not isinstance(value, Mapping):
+        return None
+    records = tuple(sorted((r for r in map(_record, value.get("list") or ()) if r is not None),
+                           key=lambda r: (r.generation or 0, r.created, r.name)))
+    latest = next((str(r["name"]) for r in value.get("list") or () if isinstance(r, Mapping) and r.get("latest")),
+                  None)
+    generation = value.get("generation")
+    namespace = value.get("namespace")
+    return ServiceHistory(revisions=records, latest=latest,
+                          generation=int(generation) if isinstance(generation, (int, float)) else len(records),
+                          namespace=str(namespace) if isinstance(namespace, str) else None)
+
+
 def read_history(previous: Any) -> dict[str, ServiceHistory]:
     """Each service's history from the last deployment's ``revisions`` output (absent on a new stack).
 
@@ -185,25 +202,20 @@ def read_history(previous: Any) -> dict[str, ServiceHistory]:
     revision's name (or null when Knative named it): such a service's history
     is that one revision, with no digest to compare.
     """
-    out: dict[str, ServiceHistory] = {}
     if not isinstance(previous, Mapping):
-        return out
-    for service, value in previous.items():
-        if isinstance(value, str):
-            out[str(service)] = ServiceHistory(revisions=(RevisionRecord(name=value, created=""),), latest=value,
-                                               generation=1)
-        elif isinstance(value, Mapping):
-            records = tuple(sorted((r for r in map(_record, value.get("list") or ()) if r is not None),
-                                   key=lambda r: (r.generation or 0, r.created, r.name)))
-            latest = next((str(r["name"]) for r in value.get("list") or ()
-                           if isinstance(r, Mapping) and r.get("latest")), None)
-            generation = value.get("generation")
-            namespace = value.get("namespace")
-            out[str(service)] = ServiceHistory(
-                revisions=records, latest=latest,
-                generation=int(generation) if isinstance(generation, (int, float)) else len(records),
-                namespace=str(namespace) if isinstance(namespace, str) else None)
-    return out
+        return {}
+    return {str(service): history for service, value in previous.items()
+            if (history := _history(value)) is not None}
+
+
+def service_history(previous: Any, name: str) -> ServiceHistory:
+    """The history of service ``name`` alone (see :func:`read_history`); empty when the output has none.
+
+    Only its own entry is read: planning every service of a stack reads each
+    record once, where reading the whole output per service grew with the
+    square of the services (issue 9).
+    """
+    return (_history(previous.get(name)) if isinstance(previous, Mapping) else None) or ServiceHistory()
 
 
 def revisions_output(plan: RevisionPlan, traffic: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
