@@ -2,7 +2,7 @@
 
 Run from the repository root (it is not a test: pytest collects only ``tests/``)::
 
-    .venv/bin/python -m benchmarks.scale --services 100 1000 5000 --runs 3
+    .venv/bin/python -m benchmarks.scale --services 100 1000 5000 --runs 3 --update
 
 For each N it writes two projects with a ``bench`` stack of N services
 (:func:`benchmarks.shapes.write_projects`): a copy of this project, whose stack
@@ -14,9 +14,12 @@ the render (``load_program_config`` + ``run_program``, the project's mocks:
 :class:`~components.offline.mocks.PlatformMocks`), alternating program and
 floor. A process's wall time runs from its start to its exit, so start-up
 (imports) counts; its CPU time and peak memory (``ru_maxrss``) come from
-``wait4``. It prints the medians and the ratios, then the offline render of a
-``--render`` services stack: the whole run and the shares spent building
-(``render_files``) and writing (``write_tree``) the tree.
+``wait4``. With ``--update`` each size is measured a second time as an update
+of the stack the program deployed first: both programs' StackReference to their
+own stack reads its outputs back, and the program plans every service's
+revisions against them. It prints the medians and the ratios, then the offline
+render of a ``--render`` services stack: the whole run and the shares spent
+building (``render_files``) and writing (``write_tree``) the tree.
 
 Other work on the machine inflates wall times; CPU time is the steadier measure
 when the machine is shared.
@@ -25,6 +28,7 @@ when the machine is shared.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -39,19 +43,30 @@ from typing import Any
 from .shapes import ROOT, STACK, write_projects
 
 
-def _child(kind: str, project: Path, out: Path | None) -> dict[str, Any]:
-    """Run one measured kind in this (fresh) process; return phase timings."""
+def _child(kind: str, project: Path, out: Path | None, previous: Path | None) -> dict[str, Any]:
+    """Run one measured kind in this (fresh) process; return phase timings.
+
+    ``previous`` holds the stack outputs of an earlier deployment (``seed``
+    writes them to ``out``): the run is then an update of that deployment, whose
+    own StackReference reads them back, as ``pulumi up`` on a deployed stack does.
+    """
     start = time.perf_counter()
-    from components.offline.engine import run_program
+    from components.offline.engine import own_stack_name, run_program
     from components.offline.stackfile import load_program_config
 
     imported = time.perf_counter()
-    phases: dict[str, float] = {"import": imported - start}
+    phases: dict[str, Any] = {"import": imported - start}
     config = load_program_config(project, STACK)
+    if previous is not None:
+        outputs = json.loads(previous.read_text(encoding="utf-8"))
+        config = dataclasses.replace(config, stack_outputs={**config.stack_outputs, own_stack_name(config): outputs})
     loaded = time.perf_counter()
     phases["config"] = loaded - imported
     capture = run_program(config)
     phases["run"] = time.perf_counter() - loaded
+    if kind == "seed":
+        assert out is not None
+        out.write_text(json.dumps(capture.outputs), encoding="utf-8")
     if kind == "render":
         from components.offline.render import render_files, write_tree
 
@@ -67,11 +82,13 @@ def _child(kind: str, project: Path, out: Path | None) -> dict[str, Any]:
     return phases
 
 
-def _spawn(kind: str, project: Path, out: Path | None = None) -> dict[str, Any]:
+def _spawn(kind: str, project: Path, out: Path | None = None, previous: Path | None = None) -> dict[str, Any]:
     """One fresh process; its wall time, CPU time, peak RSS (MB) and the phases it reports."""
     cmd = [sys.executable, "-m", "benchmarks.scale", "--child", kind, "--project", str(project)]
     if out is not None:
         cmd += ["--out", str(out)]
+    if previous is not None:
+        cmd += ["--previous", str(previous)]
     start = time.perf_counter()
     # stderr goes to a file: a program that warns once per service (a fresh stack's canaries) would fill a pipe
     # that is read only after stdout, and both processes would wait for each other.
@@ -98,44 +115,62 @@ def _phases(runs: list[dict[str, Any]]) -> str:
     return " ".join(f"{k} {_median(runs, k):.2f}s" for k in ("import", "config", "run"))
 
 
-def measure(sizes: list[int], runs: int) -> dict[int, dict[str, list[dict[str, Any]]]]:
-    """Alternate program and floor runs for each size (after one unmeasured warm-up of each)."""
-    results: dict[int, dict[str, list[dict[str, Any]]]] = {}
+Results = dict[tuple[int, str], dict[str, list[dict[str, Any]]]]
+"""Runs by (services, stack) and kind (``program``, ``floor``); the stack is ``new`` or ``update``."""
+
+
+def measure(sizes: list[int], runs: int, update: bool) -> Results:
+    """Alternate program and floor runs for each size (after one unmeasured warm-up of each).
+
+    A ``new`` stack is one never deployed; with ``update``, each size is also
+    measured as an update of the stack the program deployed first, which reads
+    its every service's revision record back.
+    """
+    results: Results = {}
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             projects = write_projects(n, Path(tmp))
-            for kind in ("program", "floor"):
-                _spawn(kind, projects[kind])  # warm-up: page cache, bytecode of the project copies
-            results[n] = {"program": [], "floor": []}
-            for _ in range(runs):
+            previous = Path(tmp) / "previous.json"
+            stacks: list[tuple[str, Path | None]] = [("new", None)]
+            if update:
+                _spawn("seed", projects["program"], out=previous)
+                stacks.append(("update", previous))
+            for stack, earlier in stacks:
                 for kind in ("program", "floor"):
-                    results[n][kind].append(_spawn(kind, projects[kind]))
-        program, floor = results[n]["program"], results[n]["floor"]
-        for kind, measured in (("program", program), ("floor", floor)):
-            print(f"{n:>6} services, {kind:>7}: wall {_median(measured, 'wall'):6.2f} s, cpu "
-                  f"{_median(measured, 'cpu'):6.2f} s, {_median(measured, 'rss_mb'):4.0f} MB "
-                  f"({_phases(measured)}; {measured[0]['resources']} resources)", flush=True)
+                    _spawn(kind, projects[kind], previous=earlier)  # warm-up: page cache, bytecode of the copies
+                runs_of = results[(n, stack)] = {"program": [], "floor": []}
+                for _ in range(runs):
+                    for kind in ("program", "floor"):
+                        runs_of[kind].append(_spawn(kind, projects[kind], previous=earlier))
+                for kind, measured in runs_of.items():
+                    print(f"{n:>6} services, {stack:>6} stack, {kind:>7}: wall {_median(measured, 'wall'):6.2f} s, "
+                          f"cpu {_median(measured, 'cpu'):6.2f} s, {_median(measured, 'rss_mb'):4.0f} MB "
+                          f"({_phases(measured)}; {measured[0]['resources']} resources)", flush=True)
     return results
 
 
-def report(results: dict[int, dict[str, list[dict[str, Any]]]]) -> None:
+def report(results: Results) -> None:
     """The table of medians and ratios, and the growth of the program's cost."""
-    print("\n| services | program wall | floor wall | wall ratio | cpu ratio | program memory | floor memory "
+    print("\n| services | stack | program wall | floor wall | wall ratio | cpu ratio | program memory | floor memory "
           "| memory ratio |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for n, kinds in results.items():
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for (n, stack), kinds in results.items():
         pw, fw = _median(kinds["program"], "wall"), _median(kinds["floor"], "wall")
         pc, fc = _median(kinds["program"], "cpu"), _median(kinds["floor"], "cpu")
         pm, fm = _median(kinds["program"], "rss_mb"), _median(kinds["floor"], "rss_mb")
-        print(f"| {n} | {pw:.2f} s | {fw:.2f} s | {pw / fw:.2f}x | {pc / fc:.2f}x | {pm:.0f} MB | {fm:.0f} MB "
-              f"| {pm / fm:.2f}x |")
-    for small, large in itertools.pairwise(sorted(results)):
-        def growth(kind: str, key: str, small: int = small, large: int = large) -> str:
-            return f"{_median(results[large][kind], key) / _median(results[small][kind], key):.2f}x"
+        print(f"| {n} | {stack} | {pw:.2f} s | {fw:.2f} s | {pw / fw:.2f}x | {pc / fc:.2f}x | {pm:.0f} MB "
+              f"| {fm:.0f} MB | {pm / fm:.2f}x |")
+    for stack in ("new", "update"):
+        sizes = sorted(n for n, s in results if s == stack)
+        for small, large in itertools.pairwise(sizes):
+            before, after = results[(small, stack)], results[(large, stack)]
 
-        print(f"\n{large} vs {small} services ({large / small:.0f}x the services): program "
-              f"{growth('program', 'wall')} the wall time ({growth('program', 'cpu')} cpu), "
-              f"floor {growth('floor', 'wall')} ({growth('floor', 'cpu')} cpu)")
+            def growth(kind: str, key: str, before: Any = before, after: Any = after) -> str:
+                return f"{_median(after[kind], key) / _median(before[kind], key):.2f}x"
+
+            print(f"\n{stack} stack, {large} vs {small} services ({large / small:.0f}x the services): program "
+                  f"{growth('program', 'wall')} the wall time ({growth('program', 'cpu')} cpu), "
+                  f"floor {growth('floor', 'wall')} ({growth('floor', 'cpu')} cpu)")
 
 
 def render_report(services: int, runs: int) -> None:
@@ -158,15 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs of each kind per size (default 3)")
     parser.add_argument("--render", type=int, default=1000, metavar="N",
                         help="services in the offline-render measurement; 0 skips it (default 1000)")
-    parser.add_argument("--child", choices=("program", "floor", "render"), help=argparse.SUPPRESS)
+    parser.add_argument("--update", action="store_true",
+                        help="also measure each size as an update of the stack deployed first (a second pulumi up)")
+    parser.add_argument("--child", choices=("program", "floor", "render", "seed"), help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--previous", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(_child(args.child, args.project, args.out)))
+        print(json.dumps(_child(args.child, args.project, args.out, args.previous)))
         return 0
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {args.runs} runs of each", flush=True)
-    report(measure(args.services, args.runs))
+    report(measure(args.services, args.runs, args.update))
     if args.render:
         render_report(args.render, args.runs)
     return 0
