@@ -36,6 +36,7 @@ from typing import Any
 import pulumi
 
 from .spec.revisions import REVISIONS_OUTPUT
+from .stack_outputs import stack_output
 
 
 def own_stack_name() -> str:
@@ -65,12 +66,8 @@ class StackHistory:
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         self.stack_name = own_stack_name()
         self.reference = pulumi.StackReference(name, stack_name=self.stack_name, opts=opts)
-        # The record holds names, times, images and digests, nothing secret. Read from ``outputs`` as the SDK's own
-        # get_output_details does: get_output joins the name and the outputs with Output.all, which walks every
-        # value of the stack's outputs and wraps each in an Output of its own, most of an update's cost on a
-        # stack of thousands of services (issue 9).
-        self.revisions = pulumi.Output.unsecret(self.reference.outputs.apply(
-            lambda outputs: _revisions(outputs.get(REVISIONS_OUTPUT) if isinstance(outputs, dict) else None)))
+        # The record holds names, times, images and digests, nothing secret.
+        self.revisions = pulumi.Output.unsecret(stack_output(self.reference, REVISIONS_OUTPUT)).apply(_revisions)
 
 
 def _revisions(value: Any) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
 from .spec.service import Service
+from .stack_outputs import stack_output
 
 if TYPE_CHECKING:
     import pulumi_gcp as gcp
@@ -94,7 +95,7 @@ class PlatformReference(pulumi.ComponentResource):
         )
 
         def required(key: str) -> pulumi.Output[Any]:
-            return pulumi.Output.all(names, self.stack_reference.get_output(key)).apply(
+            return pulumi.Output.all(names, stack_output(self.stack_reference, key)).apply(
                 lambda pair: self._checked(pair[0], pair[1])
             )
 
@@ -107,15 +108,15 @@ class PlatformReference(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(required("kubeconfig"), revisions_ok).apply(lambda pair: pair[0]))
         self.domain = required("domain")
-        self.gateway_address = self.stack_reference.get_output("gatewayAddress")
-        self.versions = self.stack_reference.get_output("versions").apply(lambda v: dict(v or {}))
+        self.gateway_address = stack_output(self.stack_reference, "gatewayAddress")
+        self.versions = stack_output(self.stack_reference, "versions").apply(lambda v: dict(v or {}))
         # How Knative builds this platform's URLs; a platform that predates these outputs serves plain HTTP
         # with Knative's default templates.
-        self.https = self.stack_reference.get_output("https").apply(bool)
-        self.domain_template = self.stack_reference.get_output("domainTemplate").apply(
+        self.https = stack_output(self.stack_reference, "https").apply(bool)
+        self.domain_template = stack_output(self.stack_reference, "domainTemplate").apply(
             lambda t: t or DEFAULT_DOMAIN_TEMPLATE)
-        self.tag_template = self.stack_reference.get_output("tagTemplate").apply(lambda t: t or DEFAULT_TAG_TEMPLATE)
-        self.workload_pool = self.stack_reference.get_output("workloadIdentityPool")
+        self.tag_template = stack_output(self.stack_reference, "tagTemplate").apply(lambda t: t or DEFAULT_TAG_TEMPLATE)
+        self.workload_pool = stack_output(self.stack_reference, "workloadIdentityPool")
         self._name = name
         self._gcp_provider: gcp.Provider | None = None
         self.provider = k8s.Provider(

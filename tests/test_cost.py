@@ -207,3 +207,36 @@ def test_an_update_reads_each_services_previous_revisions_once(monkeypatch):
     monkeypatch.setattr(revisions, "_record", count)
     run_stack("local", {"services": services}, previous=first)
     assert records >= 12 and calls["records"] == records
+
+
+def test_an_app_stack_does_not_pay_for_the_platforms_other_services(monkeypatch):
+    """Reading a platform stack's outputs costs the same whether it runs ten services or a thousand."""
+    import json
+
+    from pulumi import Output
+
+    from components import PlatformReference, PlatformReferenceArgs
+    from components.versions import SAMPLE_IMAGE
+
+    platform = "organization/knative-platform/dev"
+    base = json.loads((ROOT / "examples" / "team-app" / "stacks" / "stack-outputs.json").read_text())[platform]
+    web = Service(name="web", namespace="team-app", image=SAMPLE_IMAGE, revision="v1", run_as_non_root=False)
+    calls: Counter[int] = Counter()
+    gather = Output.all
+
+    def counting(*args, **kwargs):
+        calls[size] += 1
+        return gather(*args, **kwargs)
+
+    monkeypatch.setattr(Output, "all", staticmethod(counting))
+    for size in (10, 200):
+        outputs = {**base, **{key: {f"svc-{i}": {"url": "http://x", "list": [{"name": f"svc-{i}-v1"}]}
+                                    for i in range(size)} for key in ("serviceUrls", "tagUrls", "revisions")}}
+
+        def program():
+            reference = PlatformReference("platform", PlatformReferenceArgs(stack=platform, services=(web,)))
+            KnativeApp("web", reference.app_args(web))
+
+        run_function(program, monitor=RecordingMonitor(PlatformMocks(stack_outputs={platform: outputs})),
+                     project="team-app", stack="dev")
+    assert calls[10] == calls[200]

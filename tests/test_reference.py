@@ -230,3 +230,25 @@ def test_team_app_refuses_a_forgotten_rename_before_any_provider_or_object(faili
         team_app(stack_outputs=outputs, monitor=monitor)
     created = sorted(r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference")
     assert created == [], created
+
+
+def test_a_stack_output_is_secret_exactly_when_the_referenced_stack_marks_it():
+    """stack_output keeps StackReference.get_output's secrecy, per output (components/stack_outputs.py)."""
+    import pulumi
+
+    from components.offline.engine import run_function
+    from components.stack_outputs import stack_output
+
+    def program():
+        reference = pulumi.StackReference("platform", stack_name=DEV_PLATFORM)
+        for name in ("kubeconfig", "domain", "absent"):
+            for how, output in (("ours", stack_output(reference, name)), ("sdk", reference.get_output(name))):
+                pulumi.export(f"{name}-{how}", pulumi.Output.unsecret(output))
+                pulumi.export(f"{name}-{how}-secret", pulumi.Output.from_input(output.is_secret()))
+
+    mocks = PlatformMocks(stack_outputs={DEV_PLATFORM: {"kubeconfig": "[secret]", "domain": "dev.example.com"}})
+    capture = run_function(program, monitor=RecordingMonitor(mocks), project="team-app", stack="dev")
+    ours = {k: (capture.outputs.get(f"{k}-ours"), capture.outputs[f"{k}-ours-secret"]) for k in ("kubeconfig", "domain",
+                                                                                               "absent")}
+    assert ours == {"kubeconfig": ("[secret]", True), "domain": ("dev.example.com", False), "absent": (None, False)}
+    assert ours == {k: (capture.outputs.get(f"{k}-sdk"), capture.outputs[f"{k}-sdk-secret"]) for k in ours}
