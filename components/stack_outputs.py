@@ -1,6 +1,6 @@
 """One output of a referenced stack, read at a cost that does not grow with the stack's other outputs.
 
-``StackReference.get_output(name)`` (pulumi/pulumi ``sdk/python/lib/pulumi/stack_reference.py``)
+``StackReference.get_output(name)`` (pulumi 3.272.0, the pinned SDK: ``pulumi/stack_reference.py``)
 joins the name and the stack's outputs with ``Output.all``, which walks every value
 of every output and wraps each in an Output of its own. A platform stack exports a
 record per service, so each read of one of its outputs cost as much as all of them:
