@@ -33,10 +33,16 @@ from .spec.cluster import GkeClusterSpec, gke_cluster_problems
 
 @dataclass(frozen=True)
 class GkeClusterArgs:
-    """The cluster's spec, and the platform's domain (for the optional ``*.<domain>`` DNS record)."""
+    """The cluster's spec, and the platform's domain (for the optional ``*.<domain>`` DNS record).
+
+    ``dns_records`` are names below the domain that get an address record of
+    their own too (:func:`~components.spec.hosts.dns_record_names`): each served
+    namespace's ``*.<ns>.<domain>`` and each custom domain under the domain.
+    """
 
     spec: GkeClusterSpec
     domain: str | None = None
+    dns_records: tuple[str, ...] = ()
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -122,6 +128,14 @@ class GkeCluster(pulumi.ComponentResource):
                 f"{name}-wildcard-dns", name=build.wildcard_record_name(args.domain), type="A", ttl=spec.dns.ttl,
                 managed_zone=spec.dns.zone, project=spec.dns.project or spec.project, rrdatas=[address.address],
                 opts=child)
+            # A DNS-01 challenge record _acme-challenge.<ns>.<domain> makes <ns>.<domain> an empty non-terminal,
+            # which *.<domain> no longer matches (RFC 4592 2.2.2, cert-manager/cert-manager#806): each served
+            # namespace (and custom domain) below the domain answers from a record of its own.
+            for record in args.dns_records:
+                gcp.dns.RecordSet(
+                    f"{name}-dns-{record.replace('*', 'wildcard')}", name=f"{record}.", type="A", ttl=spec.dns.ttl,
+                    managed_zone=spec.dns.zone, project=spec.dns.project or spec.project, rrdatas=[address.address],
+                    opts=child)
 
         # -- how everything else reaches the cluster ------------------------------------------------
         dns_endpoint = cluster.control_plane_endpoints_config.apply(

@@ -98,23 +98,26 @@ class Gloo(pulumi.ComponentResource):
                                        after(ns, kgateway_crds))
         local_params = self._object(f"{LOCAL_GATEWAY}-parameters", objects[f"{LOCAL_GATEWAY}-parameters"],
                                     after(ns, kgateway_crds))
+        self.certificates = []
+        if args.tls is not None:
+            # Apps wait for every certificate. Knative's readiness would not: net-gateway-api knative-v1.23.0 never
+            # passes http-protocol to its prober, which probes plain HTTP on port 80 and takes the redirect's 301
+            # as success (status.Backends.HTTPOption is set nowhere; lister.go, reconcile_resources.go), so a
+            # Route is Ready whether or not its HTTPS listener serves a certificate.
+            self.certificates = [self._object(cert.name, objects[cert.name], after(ns, *args.certificates_after))
+                                 for cert in args.tls.certificates]
         # The reserved IP may be known only after apply (a GKE static address): only the spec waits for it.
+        # The Gateway waits for its certificates, so an update that moves a listener to a new Secret applies it
+        # once that Secret is issued: a listener whose Secret is missing serves nothing until then.
         external_spec = (pulumi.Output.from_input(args.address).apply(
             lambda ip: external_gateway(ip, args.tls)["spec"]) if args.address is not None else None)
         self.external_gateway = self._object(EXTERNAL_GATEWAY, objects[EXTERNAL_GATEWAY],
-                                             after(external_params, kgateway), spec=external_spec)
+                                             after(external_params, kgateway, *self.certificates), spec=external_spec)
         self.local_gateway = self._object(LOCAL_GATEWAY, objects[LOCAL_GATEWAY], after(local_params, kgateway))
-        self.certificates = []
-        tls_ready: list[pulumi.Resource] = []
-        if args.tls is not None:
-            # Apps wait for every certificate: with http-protocol Redirected net-gateway-api probes over HTTPS,
-            # so a Route becomes Ready only once its listener serves a certificate.
-            self.certificates = [self._object(lst.name, objects[lst.name], after(ns, *args.certificates_after))
-                                 for lst in args.tls.listeners]
-            tls_ready += self.certificates
-            if args.tls.redirect:
-                tls_ready.append(self._object(REDIRECT_ROUTE, objects[REDIRECT_ROUTE],
-                                              after(gateway_api, self.external_gateway)))
+        tls_ready: list[pulumi.Resource] = list(self.certificates)
+        if args.tls is not None and args.tls.redirect:
+            tls_ready.append(self._object(REDIRECT_ROUTE, objects[REDIRECT_ROUTE],
+                                          after(gateway_api, self.external_gateway)))
 
         net_gateway_api = k8s.yaml.v2.ConfigFile(
             "net-gateway-api",

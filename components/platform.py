@@ -24,17 +24,25 @@ from .gloo import Gloo, GlooArgs
 from .history import StackHistory, now
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
-from .manifests.gateway_tls import gateway_tls, gloo_objects
+from .manifests.gateway_tls import gateway_tls, gloo_objects, https_hosts_output
 from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
 from .manifests.knative_config import INGRESS_CLASSES, config_network
 from .manifests.urls import service_urls
+from .spec.app_namespaces import public_app_namespaces
 from .spec.cluster import GkeClusterSpec
 from .spec.existing import gateway_node_ports
-from .spec.hosts import public_hosts
+from .spec.hosts import dns_record_names, public_hosts
 from .spec.identity import workload_pool
 from .spec.knative import Ingress
-from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems_once
+from .spec.platform import (
+    ExistingCluster,
+    PlatformSpec,
+    address_in_domain,
+    platform_features,
+    platform_problems_once,
+    platform_served_names,
+)
 from .spec.revisions import RevisionPlan
 from .spec.service import Service, Visibility
 from .spec.tls import Challenge, dns_zones
@@ -120,10 +128,11 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
         checked(platform_problems_once(spec))  # a spec from build_platform_spec is not checked twice
-        public_namespaces = tuple(sorted({s.namespace for s in spec.services if s.visibility is Visibility.PUBLIC}))
+        public_namespaces = public_app_namespaces(spec.app_namespaces, spec.services)  # declared app ones too
         network = spec.knative.network
         hosts = public_hosts(spec.services, spec.domain or "", network.domain_template, network.tag_template)
-        gateway = gateway_tls(spec.tls, spec.ingress, hosts)
+        served = platform_served_names(spec)  # what the platform serves: its own hosts and the app namespaces'
+        gateway = gateway_tls(spec.tls, spec.ingress, served, spec.domain or "")
         node_ports = gateway_node_ports(spec.cluster)
         if spec.ingress is Ingress.KGATEWAY:
             checked(ingress_problems(gloo_objects(gateway, node_ports),
@@ -135,7 +144,7 @@ class Platform(pulumi.ComponentResource):
         plans = self.history.revisions.apply(lambda previous: _revision_plans(spec, previous))
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
-        self.cluster = self._connect(spec, args.kubeconfig)
+        self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
         cluster_ready = list(self.cluster.ready)
@@ -153,9 +162,11 @@ class Platform(pulumi.ComponentResource):
 
         ingress_class = INGRESS_CLASSES[spec.ingress]
         self.tls = None
+        zones = (dns_zones(spec.tls, spec.domain)
+                 if spec.tls is not None and spec.tls.challenge is Challenge.DNS01 and spec.domain else ())
+        self.https_hosts = https_hosts_output(spec.tls, spec.ingress, gateway, zones)
         if spec.tls is not None:
             dns_account, tls_ready = self._dns01_identity(spec)
-            zones = dns_zones(spec.tls, spec.domain) if spec.tls.challenge is Challenge.DNS01 and spec.domain else ()
             self.tls = AutoTls("tls", AutoTlsArgs(provider=self.provider, tls=spec.tls, ingress_class=ingress_class,
                                                   depends_on=[*cluster_ready, *tls_ready],
                                                   dns_service_account=dns_account, dns_zones=zones),
@@ -240,12 +251,17 @@ class Platform(pulumi.ComponentResource):
                                  opts=pulumi.ResourceOptions(parent=self))
         return identity.email, identity.ready
 
-    def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None) -> ClusterConnection:
-        """Reach the stack's cluster: a GKE cluster the platform creates, or an existing one through a kubeconfig."""
+    def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None,
+                 dns_records: tuple[str, ...] = ()) -> ClusterConnection:
+        """Reach the stack's cluster: a GKE cluster the platform creates, or an existing one through a kubeconfig.
+
+        ``dns_records`` are the names below ``*.<domain>`` a GKE cluster's ``dns`` also points at the gateway.
+        """
         if isinstance(spec.cluster, GkeClusterSpec):
             from .gke import GkeCluster, GkeClusterArgs  # imports pulumi_gcp: see TYPE_CHECKING above
 
-            gke = GkeCluster(spec.cluster.name, GkeClusterArgs(spec=spec.cluster, domain=spec.domain),
+            gke = GkeCluster(spec.cluster.name, GkeClusterArgs(spec=spec.cluster, domain=spec.domain,
+                                                               dns_records=dns_records),
                              opts=pulumi.ResourceOptions(parent=self))
             return ClusterConnection(
                 provider=gke.provider,
@@ -283,7 +299,9 @@ class Platform(pulumi.ComponentResource):
         the product's ``glooctl proxy url``: null when the stack reserves no
         address, and then each ``curl`` line asks kubectl for it. ``https``,
         ``domainTemplate`` and ``tagTemplate`` let app stacks compute the URLs
-        Knative gives their services. ``revisions`` is what the stack's next
+        Knative gives their services; ``httpsHosts`` says exactly which of them
+        the platform serves over HTTPS (null without TLS), and PlatformReference
+        refuses an app whose public hosts it does not serve. ``revisions`` is what the stack's next
         update reads back (:mod:`components.history`): each service's revisions
         and their share of traffic.
         """
@@ -295,6 +313,7 @@ class Platform(pulumi.ComponentResource):
             "https": self.https,
             "domainTemplate": self.domain_template,
             "tagTemplate": self.tag_template,
+            "httpsHosts": self.https_hosts,
             "gatewayAddress": self.gateway_address,
             "versions": self.installed_versions,
             "serviceUrls": {name: app.outputs["url"] for name, app in sorted(self.apps.items())},

@@ -31,6 +31,7 @@ from .errors import ConfigError, checked
 from .gcp_sdk import pulumi_gcp
 from .history import StackHistory, now
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
+from .spec.coverage import app_host_problems
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
 from .spec.service import Service
@@ -46,9 +47,11 @@ class PlatformReferenceArgs:
 
     Each app stack names its environment's platform stack in its own config,
     so ``dev`` app stacks can never reach the ``prod`` cluster by accident.
-    ``services`` are the apps the stack deploys: their revision checks run
-    before the provider is ready, so a refused update creates no Kubernetes
-    object at all (not even the team's namespace).
+    ``services`` are the apps the stack deploys: their revision checks, and
+    the check that the platform serves each of their public hosts (its
+    ``httpsHosts`` output, :mod:`components.spec.coverage`), run before the
+    provider is ready, so a refused update creates no Kubernetes object at all
+    (not even the team's namespace).
     """
 
     stack: str
@@ -102,11 +105,8 @@ class PlatformReference(pulumi.ComponentResource):
         self.history = StackHistory(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
         services = tuple(args.services)
         created = now()
-        self._revisions_ok = revisions_ok = self.history.revisions.apply(lambda previous: checked(
+        revisions_ok = self.history.revisions.apply(lambda previous: checked(
             [p for service in services for p in revision_plan(service, previous, created)[1]]))
-        self.cluster_identifier = required("clusterIdentifier")
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(required("kubeconfig"), revisions_ok).apply(lambda pair: pair[0]))
         self.domain = required("domain")
         self.gateway_address = stack_output(self.stack_reference, "gatewayAddress")
         self.versions = stack_output(self.stack_reference, "versions").apply(lambda v: dict(v or {}))
@@ -116,6 +116,15 @@ class PlatformReference(pulumi.ComponentResource):
         self.domain_template = stack_output(self.stack_reference, "domainTemplate").apply(
             lambda t: t or DEFAULT_DOMAIN_TEMPLATE)
         self.tag_template = stack_output(self.stack_reference, "tagTemplate").apply(lambda t: t or DEFAULT_TAG_TEMPLATE)
+        # Every public host of the services must be one the platform serves (its httpsHosts output).
+        hosts_ok = pulumi.Output.all(self.domain, self.domain_template, self.tag_template, self.https,
+                                     stack_output(self.stack_reference, "httpsHosts")).apply(
+            lambda v: checked(app_host_problems(args.stack, services, *v)))
+        # The provider (and so every app object) waits for both checks: a refused app registers nothing.
+        self._checks_ok = pulumi.Output.all(revisions_ok, hosts_ok)
+        self.cluster_identifier = required("clusterIdentifier")
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(required("kubeconfig"), self._checks_ok).apply(lambda pair: pair[0]))
         self.workload_pool = stack_output(self.stack_reference, "workloadIdentityPool")
         self._name = name
         self._gcp_provider: gcp.Provider | None = None
@@ -160,8 +169,8 @@ class PlatformReference(pulumi.ComponentResource):
     def gcp_provider(self) -> gcp.Provider:
         """The GCP provider for the platform cluster's project, created on first use."""
         if self._gcp_provider is None:
-            # Like the Kubernetes provider, it waits for the revision checks: a refused update creates nothing.
-            project = pulumi.Output.all(self.workload_pool, self._revisions_ok).apply(
+            # Like the Kubernetes provider, it waits for the app's checks: a refused update creates nothing.
+            project = pulumi.Output.all(self.workload_pool, self._checks_ok).apply(
                 lambda pair: (pair[0] or "").removesuffix(".svc.id.goog") or None)
             gcp = pulumi_gcp("a service's Google identity (serviceAccount acting as a Google service account)")
             self._gcp_provider = gcp.Provider(f"{self._name}-gcp", project=project,

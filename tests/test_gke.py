@@ -216,9 +216,10 @@ def test_gateway_address_dns_record_and_stack_outputs(captures):
     (gke,) = prod.by_type("knative-platform:index:GkeCluster")
     ip = prod.component_outputs[gke.urn]["ingressAddress"]
     assert ip.startswith("203.0.113.")
-    record = only(prod, "gcp:dns/recordSet:RecordSet").inputs
-    assert record == {"name": "*.knative.example.com.", "type": "A", "ttl": 300, "managedZone": "knative-example-com",
-                      "project": "knative-platform-prod", "rrdatas": [ip]}
+    records = {r.inputs["name"]: r.inputs for r in prod.by_type("gcp:dns/recordSet:RecordSet")}
+    assert records["*.knative.example.com."] == {"name": "*.knative.example.com.", "type": "A", "ttl": 300,
+                                                 "managedZone": "knative-example-com",
+                                                 "project": "knative-platform-prod", "rrdatas": [ip]}
     assert captures["dev"].by_type("gcp:dns/recordSet:RecordSet") == []
     outputs = prod.outputs
     assert outputs["clusterName"] == "knative-prod"
@@ -226,6 +227,19 @@ def test_gateway_address_dns_record_and_stack_outputs(captures):
     assert outputs["clusterEndpoint"].startswith("https://") and outputs["clusterEndpoint"].endswith(".gke.goog")
     assert outputs["clusterIdentifier"] == "gke/knative-platform-prod/europe-west1/knative-prod"
     assert outputs["kubeconfig"] == "[secret]"
+
+
+def test_each_served_namespace_has_a_wildcard_record_that_a_dns01_challenge_cannot_hide(captures):
+    """Issue 18 N5: _acme-challenge.<ns>.<domain> makes <ns>.<domain> an empty non-terminal, which *.<domain> no
+    longer matches (RFC 4592 2.2.2), so every namespace the platform serves answers from *.<ns>.<domain>."""
+    prod = captures["prod"]
+    ip = prod.component_outputs[prod.by_type("knative-platform:index:GkeCluster")[0].urn]["ingressAddress"]
+    records = {r.inputs["name"]: r.inputs for r in prod.by_type("gcp:dns/recordSet:RecordSet")}
+    # the platform's own public namespace and the declared app namespace; hello.example.com is not in the zone
+    assert sorted(records) == ["*.default.knative.example.com.", "*.knative.example.com.",
+                               "*.team-app.knative.example.com."]
+    for record in records.values():
+        assert (record["type"], record["rrdatas"], record["managedZone"]) == ("A", [ip], "knative-example-com")
 
 
 def test_the_kubeconfig_never_appears_in_a_render(captures):

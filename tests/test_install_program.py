@@ -144,9 +144,11 @@ def test_prod_terminates_https_on_the_platforms_own_listeners(captures):
     issuer = capture.named("cluster-issuer").inputs
     assert issuer["spec"]["acme"]["solvers"] == [{"dns01": {"cloudDNS": {"project": "knative-platform-prod"}},
                                                   "selector": {"dnsZones": ["knative.example.com", "example.com"]}}]
-    certificates = {r.inputs["spec"]["dnsNames"][0]: r.inputs for r in
-                    capture.by_type("kubernetes:cert-manager.io/v1:Certificate")}
-    assert sorted(certificates) == ["*.default.knative.example.com", "hello.example.com"]
+    certificates = {name: r.inputs for r in capture.by_type("kubernetes:cert-manager.io/v1:Certificate")
+                    for name in r.inputs["spec"]["dnsNames"]}
+    # the platform's own namespace, the declared app namespace team-app, and the custom domain
+    assert sorted(certificates) == ["*.default.knative.example.com", "*.team-app.knative.example.com",
+                                    "hello.example.com"]
     for cert in certificates.values():
         assert cert["metadata"]["namespace"] == "kgateway-system"
         assert cert["spec"]["issuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer",
@@ -154,10 +156,13 @@ def test_prod_terminates_https_on_the_platforms_own_listeners(captures):
         assert cert["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
     listeners = capture.named("knative-external", GATEWAY).inputs["spec"]["listeners"]
     https = {lst["hostname"]: lst for lst in listeners if lst["protocol"] == "HTTPS"}
-    assert sorted(https) == sorted(certificates)
+    assert sorted(https) == sorted(certificates)  # tls.listeners per-namespace: one listener per name
     for hostname, listener in https.items():
         assert listener["port"] == 443
-        assert listener["tls"]["certificateRefs"][0]["name"] == certificates[hostname]["spec"]["secretName"]
+        assert [ref["name"] for ref in listener["tls"]["certificateRefs"]] == [
+            certificates[hostname]["spec"]["secretName"]]
+        assert listener["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0]["values"] == [
+            "team-app" if "team-app" in hostname else "default"]
     http = next(lst for lst in listeners if lst["name"] == "http")
     assert http["allowedRoutes"] == {"namespaces": {"from": "Same"}}  # only the redirect answers plain HTTP
     redirect = capture.named("https-redirect").inputs

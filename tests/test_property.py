@@ -96,6 +96,11 @@ TRAFFIC = st.one_of(
              max_size=3),
 )
 SERVICE = st.tuples(_from_type(Service), TRAFFIC).map(lambda p: {**p[0], **({"traffic": p[1]} if p[1] else {})})
+APP_NAMESPACES = st.dictionaries(
+    st.sampled_from(["team-app", "shop", "Bad_NS", "kube-apps", "knative-serving"]),
+    st.one_of(st.none(), st.fixed_dictionaries({}, optional={"domains": st.lists(
+        st.sampled_from(["shop.example.com", "example", "a.example.com", "x" * 300]), max_size=2)})),
+    max_size=2)
 
 BAD_VALUES = st.one_of(
     st.none(), st.booleans(), st.just([]), st.just({}), st.just("8080"),
@@ -183,6 +188,8 @@ def test_any_stack_file_renders_or_is_refused_with_a_path(project_dir, data):
         "knative-platform:domain": "example.com",
         "knative-platform:services": services,
     }
+    if data.draw(st.booleans(), label="app namespaces"):
+        config["knative-platform:appNamespaces"] = data.draw(APP_NAMESPACES, label="appNamespaces")
     if data.draw(st.booleans(), label="mutate"):
         _mutate(data, config)
     oddities = data.draw(st.lists(st.sampled_from(YAML_ODDITIES), max_size=2, unique=True), label="oddities")

@@ -252,3 +252,61 @@ def test_a_stack_output_is_secret_exactly_when_the_referenced_stack_marks_it():
                                                                                                "absent")}
     assert ours == {"kubeconfig": ("[secret]", True), "domain": ("dev.example.com", False), "absent": (None, False)}
     assert ours == {k: (capture.outputs.get(f"{k}-sdk"), capture.outputs[f"{k}-sdk-secret"]) for k in ours}
+
+
+# -- issue 18 N1: the platform serves every https host an app stack exports ----------------------------------------
+
+PROD_PLATFORM = "organization/knative-platform/prod"
+
+
+def _listener_admits(listener, namespace):
+    selector = listener["allowedRoutes"]["namespaces"]
+    if selector["from"] == "All":
+        return True
+    return selector["from"] == "Selector" and any(
+        e["key"] == "kubernetes.io/metadata.name" and e["operator"] == "In" and namespace in e["values"]
+        for e in selector["selector"]["matchExpressions"])
+
+
+def _listener_matches(listener, hostname):
+    """Gateway API v1.6.1 Listener.hostname: exact, or ``*.`` as a suffix of one label or more; none matches all."""
+    pattern = listener.get("hostname")
+    return pattern is None or pattern == hostname or (pattern.startswith("*.") and hostname.endswith(pattern[1:]))
+
+
+def test_team_app_prod_has_an_https_listener_and_a_certificate_for_every_host_it_exports():
+    from urllib.parse import urlsplit
+
+    from conftest import committed
+
+    from components.spec.hosts import covers
+
+    platform = k8s_objects(committed("prod"))
+    gateway = platform[("Gateway", "knative-external")]
+    certificates = {c["spec"]["secretName"]: c for (kind, _), c in platform.items() if kind == "Certificate"}
+    _, app = team_app("prod")
+    urls = [app.outputs["serviceUrls"]["storefront"], *app.outputs["tagUrls"]["storefront"].values()]
+    assert len(urls) == 3 and all(u.startswith("https://") for u in urls)
+    for url in urls:
+        host = urlsplit(url).hostname
+        serving = [lst for lst in gateway["spec"]["listeners"] if lst["protocol"] == "HTTPS"
+                   and _listener_matches(lst, host) and _listener_admits(lst, "team-app")]
+        assert serving, f"no HTTPS listener admits team-app for {host}"
+        secrets = [ref["name"] for lst in serving for ref in lst["tls"]["certificateRefs"]]
+        assert any(covers(name, host) for s in secrets for name in certificates[s]["spec"]["dnsNames"]), host
+
+
+def test_an_app_whose_hosts_the_platform_does_not_serve_is_refused_before_anything_is_registered(failing_program):
+    outputs = load_program_config(TEAM_APP, "prod").stack_outputs
+    platform = json.loads(json.dumps(outputs[PROD_PLATFORM]))
+    platform["httpsHosts"]["names"].pop("*.team-app.knative.example.com")
+    outputs = {**outputs, PROD_PLATFORM: platform}
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
+    with pytest.raises(ConfigError) as info:
+        team_app("prod", stack_outputs=outputs, monitor=monitor)
+    assert str(info.value).splitlines()[-1].strip() == (
+        "services.storefront: https://storefront.team-app.knative.example.com (and its tag URLs) would not answer: "
+        f"the platform's gateway serves no HTTPS for namespace team-app; add team-app to "
+        f"knative-platform:appNamespaces on stack {PROD_PLATFORM} and run `pulumi up` there")
+    created = sorted(r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference")
+    assert created == [], created

@@ -6,9 +6,10 @@ import pytest
 from conftest import config_error
 
 from components import versions
-from components.manifests.gateway_tls import TlsListener, gateway_tls, tls_listeners
+from components.manifests.gateway_tls import TlsListener, gateway_tls
 from components.spec import SpecError, build_platform_spec
 from components.spec.hosts import HostKind, certificate_names, covers, public_hosts
+from components.spec.platform import platform_served_names
 from components.spec.tls_rules import GATEWAY_MAX_LISTENERS
 
 IMAGE = versions.SAMPLE_IMAGE
@@ -62,10 +63,13 @@ def test_dns01_on_kgateway_covers_every_public_host_with_the_platforms_listeners
     ]
     assert certificate_names(hosts) == {"*.default.apps.example.com": ("default",),
                                         "*.shop.apps.example.com": ("shop",), "api.example.org": ("default",)}
-    gateway = gateway_tls(s.tls, s.ingress, hosts)
+    gateway = gateway_tls(s.tls, s.ingress, platform_served_names(s), s.domain)
     assert gateway is not None and gateway.redirect and gateway.issuer_name == "letsencrypt-production-dns01"
+    certificates = {c.name: c.dns_names for c in gateway.certificates}
     for h in hosts:
-        assert any(covers(lst.dns_name, h.host) and h.namespace in lst.namespaces for lst in gateway.listeners)
+        assert any(covers(lst.dns_name, h.host) and h.namespace in lst.namespaces
+                   and any(covers(n, h.host) for secret in lst.secrets for n in certificates[secret])
+                   for lst in gateway.listeners)
 
 
 def test_a_wildcard_covers_exactly_one_label():
@@ -80,7 +84,6 @@ def test_listener_names_are_stable_labels():
     assert lst.name == "https-wildcard-default-knative-example-com-" + lst.name.rsplit("-", 1)[1]
     long = TlsListener("*." + "x" * 60 + ".example.com", ("default",))
     assert len(long.name) <= 63 and long.name != lst.name
-    assert tls_listeners({"b.example.com": ["z", "a"]}) == (TlsListener("b.example.com", ("a", "z")),)
 
 
 def test_too_many_listeners_for_one_gateway():
@@ -88,8 +91,9 @@ def test_too_many_listeners_for_one_gateway():
     services = {f"s{i}": svc(namespace=f"ns{i}") for i in range(limit + 1)}
     found = problems(tls=DNS01, services=services)
     assert found == [f"tls: needs {limit + 1} HTTPS listeners on the external Gateway (one per namespace wildcard and "
-                     f"per custom domain), more than the {limit} it holds next to its HTTP listener; spread the "
-                     "services over fewer namespaces or custom domains"]
+                     f"per custom domain), more than the {limit} it holds next to its HTTP listener; set "
+                     "tls.listeners: shared (one listener for every namespace; a route of one namespace may then "
+                     "answer for another's hosts), or spread the services over fewer namespaces or custom domains"]
     services.pop(f"s{limit}")
     assert spec(tls=DNS01, services=services).tls is not None
 

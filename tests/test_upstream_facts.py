@@ -108,7 +108,7 @@ def _prod_ingress():
     from components.manifests.knative_config import config_network
     from components.offline.stackfile import load_program_config
     from components.spec.hosts import public_hosts
-    from components.spec.platform import build_platform_spec
+    from components.spec.platform import build_platform_spec, platform_served_names
 
     program = load_program_config(ROOT, "prod")
     config = {k.split(":", 1)[1]: json.loads(v) if v[:1] in "[{" else v for k, v in program.config.items()
@@ -116,8 +116,8 @@ def _prod_ingress():
     spec = build_platform_spec("prod", config)
     hosts = public_hosts(spec.services, spec.domain, spec.knative.network.domain_template,
                          spec.knative.network.tag_template)
-    gateway = gateway_tls(spec.tls, spec.ingress, hosts)
-    network = config_network(spec.knative, spec.ingress, spec.tls, ["default"])
+    gateway = gateway_tls(spec.tls, spec.ingress, platform_served_names(spec), spec.domain)
+    network = config_network(spec.knative, spec.ingress, spec.tls, ["default", "team-app"])
     return gloo_objects(gateway, None), network, gateway, hosts
 
 
@@ -180,3 +180,35 @@ def test_authoring_kgateways_own_class_is_refused():
 def test_a_node_port_gateway_without_its_node_ports_is_refused():
     objects, network, gateway, hosts = _prod_ingress()
     assert _paths(objects, network, gateway, hosts, {80: 31080, 443: 31443}) == ["cluster.nodePorts"]
+
+
+def test_a_declared_app_namespace_without_its_listener_is_refused():
+    # audit 2 N1: kgateway rejects a route no listener admits (query/route.go NotAllowedByListeners)
+    objects, network, gateway, hosts = _prod_ingress()
+    external = copy.deepcopy(objects["knative-external"])
+    external["spec"]["listeners"] = [lst for lst in external["spec"]["listeners"]
+                                     if lst.get("hostname") != "*.team-app.knative.example.com"]
+    assert _paths({**objects, "knative-external": external}, network, gateway, hosts) == ["appNamespaces.team-app"]
+
+
+def test_a_listener_whose_certificate_does_not_cover_its_hosts_is_refused():
+    objects, network, gateway, hosts = _prod_ingress()
+    certificates = {k: v for k, v in objects.items() if v["kind"] == "Certificate"}
+    (name,) = [k for k, v in certificates.items() if "*.default.knative.example.com" in v["spec"]["dnsNames"]]
+    wrong = copy.deepcopy(certificates[name])
+    wrong["spec"]["dnsNames"] = ["*.other.knative.example.com"]
+    assert _paths({**objects, name: wrong}, network, gateway, hosts) == ["services.helloworld-go"] * 3
+
+
+def test_a_node_port_gateway_without_tls_exposes_no_https_port():
+    # audit 2 M1: kgateway pkg/deployer/values_helpers.go GetPortsValues adds every GatewayParameters port to the
+    # proxy Service, listener or not: 443 without TLS would be a node port with nothing behind it.
+    from components.manifests.gateway_tls import gloo_objects
+
+    plain = gloo_objects(None, {80: 31080, 443: 31443})["knative-external-parameters"]["spec"]["kube"]["service"]
+    assert plain == {"type": "NodePort", "ports": [{"port": 80, "nodePort": 31080}]}
+    _objects, network, gateway, hosts = _prod_ingress()
+    tls = gloo_objects(gateway, {80: 31080, 443: 31443})
+    ports = tls["knative-external-parameters"]["spec"]["kube"]["service"]["ports"]
+    assert ports == [{"port": 80, "nodePort": 31080}, {"port": 443, "nodePort": 31443}]
+    assert _paths(tls, network, gateway, hosts, {80: 31080, 443: 31443}) == []

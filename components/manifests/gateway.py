@@ -52,7 +52,10 @@ def render_gateway_parameters(name: str, service_type: str,
     ``node_ports`` maps listener ports to fixed node ports for a ``NodePort``
     proxy (kgateway copies ``spec.kube.service.ports[].nodePort`` onto the
     Service port of the same number: ``pkg/deployer/values_helpers.go``
-    ``AppendPortValue``); a listener port without a listener is ignored.
+    ``AppendPortValue``). kgateway also adds each of these ports to the proxy
+    Service when no listener uses it (``GetPortsValues`` merges them with the
+    listener ports), so name only ports a listener serves
+    (:func:`~components.manifests.gateway_tls.gateway_ports`).
     """
     service: dict[str, Any] = {"type": service_type}
     if node_ports:

@@ -9,12 +9,14 @@ is refused with a message instead of failing in a cluster:
 - ``config-gateway`` names no ``service`` (F2, F3);
 - Gateway listeners use only ports 80 and 443, the only ones net-gateway-api
   probes through a Gateway's status address (F2, F3);
-- when the platform terminates TLS, every public host Knative advertises has a
-  listener whose certificate covers it and that accepts its namespace's routes
-  (F4), and Knative's own per-host TLS is off on kgateway (F4);
+- when the platform terminates TLS, every public host Knative advertises, and
+  every name it exports as served (declared app namespaces: audit 2, N1), has a
+  listener that accepts its namespace's routes and serves a certificate that
+  covers it (F4), and Knative's own per-host TLS is off on kgateway (F4);
 - ``http-protocol: Redirected`` on kgateway comes with a real redirect (S1);
 - no GatewayClass that kgateway owns is authored (F5);
-- a NodePort gateway really has its node ports (F7).
+- a NodePort gateway really has its node ports (F7), and 443 only when TLS is
+  on (audit 2, M1).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import yaml
 from ..spec.errors import Problem
 from ..spec.hosts import PublicHost, covers
 from .gateway import EXTERNAL_GATEWAY, HTTP_LISTENER, KGATEWAY_OWN_CLASSES
-from .gateway_tls import REDIRECT_ROUTE, GatewayTls
+from .gateway_tls import REDIRECT_ROUTE, GatewayTls, gateway_ports
 
 PROBED_PORTS = frozenset({80, 443})
 """net-gateway-api ``knative-v1.23.0`` ``pkg/reconciler/ingress/lister.go``: without a ``service`` in
@@ -71,16 +73,45 @@ def gateway_problems(gateway: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def tls_coverage_problems(tls: GatewayTls, gateway: Mapping[str, Any], hosts: Sequence[PublicHost]) -> list[Problem]:
-    """Every public host has an HTTPS listener whose certificate covers it and that admits its namespace."""
+def _listener_matches(listener: Mapping[str, Any], name: str) -> bool:
+    """Gateway API ``v1.6.1`` ``Listener.hostname``: exact, or ``*.`` matching one label or more in front."""
+    pattern = listener.get("hostname")
+    return pattern is None or pattern == name or (pattern.startswith("*.") and name.endswith(pattern[1:]))
+
+
+def _admits(listener: Mapping[str, Any], namespace: str) -> bool:
+    return namespace in listener["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0]["values"]
+
+
+def _served_by(objects: Mapping[str, Mapping[str, Any]], listeners: Sequence[Mapping[str, Any]], name: str,
+               namespace: str) -> bool:
+    """Whether an HTTPS listener admitting ``namespace`` answers for ``name`` with a certificate covering it."""
+    certificates = {o["spec"]["secretName"]: o["spec"]["dnsNames"] for o in objects.values()
+                    if o["kind"] == "Certificate"}
+    return any(_listener_matches(lst, name) and _admits(lst, namespace) and any(
+        covers(dns_name, name) for ref in lst["tls"]["certificateRefs"]
+        for dns_name in certificates.get(ref["name"], ())) for lst in listeners)
+
+
+def tls_coverage_problems(tls: GatewayTls, objects: Mapping[str, Mapping[str, Any]],
+                          hosts: Sequence[PublicHost]) -> list[Problem]:
+    """An HTTPS listener admitting its namespace, with a certificate covering it, for every host and served name.
+
+    The names the platform says it serves include the declared app namespaces'.
+    """
+    gateway = objects[EXTERNAL_GATEWAY]
     listeners = [lst for lst in gateway["spec"]["listeners"] if lst["protocol"] == "HTTPS"]
     problems = []
     for h in hosts:
-        serving = [lst for lst in listeners if covers(lst["hostname"], h.host)
-                   and h.namespace in lst["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0]["values"]]
-        if not serving:
+        if not _served_by(objects, listeners, h.host, h.namespace):
             problems.append(Problem(f"services.{h.service}", _fix(
                 f"no HTTPS listener on the external Gateway serves '{h.host}', so its https URL would not answer")))
+    for served in tls.served:
+        for namespace in served.namespaces:
+            own = any(h.namespace == namespace and covers(served.name, h.host) for h in hosts)  # reported above
+            if not own and not _served_by(objects, listeners, served.name, namespace):
+                problems.append(Problem(f"appNamespaces.{namespace}", _fix(
+                    f"no HTTPS listener on the external Gateway serves '{served.name}' for namespace {namespace}")))
     http = next(lst for lst in gateway["spec"]["listeners"] if lst["name"] == HTTP_LISTENER)
     if tls.redirect and http["allowedRoutes"]["namespaces"]["from"] != "Same":
         problems.append(Problem("tls.httpProtocol", _fix("redirected, but Knative's routes still answer plain HTTP")))
@@ -105,10 +136,10 @@ def ingress_problems(objects: Mapping[str, Mapping[str, Any]], config_network: M
     if data.get("http-protocol") == "Redirected" and (tls is None or REDIRECT_ROUTE not in objects):
         problems.append(Problem("tls.httpProtocol", _fix("net-gateway-api does not redirect by itself")))
     if tls is not None:
-        problems += tls_coverage_problems(tls, objects[EXTERNAL_GATEWAY], hosts)
+        problems += tls_coverage_problems(tls, objects, hosts)
     if node_ports:
         service = objects[f"{EXTERNAL_GATEWAY}-parameters"]["spec"]["kube"]["service"]
         declared = {p["port"]: p["nodePort"] for p in service.get("ports", [])}
-        if service["type"] != "NodePort" or declared != dict(node_ports):
+        if service["type"] != "NodePort" or declared != gateway_ports(node_ports, tls):
             problems.append(Problem("cluster.nodePorts", _fix("the external gateway is not on the node ports")))
     return problems

@@ -106,3 +106,49 @@ def covers(certificate_name: str, hostname: str) -> bool:
     if certificate_name.startswith("*."):
         return "." in hostname and parent(hostname) == certificate_name[2:]
     return certificate_name == hostname
+
+
+@dataclass(frozen=True)
+class ServedName:
+    """One DNS name the platform serves over HTTPS on its own listeners, and the namespaces allowed behind it."""
+
+    name: str
+    """``*.default.knative.example.com`` (Knative's generated hosts of a namespace) or a custom domain."""
+    namespaces: tuple[str, ...]
+    generated: bool
+    """A wildcard for Knative's generated hosts (services and tags), rather than a custom domain."""
+
+
+def namespace_wildcard(namespace: str, domain: str, domain_template: str) -> str:
+    """The wildcard that covers every service and tag host Knative gives ``namespace`` (``*.<ns>.<domain>``)."""
+    return f"*.{parent(host('x', namespace, domain, domain_template))}"
+
+
+def served_names(hosts: Iterable[PublicHost], app_namespaces: Mapping[str, Iterable[str]], domain: str,
+                 domain_template: str) -> tuple[ServedName, ...]:
+    """Every name the platform's certificates and listeners cover, in a stable order.
+
+    The platform's own public hosts (:func:`certificate_names`), plus each
+    declared app namespace (``app_namespaces``: namespace -> its custom domains)
+    as the wildcard of its generated hosts and as each of its custom domains.
+    """
+    names: dict[str, set[str]] = {n: set(ns) for n, ns in certificate_names(hosts).items()}
+    for namespace, domains in app_namespaces.items():
+        names.setdefault(namespace_wildcard(namespace, domain, domain_template), set()).add(namespace)
+        for d in domains:
+            names.setdefault(d, set()).add(namespace)
+    return tuple(ServedName(n, tuple(sorted(names[n])), n.startswith("*.")) for n in sorted(names))
+
+
+def dns_record_names(served: Iterable[ServedName], domain: str) -> tuple[str, ...]:
+    """The names below ``*.<domain>`` that need an address record of their own while DNS-01 runs.
+
+    cert-manager answers a challenge for ``*.<ns>.<domain>`` or ``<name>`` with a
+    TXT record at ``_acme-challenge.<ns>.<domain>`` or ``_acme-challenge.<name>``.
+    While it exists, ``<ns>.<domain>`` (or ``<name>``) is an empty non-terminal,
+    which a wildcard never matches again (RFC 4592 section 2.2.2): ``*.<domain>``
+    stops answering every host of that namespace (cert-manager/cert-manager#806).
+    A record at the name itself, ``*.<ns>.<domain>`` or ``<name>``, keeps answering.
+    """
+    base = f"*.{domain}"
+    return tuple(sorted({s.name for s in served if s.name != base and within(s.name, domain)}))

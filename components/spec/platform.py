@@ -15,12 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .app_namespaces import AppNamespace, app_namespace_problems, decode_app_namespaces, wildcard_problems
 from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
 from .collisions import collision_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
 from .errors import Problem, did_you_mean, join_path, raise_if
 from .existing import ExistingCluster, existing_cluster_problems
-from .hosts import public_hosts
+from .hosts import ServedName, public_hosts, served_names
 from .knative import (
     FEATURE_KEYS,
     FeatureFlag,
@@ -32,8 +33,14 @@ from .knative import (
 )
 from .names import domain_problem
 from .service import Service, decode_service, required_features, service_problems
-from .tls import Challenge, TlsSpec, platform_terminates_tls, tls_problems
-from .tls_rules import dns01_zone_problems, kgateway_challenge_problems, listener_cap_problems
+from .tls import Challenge, ListenerLayout, TlsSpec, platform_terminates_tls, tls_problems
+from .tls_rules import (
+    certificate_limit_problems,
+    dns01_zone_problems,
+    kgateway_challenge_problems,
+    listener_cap_problems,
+    shared_listener_problems,
+)
 from .validated import prove, proven
 
 SECRET_KEYS = frozenset({"kubeconfig"})
@@ -100,10 +107,22 @@ class PlatformSpec:
     knative: KnativeSettings = field(default_factory=KnativeSettings)
     tls: TlsSpec | None = None
     services: tuple[Service, ...] = field(default=(), metadata={"decode": decode_services})
+    app_namespaces: tuple[AppNamespace, ...] = field(default=(), metadata={"decode": decode_app_namespaces})
+    """Namespaces app stacks deploy public services into, by name: the platform serves their hosts (over HTTPS
+    when it has TLS) and exports them as httpsHosts, which app stacks are checked against."""
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""
         return next(s for s in self.services if s.name == name)
+
+
+def platform_served_names(spec: PlatformSpec, services: Sequence[Service] | None = None) -> tuple[ServedName, ...]:
+    """Every name the platform serves: its public services' hosts and each declared app namespace's."""
+    network = spec.knative.network
+    domain = spec.domain or ""
+    hosts = public_hosts(spec.services if services is None else services, domain, network.domain_template,
+                         network.tag_template)
+    return served_names(hosts, {ns.name: ns.domains for ns in spec.app_namespaces}, domain, network.domain_template)
 
 
 _ADDRESS_DOMAINS = (".sslip.io", ".nip.io")
@@ -185,6 +204,7 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
                                     "(cluster type gke); on this cluster, use a Kubernetes service account only"))
     problems += _shared_account_problems(sound)
     problems += collision_problems(sound)
+    problems += app_namespace_problems(spec.app_namespaces, sound)
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     return problems
@@ -206,9 +226,16 @@ def _tls_problems(spec: PlatformSpec, tls: TlsSpec, services: Sequence[Service])
     network = spec.knative.network
     hosts = public_hosts(services, spec.domain, network.domain_template, network.tag_template)
     problems += kgateway_challenge_problems(tls, spec.ingress)
-    problems += dns01_zone_problems(tls, spec.domain, hosts)
+    problems += dns01_zone_problems(tls, spec.domain, hosts, {ns.name: ns.domains for ns in spec.app_namespaces})
     if platform_terminates_tls(spec.ingress, tls):
-        problems += listener_cap_problems(hosts)
+        served = platform_served_names(spec, services)
+        problems += listener_cap_problems(served, tls.listeners)
+        problems += shared_listener_problems(served, tls.listeners, spec.domain)
+        problems += certificate_limit_problems(tls, served)
+        problems += wildcard_problems(spec.app_namespaces, spec.domain, network.domain_template)
+    elif tls.listeners is ListenerLayout.SHARED:
+        problems.append(Problem("tls.listeners", "shared is used only with ingress kgateway, where the platform "
+                                                 "owns the HTTPS listeners; remove it"))
     return problems
 
 

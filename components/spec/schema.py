@@ -126,6 +126,15 @@ def _named_map(cls: type, what: str) -> Any:
     return schema
 
 
+def _app_namespaces(definitions: dict[str, Any]) -> dict[str, Any]:
+    """``appNamespaces``: namespace -> its settings, where an empty entry (``team-app:``) is null."""
+    from .app_namespaces import AppNamespace
+
+    ref = {"$ref": f"#/$defs/{dataclass_schema(AppNamespace, definitions)}"}
+    return {"type": "object", "description": "a map from namespace name to its settings ({} or empty for none)",
+            "additionalProperties": {"anyOf": [ref, {"type": "null"}]}}
+
+
 def _node_pool() -> type:
     from .cluster import NodePool
 
@@ -135,6 +144,7 @@ def _node_pool() -> type:
 _SPECIAL.update({
     ("PlatformSpec", "cluster"): _cluster,
     ("PlatformSpec", "services"): _named_map(Service, "service"),
+    ("PlatformSpec", "app_namespaces"): _app_namespaces,
     ("PlatformSpec", "domain"): lambda _d: {"type": "string"},
     ("GkeClusterSpec", "node_pools"): _named_map(_node_pool(), "node pool"),
     ("Service", "traffic"): lambda _d: {"description": _ANY_SHAPE},

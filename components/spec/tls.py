@@ -61,6 +61,26 @@ ACME_DIRECTORIES = {
 }
 
 
+class ListenerLayout(enum.StrEnum):
+    """How the platform's HTTPS listeners on kgateway map to namespaces (``tls.listeners``).
+
+    ``per-namespace`` (the default) gives every namespace its own listener,
+    ``*.<namespace>.<domain>``, that admits only that namespace's routes: a route
+    in one namespace can never answer for another namespace's hosts. A Gateway
+    holds 64 listeners (Gateway API ``v1.6.1`` Gateway CRD, ``spec.listeners``
+    ``maxItems``), so this serves at most 63 namespaces and custom domains.
+    ``shared`` is the named relaxation for larger platforms: one listener,
+    ``*.<domain>``, serves every namespace with all their certificates (kgateway
+    puts every ``certificateRefs`` entry of a listener in one Envoy TLS context,
+    and Envoy picks the certificate by SNI); routes of any served namespace may
+    then claim any generated host of another. Custom domains keep a listener of
+    their own, admitting only their namespace, in both layouts.
+    """
+
+    PER_NAMESPACE = "per-namespace"
+    SHARED = "shared"
+
+
 class HttpProtocol(enum.StrEnum):
     """What the gateway does with plain HTTP once TLS is on (Knative's ``http-protocol``)."""
 
@@ -99,6 +119,8 @@ class TlsSpec:
     server: AcmeServer = AcmeServer.PRODUCTION
     cloud_dns: CloudDnsSolver | None = None
     http_protocol: HttpProtocol = HttpProtocol.REDIRECTED
+    listeners: ListenerLayout = ListenerLayout.PER_NAMESPACE
+    """On kgateway: one HTTPS listener per namespace (isolated, at most 63), or one shared by all (``shared``)."""
 
     @property
     def issuer_name(self) -> str:

@@ -8,17 +8,26 @@ behaviour it follows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from .certificates import (
+    MAX_CERTIFICATE_REFS,
+    MAX_NAMES_PER_CERTIFICATE,
+    MAX_NEW_CERTIFICATES_PER_REGISTERED_DOMAIN,
+    WILDCARD_GROUPS,
+    certificate_plan,
+    registered_domain,
+)
 from .errors import Problem, join_path
-from .hosts import HostKind, PublicHost, certificate_names, parent, within
+from .hosts import HostKind, PublicHost, ServedName, parent, within
 from .knative import Ingress
-from .tls import Challenge, TlsSpec, dns_zones
+from .tls import AcmeServer, Challenge, ListenerLayout, TlsSpec, dns_zones
 
 GATEWAY_MAX_LISTENERS = 64
 """Gateway API caps ``spec.listeners`` at 64 (``maxItems`` in the v1.6.1 Gateway CRD)."""
 GATEWAY_OWN_LISTENERS = 1
 """The external Gateway's plain-HTTP listener, next to the HTTPS listeners."""
+assert WILDCARD_GROUPS <= MAX_CERTIFICATE_REFS, "the shared listener refers to every wildcard group's certificate"
 
 
 def kgateway_challenge_problems(tls: TlsSpec, ingress: Ingress) -> list[Problem]:
@@ -38,15 +47,69 @@ def kgateway_challenge_problems(tls: TlsSpec, ingress: Ingress) -> list[Problem]
                                      "wildcard certificates) or ingress kourier")]
 
 
-def listener_cap_problems(hosts: Sequence[PublicHost]) -> list[Problem]:
-    """The platform's HTTPS listeners (one per certificate name) must fit next to the HTTP one on one Gateway."""
-    names = certificate_names(hosts)
+def listener_count(served: Sequence[ServedName], layout: ListenerLayout) -> int:
+    """The HTTPS listeners the external Gateway needs for ``served`` in ``layout``."""
+    if layout is ListenerLayout.PER_NAMESPACE:
+        return len(served)
+    return int(any(s.generated for s in served)) + sum(not s.generated for s in served)
+
+
+def listener_cap_problems(served: Sequence[ServedName], layout: ListenerLayout) -> list[Problem]:
+    """The platform's HTTPS listeners must fit next to the HTTP one on one Gateway."""
+    needed = listener_count(served, layout)
     limit = GATEWAY_MAX_LISTENERS - GATEWAY_OWN_LISTENERS
-    if len(names) <= limit:
+    if needed <= limit:
         return []
-    return [Problem("tls", f"needs {len(names)} HTTPS listeners on the external Gateway (one per namespace "
-                           f"wildcard and per custom domain), more than the {limit} it holds next to its HTTP "
-                           "listener; spread the services over fewer namespaces or custom domains")]
+    domains = sum(not s.generated for s in served)
+    if layout is ListenerLayout.PER_NAMESPACE:
+        return [Problem("tls", f"needs {needed} HTTPS listeners on the external Gateway (one per namespace wildcard "
+                               f"and per custom domain), more than the {limit} it holds next to its HTTP listener; "
+                               "set tls.listeners: shared (one listener for every namespace; a route of one "
+                               "namespace may then answer for another's hosts), or spread the services over fewer "
+                               "namespaces or custom domains")]
+    return [Problem("tls", f"needs {needed} HTTPS listeners on the external Gateway (one shared by the namespaces "
+                           f"and one per custom domain: {domains}), more than the {limit} it holds next to its HTTP "
+                           "listener; serve fewer custom domains from this platform")]
+
+
+def shared_listener_problems(served: Sequence[ServedName], layout: ListenerLayout, domain: str) -> list[Problem]:
+    """The shared listener answers ``*.<domain>``: every generated wildcard must lie under it."""
+    if layout is not ListenerLayout.SHARED:
+        return []
+    outside = sorted(s.name for s in served if s.generated and not within(s.name[2:], domain))
+    if not outside:
+        return []
+    return [Problem("tls.listeners", f"shared serves *.{domain} only, but knative.network.domainTemplate puts "
+                                     f"hosts outside it ({', '.join(outside)}); end domainTemplate with "
+                                     "{{.Domain}} or use per-namespace")]
+
+
+def certificate_limit_problems(tls: TlsSpec, served: Sequence[ServedName]) -> list[Problem]:
+    """Let's Encrypt's limits on the platform's certificates (:mod:`.certificates`), with the numbers.
+
+    A fresh platform requests all of them at once, so more than 50 under one
+    registered domain would leave the rest unissued for a week (the first
+    ``pulumi up`` times out waiting for them). Only the production directory
+    counts: staging's limits are far higher.
+    """
+    plans = certificate_plan(served)
+    problems = [Problem("tls", f"{plan.name} would hold {len(plan.dns_names)} names, more than the "
+                               f"{MAX_NAMES_PER_CERTIFICATE} Let's Encrypt puts in one certificate; serve fewer "
+                               "namespaces from this platform")
+                for plan in plans if len(plan.dns_names) > MAX_NAMES_PER_CERTIFICATE]
+    if tls.server is not AcmeServer.PRODUCTION:
+        return problems
+    by_domain: dict[str, int] = {}
+    for plan in plans:
+        for registered in {registered_domain(n) for n in plan.dns_names}:
+            by_domain[registered] = by_domain.get(registered, 0) + 1
+    for registered, count in sorted(by_domain.items()):
+        if count > MAX_NEW_CERTIFICATES_PER_REGISTERED_DOMAIN:
+            problems.append(Problem("tls", f"needs {count} certificates under {registered}, more than the "
+                                           f"{MAX_NEW_CERTIFICATES_PER_REGISTERED_DOMAIN} new certificates Let's "
+                                           "Encrypt issues per registered domain in a week (each custom domain has "
+                                           "its own); serve fewer custom domains under it"))
+    return problems
 
 
 def _host_path(h: PublicHost) -> str:
@@ -56,7 +119,8 @@ def _host_path(h: PublicHost) -> str:
     return "domain" if h.kind is HostKind.SERVICE else join_path(service, "traffic")
 
 
-def dns01_zone_problems(tls: TlsSpec, domain: str, hosts: Sequence[PublicHost]) -> list[Problem]:
+def dns01_zone_problems(tls: TlsSpec, domain: str, hosts: Sequence[PublicHost],
+                        app_domains: Mapping[str, Sequence[str]] | None = None) -> list[Problem]:
     """Every public host must lie in a zone cert-manager's Cloud DNS solver may write challenge records in.
 
     cert-manager answers a DNS-01 challenge by writing ``_acme-challenge.<name>``
@@ -64,7 +128,8 @@ def dns01_zone_problems(tls: TlsSpec, domain: str, hosts: Sequence[PublicHost]) 
     a name outside every zone it may use stays ``Issuing`` forever, and with it
     the DomainMapping or Route that waits for the certificate (knative/serving
     ``knative-v1.23.0`` ``pkg/reconciler/domainmapping/reconciler.go``: not Ready
-    until the certificate is, unless ``http-protocol`` is Enabled).
+    until the certificate is, unless ``http-protocol`` is Enabled). ``app_domains``
+    are the custom domains of declared app namespaces, by namespace.
     """
     if tls.challenge is not Challenge.DNS01:
         return []
@@ -81,8 +146,14 @@ def dns01_zone_problems(tls: TlsSpec, domain: str, hosts: Sequence[PublicHost]) 
             continue  # a generated host under the domain: covered by the check above
         if any(within(name, z) for z in zones):
             continue
-        problems.append(Problem(_host_path(h), f"'{h.host}' is in none of the Cloud DNS zones cert-manager may "
-                                               f"write in (tls.cloudDns.dnsZones: {declared}); add the zone that "
-                                               f"holds it, a managed zone in project {project}, to "
-                                               "tls.cloudDns.dnsZones, or use a name under one of them"))
+        problems.append(Problem(_host_path(h), _outside_zones(h.host, declared, project)))
+    for namespace, domains in sorted((app_domains or {}).items()):
+        problems += [Problem(f"appNamespaces.{namespace}.domains[{i}]", _outside_zones(d, declared, project))
+                     for i, d in enumerate(domains) if not any(within(d, z) for z in zones)]
     return problems
+
+
+def _outside_zones(name: str, declared: str, project: str) -> str:
+    return (f"'{name}' is in none of the Cloud DNS zones cert-manager may write in (tls.cloudDns.dnsZones: "
+            f"{declared}); add the zone that holds it, a managed zone in project {project}, to "
+            "tls.cloudDns.dnsZones, or use a name under one of them")
