@@ -56,7 +56,9 @@ def test_on_kgateway_the_platform_terminates_tls_and_knative_only_reports_https(
     on = data(knative_config.config_network(KnativeSettings(), Ingress.KGATEWAY, DNS01, ["default"]))
     assert on["external-domain-tls"] == "Disabled"
     assert on["default-external-scheme"] == "https"
-    assert on["http-protocol"] == "Redirected"  # net-gateway-api then probes over HTTPS (lister.go)
+    # states the policy; net-gateway-api knative-v1.23.0 neither redirects nor probes HTTPS for it (the
+    # platform's https-redirect route redirects; its prober reads an HTTPOption nothing sets: audit 2, N4)
+    assert on["http-protocol"] == "Redirected"
     assert "certificate-class" not in on and "namespace-wildcard-cert-selector" not in on
 
 

@@ -206,6 +206,24 @@ def test_merges_to_main_deploy_dev_then_staging_and_prod_behind_environments():
         assert setup["with"]["service-account"] == "${{ vars.GCP_SERVICE_ACCOUNT }}"  # the environment's own
 
 
+def test_each_deploy_smoke_checks_every_url_its_stack_exports_right_after_pulumi_up():
+    """Issue 18 N4: Knative's readiness never tests HTTPS on net-gateway-api knative-v1.23.0 (its prober probes
+    plain HTTP and takes the redirect's 301 as success), so each deploy checks its URLs from outside itself."""
+    jobs = load("deploy.yml")["jobs"]
+    for stack in DEPLOYED:
+        steps = jobs[stack]["steps"]
+        (up,) = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+        smoke = steps[up + 1]
+        assert "if" not in smoke  # runs whenever `pulumi up` succeeded, and its failure fails the job
+        assert smoke["env"]["PULUMI_BACKEND_URL"] == steps[up]["with"]["cloud-url"]  # the stack `up` just wrote
+        command = smoke["run"].strip()
+        assert command.startswith(".venv/bin/python -m components.smoke ")  # the venv setup-pulumi-gcp made
+        args = smoke_parser().parse_args(shlex.split(command.split("-m components.smoke", 1)[1]))
+        assert args.stack == stack and args.outputs is None and args.gateway_address is None
+        assert not args.insecure and args.ca_file is None  # https: the certificates Let's Encrypt issued, verified
+        assert (args.http_port, args.https_port) == (80, 443)
+
+
 def test_no_concurrency_group_spans_an_approval_gate():
     deploy = load("deploy.yml")
     assert "concurrency" not in deploy  # a workflow-level group is held while prod waits for approval

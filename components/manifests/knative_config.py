@@ -67,9 +67,13 @@ def config_network(settings: KnativeSettings, ingress: Ingress, tls: TlsSpec | N
     listeners terminate TLS (:mod:`components.manifests.gateway_tls`), so
     Knative's provisioning stays off and ``default-external-scheme: https`` only
     makes the URLs it reports say https (knative/networking ``release-1.23``,
-    ``pkg/config/config.go``: ``default-external-scheme``). ``http-protocol``
-    still decides whether net-gateway-api probes over HTTPS
-    (net-gateway-api ``pkg/reconciler/ingress/lister.go``).
+    ``pkg/config/config.go``: ``default-external-scheme``). There ``http-protocol``
+    changes nothing in net-gateway-api ``knative-v1.23.0``: it neither redirects
+    (the platform's own route does: :mod:`components.manifests.gateway_tls`) nor
+    reaches the prober, which always probes plain HTTP (``lister.go`` reads
+    ``status.Backends.HTTPOption``, which ``reconcile_resources.go``
+    ``probeTargets`` never sets). With Kourier, ``Redirected`` makes Kourier
+    redirect plain HTTP itself.
     """
     knative_tls = tls is not None and not platform_terminates_tls(ingress, tls)
     data = {
