@@ -313,3 +313,22 @@ def test_any_https_hosts_output_gives_problems_with_paths_never_a_traceback(http
 def test_every_wildcard_group_fits_one_listener():
     names = platform_served_names(spec(tls=SHARED, appNamespaces=namespaces(1000)))
     assert len({c.name for c in certificate_plan(names)}) == WILDCARD_GROUPS <= 64
+
+
+@pytest.mark.parametrize(("challenge", "count", "refused"), [("dns01", 49, False), ("dns01", 50, True),
+                                                             ("http01", 50, False), ("http01", 51, True)])
+def test_knatives_own_certificates_on_kourier_meet_the_same_limit(challenge, count, refused):
+    # knative/serving knative-v1.23.0 route/resources/certificate.go: one certificate per host outside a
+    # wildcard namespace; DNS-01: one wildcard per selected namespace (here: default, and `count` app namespaces)
+    tls = DNS01 if challenge == "dns01" else {"email": "ops@example.com"}
+    services = {f"s{i:02d}": {"image": IMAGE} for i in range(count)} if challenge == "http01" else {
+        "api": {"image": IMAGE}}
+    config = {"tls": tls, "ingress": "kourier", "services": services,
+              "appNamespaces": namespaces(count) if challenge == "dns01" else {}}
+    if not refused:
+        assert spec(**config).tls is not None
+        return
+    (problem,) = problems(**config)
+    assert problem.startswith(f"tls: needs {count + 1 if challenge == 'dns01' else count} certificates under "
+                              "example.com, more than the 50 new certificates Let's Encrypt issues per registered "
+                              "domain in a week")

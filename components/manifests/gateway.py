@@ -112,7 +112,9 @@ def gateway_entry(name: str) -> str:
     DomainMappings with an ExternalName Service kgateway cannot route (``ingress.go`` collectLBIngressStatus;
     serving ``pkg/reconciler/route/resources/service.go``), and the prober picks a Service port by name,
     which kgateway's ``listener-<port>`` names never match (``lister.go``). Without it the prober dials the
-    Gateway's status address on port 80 (http) or 443 (https): the only listener ports our Gateways use.
+    Gateway's status address on port 80, or 443 for an ingress whose ``HTTPOption`` is Redirected, which
+    net-gateway-api ``knative-v1.23.0`` never sets (``reconcile_resources.go`` ``probeTargets``): in practice
+    always plain HTTP on 80. 80 and 443 are the only listener ports our Gateways use.
     """
     entry = {
         "class": GATEWAY_CLASS,

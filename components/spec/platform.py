@@ -38,6 +38,7 @@ from .tls_rules import (
     certificate_limit_problems,
     dns01_zone_problems,
     kgateway_challenge_problems,
+    knative_certificate_problems,
     listener_cap_problems,
     shared_listener_problems,
 )
@@ -227,15 +228,17 @@ def _tls_problems(spec: PlatformSpec, tls: TlsSpec, services: Sequence[Service])
     hosts = public_hosts(services, spec.domain, network.domain_template, network.tag_template)
     problems += kgateway_challenge_problems(tls, spec.ingress)
     problems += dns01_zone_problems(tls, spec.domain, hosts, {ns.name: ns.domains for ns in spec.app_namespaces})
-    if platform_terminates_tls(spec.ingress, tls):
-        served = platform_served_names(spec, services)
-        problems += listener_cap_problems(served, tls.listeners)
-        problems += shared_listener_problems(served, tls.listeners, spec.domain)
-        problems += certificate_limit_problems(tls, served)
-        problems += wildcard_problems(spec.app_namespaces, spec.domain, network.domain_template)
-    elif tls.listeners is ListenerLayout.SHARED:
-        problems.append(Problem("tls.listeners", "shared is used only with ingress kgateway, where the platform "
-                                                 "owns the HTTPS listeners; remove it"))
+    served = platform_served_names(spec, services)
+    if not platform_terminates_tls(spec.ingress, tls):
+        problems += knative_certificate_problems(tls, served, hosts)
+        if tls.listeners is ListenerLayout.SHARED:
+            problems.append(Problem("tls.listeners", "shared is used only with ingress kgateway, where the "
+                                                     "platform owns the HTTPS listeners; remove it"))
+        return problems
+    problems += listener_cap_problems(served, tls.listeners)
+    problems += shared_listener_problems(served, tls.listeners, spec.domain)
+    problems += certificate_limit_problems(tls, served)
+    problems += wildcard_problems(spec.app_namespaces, spec.domain, network.domain_template)
     return problems
 
 

@@ -85,7 +85,7 @@ def shared_listener_problems(served: Sequence[ServedName], layout: ListenerLayou
 
 
 def certificate_limit_problems(tls: TlsSpec, served: Sequence[ServedName]) -> list[Problem]:
-    """Let's Encrypt's limits on the platform's certificates (:mod:`.certificates`), with the numbers.
+    """Let's Encrypt's limits on the platform's own certificates on kgateway (:mod:`.certificates`).
 
     A fresh platform requests all of them at once, so more than 50 under one
     registered domain would leave the rest unissued for a week (the first
@@ -97,19 +97,43 @@ def certificate_limit_problems(tls: TlsSpec, served: Sequence[ServedName]) -> li
                                f"{MAX_NAMES_PER_CERTIFICATE} Let's Encrypt puts in one certificate; serve fewer "
                                "namespaces from this platform")
                 for plan in plans if len(plan.dns_names) > MAX_NAMES_PER_CERTIFICATE]
+    return problems + _per_registered_domain(tls, [p.dns_names for p in plans], "(each custom domain has its own); "
+                                                                                  "serve fewer custom domains under it")
+
+
+def knative_certificate_problems(tls: TlsSpec, served: Sequence[ServedName],
+                                 hosts: Sequence[PublicHost]) -> list[Problem]:
+    """The same limit for the certificates Knative requests itself (Kourier), on a fresh platform.
+
+    knative/serving ``knative-v1.23.0``: one certificate per host of a route
+    outside a namespace with a wildcard (``pkg/reconciler/route/resources/certificate.go``
+    ``MakeCertificates``: "one certificate for each domain"), one wildcard per
+    namespace ``namespace-wildcard-cert-selector`` selects (DNS-01: the served
+    namespaces), and one per DomainMapping.
+    """
+    if tls.challenge is Challenge.DNS01:
+        return _per_registered_domain(tls, [(s.name,) for s in served],
+                                      "(a wildcard per namespace and one per custom domain); serve fewer namespaces "
+                                      "or custom domains under it, or use ingress kgateway, whose wildcards share "
+                                      f"{WILDCARD_GROUPS} certificates")
+    names = {h.host for h in hosts} | {s.name for s in served if not s.generated}
+    return _per_registered_domain(tls, [(n,) for n in sorted(names)],
+                                  "(HTTP-01: one per service host, tag host and custom domain); use challenge dns01 "
+                                  "(one wildcard per namespace) or serve fewer hosts under it")
+
+
+def _per_registered_domain(tls: TlsSpec, certificates: Sequence[Sequence[str]], fix: str) -> list[Problem]:
+    """At most 50 new certificates per registered domain, on Let's Encrypt's production directory."""
     if tls.server is not AcmeServer.PRODUCTION:
-        return problems
+        return []
     by_domain: dict[str, int] = {}
-    for plan in plans:
-        for registered in {registered_domain(n) for n in plan.dns_names}:
+    for names in certificates:
+        for registered in {registered_domain(n) for n in names}:
             by_domain[registered] = by_domain.get(registered, 0) + 1
-    for registered, count in sorted(by_domain.items()):
-        if count > MAX_NEW_CERTIFICATES_PER_REGISTERED_DOMAIN:
-            problems.append(Problem("tls", f"needs {count} certificates under {registered}, more than the "
-                                           f"{MAX_NEW_CERTIFICATES_PER_REGISTERED_DOMAIN} new certificates Let's "
-                                           "Encrypt issues per registered domain in a week (each custom domain has "
-                                           "its own); serve fewer custom domains under it"))
-    return problems
+    return [Problem("tls", f"needs {count} certificates under {registered}, more than the "
+                           f"{MAX_NEW_CERTIFICATES_PER_REGISTERED_DOMAIN} new certificates Let's Encrypt issues per "
+                           f"registered domain in a week {fix}")
+            for registered, count in sorted(by_domain.items()) if count > MAX_NEW_CERTIFICATES_PER_REGISTERED_DOMAIN]
 
 
 def _host_path(h: PublicHost) -> str:
