@@ -164,7 +164,7 @@ class Platform(pulumi.ComponentResource):
         self.tls = None
         zones = (dns_zones(spec.tls, spec.domain)
                  if spec.tls is not None and spec.tls.challenge is Challenge.DNS01 and spec.domain else ())
-        self.https_hosts = https_hosts_output(spec.tls, spec.ingress, gateway, zones)
+        self.https_hosts = https_hosts_output(spec.tls, gateway, zones)
         if spec.tls is not None:
             dns_account, tls_ready = self._dns01_identity(spec)
             self.tls = AutoTls("tls", AutoTlsArgs(provider=self.provider, tls=spec.tls, ingress_class=ingress_class,

@@ -81,7 +81,7 @@ def test_a_declared_namespace_gets_a_listener_a_certificate_and_an_export():
         assert serving(objects, host, namespace), host
     assert not serving(objects, "x.team-app.apps.example.com", "shop")  # per-namespace: isolated
     assert not serving(objects, "shop.example.com", "team-app")
-    assert https_hosts_output(s.tls, s.ingress, gateway, dns_zones(s.tls, DOMAIN)) == {
+    assert https_hosts_output(s.tls, gateway, dns_zones(s.tls, DOMAIN)) == {
         "terminatedBy": "gateway",
         "names": {"*.shop.apps.example.com": ["shop"], "*.team-app.apps.example.com": ["team-app"],
                   "shop.example.com": ["shop"]},
@@ -94,9 +94,9 @@ def test_kourier_issues_wildcards_for_declared_namespaces_too():
              services={"api": {"image": IMAGE}})
     network = config_network(s.knative, s.ingress, s.tls, public_app_namespaces(s.app_namespaces, s.services))
     assert "- team-app" in network["data"]["namespace-wildcard-cert-selector"]
-    assert https_hosts_output(s.tls, s.ingress, None, dns_zones(s.tls, DOMAIN)) == {
+    assert https_hosts_output(s.tls, None, dns_zones(s.tls, DOMAIN)) == {
         "terminatedBy": "knative", "dnsZones": [DOMAIN, "example.com"]}
-    assert https_hosts_output(None, s.ingress, None, ()) is None
+    assert https_hosts_output(None, None, ()) is None
 
 
 @pytest.mark.parametrize(("config", "expected"), [
@@ -242,7 +242,7 @@ def outputs_of(**config):
     s = spec(**config)
     gateway = gateway_tls(s.tls, s.ingress, platform_served_names(s), s.domain)
     zones = dns_zones(s.tls, DOMAIN) if s.tls and s.tls.challenge.value == "dns01" else ()
-    return https_hosts_output(s.tls, s.ingress, gateway, zones)
+    return https_hosts_output(s.tls, gateway, zones)
 
 
 def check(services, https_hosts, https=True):
@@ -263,7 +263,7 @@ def test_undeclared_hosts_are_refused_with_the_fix_on_the_platform_stack():
         f"on stack {PLATFORM} and run `pulumi up` there",
         "services.storefront.domains[0]: https://shop.example.com would not answer: the platform's gateway serves it "
         "for namespace other, not team-app; map it from there, or ask the platform team to move it to "
-        f"knative-platform:appNamespaces.team-app.domains on stack {PLATFORM}",
+        f"knative-platform:appNamespaces.team-app.domains on stack {PLATFORM} and run `pulumi up` there",
         "services.storefront.domains[1]: https://new.example.com would not answer: the platform's gateway serves no "
         f"HTTPS for it; add it to knative-platform:appNamespaces.team-app.domains on stack {PLATFORM} and run "
         "`pulumi up` there",

@@ -68,7 +68,7 @@ def test_dns01_on_kgateway_covers_every_public_host_with_the_platforms_listeners
     certificates = {c.name: c.dns_names for c in gateway.certificates}
     for h in hosts:
         assert any(covers(lst.dns_name, h.host) and h.namespace in lst.namespaces
-                   and any(covers(n, h.host) for secret in lst.secrets for n in certificates[secret])
+                   and any(covers(n, h.host) for secret in lst.certificates for n in certificates[secret])
                    for lst in gateway.listeners)
 
 

@@ -88,17 +88,12 @@ class TlsListener:
     namespaces: tuple[str, ...]
     """The namespaces whose routes this listener serves."""
     certificates: tuple[str, ...] = ()
-    """The Secrets (named like their Certificates) it serves, picked by SNI; empty: the one named like it."""
+    """The Secrets (named like their Certificates) in its ``certificateRefs``; Envoy picks one by SNI."""
 
     @property
     def name(self) -> str:
         """A stable DNS label naming the listener, readable in a review (see ``object_name``)."""
         return object_name(self.dns_name)
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """The Secrets in its ``certificateRefs``."""
-        return self.certificates or (self.name,)
 
 
 @dataclass(frozen=True)
@@ -135,7 +130,7 @@ def https_listener(listener: TlsListener) -> dict[str, Any]:
         "protocol": "HTTPS",
         "tls": {
             "mode": "Terminate",
-            "certificateRefs": [{"group": "", "kind": "Secret", "name": secret} for secret in listener.secrets],
+            "certificateRefs": [{"group": "", "kind": "Secret", "name": secret} for secret in listener.certificates],
         },
         "allowedRoutes": {"namespaces": {"from": "Selector", "selector": {"matchExpressions": [
             {"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(listener.namespaces)},
@@ -200,8 +195,7 @@ def gateway_tls(tls: TlsSpec | None, ingress: Ingress, served: Sequence[ServedNa
                       served=tuple(served))
 
 
-def https_hosts_output(tls: TlsSpec | None, ingress: Ingress, gateway: GatewayTls | None,
-                       zones: Sequence[str]) -> dict[str, Any] | None:
+def https_hosts_output(tls: TlsSpec | None, gateway: GatewayTls | None, zones: Sequence[str]) -> dict[str, Any] | None:
     """The ``httpsHosts`` stack output: exactly what the platform serves over HTTPS, for app stacks to be checked.
 
     ``terminatedBy: gateway`` (kgateway): ``names`` maps each name the platform's

@@ -42,8 +42,8 @@ def _project(stack: str) -> str:
 
 def _served(names: Mapping[str, Any], h: PublicHost) -> list[str]:
     """The namespaces the platform serves ``h``'s host for (empty: none)."""
-    return [ns for name, namespaces in names.items() if covers(name, h.host)
-            for ns in (namespaces if isinstance(namespaces, list) else [])]
+    return [ns for name, namespaces in names.items() if isinstance(name, str) and covers(name, h.host)
+            for ns in (namespaces if isinstance(namespaces, list) else []) if isinstance(ns, str)]
 
 
 def _generated_problem(service: str, failing: Sequence[PublicHost], stack: str) -> Problem:
@@ -63,7 +63,7 @@ def _domain_problem(h: PublicHost, served_for: Sequence[str], stack: str) -> Pro
     if served_for:
         return Problem(path, f"https://{h.host} would not answer: the platform's gateway serves it for namespace "
                              f"{', '.join(sorted(set(served_for)))}, not {h.namespace}; map it from there, or ask "
-                             f"the platform team to move it to {key} on stack {stack}")
+                             f"the platform team to move it to {key} on stack {stack} and run `pulumi up` there")
     return Problem(path, f"https://{h.host} would not answer: the platform's gateway serves no HTTPS for it; add "
                          f"it to {key} on stack {stack} and run `pulumi up` there")
 
