@@ -41,10 +41,8 @@ from typing import Any, Union
 from .decode import INVALID, Decoder, describe
 from .errors import Problem, did_you_mean, join_path
 from .names import MAX_LABEL, dns1035_problem, foreign_revision_problem, revision_full_name
+from .shares import LATEST, latest_false_problem, names_latest, repeated_share_problems
 from .units import parse_go_duration
-
-LATEST = "@latest"
-"""Where a revision suffix is expected, this names the latest ready revision (``kn``'s spelling)."""
 
 ROLLOUT_DURATION_ANNOTATION = "serving.knative.dev/rollout-duration"
 
@@ -163,16 +161,6 @@ def _ref(revision: str, percent: int, tag: str | None) -> Target:
     return Target(revision=revision, latest=False, percent=percent, tag=tag)
 
 
-def _names_latest(target: Target) -> bool:
-    """Whether a split target is the latest revision: ``@latest``, ``latest: true``, or naming nothing.
-
-    A target naming neither a revision nor latest is the latest one, as Knative defaults it (knative/serving
-    knative-v1.23.0 pkg/apis/serving/v1/route_defaults.go TrafficTarget.SetDefaults); an explicit
-    ``latest: false`` without a revision is refused first (:func:`_split_problems`).
-    """
-    return target.revision == LATEST or target.revision is None
-
-
 def _rollout(policy: Split | Canary | BlueGreen) -> dict[str, str]:
     return {ROLLOUT_DURATION_ANNOTATION: policy.rollout_duration} if policy.rollout_duration is not None else {}
 
@@ -192,7 +180,7 @@ def compile_traffic(policy: TrafficPolicy) -> CompiledTraffic:
         given = sum(t.percent for t in policy.targets if t.percent is not None)
         return CompiledTraffic(tuple(
             Target(latest=True, percent=100 - given if t.percent is None else t.percent, tag=t.tag)
-            if _names_latest(t) else
+            if names_latest(t) else
             Target(revision=t.revision, latest=False, percent=100 - given if t.percent is None else t.percent,
                    tag=t.tag)
             for t in policy.targets
@@ -381,59 +369,14 @@ def _split_problems(policy: Split, service: str, path: str, add: Any) -> None:
         # revision: "@latest" names the latest ready revision, as everywhere else a revision is expected
         if target.revision is not None and target.revision != LATEST and target.latest:
             add(tpath, "set either revision or latest: true, not both")
-        _latest_false_problem(target, tpath, add)
+        latest_false_problem(target, tpath, add)
         if target.percent is not None and not 0 <= target.percent <= 100:
             add(join_path(tpath, "percent"), f"is {target.percent}, must be between 0 and 100")
-    _repeated_share_problems(policy, service, path, add)
+    repeated_share_problems(policy.targets, service, path, add)
     given = sum(t.percent for t in policy.targets if t.percent is not None)
     if len(remainders) == 1 and given > 100:
         add(path, f"the targets with a percent already take {given}%, leaving nothing for target "
                   f"[{remainders[0]}], which takes the remainder; they must sum to at most 100")
-
-
-def _latest_false_problem(target: Target, path: str, add: Any) -> None:
-    """An explicit ``latest: false`` is not an absent value: it must come with a named revision.
-
-    knative/serving knative-v1.23.0 pkg/apis/serving/v1/route_validation.go ``validateLatestRevision``: in a
-    spec, latestRevision false without a revisionName is refused (route_validation_test.go
-    TestTrafficTargetValidation, "invalid with default configurationName and latestRevision").
-    """
-    if target.latest is not False:
-        return
-    if target.revision is None:
-        add(join_path(path, "latest"), "is false and the target names no revision; Knative refuses a target that "
-                                       "names neither (may not set revisionName \"\" when latestRevision is false): "
-                                       "name one (revision: v1), or send it to the latest revision (latest: true, "
-                                       "or leave latest out)")
-    elif target.revision == LATEST:
-        add(join_path(path, "latest"), f"is false, but revision '{LATEST}' names the latest revision; write one of "
-                                       "them")
-
-
-def _repeated_share_problems(policy: Split, service: str, path: str, add: Any) -> None:
-    """Two untagged shares of one revision, or of the latest: refused as ``kn`` refuses them. Stricter than Knative.
-
-    Knative's webhook accepts them and the route merges them; ``kn service update --traffic`` refuses a repeated
-    revision or ``@latest`` (knative/client knative-v1.23.0 pkg/traffic/compute.go
-    ``verifyRevisionSumAndReferences``; compute_test.go TestComputeErrMsg, "repeatedly splitting traffic to the
-    same revision" and "repeatedly splitting traffic to @latest revision"). Writing a share twice is a mistake
-    (an edit meant to move one of them), so the platform refuses it too (docs/services.md, "Stricter than
-    Knative"). A tag makes a share its own identifier, in ``kn`` as here.
-    """
-    seen: dict[str, str] = {}
-    for i, target in enumerate(policy.targets):
-        if target.tag is not None or (target.latest is False and target.revision in (None, LATEST)):
-            continue  # tagged shares are distinct; a contradictory target has its own problem already
-        latest = _names_latest(target)
-        key = LATEST if latest else revision_full_name(service, str(target.revision))
-        tpath = join_path(path, i)
-        if key in seen:
-            what = "the latest revision" if latest else key
-            kn = f"identifier {LATEST}" if latest else f"revision reference {key}"
-            add(tpath, f"a second untagged share of {what} (also at {seen[key]}); kn refuses it (repetition of {kn} "
-                       f"is not allowed) and the platform does too, though Knative would merge the two: write "
-                       f"{what} once with their combined percent, or tag one of them")
-        seen.setdefault(key, tpath)
 
 
 # -- config decoding ------------------------------------------------------------------------
