@@ -222,24 +222,8 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack '{stack}'{did_you_mean(stack, known)}: {stack_file} does not exist "
                              f"(stacks: {', '.join(known) or 'none'})")
-    problems = []
-    defaulted = []
-    for key, decl in _map(project_doc.get("config"), project_file, "config").items():
-        key = _config_key(str(key), project, project_file)
-        if not isinstance(decl, dict):
-            if key not in values:
-                defaulted.append(key)
-            values.setdefault(key, _scalar(decl))
-            continue
-        if key not in stack_values and ("default" in decl or "value" in decl):
-            if decl.get("secret"):  # the CLI fills in the default as plain text, then refuses it
-                problems.append(f"'{key}' must be encrypted as it's secret; a secret key cannot have a default")
-            values[key] = _scalar(decl.get("value", decl.get("default")))
-            defaulted.append(key)
-        elif key not in stack_values and key.startswith(f"{project}:"):
-            problems.append(f"missing configuration value '{key}'" + _declared(decl) + _unseen(imports))
-        elif key in stack_values:
-            problems += _declaration_problems(key, decl, stack_values[key], key in secret)
+    problems, defaulted = _apply_declarations(_map(project_doc.get("config"), project_file, "config"), project,
+                                              project_file, values, stack_values, secret, imports)
     if problems:
         raise StackFileError(f"{stack_file}: stack '{stack}' against the config declared in {project_file.name}: "
                              + "; ".join(problems))
@@ -258,6 +242,31 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         secret_fingerprints=dict(sorted(fingerprints.items())),
         environment=stack_environment(imports, stack_values, defaulted),
     )
+
+
+def _apply_declarations(declarations: Mapping[str, Any], project: str, project_file: Path, values: dict[str, str],
+                        stack_values: Mapping[str, Any], secret: set[str],
+                        imports: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Fill ``values`` from the project's typed ``config:`` as the CLI does; the problems, and the keys defaulted."""
+    problems: list[str] = []
+    defaulted: list[str] = []
+    for key, decl in declarations.items():
+        key = _config_key(str(key), project, project_file)
+        if not isinstance(decl, dict):
+            if key not in values:
+                defaulted.append(key)
+            values.setdefault(key, _scalar(decl))
+            continue
+        if key not in stack_values and ("default" in decl or "value" in decl):
+            if decl.get("secret"):  # the CLI fills in the default as plain text, then refuses it
+                problems.append(f"'{key}' must be encrypted as it's secret; a secret key cannot have a default")
+            values[key] = _scalar(decl.get("value", decl.get("default")))
+            defaulted.append(key)
+        elif key not in stack_values and key.startswith(f"{project}:"):
+            problems.append(f"missing configuration value '{key}'" + _declared(decl) + _unseen(imports))
+        elif key in stack_values:
+            problems += _declaration_problems(key, decl, stack_values[key], key in secret)
+    return problems, defaulted
 
 
 def _unseen(imports: tuple[str, ...]) -> str:
