@@ -189,7 +189,8 @@ def render_report(services: int, runs: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line; ``--child`` is the measured process itself."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--services", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--services", type=int, nargs="+", default=[100, 1000, 5000], metavar="N",
+                        help="stack sizes to measure, in services (default 100 1000 5000; 5000 takes minutes)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs of each kind per size (default 3)")
     parser.add_argument("--render", type=int, default=1000, metavar="N",
                         help="services in the offline-render measurement; 0 skips it (default 1000)")

@@ -17,7 +17,7 @@ Knative rewrites its webhook configurations at run time (``caBundle``,
 leaves those fields out of what Pulumi applies, so server-side apply never
 makes Pulumi their owner (:mod:`components.manifests.bundles`).
 ``serving-post-install-jobs.yaml`` is never applied here: it uses
-``generateName``, which server-side apply refuses (README, "Upgrading").
+``generateName``, which server-side apply refuses (docs/knative.md, "Upgrading").
 """
 
 from __future__ import annotations

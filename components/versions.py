@@ -14,7 +14,7 @@ Components read these objects **at call time** (``versions.SERVING_CORE``, not
 
 Upgrade Knative one minor version at a time (``knative-v1.23.x`` ->
 ``knative-v1.24.x``): Serving, net-gateway-api and net-kourier move together,
-and ``SERVING_POST_INSTALL`` must be run by hand after each upgrade (README,
+and ``SERVING_POST_INSTALL`` must be run by hand after each upgrade (docs/knative.md,
 "Upgrading").
 """
 

@@ -2,8 +2,8 @@
 
 The components already build hardened resources; this pack holds *every*
 resource of a plan to the same bar, including ones a team adds outside the
-components. The GKE items are the checklist the README's profile table refers
-to (checkov's ``CKV_GCP_*`` ids and the CIS GKE benchmark items); the Knative
+components. The GKE items are the checklist docs/cluster.md's profile table ("Profiles and relaxations")
+refers to (checkov's ``CKV_GCP_*`` ids and the CIS GKE benchmark items); the Knative
 items mirror what Knative Serving's webhook refuses at ``pulumi up``
 (knative/serving, tag knative-v1.23.0):
 

@@ -103,3 +103,10 @@ def test_bad_config_exits_2_with_the_message_and_no_traceback(tmp_path):
 def test_unknown_stack_is_a_clear_error(capsys):
     assert main(["render", "--stack", "qa", "--project", str(ROOT)]) == 2
     assert "no stack 'qa'" in capsys.readouterr().err
+
+
+def test_a_render_warning_names_its_severity_and_its_stack(tmp_path, capsys):
+    """``render --all`` prints each stack's warnings before its ``rendered`` line: each says which stack it is."""
+    assert main(["render", "--stack", "staging", "--out", str(tmp_path / "staging")]) == 0
+    (line,) = capsys.readouterr().err.splitlines()  # the note itself is tests/test_revision_flows.py's
+    assert line.startswith("warning: staging: services.helloworld-go.traffic.canary.stable: helloworld-go-v1 ")

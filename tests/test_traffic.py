@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components.spec.traffic import (
     ROLLOUT_DURATION_ANNOTATION,
@@ -135,3 +137,21 @@ def test_a_split_target_naming_neither_a_revision_nor_latest_is_the_latest():
     policy = Split(targets=(Target(percent=100, tag="now"),))
     assert traffic_problems(policy, "api", None, "services.api.traffic") == []
     assert compile_traffic(policy).targets == (Target(latest=True, percent=100, tag="now"),)
+
+
+# (revision, latest) pairs a user writes for a split target; which revision each names (the latest is "@latest")
+REFS = {(None, None): "@latest", (None, True): "@latest", ("@latest", None): "@latest", ("@latest", True): "@latest",
+        ("v1", None): "api-v1", ("api-v1", None): "api-v1", ("v1", False): "api-v1", ("v2", None): "api-v2"}
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(REFS, key=str)), st.sampled_from([None, "a", "b"]),
+                          st.integers(0, 100)), min_size=1, max_size=4))
+def test_a_split_is_refused_for_a_repeated_untagged_share_exactly_when_kn_would(written):
+    """kn refuses a revision reference, or @latest, repeated in --traffic (knative/client knative-v1.23.0
+    pkg/traffic/compute.go verifyRevisionSumAndReferences); a tag makes a share its own identifier."""
+    policy = Split(targets=tuple(Target(revision=r, latest=latest, percent=p, tag=tag)
+                                 for (r, latest), tag, p in written))
+    untagged = [REFS[ref] for ref, tag, _ in written if tag is None]
+    repeated = [str(p) for p in problems(policy) if "untagged share" in p]
+    assert len(repeated) == len(untagged) - len(set(untagged))

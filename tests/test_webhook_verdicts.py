@@ -131,3 +131,97 @@ def test_a_split_target_may_name_the_latest_revision_as_at_latest():
         {"revisionName": "api-v1", "percent": 80},
         {"latestRevision": True, "percent": 20, "tag": "next"},
     ]
+
+
+# -- Knative's verdicts on four cases, as the upstream tests at the pinned tag give them ------------------
+# Each row: the upstream test case that decides it (repository, tag, file, test function and the case's name as
+# written there), the platform's knative settings, the service, and the complete list of problems a user sees.
+SERVING = "knative/serving knative-v1.23.0 "
+KN = "knative/client knative-v1.23.0 pkg/traffic/compute_test.go TestComputeErrMsg "
+LIMIT = {"autoscaler": {"maxScaleLimit": 10, "maxScale": 1}}
+VERDICTS = [
+    # LatestRevision: ptr.Bool(false), no RevisionName, under the Service's default configurationName ->
+    # `may not set revisionName "" when latestRevision is false` (route_validation.go validateLatestRevision)
+    (SERVING + "pkg/apis/serving/v1/route_validation_test.go TestTrafficTargetValidation "
+     "'invalid with default configurationName and latestRevision'",
+     {}, {"traffic": [{"latest": False, "percent": 100}]},
+     ["services.api.traffic[0].latest: is false and the target names no revision; Knative refuses a target that "
+      "names neither (may not set revisionName \"\" when latestRevision is false): name one (revision: v1), or "
+      "send it to the latest revision (latest: true, or leave latest out)"]),
+    (SERVING + "pkg/apis/serving/v1/route_validation_test.go TestTrafficTargetValidation "
+     "'invalid with default configurationName and latestRevision' (the latest named as @latest)",
+     {}, {"traffic": [{"revision": "@latest", "latest": False, "percent": 100}]},
+     ["services.api.traffic[0].latest: is false, but revision '@latest' names the latest revision; write one of "
+      "them"]),
+    # config.MaxScaleLimit = 10, config.MaxScale = 1, max-scale "0" ->
+    # `max-scale=0 (unlimited), must be less than 10` (annotation_validation.go validateMaxScaleWithinLimit)
+    (SERVING + "pkg/apis/autoscaling/annotation_validation_test.go TestValidateAnnotations "
+     "'maxScale is explicitly set to 0 when MaxScaleLimit and default MaxScale are set'",
+     LIMIT, {"autoscaling": {"maxScale": 0}},
+     ["services.api.autoscaling.maxScale: is 0 (unlimited), which Knative refuses under the platform's "
+      "knative.autoscaler.maxScaleLimit (10): max-scale=0 (unlimited), must be less than 10; set it between 1 and "
+      "10, or leave it out to get the platform's maxScale (1)"]),
+    # --traffic echo-v1=40 --traffic echo-v1=60 ->
+    # `repetition of revision reference echo-v1 is not allowed, use only once with --traffic flag`
+    (KN + "'repeatedly splitting traffic to the same revision'",
+     {}, {"traffic": [{"revision": "v1", "percent": 40}, {"revision": "api-v1", "percent": 60}]},
+     ["services.api.traffic[1]: a second untagged share of api-v1 (also at services.api.traffic[0]); kn refuses "
+      "it (repetition of revision reference api-v1 is not allowed) and the platform does too, though Knative "
+      "would merge the two: write api-v1 once with their combined percent, or tag one of them"]),
+    # --traffic @latest=90,@latest=10 ->
+    # `repetition of identifier @latest is not allowed, use only once with --traffic flag`
+    (KN + "'repeatedly splitting traffic to @latest revision'",
+     {}, {"traffic": [{"latest": True, "percent": 90}, {"revision": "@latest", "percent": 10}]},
+     ["services.api.traffic[1]: a second untagged share of the latest revision (also at services.api.traffic[0]); "
+      "kn refuses it (repetition of identifier @latest is not allowed) and the platform does too, though Knative "
+      "would merge the two: write the latest revision once with their combined percent, or tag one of them"]),
+    (KN + "'repeatedly splitting traffic to @latest revision' (a target naming nothing is the latest)",
+     {}, {"traffic": [{"percent": 50}, {"latest": True}]},
+     ["services.api.traffic[1]: a second untagged share of the latest revision (also at services.api.traffic[0]); "
+      "kn refuses it (repetition of identifier @latest is not allowed) and the platform does too, though Knative "
+      "would merge the two: write the latest revision once with their combined percent, or tag one of them"]),
+]
+
+
+@pytest.mark.parametrize(("upstream", "knative", "fields", "expected"), VERDICTS,
+                         ids=["latest false", "@latest with latest false", "maxScale 0 under a limit",
+                              "the same revision twice", "latest twice", "latest twice, once implied"])
+def test_knative_and_kn_refuse_these_and_so_does_the_platform(upstream, knative, fields, expected):
+    assert "knative-v1.23.0" in upstream
+    error = config_error("local", {"knative": knative, "services": {"api": svc(revision="v2", **fields)}})
+    assert [str(p) for p in error.problems] == expected
+
+
+TRAFFIC = [
+    # route_validation_test.go "valid with default configurationName and latestRevision": latestRevision true
+    ({"traffic": [{"latest": True, "percent": 100}]}, [{"latestRevision": True, "percent": 100}]),
+    # route_validation.go validateLatestRevision: a named revision may say latestRevision false
+    ({"traffic": [{"revision": "v2", "latest": False, "percent": 100}]}, [{"revisionName": "api-v2", "percent": 100}]),
+    # a target that names nothing is the latest one (route_defaults.go TrafficTarget.SetDefaults)
+    ({"traffic": [{"percent": 100}]}, [{"latestRevision": True, "percent": 100}]),
+    # kn's identifiers are revisions, tags and @latest: two shares of one revision under two tags are not repeated
+    ({"traffic": [{"revision": "v2", "percent": 40, "tag": "a"}, {"revision": "v2", "percent": 60}]},
+     [{"revisionName": "api-v2", "percent": 40, "tag": "a"}, {"revisionName": "api-v2", "percent": 60}]),
+    ({"traffic": [{"latest": True, "percent": 90}, {"latest": True, "percent": 10, "tag": "next"}]},
+     [{"latestRevision": True, "percent": 90}, {"latestRevision": True, "percent": 10, "tag": "next"}]),
+]
+
+
+@pytest.mark.parametrize(("fields", "traffic"), TRAFFIC, ids=["latest true", "revision with latest false",
+                                                             "neither", "one revision under a tag", "latest tagged"])
+def test_what_knative_and_kn_accept_renders_as_written(fields, traffic):
+    capture = run_stack("local", {"services": {"api": svc(revision="v2", **fields)}})
+    assert k8s_objects(capture)[("Service", "api")]["spec"]["traffic"] == traffic
+
+
+def test_max_scale_0_is_unlimited_and_overrides_the_platform_default():
+    """pa_lifecycle.go ``ScaleBounds``: a revision's max-scale annotation, "0" included, replaces config-autoscaler's
+    max-scale; ``validateMaxScaleWithinLimit`` accepts "0" when no MaxScaleLimit is set. Left out, the platform's
+    applies."""
+    knative = {"autoscaler": {"maxScale": 3}}
+    unlimited = run_stack("local", {"knative": knative, "services": {"api": svc(autoscaling={"maxScale": 0})}})
+    template = k8s_objects(unlimited)[("Service", "api")]["spec"]["template"]
+    assert template["metadata"]["annotations"] == {A + "max-scale": "0", A + "min-scale": "0"}
+    default = run_stack("local", {"knative": LIMIT, "services": {"api": svc()}})
+    template = k8s_objects(default)[("Service", "api")]["spec"]["template"]
+    assert template["metadata"]["annotations"] == {A + "min-scale": "0"}

@@ -42,18 +42,62 @@ def all_files() -> list[Path]:
     return sorted([*WORKFLOWS.glob("*.yml"), *ACTIONS.glob("*/action.yml")])
 
 
+# ``uses: owner/repo@<40 hex>  # v4.2.2``: the form Renovate 44's github-actions manager reads as a digest
+# (currentDigest) with its version (currentValue) and writes back on a bump
+# (npm renovate@44.121.2, dist/modules/manager/github-actions/extract.js, extractRepositoryAction).
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)(?:\s+#\s*(?P<comment>.*?))?\s*$", re.M)
+PINNED = re.compile(r"(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})")
+VERSION_COMMENT = re.compile(r"v\d+\.\d+\.\d+")
+
+
+def uses_lines(path: Path) -> list[tuple[str, str | None]]:
+    """Every external ``uses:`` of a workflow or action, as written: ``(reference, comment)``."""
+    found = [(m["ref"], m["comment"]) for m in USES.finditer(path.read_text())]
+    return [(ref, comment) for ref, comment in found if not ref.startswith("./")]
+
+
 @pytest.mark.parametrize("path", all_files(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_workflow_and_action_parses_and_pins_its_actions(path):
+def test_every_workflow_and_action_parses_and_pins_its_actions_by_commit(path):
     doc = yaml.safe_load(path.read_text())
     assert isinstance(doc, dict) and doc.get("name")
     steps = [s for job in (doc.get("jobs") or {}).values() for s in job.get("steps", [])]
     steps += (doc.get("runs") or {}).get("steps", [])
-    for step in steps:
-        uses = step.get("uses")
-        if uses and not uses.startswith("./"):
-            ref = uses.split("@", 1)[1]
-            assert re.fullmatch(r"v\d+|[0-9a-f]{40}", ref), f"{path.name}: {uses} is not pinned to a release or SHA"
+    parsed = [step["uses"] for step in steps if "uses" in step and not step["uses"].startswith("./")]
+    assert [ref for ref, _ in uses_lines(path)] == parsed  # the line scan sees every step's action
+    for ref, comment in uses_lines(path):
+        assert PINNED.fullmatch(ref), f"{path.name}: {ref} is not pinned to a full commit SHA (a tag can move)"
+        assert comment and VERSION_COMMENT.fullmatch(comment), f"{path.name}: {ref} needs its version: `# v1.2.3`"
     assert "pull_request_target" not in path.read_text(), "pull_request_target runs fork code with a write token"
+
+
+def action_versions(files: list[Path]) -> dict[str, set[tuple[str, str]]]:
+    """action -> every (SHA, version comment) it is pinned at across ``files``."""
+    versions: dict[str, set[tuple[str, str]]] = {}
+    for path in files:
+        for ref, comment in uses_lines(path):
+            match = PINNED.fullmatch(ref)
+            action, sha = (match["action"], match["sha"]) if match else tuple(ref.split("@", 1))
+            versions.setdefault(action, set()).add((sha, comment or ""))
+    return versions
+
+
+def test_each_action_is_pinned_at_one_version_across_every_workflow_and_action():
+    versions = action_versions(all_files())
+    assert {"actions/checkout", "pulumi/actions", "google-github-actions/auth"} <= set(versions)
+    assert {action: pins for action, pins in versions.items() if len(pins) > 1} == {}
+
+
+def test_the_pin_checks_fail_on_a_tag_and_on_two_versions_of_one_action(tmp_path):
+    tagged = tmp_path / "tagged.yml"
+    tagged.write_text("name: t\njobs:\n  j:\n    steps:\n      - uses: actions/checkout@v5\n"
+                      "      - uses: actions/setup-node@249970729cb0ef3589644e2896645e5dc5ba9c38  # v6.5.0\n")
+    assert [(ref, bool(PINNED.fullmatch(ref))) for ref, _ in uses_lines(tagged)] == [
+        ("actions/checkout@v5", False), ("actions/setup-node@249970729cb0ef3589644e2896645e5dc5ba9c38", True)]
+    other = tmp_path / "other.yml"
+    other.write_text("name: o\nruns:\n  steps:\n    - uses: actions/setup-node@"
+                     "49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0\n")
+    assert action_versions([tagged, other])["actions/setup-node"] == {
+        ("249970729cb0ef3589644e2896645e5dc5ba9c38", "v6.5.0"), ("49933ea5288caeca8642d1e84afbd3f7d6820020", "v4.4.0")}
 
 
 def test_the_review_workflow_runs_on_every_pull_request_with_a_read_only_token():
@@ -499,6 +543,17 @@ def test_renovate_manages_versions_py_and_every_requirements_file():
     assert "helpers:pinGitHubActionDigests" in RENOVATE["extends"]
 
 
+def test_renovate_reads_the_template_but_not_the_tests():
+    """``config:recommended`` ignores ``**/examples/**`` (preset ``:ignoreModulesAndTests``, npm renovate@44.121.2
+    dist/config/presets/internal/default.preset.js); ``ignorePaths`` is not mergeable (dist/config/options/index.js),
+    so ours replaces the preset's."""
+    assert "config:recommended" in RENOVATE["extends"]
+    assert not any("examples" in p for p in RENOVATE["ignorePaths"])
+    assert "**/tests/**" in RENOVATE["ignorePaths"] and "**/node_modules/**" in RENOVATE["ignorePaths"]
+    (own,) = [r for r in RENOVATE["packageRules"] if r.get("matchPackageNames") == ["knative-platform"]]
+    assert own["matchFileNames"] == ["examples/team-app/requirements.txt"] and own["enabled"] is False
+
+
 def test_renovate_bumps_the_cli_with_the_sdks_and_widens_pyproject_by_file():
     (cli,) = [m for m in RENOVATE["customManagers"] if "pulumi-version" in m["managerFilePatterns"][0]]
     assert js_regex(cli["managerFilePatterns"][0]).search(".pulumi-version")
@@ -531,27 +586,71 @@ def script(name: str):
     return module
 
 
+# Entries as Renovate 44.121.2 (Node 24) wrote them in its `--platform=local --dry-run=extract` report of this
+# repository: the template's release pin (git-tags), pyproject's [gke] extra (the poetry manager reads extras),
+# an action pinned by digest, and the github-actions deps that are not actions (a runner, setup-python's python).
+RENOVATE_44_REPORT = {"repositories": {"local": {"packageFiles": {
+    "pip_requirements": [{"packageFile": "examples/team-app/requirements.txt", "deps": [
+        {"depName": "knative-platform", "currentValue": "v0.1.0", "currentVersion": "v0.1.0",
+         "packageName": "https://github.com/knative-platform/knative-platform", "datasource": "git-tags"},
+        {"depName": "pulumi", "packageName": "pulumi", "currentValue": "==3.272.0", "datasource": "pypi"}]}],
+    "poetry": [{"packageFile": "pyproject.toml", "deps": [
+        {"depName": "pulumi", "datasource": "pypi", "depType": "project.dependencies", "currentValue": ">=3.272.0,<4"},
+        {"depName": "pulumi-gcp", "datasource": "pypi", "depType": "project.optional-dependencies",
+         "currentValue": ">=10.2.0,<11", "managerData": {"depGroup": "gke"}}]}],
+    "github-actions": [{"packageFile": ".github/workflows/release.yml", "deps": [
+        {"depName": "actions/checkout", "currentValue": "v5.1.0", "depType": "action", "datasource": "github-tags",
+         "currentDigest": "fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09"},
+        {"depName": "ubuntu", "currentValue": "latest", "depType": "github-runner", "datasource": "github-runners"},
+        {"depName": "python", "currentValue": "3.11", "depType": "uses-with", "datasource": "github-releases"}]}],
+}}}}
+
+
+def test_the_extract_check_reads_renovate_44s_report_entries():
+    check = script("check_renovate_extract")
+    assert check.extracted(RENOVATE_44_REPORT) == {
+        ("pip_requirements", "examples/team-app/requirements.txt"): [("knative-platform", "v0.1.0"),
+                                                                     ("pulumi", "==3.272.0")],
+        ("poetry", "pyproject.toml"): [("pulumi", ">=3.272.0,<4"), ("pulumi-gcp", ">=10.2.0,<11")],
+        ("github-actions", ".github/workflows/release.yml"): [
+            ("actions/checkout", "v5.1.0", "fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09")]}
+    assert check.requirement_pins("a[x] @ git+https://github.com/o/a@v0.1.0\nb==1.2\n# c==3\n") == [
+        ("b", "==1.2"), ("a", "v0.1.0")]
+    assert check.action_pins("    - uses: o/a@v1\n      uses: o/b/sub@" + "0" * 40 + "  # v2.0.1\n"
+                             "      uses: ./.github/actions/x\n") == [("o/a", "v1"), ("o/b", "v2.0.1", "0" * 40)]
+
+
 def test_the_extract_check_fails_when_a_manager_misses_a_pin_or_the_widen_rule_misses_pyproject():
     check = script("check_renovate_extract")
+    if not check.tracked(".pulumi-version"):
+        pytest.skip("run from a git checkout with the files tracked")
     versions = (ROOT / "components" / "versions.py").read_text()
     pins = re.findall(r"# renovate: datasource=\S+ depName=(\S+).*\n\s*(?:version|[A-Z][A-Z0-9_]*_VERSION)\s*=\s*"
                       r"\"([^\"]+)\"", versions)
+    ranges = check.pyproject_ranges(tomllib.loads((ROOT / "pyproject.toml").read_text()))
+    assert ("pulumi-gcp", ">=10.2.0,<11") in ranges  # the [gke] extra: Renovate 44's poetry manager reads it
     found = {("regex", "components/versions.py"): pins,
              ("regex", ".pulumi-version"): [("pulumi", (ROOT / ".pulumi-version").read_text().strip())],
-             ("poetry", "pyproject.toml"): [re.match(r"([A-Za-z0-9_.-]+)(.*)", d).groups() for d in DEPENDENCIES]}
+             ("poetry", "pyproject.toml"): ranges}
     for path in check.tracked("*requirements*.txt"):
-        pinned = [(n, f"=={v}") for n, v in check._PIN.findall((ROOT / path).read_text())]
-        if pinned:
-            found[("pip_requirements", path)] = pinned
+        found[("pip_requirements", path)] = check.requirement_pins((ROOT / path).read_text())
+    template = ("pip_requirements", "examples/team-app/requirements.txt")
+    assert ("knative-platform", next(v for n, v in found[template] if n == "knative-platform")) in found[template]
+    assert {n for n, _ in found[template]} >= {"pulumi", "pulumi-kubernetes", "PyYAML"}
     for path in [*check.tracked(".github/workflows/*.yml"), *check.tracked(".github/actions/*/action.yml")]:
-        found[("github-actions", path)] = []
-    if not check.tracked(".pulumi-version"):
-        pytest.skip("run from a git checkout with the files tracked")
+        found[("github-actions", path)] = check.action_pins((ROOT / path).read_text())
     assert check.expected_problems(found) == []
     missing = {k: v for k, v in found.items() if k != ("poetry", "pyproject.toml")}
     assert check.expected_problems(missing) == ["poetry does not read pyproject.toml"]
+    ignored = {k: v for k, v in found.items() if k != template}  # config:recommended's **/examples/**
+    assert check.expected_problems(ignored) == ["pip_requirements does not read examples/team-app/requirements.txt"]
+    no_extra = {**found, ("poetry", "pyproject.toml"): [r for r in ranges if r[0] != "pulumi-gcp"]}
+    assert check.expected_problems(no_extra)[0].startswith("poetry reads pyproject.toml as")
     short = {**found, ("regex", "components/versions.py"): pins[:-1]}
     assert check.expected_problems(short)[0].startswith("regex reads components/versions.py as")
+    release = ("github-actions", ".github/workflows/release.yml")
+    by_tag = {**found, release: [(a, v) for a, v, _ in found[release]]}
+    assert check.expected_problems(by_tag)[0].startswith("github-actions reads .github/workflows/release.yml as")
 
 
 def test_the_sdk_range_ends_are_the_pyproject_bounds():

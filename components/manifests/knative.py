@@ -35,7 +35,7 @@ def _number(value: float) -> str:
 def autoscaling_annotations(a: Autoscaling) -> dict[str, str]:
     """The ``autoscaling.knative.dev/*`` annotations of a revision template; only what the spec sets."""
     out = {AUTOSCALING + "min-scale": str(a.min_scale)}
-    if a.max_scale:
+    if a.max_scale is not None:  # 0 too: unlimited, whatever config-autoscaler's max-scale says
         out[AUTOSCALING + "max-scale"] = str(a.max_scale)
     if a.initial_scale is not None:
         out[AUTOSCALING + "initial-scale"] = str(a.initial_scale)

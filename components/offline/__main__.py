@@ -34,6 +34,7 @@ from pathlib import Path
 from ..spec.errors import did_you_mean
 from . import report
 from .diff import RenderError, compare, load_renders
+from .esc import relative
 from .gitrefs import describe_ref, render_refs
 from .stackfile import StackFileError, available_stacks, load_program_config
 
@@ -48,6 +49,9 @@ def render_command(args: argparse.Namespace) -> int:
     for stack in stacks:
         stack_outputs = Path(args.stack_outputs) if args.stack_outputs else None
         program = load_program_config(project, stack, stack_outputs)
+        if program.environment is not None:  # loud: the render shows values `pulumi up` may not use
+            where = relative(program.stack_file, project.resolve())
+            print(f"warning: {stack}: {program.environment.warning(where)}", file=sys.stderr)
         previous = previous_outputs(Path(args.previous), stack) if args.previous else None
         capture, refused = run_update(program, previous)
         files = render_files(capture, program, refused)

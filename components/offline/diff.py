@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from .esc import ENVIRONMENT_FILE, environment_finding
 from .rules import (
     EXPOSING_TYPES,
     KNATIVE_SERVICE,
@@ -126,6 +127,8 @@ class Render:
     resources: Mapping[str, Mapping[str, Any]]
     refused: tuple[tuple[str, str], ...] = ()
     """(config path, message) of each problem for which the program refused this update (``refused.yaml``)."""
+    environment: Mapping[str, Any] | None = None
+    """The ESC environments the stack imports, which the render could not open (``environment.yaml``)."""
 
 
 class RenderError(Exception):
@@ -165,7 +168,18 @@ def load_render(directory: Path, label: str | None = None) -> Render:
         outputs=redact(dict(stack_doc.get("outputs") or {})),
         resources={str(k): dict(v) for k, v in resources.items()},
         refused=tuple((str(r.get("path")), str(r.get("message"))) for r in refused),
+        environment=_environment(directory),
     )
+
+
+def _environment(directory: Path) -> Mapping[str, Any] | None:
+    """``environment.yaml`` of a render (components.offline.esc), or None when the stack imports no environment."""
+    if not (directory / ENVIRONMENT_FILE).is_file():
+        return None
+    record = _read_yaml(directory / ENVIRONMENT_FILE)
+    if not isinstance(record, Mapping):
+        raise RenderError(f"{directory / ENVIRONMENT_FILE}: must be a map; render the stack again")
+    return record
 
 
 def load_renders(root: Path) -> dict[str, Render]:
@@ -203,6 +217,7 @@ class FindingKind(enum.StrEnum):
     """The sections a reviewer reads first, in this order."""
 
     REFUSED = "refused"
+    UNSEEN = "unseen"
     REPLACE = "replace"
     DELETE = "delete"
     SECURITY = "security"
@@ -378,6 +393,10 @@ def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
             stacks.append(diff)
             findings += stack_findings
     findings += _minor_skips(stacks, risk)
+    # Every stack whose values come partly from ESC environments, changed or not: the review cannot see them.
+    findings += [Finding(FindingKind.UNSEEN, label, "stack config", "ESC environments",
+                         environment_finding(render.environment))
+                 for label, render in head.items() if render.environment is not None]
     order = list(FindingKind)
     findings.sort(key=lambda f: (order.index(f.kind), risk.get(f.stack, -1), f.stack, f.resource, f.topic))
     return Review(tuple(stacks), tuple(findings))

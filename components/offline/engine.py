@@ -12,6 +12,7 @@ options, dependencies and inputs, with every Pulumi secret replaced by
 
 from __future__ import annotations
 
+import logging
 import os
 import runpy
 import sys
@@ -183,6 +184,26 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+class _Diagnostics(logging.Handler):
+    """The program's ``pulumi.log`` messages on stderr, named like the CLI's diagnostics: ``warning: dev: ...``."""
+
+    def __init__(self, stack: str) -> None:
+        super().__init__(logging.INFO)  # info and up, as the Pulumi CLI shows them; debug only with -v
+        self.stack = stack
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """One line per message, prefixed with its severity and the stack, on the current stderr."""
+        print(f"{record.levelname.lower()}: {self.stack}: {record.getMessage()}", file=sys.stderr)
+
+
+def _program_logger(stack: str) -> logging.Logger:
+    """Where the mocks' engine sends the program's log messages (``set_mocks(logger=...)``) during one run."""
+    logger = logging.getLogger(f"{__name__}.program")
+    logger.setLevel(logging.INFO)
+    logger.handlers[:] = [_Diagnostics(stack)]
+    return logger
+
+
 @contextmanager
 def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mapping[str, str],
              secret_keys: tuple[str, ...]) -> Iterator[None]:
@@ -199,7 +220,7 @@ def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mappin
     pulumi.runtime.reset_options(project=project, stack=stack, preview=True, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor,
-                             organization=ORGANIZATION)
+                             organization=ORGANIZATION, logger=_program_logger(stack))
     try:
         yield
     finally:

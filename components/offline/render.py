@@ -7,6 +7,7 @@ Layout of a render of one stack::
     kubernetes/<namespace>/<Kind>-<name>.yaml   each Kubernetes object we author
     bundles.yaml                     each pinned upstream bundle (release YAML, Helm chart) and its source
     refused.yaml                     only when the update after a previous deployment is refused: the problems
+    environment.yaml                 only when the stack imports Pulumi ESC environments: the keys they may set
 
 Nothing machine-specific (paths, times, random names) enters a render, so two
 renders of a stack compare equal byte for byte and a diff shows only intent.
@@ -25,6 +26,7 @@ import yaml
 
 from ..spec.errors import Problem
 from .engine import Capture, Registration
+from .esc import ENVIRONMENT_FILE
 from .secrets import redact
 from .stackfile import REDACTED, ProgramConfig
 
@@ -154,6 +156,8 @@ def render_files(capture: Capture, program: ProgramConfig | None = None,
     files["bundles.yaml"] = dump_yaml(bundles)
     if refused:
         files[REFUSED] = dump_yaml([{"path": p.path, "message": p.message} for p in refused])
+    if program is not None and program.environment is not None:  # values the render cannot see (.esc)
+        files[ENVIRONMENT_FILE] = dump_yaml(program.environment.record())
     return dict(sorted(files.items()))
 
 

@@ -41,6 +41,9 @@ VALUE_LIMIT = 300
 _SECTIONS: dict[FindingKind, tuple[str, str]] = {
     FindingKind.REFUSED: ("Refused by Knative", "Knative refuses these at `pulumi up`, or does not support them: fix "
                                                 "them first."),
+    FindingKind.UNSEEN: ("Values this review cannot see", "These stacks import Pulumi ESC environments: `pulumi up` "
+                                                          "merges their values in, the offline render cannot open "
+                                                          "them."),
     FindingKind.REPLACE: ("Replacements", "Deleted and created again: downtime or a new identity (offline heuristic)."),
     FindingKind.DELETE: ("Deletions", ""),
     FindingKind.SECURITY: ("Security-relevant changes", ""),

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..spec.errors import did_you_mean
+from .esc import StackEnvironment, environment_imports, stack_environment
 from .stackyaml import StackYamlError, load_yaml
 
 REDACTED = "[secret]"
@@ -64,6 +65,8 @@ class ProgramConfig:
     """What StackReferences return offline: referenced stack name (or ``*``) -> its outputs."""
     secret_fingerprints: Mapping[str, str] = field(default_factory=dict)
     """Per secret key, a fingerprint of its ciphertexts (:func:`secret_fingerprint`), so a render shows a rotation."""
+    environment: StackEnvironment | None = None
+    """The Pulumi ESC environments the stack file imports, which the render cannot open (:mod:`.esc`)."""
 
 
 def _scalar(value: Any) -> str:
@@ -200,8 +203,13 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
     secret: set[str] = set()
     fingerprints: dict[str, str] = {}
     stack_values: dict[str, Any] = {}
+    imports: tuple[str, ...] = ()
     if stack_file.is_file():
         stack_doc = _map(_load_yaml(stack_file), stack_file, "a stack file")
+        try:
+            imports = environment_imports(stack_doc.get("environment"))
+        except ValueError as exc:
+            raise StackFileError(f"{stack_file}: {exc}") from None
         for key, value in _map(stack_doc.get("config"), stack_file, "config").items():
             full = _config_key(str(key).replace(PROJECT_PLACEHOLDER, project), project, stack_file)
             redacted, is_secret = _redact_secure(value)
@@ -214,20 +222,8 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack '{stack}'{did_you_mean(stack, known)}: {stack_file} does not exist "
                              f"(stacks: {', '.join(known) or 'none'})")
-    problems = []
-    for key, decl in _map(project_doc.get("config"), project_file, "config").items():
-        key = _config_key(str(key), project, project_file)
-        if not isinstance(decl, dict):
-            values.setdefault(key, _scalar(decl))
-            continue
-        if key not in stack_values and ("default" in decl or "value" in decl):
-            if decl.get("secret"):  # the CLI fills in the default as plain text, then refuses it
-                problems.append(f"'{key}' must be encrypted as it's secret; a secret key cannot have a default")
-            values[key] = _scalar(decl.get("value", decl.get("default")))
-        elif key not in stack_values and key.startswith(f"{project}:"):
-            problems.append(f"missing configuration value '{key}'" + _declared(decl))
-        elif key in stack_values:
-            problems += _declaration_problems(key, decl, stack_values[key], key in secret)
+    problems, defaulted = _apply_declarations(_map(project_doc.get("config"), project_file, "config"), project,
+                                              project_file, values, stack_values, secret, imports)
     if problems:
         raise StackFileError(f"{stack_file}: stack '{stack}' against the config declared in {project_file.name}: "
                              + "; ".join(problems))
@@ -244,7 +240,41 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         stack_file=stack_file if stack_file.is_file() else None,
         stack_outputs=stack_outputs,
         secret_fingerprints=dict(sorted(fingerprints.items())),
+        environment=stack_environment(imports, stack_values, defaulted),
     )
+
+
+def _apply_declarations(declarations: Mapping[str, Any], project: str, project_file: Path, values: dict[str, str],
+                        stack_values: Mapping[str, Any], secret: set[str],
+                        imports: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Fill ``values`` from the project's typed ``config:`` as the CLI does; the problems, and the keys defaulted."""
+    problems: list[str] = []
+    defaulted: list[str] = []
+    for key, decl in declarations.items():
+        key = _config_key(str(key), project, project_file)
+        if not isinstance(decl, dict):
+            if key not in values:
+                defaulted.append(key)
+            values.setdefault(key, _scalar(decl))
+            continue
+        if key not in stack_values and ("default" in decl or "value" in decl):
+            if decl.get("secret"):  # the CLI fills in the default as plain text, then refuses it
+                problems.append(f"'{key}' must be encrypted as it's secret; a secret key cannot have a default")
+            values[key] = _scalar(decl.get("value", decl.get("default")))
+            defaulted.append(key)
+        elif key not in stack_values and key.startswith(f"{project}:"):
+            problems.append(f"missing configuration value '{key}'" + _declared(decl) + _unseen(imports))
+        elif key in stack_values:
+            problems += _declaration_problems(key, decl, stack_values[key], key in secret)
+    return problems, defaulted
+
+
+def _unseen(imports: tuple[str, ...]) -> str:
+    """For a required key the stack file lacks: the environments that may set it, which the render cannot open."""
+    if not imports:
+        return ""
+    return (f" (the stack imports ESC environment(s) {', '.join(imports)}, which may set it for `pulumi up`, but the "
+            "offline render cannot open them: set it in the stack file to render offline)")
 
 
 def _declared(decl: Mapping[str, Any]) -> str:

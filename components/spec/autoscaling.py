@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import Problem
 from .units import parse_go_duration
 
 INT32_MAX = 2**31 - 1
@@ -39,14 +40,18 @@ class Metric(enum.StrEnum):
 class Autoscaling:
     """Knative autoscaling for one service; rendered as ``autoscaling.knative.dev/*`` template annotations.
 
-    ``min_scale=0`` (the default) lets the service scale to zero; ``max_scale=0``
-    renders no ``max-scale``, so the platform's default applies (unlimited
-    unless the platform sets one). Durations are Go durations as Knative parses
-    them (``0``, ``60s``, ``1m30s``).
+    ``min_scale=0`` (the default) lets the service scale to zero. ``max_scale``
+    left out (None) renders no ``max-scale``, so the platform's default applies
+    (unlimited unless the platform sets one); ``max_scale=0`` renders
+    ``max-scale: "0"``, unlimited whatever the platform's default (knative/serving
+    knative-v1.23.0 pkg/apis/autoscaling/v1alpha1/pa_lifecycle.go ``ScaleBounds``:
+    the annotation replaces config-autoscaler's ``max-scale``), which Knative
+    refuses under a platform ``maxScaleLimit``. Durations are Go durations as
+    Knative parses them (``0``, ``60s``, ``1m30s``).
     """
 
     min_scale: int = 0
-    max_scale: int = 0
+    max_scale: int | None = None
     initial_scale: int | None = None
     target: float | None = None
     target_utilization_percentage: int | None = None
@@ -71,6 +76,28 @@ def autoscaling_problems(a: Autoscaling, add: Any) -> None:
     _scale_down_delay_problems(a.scale_down_delay, add)
 
 
+def max_scale_limit_problems(max_scale: int | None, limit: int, platform_max: int, path: str) -> list[Problem]:
+    """A service's maxScale against the platform's ``maxScaleLimit`` (``limit``), as the webhook checks it.
+
+    ``validateMaxScaleWithinLimit`` runs only when the revision sets max-scale: above the limit, or 0 (unlimited),
+    is refused (annotation_validation_test.go TestValidateAnnotations, "maxScale is explicitly set to 0 when
+    MaxScaleLimit and default MaxScale are set"). A service without maxScale (no annotation) gets the platform's
+    max-scale (``platform_max``), which :func:`components.spec.knative.knative_problems` keeps within the limit
+    (pkg/autoscaler/config/config.go).
+    """
+    if not limit or max_scale is None:
+        return []
+    if max_scale == 0:
+        return [Problem(path, f"is 0 (unlimited), which Knative refuses under the platform's "
+                              f"knative.autoscaler.maxScaleLimit ({limit}): max-scale=0 (unlimited), must be less "
+                              f"than {limit}; set it between 1 and {limit}, or leave it out to get the platform's "
+                              f"maxScale ({platform_max})")]
+    if max_scale > limit:
+        return [Problem(path, f"is {max_scale}, must be between 1 and the platform's knative.autoscaler.maxScaleLimit "
+                              f"({limit}); or leave it out to get the platform's maxScale")]
+    return []
+
+
 def _float_problems(a: Autoscaling, add: Any) -> None:
     """``validateFloats``: target >= 0.01, utilization 1-100, burst capacity >= 0 or -1."""
     if a.target is not None and a.target < 0.01:
@@ -89,9 +116,9 @@ def _scale_bound_problems(a: Autoscaling, add: Any) -> None:
         if value is not None and not 0 <= value <= INT32_MAX:
             add(f"autoscaling.{key}", f"is {value}, must be >= 0" if value < 0 else
                 f"is {value}, must be at most {INT32_MAX} (Knative reads it as a 32-bit integer)")
-    if a.max_scale > 0 and a.min_scale > a.max_scale:
+    if a.max_scale and a.min_scale > a.max_scale:
         add("autoscaling.minScale", f"must be <= maxScale ({a.max_scale})")
-    if a.max_scale > 0 and a.initial_scale is not None and a.initial_scale > a.max_scale:
+    if a.max_scale and a.initial_scale is not None and a.initial_scale > a.max_scale:
         add("autoscaling.initialScale", f"must be <= maxScale ({a.max_scale})")
 
 

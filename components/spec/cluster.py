@@ -110,7 +110,7 @@ class Relaxations:
     """Every way a cluster may be weaker than the hardened baseline; all off means fully hardened.
 
     Each flag names what it gives up, and its docstring says why an environment
-    may accept it. The README maps each to the GKE checklist item it makes fail.
+    may accept it. docs/cluster.md ("Profiles and relaxations") maps each to the GKE checklist item it makes fail.
     """
 
     spot_nodes: bool = False

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .app_namespaces import AppNamespace, app_namespace_problems, decode_app_namespaces, wildcard_problems
+from .autoscaling import max_scale_limit_problems
 from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
 from .collisions import collision_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
@@ -188,14 +189,8 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
             problems.append(Problem(join_path(path, "autoscaling.initialScale"),
                                     "is 0, which Knative refuses unless knative.autoscaler.allowZeroInitialScale is "
                                     "true"))
-        # annotation_validation.go validateMaxScaleWithinLimit runs only when the revision sets max-scale;
-        # a service without maxScale (no annotation) gets the platform's max-scale, which knative_problems
-        # already keeps within the limit (pkg/autoscaler/config/config.go).
-        if autoscaler.max_scale_limit and scaling.max_scale > autoscaler.max_scale_limit:
-            problems.append(Problem(join_path(path, "autoscaling.maxScale"),
-                                    f"is {scaling.max_scale}, must be between 1 and the platform's "
-                                    f"knative.autoscaler.maxScaleLimit ({autoscaler.max_scale_limit}); or leave it "
-                                    "out to get the platform's maxScale"))
+        problems += max_scale_limit_problems(scaling.max_scale, autoscaler.max_scale_limit, autoscaler.max_scale,
+                                             join_path(path, "autoscaling.maxScale"))
         problems += _feature_problems(spec.knative.features, service, path)
         account = service.service_account
         if account is not None and account.wants_google and not isinstance(spec.cluster, GkeClusterSpec):

@@ -41,20 +41,22 @@ from typing import Any, Union
 from .decode import INVALID, Decoder, describe
 from .errors import Problem, did_you_mean, join_path
 from .names import MAX_LABEL, dns1035_problem, foreign_revision_problem, revision_full_name
+from .shares import LATEST, latest_false_problem, names_latest, repeated_share_problems
 from .units import parse_go_duration
-
-LATEST = "@latest"
-"""Where a revision suffix is expected, this names the latest ready revision (``kn``'s spelling)."""
 
 ROLLOUT_DURATION_ANNOTATION = "serving.knative.dev/rollout-duration"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Target:
-    """One entry of an explicit split: a named revision or the latest one, a share, an optional tag."""
+    """One entry of an explicit split: a named revision or the latest one, a share, an optional tag.
+
+    ``latest`` left out (None) is the latest revision when no ``revision`` is named, as Knative defaults a target
+    naming neither; an explicit ``latest=False`` must come with a ``revision``.
+    """
 
     revision: str | None = None
-    latest: bool = False
+    latest: bool | None = None
     percent: int | None = None
     tag: str | None = None
 
@@ -156,7 +158,7 @@ class CompiledTraffic:
 def _ref(revision: str, percent: int, tag: str | None) -> Target:
     if revision == LATEST:
         return Target(latest=True, percent=percent, tag=tag)
-    return Target(revision=revision, percent=percent, tag=tag)
+    return Target(revision=revision, latest=False, percent=percent, tag=tag)
 
 
 def _rollout(policy: Split | Canary | BlueGreen) -> dict[str, str]:
@@ -176,12 +178,11 @@ def compile_traffic(policy: TrafficPolicy) -> CompiledTraffic:
         return CompiledTraffic(tuple(targets))
     if isinstance(policy, Split):
         given = sum(t.percent for t in policy.targets if t.percent is not None)
-        # A target naming neither a revision nor latest is the latest one, as Knative defaults it
-        # (knative/serving knative-v1.23.0 pkg/apis/serving/v1/route_defaults.go TrafficTarget.SetDefaults).
         return CompiledTraffic(tuple(
             Target(latest=True, percent=100 - given if t.percent is None else t.percent, tag=t.tag)
-            if t.revision == LATEST or (t.revision is None and not t.latest) else
-            t if t.percent is not None else Target(revision=t.revision, latest=t.latest, percent=100 - given, tag=t.tag)
+            if names_latest(t) else
+            Target(revision=t.revision, latest=False, percent=100 - given if t.percent is None else t.percent,
+                   tag=t.tag)
             for t in policy.targets
         ), _rollout(policy))
     if isinstance(policy, Canary):
@@ -278,7 +279,7 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
 
     # policy-specific rules first: they explain the mistake in the user's own terms
     if isinstance(policy, Split):
-        _split_problems(policy, _split_base(path, policy), add)
+        _split_problems(policy, service, _split_base(path, policy), add)
     elif isinstance(policy, Canary):
         base = _policy_path(path, policy)
         if not 0 <= policy.percent <= 100:
@@ -356,7 +357,7 @@ def _tag_key(policy: TrafficPolicy, target_path: str) -> str:
     return "tag"
 
 
-def _split_problems(policy: Split, path: str, add: Any) -> None:
+def _split_problems(policy: Split, service: str, path: str, add: Any) -> None:
     if not policy.targets:
         add(path, "an explicit split needs at least one target")
         return
@@ -368,8 +369,10 @@ def _split_problems(policy: Split, path: str, add: Any) -> None:
         # revision: "@latest" names the latest ready revision, as everywhere else a revision is expected
         if target.revision is not None and target.revision != LATEST and target.latest:
             add(tpath, "set either revision or latest: true, not both")
+        latest_false_problem(target, tpath, add)
         if target.percent is not None and not 0 <= target.percent <= 100:
             add(join_path(tpath, "percent"), f"is {target.percent}, must be between 0 and 100")
+    repeated_share_problems(policy.targets, service, path, add)
     given = sum(t.percent for t in policy.targets if t.percent is not None)
     if len(remainders) == 1 and given > 100:
         add(path, f"the targets with a percent already take {given}%, leaving nothing for target "
