@@ -31,6 +31,7 @@ from .knative import (
     resolved_features,
 )
 from .names import domain_problem
+from .registry import BuiltImage, RegistrySpec, decode_registry, images_problems, registry_problems
 from .service import Service, decode_service, required_features, service_problems
 from .tls import Challenge, TlsSpec, platform_terminates_tls, tls_problems
 from .tls_rules import dns01_zone_problems, kgateway_challenge_problems, listener_cap_problems
@@ -100,6 +101,10 @@ class PlatformSpec:
     knative: KnativeSettings = field(default_factory=KnativeSettings)
     tls: TlsSpec | None = None
     services: tuple[Service, ...] = field(default=(), metadata={"decode": decode_services})
+    registry: RegistrySpec | None = field(default=None, metadata={"decode": decode_registry})
+    """Where source services' images are pushed (``knative-platform build``)."""
+    images: Mapping[str, BuiltImage] = field(default_factory=dict)
+    """Written by ``knative-platform build``: per source service, the build it recorded. Never edit by hand."""
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""
@@ -185,6 +190,9 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
                                     "(cluster type gke); on this cluster, use a Kubernetes service account only"))
     problems += _shared_account_problems(sound)
     problems += collision_problems(sound)
+    if spec.registry is not None:
+        problems += registry_problems(spec.registry, "registry")
+    problems += images_problems(spec.images, (s.name for s in spec.services if s.source is not None))
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     return problems

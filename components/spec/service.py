@@ -51,6 +51,7 @@ from .names import (
     domain_problem,
     revision_full_name,
 )
+from .source import Source, source_problems
 from .traffic import Latest, TrafficPolicy, decode_traffic, traffic_problems
 from .units import parse_quantity, quantity_problem
 
@@ -62,7 +63,7 @@ RESERVED_PORTS = frozenset({8008, 8012, 8013, 8022, 9090, 9091})
 ports (8012, 8013, 8022, 9090, 9091) and the profiling port 8008 (``runtime.ProfilingDefaultPort``)."""
 
 __all__ = ["RESERVED_ENV", "Autoscaling", "Container", "EnvFrom", "Metric", "Probe", "ProbeType", "Probes",
-           "ServiceAccount", "Volume"]
+           "ServiceAccount", "Source", "Volume"]
 
 
 class Visibility(enum.StrEnum):
@@ -112,10 +113,16 @@ class Service:
     (``<name>-<revision>``). Knative requires a new name whenever the template
     changes, and pins, canaries, blue-green and rollbacks refer to revisions by
     these suffixes, so set it whenever traffic names revisions.
+
+    What runs is exactly one of ``image`` (a prebuilt image) and ``source`` (a
+    directory of the project that ``knative-platform build`` builds and pushes).
     """
 
     name: str = field(metadata={"from_config": False})
-    image: str
+    image: str | None = None
+    """A prebuilt image: ``registry/repository@sha256:<digest>`` (or a tag, which Knative resolves)."""
+    source: Source | None = None
+    """Build the image from a directory of this project instead (``knative-platform build``)."""
     namespace: str = "default"
     revision: str | None = None
     command: tuple[str, ...] = ()
@@ -190,9 +197,7 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
     if ns_problem:
         add("namespace", ns_problem)
     _revision_name_problems(service, add)
-    problem = image_problem(service.image)
-    if problem:
-        add("image", problem)
+    _image_or_source_problems(service, add)
     command_problems(service.command, service.args, "", add)
     _env_problems(service, add)
     env_from_problems(service.env_from, "envFrom", add)
@@ -260,6 +265,29 @@ def _revision_name_problems(service: Service, add: Any) -> None:
         problem = dns1035_problem(revision_name, "revision name")
         if problem:
             add("revision", problem)
+
+
+def _image_or_source_problems(service: Service, add: Any) -> None:
+    """Exactly one of ``image`` and ``source``; each well formed."""
+    if service.image is not None and service.source is not None:
+        add("", "sets both image and source; keep one: image runs a prebuilt image, source builds this project's "
+                "directory (knative-platform build)")
+    elif service.image is None and service.source is None:
+        add("", "needs image (a prebuilt image, registry/repository@sha256:<digest>) or source (a directory of this "
+                "project to build, source: {path: apps/<name>})")
+    if service.image is not None:
+        problem = image_problem(service.image)
+        if problem:
+            add("image", problem)
+    if service.source is not None:
+        found: list[tuple[str, str]] = []
+        source_problems(service.source, lambda key, message: found.append((key, message)))
+        for key, message in found:
+            add(key, message)
+        if not found:
+            add("source", "is built and pushed by `knative-platform build --stack <stack>`, which prints the "
+                          "image's reference (<repository>@sha256:<digest>), but this version of the program does "
+                          "not deploy source services yet: set image to that reference in place of source")
 
 
 def _port_problems(port: int, add: Any) -> None:
