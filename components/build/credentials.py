@@ -61,8 +61,8 @@ def auth_files(env: Mapping[str, str]) -> list[tuple[Path, bool]]:
     elif not first:
         first = f"/run/containers/{os.getuid()}/auth.json"
     config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
-    docker = Path(env["DOCKER_CONFIG"]) / "config.json" if env.get("DOCKER_CONFIG") else home / ".docker" / "config.json"
-    return [(Path(first), False), (config_home / "containers" / "auth.json", False), (docker, True)]
+    docker = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
+    return [(Path(first), False), (config_home / "containers" / "auth.json", False), (docker / "config.json", True)]
 
 
 def _normalized(key: str) -> str:

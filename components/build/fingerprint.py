@@ -62,8 +62,21 @@ class Fingerprint:
 
 
 def git_checkout(directory: Path) -> bool:
-    """Whether ``directory`` is inside a git work tree (a ``.git`` directory or file here or above)."""
-    return any((parent / ".git").exists() for parent in (directory, *directory.parents))
+    """Whether ``directory`` is inside a git work tree: a ``.git`` repository (or ``gitdir:`` file) here or above.
+
+    git's own discovery (git/git v2.55.0 ``setup.c`` ``is_git_directory``) wants ``HEAD``, ``objects/`` and
+    ``refs/``; here a ``.git`` directory counts when it holds ``HEAD``, so an empty ``.git`` is no repository.
+    """
+    for parent in (directory, *directory.parents):
+        marker = parent / ".git"
+        if (marker / "HEAD").is_file():
+            return True
+        if marker.is_file():
+            try:
+                return marker.read_text(encoding="utf-8", errors="replace").startswith("gitdir:")
+            except OSError:
+                return True  # unreadable: let git say what is wrong
+    return False
 
 
 def _walk(directory: Path, prefix: str = "") -> list[str]:
