@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def stand_in(bin_dir: Path, name: str, script: str) -> Path:
     bin_dir.mkdir(exist_ok=True)
     log = bin_dir / f"{name}.calls"
     program = bin_dir / name
-    program.write_text(f"#!/usr/bin/env python3\nimport json, sys\n"
+    program.write_text(f"#!{sys.executable}\nimport json, sys\n"
                        f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n{script}\n")
     program.chmod(0o755)
     return log

@@ -147,26 +147,34 @@ class RegistryClient:
     def _who(self) -> str:
         return "anonymous access" if self.credentials is None else f"the credentials from {self.credentials.origin}"
 
+    def _answer(self, challenge: str, name: str) -> str:
+        """The ``Authorization`` a 401's challenge asks for."""
+        if challenge.lower().startswith("bearer"):
+            return "Bearer " + self._token(challenge, name)
+        authorization = self._basic()
+        if authorization is None:
+            raise RegistryError(f"{self.host} needs credentials for {name}; log in to it (buildah login, docker "
+                                "login, gcloud auth configure-docker)")
+        return authorization
+
     def _request(self, method: str, name: str, reference: str) -> Any:
+        """``method`` on the manifest, answering one 401 (or a cached token's expiry) with fresh authorization."""
         url = f"{self.base_url()}/v2/{name}/manifests/{urllib.parse.quote(reference, safe=':')}"
         authorization = self._tokens.get(name)
-        for _attempt in range(2):
+        fresh = authorization is None
+        while True:
             request = urllib.request.Request(url, method=method, headers={"Accept": ", ".join(MANIFEST_TYPES)})
             if authorization:
                 request.add_header("Authorization", authorization)
             response = self._send(request, self._context)
-            if response.status != 401 or authorization:
+            if response.status != 401:
                 return response
             challenge = response.headers.get("WWW-Authenticate", "")
             response.close()
-            if challenge.lower().startswith("bearer"):
-                authorization = "Bearer " + self._token(challenge, name)
-            else:
-                authorization = self._basic()
-                if authorization is None:
-                    raise RegistryError(f"{self.host} needs credentials for {name}; log in to it (buildah login)")
+            if authorization is not None and fresh:
+                raise RegistryError(f"{self.host} refused {self._who()} for {name} (401); log in to it again")
+            authorization, fresh = self._answer(challenge, name), True
             self._tokens[name] = authorization
-        raise RegistryError(f"{self.host} refused {self._who()} for {name} (401); log in to it again")
 
     def manifest_digest(self, name: str, reference: str) -> str | None:
         """The digest of the manifest ``<name>:<reference>`` names, or None when the registry has no such tag."""
