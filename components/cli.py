@@ -3,7 +3,7 @@
 Each subcommand is a module's own command line, run with the arguments that
 follow its name: ``knative-platform render --stack dev`` is
 ``python -m knative_platform.offline render --stack dev``,
-``knative-platform build --stack dev`` is ``python -m knative_platform.build
+``knative-platform build --stack dev`` is ``python -m knative_platform.imagebuild
 --stack dev``, and ``knative-platform smoke --stack dev`` is ``python -m
 knative_platform.smoke --stack dev``. :data:`SUBCOMMANDS` is the whole list; a tool joins it with one entry.
 """
@@ -40,7 +40,7 @@ def _offline(command: str) -> Callable[[list[str]], int]:
 
 
 def _build(argv: list[str]) -> int:
-    from .build.__main__ import main
+    from .imagebuild.__main__ import main
 
     return main(argv, prog=f"{PROG} build")
 

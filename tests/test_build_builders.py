@@ -16,9 +16,9 @@ import pytest
 from buildtools import BUILDAH, STACK, local_registry, make_project, no_stored_logins, recorded, require
 
 from components import cli, versions
-from components.build.builders import Buildah, BuildError, BuildRequest, CloudBuild, Docker
-from components.build.run import build_one
-from components.build.stackconfig import load_stack_build
+from components.imagebuild.builders import Buildah, BuildError, BuildRequest, CloudBuild, Docker
+from components.imagebuild.run import build_one
+from components.imagebuild.stackconfig import load_stack_build
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported
 

@@ -27,7 +27,7 @@ from buildtools import (
 from conftest import ROOT
 
 from components import cli
-from components.build.fingerprint import fingerprint
+from components.imagebuild.fingerprint import fingerprint
 from components.spec.source import Source
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported

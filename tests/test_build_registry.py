@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from buildtools import PASSWORD, USER, local_registry, no_stored_logins
 
-from components.build.credentials import CredentialError, Credentials, auth_file, auth_files, find_credentials
-from components.build.oci import RegistryClient, RegistryError, api_host, is_loopback
+from components.imagebuild.credentials import CredentialError, Credentials, auth_file, auth_files, find_credentials
+from components.imagebuild.oci import RegistryClient, RegistryError, api_host, is_loopback
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components import cli
-from components.build.stackconfig import load_stack_build, set_config_map, write_images
+from components.imagebuild.stackconfig import load_stack_build, set_config_map, write_images
 from components.offline.stackfile import StackFileError, load_program_config
 from components.offline.stackyaml import load_yaml
 from components.spec import SpecError

@@ -9,7 +9,7 @@ from http.server import ThreadingHTTPServer
 
 from conftest import ROOT
 
-from components.build.fingerprint import list_files
+from components.imagebuild.fingerprint import list_files
 from components.spec.source import Source, source_location_problems
 
 APP = ROOT / "apps" / "hello"

@@ -2,7 +2,7 @@
 
 A service declares exactly one of ``image`` (a prebuilt image) and ``source``
 (this module). The image of a source service is built *before* ``pulumi up``
-by ``knative-platform build`` (:mod:`components.build`), never inside the
+by ``knative-platform build`` (:mod:`components.imagebuild`), never inside the
 Pulumi program: a build in the program breaks ``up --plan`` and turns previews
 into builds (research/source-and-eventing.md, §A3). The build pushes the image
 under the immutable tag ``src-<fingerprint>`` and records its digest in the

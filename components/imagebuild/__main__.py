@@ -1,4 +1,4 @@
-"""Command line: ``knative-platform build --stack <stack>`` (``python -m knative_platform.build``).
+"""Command line: ``knative-platform build --stack <stack>`` (``python -m knative_platform.imagebuild``).
 
 For each service of the stack file that declares ``source``: reuse the image already pushed for its source
 fingerprint (tag ``src-<fingerprint>`` in ``<registry>/<service>``), or build and push it; then record every
