@@ -30,8 +30,8 @@ from ..spec.decode import INVALID, Decoder
 from ..spec.errors import Problem, SpecError, join_path
 from ..spec.names import dns1035_problem
 from ..spec.registry import ExternalRegistry, RegistrySpec, decode_registry, registry_problems, repository_of
-from ..spec.service import Service, decode_service
-from ..spec.source import Source, source_location_problems, source_problems
+from ..spec.service import Service, decode_service, image_or_source_problems
+from ..spec.source import Source, source_location_problems
 
 IMAGES_KEY = "images"
 
@@ -85,22 +85,17 @@ def _source_services(raw: Any, decoder: Decoder) -> list[Service]:
 
 
 def _target_problems(service: Service, project_dir: Path, reserved: Path) -> list[Problem]:
+    """The name, exactly one of image and source, the source's own rules, then the source against the checkout."""
+    found: list[tuple[str, str]] = []
+    name_problem = dns1035_problem(service.name, "service name")
+    if name_problem:
+        found.append(("", name_problem))
+    image_or_source_problems(service, lambda key, message: found.append((key, message)))
+    if not found and service.source is not None:
+        source_location_problems(service.source, project_dir, lambda key, message: found.append((key, message)),
+                                 reserved=[reserved])
     path = join_path("services", service.name)
-    problems: list[Problem] = []
-
-    def add(key: str, message: str) -> None:
-        problems.append(Problem(join_path(path, key) if key else path, message))
-
-    problem = dns1035_problem(service.name, "service name")
-    if problem:
-        add("", problem)
-    if service.image is not None:
-        add("", "sets both image and source; keep one")
-    assert service.source is not None
-    source_problems(service.source, add)
-    if not problems:
-        source_location_problems(service.source, project_dir, add, reserved=[reserved])
-    return problems
+    return [Problem(join_path(path, key) if key else path, message) for key, message in found]
 
 
 def load_stack_build(project_dir: Path | str, stack: str, registry: str | None = None) -> StackBuild:

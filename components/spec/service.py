@@ -58,6 +58,10 @@ from .units import parse_quantity, quantity_problem
 MAX_TIMEOUT_SECONDS = 600
 """Knative's default ``max-revision-timeout-seconds``; a platform may raise it in config-defaults."""
 MAX_CONTAINER_CONCURRENCY = 1000
+UNDEPLOYED_SOURCE = ("is built and pushed by `knative-platform build --stack <stack>`, which prints the image's "
+                     "reference (<repository>@sha256:<digest>), but this version of the program does not deploy "
+                     "source services yet: set image to that reference in place of source")
+"""The refusal of a source service until the program deploys the digest `knative-platform build` records."""
 RESERVED_PORTS = frozenset({8008, 8012, 8013, 8022, 9090, 9091})
 """knative/serving knative-v1.23.0 pkg/apis/serving/k8s_validation.go ``reservedPorts``: queue-proxy's
 ports (8012, 8013, 8022, 9090, 9091) and the profiling port 8008 (``runtime.ProfilingDefaultPort``)."""
@@ -197,7 +201,10 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
     if ns_problem:
         add("namespace", ns_problem)
     _revision_name_problems(service, add)
-    _image_or_source_problems(service, add)
+    before = len(problems)
+    image_or_source_problems(service, add)
+    if service.source is not None and len(problems) == before:
+        add("source", UNDEPLOYED_SOURCE)
     command_problems(service.command, service.args, "", add)
     _env_problems(service, add)
     env_from_problems(service.env_from, "envFrom", add)
@@ -267,8 +274,8 @@ def _revision_name_problems(service: Service, add: Any) -> None:
             add("revision", problem)
 
 
-def _image_or_source_problems(service: Service, add: Any) -> None:
-    """Exactly one of ``image`` and ``source``; each well formed."""
+def image_or_source_problems(service: Service, add: Any) -> None:
+    """Exactly one of ``image`` and ``source``; each well formed (``knative-platform build`` checks this too)."""
     if service.image is not None and service.source is not None:
         add("", "sets both image and source; keep one: image runs a prebuilt image, source builds this project's "
                 "directory (knative-platform build)")
@@ -280,14 +287,7 @@ def _image_or_source_problems(service: Service, add: Any) -> None:
         if problem:
             add("image", problem)
     if service.source is not None:
-        found: list[tuple[str, str]] = []
-        source_problems(service.source, lambda key, message: found.append((key, message)))
-        for key, message in found:
-            add(key, message)
-        if not found:
-            add("source", "is built and pushed by `knative-platform build --stack <stack>`, which prints the "
-                          "image's reference (<repository>@sha256:<digest>), but this version of the program does "
-                          "not deploy source services yet: set image to that reference in place of source")
+        source_problems(service.source, add)
 
 
 def _port_problems(port: int, add: Any) -> None:
