@@ -2,9 +2,10 @@
 
 Each subcommand is a module's own command line, run with the arguments that
 follow its name: ``knative-platform render --stack dev`` is
-``python -m knative_platform.offline render --stack dev``, and
-``knative-platform smoke --stack dev`` is ``python -m knative_platform.smoke
---stack dev``. :data:`SUBCOMMANDS` is the whole list; a tool joins it with one entry.
+``python -m knative_platform.offline render --stack dev``,
+``knative-platform build --stack dev`` is ``python -m knative_platform.imagebuild
+--stack dev``, and ``knative-platform smoke --stack dev`` is ``python -m
+knative_platform.smoke --stack dev``. :data:`SUBCOMMANDS` is the whole list; a tool joins it with one entry.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def _offline(command: str) -> Callable[[list[str]], int]:
     return run
 
 
+def _build(argv: list[str]) -> int:
+    from .imagebuild.__main__ import main
+
+    return main(argv, prog=f"{PROG} build")
+
+
 def _smoke(argv: list[str]) -> int:
     from .smoke.__main__ import main
 
@@ -49,6 +56,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                          _offline("render")),
     "diff": Subcommand("compare two renders or two git refs; print a summary for a pull-request comment",
                        _offline("diff")),
+    "build": Subcommand("build or reuse the images of a stack's source services; record their digests in the stack",
+                        _build),
     "smoke": Subcommand("check a deployed stack from outside: its URLs answer, splits match, private stays private",
                         _smoke),
 }
@@ -61,12 +70,13 @@ examples:
   {PROG} render --stack dev --project examples/team-app
   {PROG} diff --base-ref origin/main            # render main and the working tree, compare
   {PROG} diff build/base build/head --summary summary.md
+  {PROG} build --stack local                    # source services -> images, digests in the stack file
   {PROG} smoke --stack staging                  # a deployed stack, checked through its gateway
   {PROG} render --help                          # a subcommand's own options
 
 exit status:
   0  done (smoke: every check passed)
-  1  smoke: a check failed; render, diff: an unexpected failure (the traceback says where)
+  1  smoke: a check failed; build: a build or registry failed; render, diff: an unexpected failure
   2  bad configuration, input or usage: the message names the key or file and the fix
 """
 

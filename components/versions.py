@@ -130,6 +130,15 @@ deleted in 2023 (knative/docs#5551), and its ``:latest`` on ghcr.io is rebuilt w
 The image has no ``USER`` line (knative/docs ``code-samples/serving/hello-world/helloworld-go/Dockerfile``,
 ``FROM alpine:3``), so services running it must relax ``runAsNonRoot``."""
 
+# renovate: datasource=docker depName=docker
+CLOUD_BUILD_DOCKER_VERSION = "29.7.2-cli"
+CLOUD_BUILD_DOCKER = f"docker.io/library/docker:{CLOUD_BUILD_DOCKER_VERSION}"
+"""The step ``knative-platform build --builder cloudbuild`` runs on Cloud Build: Docker's own CLI image (with
+buildx), which Cloud Build's team recommends in place of ``gcr.io/cloud-builders/docker`` because that one
+has no "historical pinned versions" (GoogleCloudPlatform/cloud-builders ``docker/README.md``, read at
+b70cb2a). The newest ``-cli`` tag in docker-library/official-images ``library/docker`` (read at 37079fb,
+2026-08); no digest was readable offline, so it is pinned by version until Renovate pins its digest."""
+
 
 def installed(*pins: ReleaseManifest | HelmChart) -> dict[str, str]:
     """``{component: version}`` of the given pins, for the stack's ``versions`` output (sorted, one per component)."""

@@ -30,7 +30,9 @@ CASES = [
     ("services not a map", ["api"], "services: expected a map from service name to its spec, got a list"),
     ("visibility not in the enum", {"api": svc(visibility="private")},
      "services.api.visibility: 'private' is not one of 'public', 'cluster-local'"),
-    ("missing image", {"api": {"port": 8080}}, "services.api.image: is required"),
+    ("missing image", {"api": {"port": 8080}}, "services.api: needs image (a prebuilt image"),
+    ("image and source", {"api": svc(source={"path": "apps/api"})},
+     "services.api: sets both image and source; keep one"),
     # unknown keys, with suggestions
     ("unknown service key", {"api": svc(imagee="x")}, "services.api.imagee: unknown key (did you mean 'image'?)"),
     ("unknown autoscaling key", {"api": svc(autoscaling={"minscale": 1})},
@@ -137,10 +139,10 @@ def test_every_problem_is_reported_at_once():
         "web": svc(autoscaling={"minScale": "1"}),
     }})
     assert [str(p) for p in error.problems] == [
-        "services.api.imagee: unknown key (did you mean 'image'?); expected one of: image, namespace, revision, "
-        "command, args, env, secretEnv, envFrom, port, protocol, resources, probes, volumes, volumeMounts, sidecars, "
-        "initContainers, autoscaling, concurrency, timeoutSeconds, responseStartTimeoutSeconds, idleTimeoutSeconds, "
-        "visibility, domains, traffic, imagePullSecrets, serviceAccount, runAsNonRoot",
+        "services.api.imagee: unknown key (did you mean 'image'?); expected one of: image, source, namespace, "
+        "revision, command, args, env, secretEnv, envFrom, port, protocol, resources, probes, volumes, volumeMounts, "
+        "sidecars, initContainers, autoscaling, concurrency, timeoutSeconds, responseStartTimeoutSeconds, "
+        "idleTimeoutSeconds, visibility, domains, traffic, imagePullSecrets, serviceAccount, runAsNonRoot",
         "services.api.port: expected an integer, got string '80'",
         "services.web.autoscaling.minScale: expected an integer, got string '1'",
     ]

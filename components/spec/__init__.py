@@ -55,6 +55,7 @@ from .service import (
     service_problems,
     validate_service,
 )
+from .source import BuildPlatform, Source
 from .tls import AcmeServer, Challenge, CloudDnsSolver, HttpProtocol, TlsSpec
 from .traffic import (
     LATEST,
@@ -80,6 +81,7 @@ __all__ = [
     "Autoscaling",
     "BinaryAuthorization",
     "BlueGreen",
+    "BuildPlatform",
     "Canary",
     "Challenge",
     "CloudDns",
@@ -126,6 +128,7 @@ __all__ = [
     "SecretsEncryption",
     "Service",
     "ServiceAccount",
+    "Source",
     "SpecError",
     "Split",
     "Taint",

@@ -33,6 +33,7 @@ from .knative import (
     resolved_features,
 )
 from .names import domain_problem
+from .registry import BuiltImage, RegistrySpec, decode_registry, images_problems, registry_problems
 from .service import Service, decode_service, required_features, service_problems
 from .tls import Challenge, ListenerLayout, TlsSpec, platform_terminates_tls, tls_problems
 from .tls_rules import (
@@ -112,6 +113,10 @@ class PlatformSpec:
     app_namespaces: tuple[AppNamespace, ...] = field(default=(), metadata={"decode": decode_app_namespaces})
     """Namespaces app stacks deploy public services into, by name: the platform serves their hosts (over HTTPS
     when it has TLS) and exports them as httpsHosts, which app stacks are checked against."""
+    registry: RegistrySpec | None = field(default=None, metadata={"decode": decode_registry})
+    """Where source services' images are pushed (``knative-platform build``)."""
+    images: Mapping[str, BuiltImage] = field(default_factory=dict)
+    """Written by ``knative-platform build``: per source service, the build it recorded. Never edit by hand."""
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""
@@ -201,6 +206,9 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     problems += _shared_account_problems(sound)
     problems += collision_problems(sound)
     problems += app_namespace_problems(spec.app_namespaces, sound)
+    if spec.registry is not None:
+        problems += registry_problems(spec.registry, "registry")
+    problems += images_problems(spec.images, (s.name for s in spec.services if s.source is not None))
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     return problems

@@ -22,6 +22,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from .decode import camel, config_fields, config_key
 from .platform import _CLUSTER_TYPES, SECRET_KEYS, PlatformSpec
+from .registry import ExternalRegistry
 from .service import Service
 
 NAMESPACE = "knative-platform"
@@ -118,6 +119,23 @@ def _cluster(definitions: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": options}
 
 
+def _registry(definitions: dict[str, Any]) -> dict[str, Any]:
+    """``registry`` is selected by its required ``type`` key; ``external`` is the one kind so far."""
+    name = dataclass_schema(ExternalRegistry, definitions)
+    definitions[name]["properties"]["type"] = {"const": "external"}
+    definitions[name]["required"] = sorted({*definitions[name].get("required", ()), "type"})
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _service(definitions: dict[str, Any]) -> dict[str, Any]:
+    """A map from service name to its settings; each runs exactly one of image and source."""
+    name = dataclass_schema(Service, definitions)
+    definitions[name]["anyOf"] = [{"required": ["image"]}, {"required": ["source"]}]
+    definitions[name]["not"] = {"required": ["image", "source"]}
+    return {"type": "object", "description": "a map from service name to its settings",
+            "additionalProperties": {"$ref": f"#/$defs/{name}"}}
+
+
 def _named_map(cls: type, what: str) -> Any:
     def schema(definitions: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "description": f"a map from {what} name to its settings",
@@ -143,8 +161,9 @@ def _node_pool() -> type:
 
 _SPECIAL.update({
     ("PlatformSpec", "cluster"): _cluster,
-    ("PlatformSpec", "services"): _named_map(Service, "service"),
+    ("PlatformSpec", "services"): _service,
     ("PlatformSpec", "app_namespaces"): _app_namespaces,
+    ("PlatformSpec", "registry"): _registry,
     ("PlatformSpec", "domain"): lambda _d: {"type": "string"},
     ("GkeClusterSpec", "node_pools"): _named_map(_node_pool(), "node pool"),
     ("Service", "traffic"): lambda _d: {"description": _ANY_SHAPE},

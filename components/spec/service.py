@@ -51,18 +51,23 @@ from .names import (
     domain_problem,
     revision_full_name,
 )
+from .source import Source, source_problems
 from .traffic import Latest, TrafficPolicy, decode_traffic, traffic_problems
 from .units import parse_quantity, quantity_problem
 
 MAX_TIMEOUT_SECONDS = 600
 """Knative's default ``max-revision-timeout-seconds``; a platform may raise it in config-defaults."""
 MAX_CONTAINER_CONCURRENCY = 1000
+UNDEPLOYED_SOURCE = ("is built and pushed by `knative-platform build --stack <stack>`, which prints the image's "
+                     "reference (<repository>@sha256:<digest>), but this version of the program does not deploy "
+                     "source services yet: set image to that reference in place of source")
+"""The refusal of a source service until the program deploys the digest `knative-platform build` records."""
 RESERVED_PORTS = frozenset({8008, 8012, 8013, 8022, 9090, 9091})
 """knative/serving knative-v1.23.0 pkg/apis/serving/k8s_validation.go ``reservedPorts``: queue-proxy's
 ports (8012, 8013, 8022, 9090, 9091) and the profiling port 8008 (``runtime.ProfilingDefaultPort``)."""
 
 __all__ = ["RESERVED_ENV", "Autoscaling", "Container", "EnvFrom", "Metric", "Probe", "ProbeType", "Probes",
-           "ServiceAccount", "Volume"]
+           "ServiceAccount", "Source", "Volume"]
 
 
 class Visibility(enum.StrEnum):
@@ -112,10 +117,16 @@ class Service:
     (``<name>-<revision>``). Knative requires a new name whenever the template
     changes, and pins, canaries, blue-green and rollbacks refer to revisions by
     these suffixes, so set it whenever traffic names revisions.
+
+    What runs is exactly one of ``image`` (a prebuilt image) and ``source`` (a
+    directory of the project that ``knative-platform build`` builds and pushes).
     """
 
     name: str = field(metadata={"from_config": False})
-    image: str
+    image: str | None = None
+    """A prebuilt image: ``registry/repository@sha256:<digest>`` (or a tag, which Knative resolves)."""
+    source: Source | None = None
+    """Build the image from a directory of this project instead (``knative-platform build``)."""
     namespace: str = "default"
     revision: str | None = None
     command: tuple[str, ...] = ()
@@ -190,9 +201,10 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
     if ns_problem:
         add("namespace", ns_problem)
     _revision_name_problems(service, add)
-    problem = image_problem(service.image)
-    if problem:
-        add("image", problem)
+    before = len(problems)
+    image_or_source_problems(service, add)
+    if service.source is not None and len(problems) == before:
+        add("source", UNDEPLOYED_SOURCE)
     command_problems(service.command, service.args, "", add)
     _env_problems(service, add)
     env_from_problems(service.env_from, "envFrom", add)
@@ -260,6 +272,22 @@ def _revision_name_problems(service: Service, add: Any) -> None:
         problem = dns1035_problem(revision_name, "revision name")
         if problem:
             add("revision", problem)
+
+
+def image_or_source_problems(service: Service, add: Any) -> None:
+    """Exactly one of ``image`` and ``source``; each well formed (``knative-platform build`` checks this too)."""
+    if service.image is not None and service.source is not None:
+        add("", "sets both image and source; keep one: image runs a prebuilt image, source builds this project's "
+                "directory (knative-platform build)")
+    elif service.image is None and service.source is None:
+        add("", "needs image (a prebuilt image, registry/repository@sha256:<digest>) or source (a directory of this "
+                "project to build, source: {path: apps/<name>})")
+    if service.image is not None:
+        problem = image_problem(service.image)
+        if problem:
+            add("image", problem)
+    if service.source is not None:
+        source_problems(service.source, add)
 
 
 def _port_problems(port: int, add: Any) -> None:
