@@ -32,7 +32,6 @@ from .manifests.urls import service_urls
 from .spec.cluster import GkeClusterSpec
 from .spec.existing import gateway_node_ports
 from .spec.hosts import public_hosts
-from .spec.identity import workload_pool
 from .spec.knative import Ingress
 from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems_once
 from .spec.revisions import RevisionPlan
@@ -67,6 +66,9 @@ class ClusterConnection:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     gcp_provider: gcp.Provider | None = None
     """The explicit GCP provider of a cluster the platform creates, for the GCP resources around it."""
+    workload_pool: pulumi.Output[str] | None = None
+    """The Workload Identity pool of a cluster the platform creates, read from the cluster: every IAM grant to
+    one of its members waits for the cluster, which creates the pool (issue 18, N3)."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ class Platform(pulumi.ComponentResource):
         self.domain_template = network.domain_template
         self.tag_template = network.tag_template
         self.apps = {}
-        pool = workload_pool(spec.cluster.project) if isinstance(spec.cluster, GkeClusterSpec) else None
+        pool = self.cluster.workload_pool
         for service in spec.services:
             own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
             self.apps[service.name] = KnativeApp(
@@ -235,8 +237,10 @@ class Platform(pulumi.ComponentResource):
         assert isinstance(spec.cluster, GkeClusterSpec)  # platform_problems refuses any other cluster here
         from .dns01 import Dns01Identity, Dns01IdentityArgs  # imports pulumi_gcp: see TYPE_CHECKING above
 
+        assert self.cluster.workload_pool is not None  # a cluster the platform creates has one
         identity = Dns01Identity("dns01", Dns01IdentityArgs(cluster=spec.cluster, dns_project=solver.project,
-                                                            gcp_provider=self.cluster.gcp_provider),
+                                                            gcp_provider=self.cluster.gcp_provider,
+                                                            workload_pool=self.cluster.workload_pool),
                                  opts=pulumi.ResourceOptions(parent=self))
         return identity.email, identity.ready
 
@@ -256,8 +260,9 @@ class Platform(pulumi.ComponentResource):
                 outputs={"clusterName": gke.cluster_name, "clusterLocation": gke.cluster_location,
                          "clusterEndpoint": gke.endpoint,
                          # app stacks bind their services' Google identities in this pool (PlatformReference)
-                         "workloadIdentityPool": workload_pool(spec.cluster.project)},
+                         "workloadIdentityPool": gke.workload_pool},
                 gcp_provider=gke.gcp_provider,
+                workload_pool=gke.workload_pool,
             )
         cluster: ExistingCluster = spec.cluster
         # A stable identifier keeps a kubeconfig edit from previewing as a replacement of every object.

@@ -78,7 +78,10 @@ class PlatformReference(pulumi.ComponentResource):
     cluster_identifier: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     workload_pool: pulumi.Output[str | None]
-    """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE."""
+    """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE.
+
+    Read from the platform stack's outputs, which it writes once its cluster exists: the pool exists too, so
+    the app's Workload Identity grants cannot run ahead of it (issue 18, N3)."""
 
     def __init__(self, name: str, args: PlatformReferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problem = stack_name_problem(args.stack) if isinstance(args.stack, str) else "expected a string"
