@@ -219,7 +219,10 @@ def test_gateway_address_dns_record_and_stack_outputs(captures):
     record = only(prod, "gcp:dns/recordSet:RecordSet").inputs
     assert record == {"name": "*.knative.example.com.", "type": "A", "ttl": 300, "managedZone": "knative-example-com",
                       "project": "knative-platform-prod", "rrdatas": [ip]}
-    assert captures["dev"].by_type("gcp:dns/recordSet:RecordSet") == []
+    # dev writes its own wildcard, in its own zone and project (issue 18, M2)
+    dev_record = only(captures["dev"], "gcp:dns/recordSet:RecordSet").inputs
+    assert (dev_record["name"], dev_record["managedZone"], dev_record["project"]) == (
+        "*.dev.knative.example.com.", "dev-knative-example-com", "knative-platform-dev")
     outputs = prod.outputs
     assert outputs["clusterName"] == "knative-prod"
     assert outputs["clusterLocation"] == "europe-west1"
