@@ -24,11 +24,13 @@ from .gloo import Gloo, GlooArgs
 from .history import StackHistory, now
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
+from .manifests.binauthz import allow_patterns, policy_output
 from .manifests.gateway_tls import gateway_tls, gloo_objects
 from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
 from .manifests.knative_config import INGRESS_CLASSES, config_network
 from .manifests.urls import service_urls
+from .spec.binauthz import writes_project_policy
 from .spec.cluster import GkeClusterSpec
 from .spec.existing import gateway_node_ports
 from .spec.hosts import public_hosts
@@ -140,7 +142,8 @@ class Platform(pulumi.ComponentResource):
         self.cluster = self._connect(spec, args.kubeconfig)
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
-        cluster_ready = list(self.cluster.ready)
+        # The image policy before any pod: a new service's image is admitted before its revision starts.
+        cluster_ready = [*self.cluster.ready, *self._binary_authorization(spec)]
 
         if spec.domain is not None:
             self.domain = pulumi.Output.from_input(spec.domain)
@@ -244,6 +247,23 @@ class Platform(pulumi.ComponentResource):
                                  opts=pulumi.ResourceOptions(parent=self))
         return identity.email, identity.ready
 
+    def _binary_authorization(self, spec: PlatformSpec) -> list[pulumi.Resource]:
+        """On a GKE cluster that checks pods against the project policy, write that policy (deny by default)."""
+        self.binary_authorization: dict[str, Any] | None = None
+        cluster = spec.cluster
+        if not isinstance(cluster, GkeClusterSpec) or not writes_project_policy(cluster):
+            return []
+        assert self.cluster.gcp_provider is not None  # a cluster the platform creates
+        from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs  # imports pulumi_gcp
+
+        # issue 20's environment registry joins cluster.image_registries here
+        patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services, cluster.image_registries)
+        policy = BinaryAuthorizationPolicy("binauthz", BinaryAuthorizationPolicyArgs(
+            cluster=cluster, patterns=patterns, gcp_provider=self.cluster.gcp_provider),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.binary_authorization = policy_output(cluster, patterns)
+        return policy.ready
+
     def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None) -> ClusterConnection:
         """Reach the stack's cluster: a GKE cluster the platform creates, or an existing one through a kubeconfig."""
         if isinstance(spec.cluster, GkeClusterSpec):
@@ -290,11 +310,15 @@ class Platform(pulumi.ComponentResource):
         ``domainTemplate`` and ``tagTemplate`` let app stacks compute the URLs
         Knative gives their services. ``revisions`` is what the stack's next
         update reads back (:mod:`components.history`): each service's revisions
-        and their share of traffic.
+        and their share of traffic. ``binaryAuthorization`` (when the platform
+        writes the project's image policy) is its enforcement and allowlist, which
+        app stacks check their images against.
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
             outputs["kubeconfig"] = self.cluster.kubeconfig
+        if self.binary_authorization is not None:
+            outputs["binaryAuthorization"] = self.binary_authorization
         return outputs | {
             "domain": self.domain,
             "https": self.https,

@@ -31,6 +31,7 @@ from .errors import ConfigError, checked
 from .gcp_sdk import pulumi_gcp
 from .history import StackHistory, now
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
+from .spec.binauthz import Enforcement, admission_problems
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
 from .spec.service import Service
@@ -105,8 +106,13 @@ class PlatformReference(pulumi.ComponentResource):
         self.history = StackHistory(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
         services = tuple(args.services)
         created = now()
-        self._revisions_ok = revisions_ok = self.history.revisions.apply(lambda previous: checked(
+        revisions_ok = self.history.revisions.apply(lambda previous: checked(
             [p for service in services for p in revision_plan(service, previous, created)[1]]))
+        # Images the platform's Binary Authorization policy denies would never start: refused like a bad revision,
+        # before the providers (and so anything in the cluster or the project) exist.
+        images_ok = stack_output(self.stack_reference, "binaryAuthorization").apply(
+            lambda policy: _images_admitted(services, policy, args.stack))
+        self._revisions_ok = revisions_ok = pulumi.Output.all(revisions_ok, images_ok)
         self.cluster_identifier = required("clusterIdentifier")
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(required("kubeconfig"), revisions_ok).apply(lambda pair: pair[0]))
@@ -177,3 +183,17 @@ class PlatformReference(pulumi.ComponentResource):
         if problems:
             raise ConfigError(SpecError(problems))
         return value
+
+
+def _images_admitted(services: Sequence[Service], policy: Any, stack: str) -> None:
+    """Refuse (prod) or warn (dry run) about each app image the platform's policy does not admit.
+
+    A platform that writes no policy (not GKE, or an older platform) exports no ``binaryAuthorization``.
+    """
+    if not isinstance(policy, Mapping):
+        return
+    problems = admission_problems(services, policy, stack)
+    if policy.get("enforcement") == Enforcement.ENFORCED:
+        checked(problems)
+    for problem in problems:
+        pulumi.log.warn(f"{problem.path}: {problem.message} (the platform's policy is a dry run: it only logs it)")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .binauthz import image_policy_problems
 from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
 from .collisions import collision_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
@@ -185,6 +186,8 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
                                     "(cluster type gke); on this cluster, use a Kubernetes service account only"))
     problems += _shared_account_problems(sound)
     problems += collision_problems(sound)
+    if isinstance(spec.cluster, GkeClusterSpec):
+        problems += image_policy_problems(spec.cluster, sound)
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     return problems
