@@ -169,7 +169,8 @@ def _release_channel(p: Mapping[str, Any]) -> str | None:
 
 def _binary_authorization(p: Mapping[str, Any]) -> str | None:
     if get(p, "binaryAuthorization.evaluationMode") != "PROJECT_SINGLETON_POLICY_ENFORCE":
-        return "Binary Authorization must enforce: evaluationMode PROJECT_SINGLETON_POLICY_ENFORCE (CKV_GCP_66)"
+        return ("Binary Authorization must check pods against the project policy: evaluationMode "
+                "PROJECT_SINGLETON_POLICY_ENFORCE (CKV_GCP_66); whether that policy blocks is binauthz-enforced")
     return None
 
 
@@ -306,7 +307,8 @@ RULES: tuple[Rule, ...] = (
     Rule("gke-regional-control-plane", "A regional (highly available) control plane", (CLUSTER,), _regional,
          "zonalControlPlane"),
     Rule("gke-release-channel", "The cluster follows a release channel", (CLUSTER,), _release_channel),
-    Rule("gke-binary-authorization", "Binary Authorization enforced", (CLUSTER,), _binary_authorization),
+    Rule("gke-binary-authorization", "Binary Authorization checks pods against the project policy", (CLUSTER,),
+         _binary_authorization),
     Rule("gke-google-groups", "Google Groups for RBAC", (CLUSTER,), _google_groups, "noGoogleGroups"),
     Rule("binauthz-deny-by-default", "The Binary Authorization policy denies images it does not name",
          (BINAUTHZ_POLICY,), _denies_by_default),
