@@ -8,18 +8,14 @@ Custom domains (``domains``) are the operator's records, as documented.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, STACKS, committed
+from conftest import STACKS, committed, committed_team_app
 
-from components.offline.engine import Capture, RecordingMonitor, run_program
-from components.offline.mocks import PlatformMocks
-from components.offline.stackfile import load_program_config
+from components.offline.engine import Capture
 
 RECORD_SET = "gcp:dns/recordSet:RecordSet"
-TEAM_APP = ROOT / "examples" / "team-app"
 
 
 def public_hosts(outputs: dict) -> set[str]:
@@ -56,10 +52,9 @@ def test_every_url_a_shipped_stack_exports_resolves_to_its_gateway(stack):
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_url_of_an_app_stack_resolves_through_its_platforms_records(stack):
-    program = load_program_config(TEAM_APP, stack)
-    app = run_program(program, monitor=RecordingMonitor(PlatformMocks(stack_outputs=program.stack_outputs)))
+    app = committed_team_app(stack)
     platform = committed(stack)
-    assert json.loads(json.dumps(app.outputs["platformStack"])) == f"organization/knative-platform/{stack}"
+    assert app.outputs["platformStack"] == f"organization/knative-platform/{stack}"
     hosts = public_hosts(app.outputs)
     assert hosts
     assert sorted(h for h in hosts if not resolvable(h, platform)) == []

@@ -21,16 +21,14 @@ import json
 import re
 
 import pytest
-from conftest import ROOT, STACKS, committed, run_stack
+from conftest import ROOT, STACKS, committed, committed_team_app, run_stack
 
-from components.offline.engine import Capture, RecordingMonitor, run_program
-from components.offline.mocks import PlatformMocks
+from components.offline.engine import Capture
 from components.offline.stackfile import load_program_config
 
 CLUSTER = "gcp:container/cluster:Cluster"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 IAM = re.compile(r"^gcp:[^:]+:[A-Za-z]*IAM(Member|Binding)$")
-TEAM_APP = ROOT / "examples" / "team-app"
 
 
 def waits_for(capture: Capture, urn: str) -> set[str]:
@@ -67,11 +65,6 @@ def early_grants(capture: Capture) -> list[str]:
     return [r.name for r in workload_identity_grants(capture) if not needed & waits_for(capture, r.urn)]
 
 
-def team_app(stack: str) -> Capture:
-    program = load_program_config(TEAM_APP, stack)
-    return run_program(program, monitor=RecordingMonitor(PlatformMocks(stack_outputs=program.stack_outputs)))
-
-
 @pytest.mark.parametrize("stack", STACKS)
 def test_no_workload_identity_grant_of_a_shipped_stack_runs_before_the_cluster(stack):
     assert early_grants(committed(stack)) == []
@@ -79,7 +72,7 @@ def test_no_workload_identity_grant_of_a_shipped_stack_runs_before_the_cluster(s
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_no_workload_identity_grant_of_an_app_stack_runs_before_the_platform_exists(stack):
-    capture = team_app(stack)
+    capture = committed_team_app(stack)
     assert workload_identity_grants(capture), "team-app binds inventory's Google identity"
     assert early_grants(capture) == []
 
