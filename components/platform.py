@@ -120,6 +120,8 @@ class Platform(pulumi.ComponentResource):
     ingress: Gloo | Kourier
     tls: AutoTls | None
     apps: dict[str, KnativeApp]
+    binary_authorization: dict[str, Any] | None
+    """The project's image policy as the ``binaryAuthorization`` output, when the platform writes one."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
@@ -249,7 +251,7 @@ class Platform(pulumi.ComponentResource):
 
     def _binary_authorization(self, spec: PlatformSpec) -> list[pulumi.Resource]:
         """On a GKE cluster that checks pods against the project policy, write that policy (deny by default)."""
-        self.binary_authorization: dict[str, Any] | None = None
+        self.binary_authorization = None
         cluster = spec.cluster
         if not isinstance(cluster, GkeClusterSpec) or not writes_project_policy(cluster):
             return []

@@ -23,7 +23,9 @@ from components.offline.stackfile import load_program_config
 from components.spec import Service
 from components.spec.binauthz import (
     ANY_DIGEST,
+    admission_problems,
     admits,
+    image_pattern,
     pattern_problem,
     pod_images,
     registry_patterns,
@@ -125,6 +127,21 @@ def test_a_registry_entry_admits_every_image_under_it_and_nothing_beside_it(pref
     patterns = registry_patterns(prefix)
     assert admitted(f"{prefix}/{image}{DIGEST}", patterns) and admitted(f"{prefix}/a/{image}:v1", patterns)
     assert not admitted(f"{prefix}-x/{image}{DIGEST}", patterns)
+
+
+@given(text=st.text(max_size=80), other=st.text(max_size=80))
+def test_any_text_as_a_pattern_or_an_image_gets_an_answer_never_a_crash(text, other):
+    assert pattern_problem(text) is None or isinstance(pattern_problem(text), str)
+    assert isinstance(admits(text, other), bool)
+    for name in pod_images(text, resolved=True):
+        assert isinstance(image_pattern(name), str)
+
+
+@pytest.mark.parametrize("policy", [{}, {"allow": "ghcr.io/**"}, {"allow": [5, None]}, {"enforcement": 3}])
+def test_a_platform_output_of_the_wrong_shape_admits_nothing_and_never_crashes(policy):
+    service = Service(name="api", image=versions.SAMPLE_IMAGE)
+    (problem,) = admission_problems([service], policy, "acme/knative-platform/prod")
+    assert problem.path == "services.api.image"
 
 
 def test_a_docker_hub_registry_is_admitted_under_both_of_its_names():

@@ -221,7 +221,8 @@ def admission_problems(services: Iterable[Service], policy: Mapping[str, Any], s
     Used by app stacks (:class:`components.reference.PlatformReference`): their images must be admitted by the
     platform stack's policy, or their revisions never start.
     """
-    allow = [str(p) for p in policy.get("allow") or ()]
+    listed = policy.get("allow")
+    allow = [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
     problems = []
     for service in services:
         for where, image, resolved in service_images(service, join_path("services", service.name)):
