@@ -97,6 +97,7 @@ alias_checkout(__name__)
 
 if TYPE_CHECKING:
     from .app import KnativeApp, KnativeAppArgs
+    from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs
     from .config import StackConfig, load_stack_config
     from .dns01 import Dns01Identity, Dns01IdentityArgs
     from .errors import ConfigError
@@ -110,6 +111,8 @@ if TYPE_CHECKING:
     from .tls import AutoTls, AutoTlsArgs
 
 _LAZY = {
+    "BinaryAuthorizationPolicy": ".binauthz",
+    "BinaryAuthorizationPolicyArgs": ".binauthz",
     "Dns01Identity": ".dns01",
     "Dns01IdentityArgs": ".dns01",
     "GkeCluster": ".gke",
@@ -161,6 +164,8 @@ __all__ = [
     "AutoscalerSettings",
     "Autoscaling",
     "BinaryAuthorization",
+    "BinaryAuthorizationPolicy",
+    "BinaryAuthorizationPolicyArgs",
     "BlueGreen",
     "BuildPlatform",
     "Canary",

@@ -7,6 +7,15 @@ Kubernetes service account ``cert-manager/cert-manager`` act as it through
 Workload Identity. No key is ever created. cert-manager's chart is annotated
 with the account's e-mail and waits for both grants, so the first certificate
 request already has its permissions.
+
+The Workload Identity grant names a member of the cluster's pool
+(``<project>.svc.id.goog``), which GKE creates with the first Workload
+Identity cluster of the project: on a fresh project a grant made before the
+cluster fails with ``Error 400: Identity Pool does not exist``
+(terraform-google-kubernetes-engine #916; its PR #301 ties the pool to the
+cluster's creation the same way). So the member is built from the cluster's
+``workload_identity_config.workload_pool`` output and the grant waits for the
+cluster; the account and its DNS role do not.
 """
 
 from __future__ import annotations
@@ -27,11 +36,17 @@ from .spec.cluster import GkeClusterSpec
 
 @dataclass(frozen=True)
 class Dns01IdentityArgs:
-    """The cluster cert-manager runs on, the project holding the DNS zones, and the GCP provider to use."""
+    """The cluster cert-manager runs on, the project holding the DNS zones, and the GCP provider to use.
+
+    ``workload_pool`` is the cluster's Workload Identity pool as the cluster
+    reports it (:attr:`components.gke.GkeCluster.workload_pool`), so the grant
+    waits for the cluster that creates the pool.
+    """
 
     cluster: GkeClusterSpec
     dns_project: str
     gcp_provider: gcp.Provider
+    workload_pool: pulumi.Input[str]
 
 
 class Dns01Identity(pulumi.ComponentResource):
@@ -58,7 +73,7 @@ class Dns01Identity(pulumi.ComponentResource):
             f"{name}-workload-identity",
             service_account_id=account.name,
             role=WORKLOAD_IDENTITY_USER_ROLE,
-            member=cert_manager_workload_identity(cluster.project),
+            member=pulumi.Output.from_input(args.workload_pool).apply(cert_manager_workload_identity),
             opts=child,
         )
         self.email = account.email

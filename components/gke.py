@@ -29,6 +29,7 @@ import pulumi_kubernetes as k8s
 from .errors import checked
 from .manifests import gke as build
 from .spec.cluster import GkeClusterSpec, gke_cluster_problems
+from .spec.identity import workload_pool
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class GkeCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     ingress_address: pulumi.Output[str]
+    workload_pool: pulumi.Output[str]
     node_pools: dict[str, gcp.container.NodePool]
     webhook_firewall: gcp.compute.Firewall
 
@@ -143,6 +145,13 @@ class GkeCluster(pulumi.ComponentResource):
         ca_certificate = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate if m else None)
         self.cluster_name = cluster.name
         self.cluster_location = cluster.location
+        # The Workload Identity pool <project>.svc.id.goog exists only once a cluster with Workload Identity
+        # exists in the project; an IAM grant to one of its members made earlier fails with "Error 400: Identity
+        # Pool does not exist" (terraform-google-kubernetes-engine #916, fixed there by PR #301 "tying identity
+        # namespace output to successful cluster creation"). Read from the cluster's own output, the pool carries
+        # the dependency on the cluster to every grant built from it.
+        self.workload_pool = cluster.workload_identity_config.apply(
+            lambda c: c.workload_pool if c is not None and c.workload_pool else workload_pool(spec.project))
         self.endpoint = pulumi.Output.all(cluster.endpoint, dns_endpoint).apply(
             lambda parts: build.api_server(spec, parts[0], parts[1]))
         self.kubeconfig = pulumi.Output.secret(
@@ -161,6 +170,7 @@ class GkeCluster(pulumi.ComponentResource):
             "clusterEndpoint": self.endpoint,
             "kubeconfig": self.kubeconfig,
             "ingressAddress": self.ingress_address,
+            "workloadIdentityPool": self.workload_pool,
             "nodeServiceAccount": node_account.email,
         })
 

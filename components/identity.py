@@ -47,9 +47,17 @@ _POOL_SUFFIX = ".svc.id.goog"
 class ServiceIdentityArgs:
     """The service, the cluster's provider and, on GKE, its Workload Identity pool and GCP provider.
 
-    ``workload_pool`` is ``<project>.svc.id.goog`` (a GKE platform's
-    ``workloadIdentityPool`` output); the Google account created for a service
-    lives in that project.
+    ``workload_pool`` is ``<project>.svc.id.goog``; the Google account created
+    for a service lives in that project. GKE creates the pool with the
+    project's first Workload Identity cluster, and a grant to one of its
+    members made before then fails (``Error 400: Identity Pool does not
+    exist``, terraform-google-kubernetes-engine #916). So the pool must come
+    from the cluster: on a platform stack it is the cluster's own
+    ``workload_identity_config.workload_pool`` output
+    (:attr:`components.gke.GkeCluster.workload_pool`), which makes every grant
+    here wait for the cluster; on an app stack it is the platform stack's
+    ``workloadIdentityPool`` output (:class:`components.reference.PlatformReference`),
+    which exists only once the platform's cluster does.
     """
 
     service: Service

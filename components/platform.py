@@ -24,16 +24,17 @@ from .gloo import Gloo, GlooArgs
 from .history import StackHistory, now
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
+from .manifests.binauthz import allow_patterns, policy_output
 from .manifests.gateway_tls import gateway_tls, gloo_objects, https_hosts_output
 from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
 from .manifests.knative_config import INGRESS_CLASSES, config_network
 from .manifests.urls import service_urls
 from .spec.app_namespaces import public_app_namespaces
+from .spec.binauthz import writes_project_policy
 from .spec.cluster import GkeClusterSpec
 from .spec.existing import gateway_node_ports
 from .spec.hosts import dns_record_names, public_hosts
-from .spec.identity import workload_pool
 from .spec.knative import Ingress
 from .spec.platform import (
     ExistingCluster,
@@ -75,6 +76,9 @@ class ClusterConnection:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     gcp_provider: gcp.Provider | None = None
     """The explicit GCP provider of a cluster the platform creates, for the GCP resources around it."""
+    workload_pool: pulumi.Output[str] | None = None
+    """The Workload Identity pool of a cluster the platform creates, read from the cluster: every IAM grant to
+    one of its members waits for the cluster, which creates the pool (issue 18, N3)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,8 @@ class Platform(pulumi.ComponentResource):
     ingress: Gloo | Kourier
     tls: AutoTls | None
     apps: dict[str, KnativeApp]
+    binary_authorization: dict[str, Any] | None
+    """The project's image policy as the ``binaryAuthorization`` output, when the platform writes one."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
@@ -147,7 +153,8 @@ class Platform(pulumi.ComponentResource):
         self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
-        cluster_ready = list(self.cluster.ready)
+        # The image policy before any pod: a new service's image is admitted before its revision starts.
+        cluster_ready = [*self.cluster.ready, *self._binary_authorization(spec)]
 
         if spec.domain is not None:
             self.domain = pulumi.Output.from_input(spec.domain)
@@ -208,7 +215,7 @@ class Platform(pulumi.ComponentResource):
         self.domain_template = network.domain_template
         self.tag_template = network.tag_template
         self.apps = {}
-        pool = workload_pool(spec.cluster.project) if isinstance(spec.cluster, GkeClusterSpec) else None
+        pool = self.cluster.workload_pool
         for service in spec.services:
             own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
             self.apps[service.name] = KnativeApp(
@@ -246,10 +253,29 @@ class Platform(pulumi.ComponentResource):
         assert isinstance(spec.cluster, GkeClusterSpec)  # platform_problems refuses any other cluster here
         from .dns01 import Dns01Identity, Dns01IdentityArgs  # imports pulumi_gcp: see TYPE_CHECKING above
 
+        assert self.cluster.workload_pool is not None  # a cluster the platform creates has one
         identity = Dns01Identity("dns01", Dns01IdentityArgs(cluster=spec.cluster, dns_project=solver.project,
-                                                            gcp_provider=self.cluster.gcp_provider),
+                                                            gcp_provider=self.cluster.gcp_provider,
+                                                            workload_pool=self.cluster.workload_pool),
                                  opts=pulumi.ResourceOptions(parent=self))
         return identity.email, identity.ready
+
+    def _binary_authorization(self, spec: PlatformSpec) -> list[pulumi.Resource]:
+        """On a GKE cluster that checks pods against the project policy, write that policy (deny by default)."""
+        self.binary_authorization = None
+        cluster = spec.cluster
+        if not isinstance(cluster, GkeClusterSpec) or not writes_project_policy(cluster):
+            return []
+        assert self.cluster.gcp_provider is not None  # a cluster the platform creates
+        from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs  # imports pulumi_gcp
+
+        # issue 20's environment registry joins cluster.image_registries here
+        patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services, cluster.image_registries)
+        policy = BinaryAuthorizationPolicy("binauthz", BinaryAuthorizationPolicyArgs(
+            cluster=cluster, patterns=patterns, gcp_provider=self.cluster.gcp_provider),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.binary_authorization = policy_output(cluster, patterns)
+        return policy.ready
 
     def _connect(self, spec: PlatformSpec, kubeconfig: pulumi.Input[str] | None,
                  dns_records: tuple[str, ...] = ()) -> ClusterConnection:
@@ -272,8 +298,9 @@ class Platform(pulumi.ComponentResource):
                 outputs={"clusterName": gke.cluster_name, "clusterLocation": gke.cluster_location,
                          "clusterEndpoint": gke.endpoint,
                          # app stacks bind their services' Google identities in this pool (PlatformReference)
-                         "workloadIdentityPool": workload_pool(spec.cluster.project)},
+                         "workloadIdentityPool": gke.workload_pool},
                 gcp_provider=gke.gcp_provider,
+                workload_pool=gke.workload_pool,
             )
         cluster: ExistingCluster = spec.cluster
         # A stable identifier keeps a kubeconfig edit from previewing as a replacement of every object.
@@ -303,11 +330,15 @@ class Platform(pulumi.ComponentResource):
         the platform serves over HTTPS (null without TLS), and PlatformReference
         refuses an app whose public hosts it does not serve. ``revisions`` is what the stack's next
         update reads back (:mod:`components.history`): each service's revisions
-        and their share of traffic.
+        and their share of traffic. ``binaryAuthorization`` (when the platform
+        writes the project's image policy) is its enforcement and allowlist, which
+        app stacks check their images against.
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
             outputs["kubeconfig"] = self.cluster.kubeconfig
+        if self.binary_authorization is not None:
+            outputs["binaryAuthorization"] = self.binary_authorization
         return outputs | {
             "domain": self.domain,
             "https": self.https,

@@ -31,6 +31,7 @@ from .errors import ConfigError, checked
 from .gcp_sdk import pulumi_gcp
 from .history import StackHistory, now
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
+from .spec.binauthz import Enforcement, admission_problems
 from .spec.coverage import app_host_problems
 from .spec.errors import Problem, SpecError
 from .spec.reference import missing_output_problems, stack_name_problem
@@ -81,7 +82,10 @@ class PlatformReference(pulumi.ComponentResource):
     cluster_identifier: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     workload_pool: pulumi.Output[str | None]
-    """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE."""
+    """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE.
+
+    Read from the platform stack's outputs, which it writes once its cluster exists: the pool exists too, so
+    the app's Workload Identity grants cannot run ahead of it (issue 18, N3)."""
 
     def __init__(self, name: str, args: PlatformReferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problem = stack_name_problem(args.stack) if isinstance(args.stack, str) else "expected a string"
@@ -107,6 +111,10 @@ class PlatformReference(pulumi.ComponentResource):
         created = now()
         revisions_ok = self.history.revisions.apply(lambda previous: checked(
             [p for service in services for p in revision_plan(service, previous, created)[1]]))
+        # Images the platform's Binary Authorization policy denies would never start: refused like a bad revision,
+        # before the providers (and so anything in the cluster or the project) exist.
+        images_ok = stack_output(self.stack_reference, "binaryAuthorization").apply(
+            lambda policy: _images_admitted(services, policy, args.stack))
         self.domain = required("domain")
         self.gateway_address = stack_output(self.stack_reference, "gatewayAddress")
         self.versions = stack_output(self.stack_reference, "versions").apply(lambda v: dict(v or {}))
@@ -120,8 +128,8 @@ class PlatformReference(pulumi.ComponentResource):
         hosts_ok = pulumi.Output.all(self.domain, self.domain_template, self.tag_template, self.https,
                                      stack_output(self.stack_reference, "httpsHosts")).apply(
             lambda v: checked(app_host_problems(args.stack, services, *v)))
-        # The provider (and so every app object) waits for both checks: a refused app registers nothing.
-        self._checks_ok = pulumi.Output.all(revisions_ok, hosts_ok)
+        # The provider (and so every app object) waits for every check: a refused app registers nothing.
+        self._checks_ok = pulumi.Output.all(revisions_ok, hosts_ok, images_ok)
         self.cluster_identifier = required("clusterIdentifier")
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(required("kubeconfig"), self._checks_ok).apply(lambda pair: pair[0]))
@@ -183,3 +191,17 @@ class PlatformReference(pulumi.ComponentResource):
         if problems:
             raise ConfigError(SpecError(problems))
         return value
+
+
+def _images_admitted(services: Sequence[Service], policy: Any, stack: str) -> None:
+    """Refuse (prod) or warn (dry run) about each app image the platform's policy does not admit.
+
+    A platform that writes no policy (not GKE, or an older platform) exports no ``binaryAuthorization``.
+    """
+    if not isinstance(policy, Mapping):
+        return
+    problems = admission_problems(services, policy, stack)
+    if policy.get("enforcement") == Enforcement.ENFORCED:
+        checked(problems)
+    for problem in problems:
+        pulumi.log.warn(f"{problem.path}: {problem.message} (the platform's policy is a dry run: it only logs it)")

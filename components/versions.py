@@ -24,6 +24,19 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Image:
+    """A container image a pinned bundle runs, named as its pods name it: ``repository`` plus a tag or a digest.
+
+    Binary Authorization admits pods by these names (:mod:`components.manifests.binauthz`), so each pin lists
+    the images it runs, read from its source at the pinned tag.
+    """
+
+    repository: str
+    by_digest: bool
+    """True when the release pins the image by digest (``<repository>@sha256:...``), False for a tag."""
+
+
+@dataclass(frozen=True)
 class ReleaseManifest:
     """A YAML bundle published as a release asset, applied with ``kubernetes:yaml/v2:ConfigFile``."""
 
@@ -31,6 +44,8 @@ class ReleaseManifest:
     version: str
     url: str
     reason: str
+    images: tuple[Image, ...] = ()
+    """The images the bundle's pods run."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +57,33 @@ class HelmChart:
     version: str
     reason: str
     repository: str | None = None
+    image_repositories: tuple[str, ...] = ()
+    """The repositories of the images the chart's pods run; the charts tag them with the chart's version."""
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        """The images the chart's pods run, each by tag (the chart's version)."""
+        return tuple(Image(repository, by_digest=False) for repository in self.image_repositories)
 
 
 # renovate: datasource=github-releases depName=knative/serving versioning=regex:^knative-v(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)$
 KNATIVE_VERSION = "knative-v1.23.0"
 """Knative Serving and its networking plugins share one release train; they are upgraded together."""
+
+KNATIVE_RELEASE_REGISTRY = "gcr.io/knative-releases"
+"""Where every Knative release YAML points its images, by digest, under the Go import path of each binary.
+
+``ko resolve -P`` keeps the import path (knative/serving knative-v1.23.0 ``hack/generate-yamls.sh``:
+``KO_YAML_FLAGS="-P"`` for a gcr.io ``KO_DOCKER_REPO``; net-gateway-api and net-kourier knative-v1.23.0 build
+with ``vendor/knative.dev/hack/release.sh``'s ``KO_FLAGS="-P --platform=all"``), and the release job publishes
+to ``gcr.io/knative-releases`` (``release.sh``: ``--release-gcr`` sets ``KO_DOCKER_REPO``; ``RELEASE_GCR``).
+So ``ko://knative.dev/serving/cmd/queue`` becomes ``gcr.io/knative-releases/knative.dev/serving/cmd/queue@sha256:...``
+in ``serving-core.yaml``; the assets themselves are in no snapshot here."""
+
+
+def _knative_image(import_path: str) -> Image:
+    return Image(f"{KNATIVE_RELEASE_REGISTRY}/{import_path}", by_digest=True)
+
 
 SERVING_CRDS = ReleaseManifest(
     component="knative-serving",
@@ -60,6 +97,10 @@ SERVING_CORE = ReleaseManifest(
     version=KNATIVE_VERSION,
     url=f"https://github.com/knative/serving/releases/download/{KNATIVE_VERSION}/serving-core.yaml",
     reason="controller, webhook, activator and autoscaler; images are pinned by digest inside the release",
+    # knative/serving knative-v1.23.0 config/core/deployments/{controller,webhook,activator,autoscaler}.yaml, and
+    # the queue-proxy sidecar of every revision: config/core/configmaps/deployment.yaml queue-sidecar-image
+    images=tuple(_knative_image(f"knative.dev/serving/cmd/{cmd}")
+                 for cmd in ("controller", "webhook", "activator", "autoscaler", "queue")),
 )
 SERVING_POST_INSTALL = ReleaseManifest(
     component="knative-serving",
@@ -67,6 +108,10 @@ SERVING_POST_INSTALL = ReleaseManifest(
     url=f"https://github.com/knative/serving/releases/download/{KNATIVE_VERSION}/serving-post-install-jobs.yaml",
     reason="storage-version migration Job; it uses generateName, which Pulumi's server-side apply refuses, so it "
            "is run with `kubectl create -f` after an upgrade (never applied by the program)",
+    # hack/generate-yamls.sh: serving-post-install-jobs.yaml = config/post-install/storage-version-migration.yaml
+    # (knative.dev/pkg/apiextensions/storageversion/cmd/migrate) + cleanup.yaml (pkg/cleanup/cmd/cleanup)
+    images=(_knative_image("knative.dev/pkg/apiextensions/storageversion/cmd/migrate"),
+            _knative_image("knative.dev/serving/pkg/cleanup/cmd/cleanup")),
 )
 NET_GATEWAY_API = ReleaseManifest(
     component="net-gateway-api",
@@ -74,12 +119,19 @@ NET_GATEWAY_API = ReleaseManifest(
     url=f"https://github.com/knative-extensions/net-gateway-api/releases/download/{KNATIVE_VERSION}/net-gateway-api.yaml",
     reason="Knative's Gateway API ingress: turns KIngress into HTTPRoutes on our kgateway Gateways; "
            "same release train as Serving",
+    # net-gateway-api knative-v1.23.0 config/300-controller.yaml, config/400-webhook-deployment.yaml
+    images=(_knative_image("knative.dev/net-gateway-api/cmd/controller"),
+            _knative_image("knative.dev/net-gateway-api/cmd/webhook")),
 )
 NET_KOURIER = ReleaseManifest(
     component="net-kourier",
     version=KNATIVE_VERSION,
     url=f"https://github.com/knative-extensions/net-kourier/releases/download/{KNATIVE_VERSION}/kourier.yaml",
     reason="the fallback ingress Knative itself tests end to end; same release train as Serving",
+    # net-kourier knative-v1.23.0 config/300-controller.yaml (ko://knative.dev/net-kourier/cmd/kourier) and
+    # config/300-gateway.yaml, whose Envoy is Docker Hub's envoyproxy/envoy by tag (not resolved by ko)
+    images=(_knative_image("knative.dev/net-kourier/cmd/kourier"),
+            Image("docker.io/envoyproxy/envoy", by_digest=False)),
 )
 
 # renovate: datasource=github-releases depName=kubernetes-sigs/gateway-api
@@ -106,6 +158,13 @@ KGATEWAY = HelmChart(
     chart="oci://cr.kgateway.dev/kgateway-dev/charts/kgateway",
     version=KGATEWAY_VERSION,
     reason="Gloo's open-source successor (CNCF), conformant for every Gateway API feature net-gateway-api uses",
+    # The controller (install/helm/kgateway/templates/deployment.yaml: image.registry cr.kgateway.dev/kgateway-dev
+    # + controller.image.repository kgateway, tag the chart's appVersion = its version: Makefile
+    # HELM_PACKAGE_ARGS --app-version) and the Envoy proxy it deploys per Gateway (pkg/deployer/gateway_parameters.go:
+    # EnvoyContainer image repository wellknown.EnvoyWrapperImage "envoy-wrapper", same registry and tag through
+    # KGW_DEFAULT_IMAGE_REGISTRY/TAG). The "sds" container runs only with the Istio integration, which is off.
+    # Read on chandler-solo/kgateway main 48460f7f (v2.5.0-main); the kgateway-dev snapshot stops at v2.0.0-beta.
+    image_repositories=("cr.kgateway.dev/kgateway-dev/kgateway", "cr.kgateway.dev/kgateway-dev/envoy-wrapper"),
 )
 
 CERT_MANAGER = HelmChart(
@@ -116,8 +175,16 @@ CERT_MANAGER = HelmChart(
     repository="https://charts.jetstack.io",
     reason="newest 1.21 patch in the release records: fixes 1.21.0's dropped Secret informer events and the "
            "Issuer stuck on a late DNS-01 solver Secret (1.21.1), plus HTTP-01 self-check and ACME hardening (1.21.2)",
+    # deploy/charts/cert-manager/values.yaml (read at v1.21.1): imageRegistry quay.io, imageNamespace jetstack,
+    # image names cert-manager-{controller,webhook,cainjector,acmesolver,startupapicheck}, tag the chart's
+    # appVersion (templates/_helpers.tpl "cert-manager.image"), which the release sets to its version
+    # (make/manifests.mk). acmesolver runs HTTP-01 challenge pods (templates/deployment.yaml
+    # --acme-http01-solver-image); startupapicheck is the platform's own API check Job below.
+    image_repositories=tuple(f"quay.io/jetstack/cert-manager-{name}"
+                             for name in ("controller", "webhook", "cainjector", "acmesolver", "startupapicheck")),
 )
-CERT_MANAGER_API_CHECK_IMAGE = f"quay.io/jetstack/cert-manager-startupapicheck:{CERT_MANAGER.version}"
+CERT_MANAGER_API_CHECK_IMAGE = "{}:{}".format(
+    next(r for r in CERT_MANAGER.image_repositories if r.endswith("-startupapicheck")), CERT_MANAGER.version)
 """cert-manager's own API check (``cmctl check api``), the image of the chart's ``startupapicheck`` Job, at
 the chart's release: that Job is a Helm hook, which ``kubernetes:helm.sh/v4:Chart`` never runs, so the platform
 runs the same check itself before it creates the ClusterIssuer."""

@@ -12,6 +12,11 @@ items mirror what Knative Serving's webhook refuses at ``pulumi up``
 - traffic percents must sum to 100 (``pkg/apis/serving/v1/route_validation.go``:
   "Traffic targets sum to %d, want 100").
 
+A Binary Authorization project policy must deny (or require attestations for)
+every image it does not name, with no allowlist entry that admits a whole
+registry, and must block rather than only log (``enforcementMode``), unless the
+stack relaxes ``binaryAuthorizationDryRun``.
+
 A relaxation the platform allows per stack (``relax`` in the stack file) waives
 the one rule it gives up, and only when that stack's policy config says so:
 ``policy/config/<stack>.json`` sets ``{"<policy>": {"<relaxation>": true}}``.
@@ -30,6 +35,9 @@ CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 FIREWALL = "gcp:compute/firewall:Firewall"
 KNATIVE_SERVICE = "kubernetes:serving.knative.dev/v1:Service"
+BINAUTHZ_POLICY = "gcp:binaryauthorization/policy:Policy"
+DENYING = ("ALWAYS_DENY", "REQUIRE_ATTESTATION")
+BLOCKING = "ENFORCED_BLOCK_AND_AUDIT_LOG"
 IAM_TYPES = re.compile(r"^gcp:[^:]+:[A-Za-z]*IAM(Member|Binding)$")
 """Every IAM member or binding resource of pulumi-gcp (project, service account, bucket, ...)."""
 ZONE = re.compile(r"^[a-z]+-[a-z]+\d+-[a-z]$")
@@ -161,7 +169,46 @@ def _release_channel(p: Mapping[str, Any]) -> str | None:
 
 def _binary_authorization(p: Mapping[str, Any]) -> str | None:
     if get(p, "binaryAuthorization.evaluationMode") != "PROJECT_SINGLETON_POLICY_ENFORCE":
-        return "Binary Authorization must enforce: evaluationMode PROJECT_SINGLETON_POLICY_ENFORCE (CKV_GCP_66)"
+        return ("Binary Authorization must check pods against the project policy: evaluationMode "
+                "PROJECT_SINGLETON_POLICY_ENFORCE (CKV_GCP_66); whether that policy blocks is binauthz-enforced")
+    return None
+
+
+def _admission_rules(p: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The policy's default rule and its per-cluster rules, each with where it is."""
+    rules = [("defaultAdmissionRule", p.get("defaultAdmissionRule"))]
+    rules += [(f"clusterAdmissionRules[{i}]", r) for i, r in enumerate(p.get("clusterAdmissionRules") or ())]
+    return [(where, rule) for where, rule in rules if isinstance(rule, Mapping)]
+
+
+def _whole_registry(pattern: Any) -> bool:
+    """An allowlist entry whose wildcard starts at (or before) the registry's first path segment."""
+    text = str(pattern)
+    stem = text.removesuffix("**") if text.endswith("**") else text.removesuffix("*")
+    return stem != text and "/" not in stem.rstrip("/")
+
+
+def _denies_by_default(p: Mapping[str, Any]) -> str | None:
+    # Binary Authorization: an image no allowlist entry admits meets the admission rule, and a project that
+    # never wrote its policy has ALWAYS_ALLOW there (Google's "Example policies": the default policy)
+    for where, rule in _admission_rules(p):
+        mode = rule.get("evaluationMode")
+        if mode is not None and mode not in DENYING:
+            return (f"{where}.evaluationMode is {mode}: images the policy does not name must be denied "
+                    "(ALWAYS_DENY) or attested (REQUIRE_ATTESTATION)")
+    for entry in p.get("admissionWhitelistPatterns") or ():
+        pattern = entry.get("namePattern") if isinstance(entry, Mapping) else None
+        if pattern is not None and _whole_registry(pattern):
+            return f"the allowlist entry {pattern!r} admits a whole registry: name a path inside it"
+    return None
+
+
+def _blocks(p: Mapping[str, Any]) -> str | None:
+    for where, rule in _admission_rules(p):
+        mode = rule.get("enforcementMode")
+        if mode is not None and mode != BLOCKING:
+            return (f"{where}.enforcementMode is {mode}: denied images are only logged; set {BLOCKING}, or relax "
+                    "binaryAuthorizationDryRun for this stack")
     return None
 
 
@@ -260,8 +307,13 @@ RULES: tuple[Rule, ...] = (
     Rule("gke-regional-control-plane", "A regional (highly available) control plane", (CLUSTER,), _regional,
          "zonalControlPlane"),
     Rule("gke-release-channel", "The cluster follows a release channel", (CLUSTER,), _release_channel),
-    Rule("gke-binary-authorization", "Binary Authorization enforced", (CLUSTER,), _binary_authorization),
+    Rule("gke-binary-authorization", "Binary Authorization checks pods against the project policy", (CLUSTER,),
+         _binary_authorization),
     Rule("gke-google-groups", "Google Groups for RBAC", (CLUSTER,), _google_groups, "noGoogleGroups"),
+    Rule("binauthz-deny-by-default", "The Binary Authorization policy denies images it does not name",
+         (BINAUTHZ_POLICY,), _denies_by_default),
+    Rule("binauthz-enforced", "The Binary Authorization policy blocks denied images (not a dry run)",
+         (BINAUTHZ_POLICY,), _blocks, "binaryAuthorizationDryRun"),
     Rule("gke-node-metadata-server", "Nodes run the GKE metadata server", (CLUSTER, NODE_POOL),
          _every_node_config(_metadata_server)),
     Rule("gke-node-secure-boot", "Nodes boot verified and are integrity-monitored", (CLUSTER, NODE_POOL),

@@ -97,6 +97,13 @@ def committed(stack: str) -> Capture:
 
 
 @functools.cache
+def committed_team_app(stack: str) -> Capture:
+    """examples/team-app's ``stack`` as committed, against its mocked platform outputs, run once per session."""
+    program = load_program_config(ROOT / "examples" / "team-app", stack)
+    return run_program(program, monitor=RecordingMonitor(PlatformMocks(stack_outputs=program.stack_outputs)))
+
+
+@functools.cache
 def committed_files(stack: str) -> dict[str, str]:
     """The render tree of the committed stack (see :func:`committed`)."""
     from components.offline.render import render_files

@@ -220,7 +220,10 @@ def test_gateway_address_dns_record_and_stack_outputs(captures):
     assert records["*.knative.example.com."] == {"name": "*.knative.example.com.", "type": "A", "ttl": 300,
                                                  "managedZone": "knative-example-com",
                                                  "project": "knative-platform-prod", "rrdatas": [ip]}
-    assert captures["dev"].by_type("gcp:dns/recordSet:RecordSet") == []
+    # dev writes its own wildcard, in its own zone and project (issue 18, M2)
+    dev_records = {r.inputs["name"]: r.inputs for r in captures["dev"].by_type("gcp:dns/recordSet:RecordSet")}
+    dev_record = dev_records["*.dev.knative.example.com."]
+    assert (dev_record["managedZone"], dev_record["project"]) == ("dev-knative-example-com", "knative-platform-dev")
     outputs = prod.outputs
     assert outputs["clusterName"] == "knative-prod"
     assert outputs["clusterLocation"] == "europe-west1"
@@ -259,12 +262,16 @@ def test_an_existing_kms_key_is_used_without_creating_one():
 
 
 def test_authorized_networks_and_binary_authorization_mode_are_passed_through():
-    cluster = {**prod_cluster(), "authorizedNetworks": [{"cidr": "198.51.100.0/24", "name": "ci-runners"}],
+    # prod refuses a mode that does not check the project policy; staging may choose one (and writes no policy)
+    cluster = {**stack_cluster("staging"), "authorizedNetworks": [{"cidr": "198.51.100.0/24", "name": "ci-runners"}],
                "binaryAuthorization": "POLICY_BINDINGS"}
-    c = only(run_stack("prod", {"cluster": cluster}), CLUSTER).inputs
+    capture = run_stack("staging", {"cluster": cluster})
+    c = only(capture, CLUSTER).inputs
     assert c["masterAuthorizedNetworksConfig"]["cidrBlocks"] == [
         {"cidrBlock": "198.51.100.0/24", "displayName": "ci-runners"}]
     assert c["binaryAuthorization"] == {"evaluationMode": "POLICY_BINDINGS"}
+    assert capture.by_type("gcp:binaryauthorization/policy:Policy") == []
+    assert "binaryAuthorization" not in capture.outputs
 
 
 def test_local_creates_no_gcp_resources():
@@ -273,9 +280,13 @@ def test_local_creates_no_gcp_resources():
     assert "clusterName" not in capture.outputs
 
 
-def prod_cluster():
-    config = load_program_config(ROOT, "prod").config
+def stack_cluster(stack):
+    config = load_program_config(ROOT, stack).config
     return json.loads(config["knative-platform:cluster"])
+
+
+def prod_cluster():
+    return stack_cluster("prod")
 
 
 # -- bad cluster config stops the program before anything is registered -------------------------

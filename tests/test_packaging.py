@@ -200,10 +200,12 @@ def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(
 
 def test_without_the_gke_extra_only_the_platforms_gke_components_are_out_of_reach(world):
     plain, gke = world["venvs"]["from-git"], world["venvs"]["from-path"]
-    # Platform imports pulumi_gcp only where it builds a GKE cluster or a DNS-01 identity (issue 9)
-    assert sorted(plain["needs_gke"]) == ["Dns01Identity", "Dns01IdentityArgs", "GkeCluster", "GkeClusterArgs"]
+    # Platform imports pulumi_gcp only where it builds a GKE cluster, its image policy or a DNS-01 identity (issue 9)
+    assert sorted(plain["needs_gke"]) == ["BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs",
+                                          "Dns01Identity", "Dns01IdentityArgs", "GkeCluster", "GkeClusterArgs"]
     assert all("install knative-platform[gke]" in m for m in plain["needs_gke"].values())
-    assert plain["modules_needing_gke"] == ["knative_platform.dns01", "knative_platform.gke"]
+    assert plain["modules_needing_gke"] == ["knative_platform.binauthz", "knative_platform.dns01",
+                                            "knative_platform.gke"]
     assert gke["needs_gke"] == {} and gke["modules_needing_gke"] == []
 
 

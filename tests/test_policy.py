@@ -161,6 +161,35 @@ def test_each_stack_passes_with_its_own_policy_config_and_needs_every_relaxation
         assert [name for name, _ in pp.check_resources(resources, without)] == [policy]
 
 
+BINAUTHZ_CASES = [
+    ("binauthz-deny-by-default", "defaultAdmissionRule.evaluationMode", "ALWAYS_ALLOW"),
+    ("binauthz-deny-by-default", "clusterAdmissionRules",
+     [{"cluster": "europe-west1.knative-prod", "evaluationMode": "ALWAYS_ALLOW",
+       "enforcementMode": "ENFORCED_BLOCK_AND_AUDIT_LOG"}]),
+    ("binauthz-deny-by-default", "admissionWhitelistPatterns", [{"namePattern": "docker.io/**"}]),
+    ("binauthz-deny-by-default", "admissionWhitelistPatterns", [{"namePattern": "*"}]),
+    ("binauthz-enforced", "defaultAdmissionRule.enforcementMode", "DRYRUN_AUDIT_LOG_ONLY"),
+]
+
+
+@pytest.mark.parametrize(("policy", "path", "value"), BINAUTHZ_CASES,
+                         ids=[f"{c[0]}:{c[1]}:{c[2]}" for c in BINAUTHZ_CASES])
+def test_each_binary_authorization_policy_fails_the_one_setting_it_guards(policy, path, value):
+    props = put(of_type("prod", pp.BINAUTHZ_POLICY), path, value)
+    assert [name for name, _ in pp.violations(pp.BINAUTHZ_POLICY, props)] == [policy]
+
+
+def test_prods_image_policy_denies_by_default_and_blocks():
+    props = of_type("prod", pp.BINAUTHZ_POLICY)
+    assert props["defaultAdmissionRule"] == {"evaluationMode": "ALWAYS_DENY",
+                                             "enforcementMode": "ENFORCED_BLOCK_AND_AUDIT_LOG"}
+    assert pp.violations(pp.BINAUTHZ_POLICY, props) == []
+    ((_, message),) = pp.violations(pp.BINAUTHZ_POLICY, put(props, "defaultAdmissionRule.enforcementMode",
+                                                            "DRYRUN_AUDIT_LOG_ONLY"))
+    assert "relax binaryAuthorizationDryRun" in message
+    assert pp.violations(pp.BINAUTHZ_POLICY, props, {"binauthz-enforced": {"binaryAuthorizationDryRun": True}}) == []
+
+
 def test_a_relaxation_waives_only_its_own_policy():
     props = put(put(of_type("prod", pp.CLUSTER), "deletionProtection", False), "enableLegacyAbac", True)
     relaxed = {"gke-deletion-protection": {"noDeletionProtection": True},

@@ -46,8 +46,8 @@ def test_a_new_stack_gets_the_findings_of_everything_it_creates_and_its_relaxati
     assert found[("Service default/helloworld-go", "visibility")] == \
         "a new public service, reachable through the external gateway"
     assert found[("knative-platform:cluster", "relaxations")] == (
-        "a new stack whose cluster relaxes `googleManagedEncryption`, `noDeletionProtection`, `noGoogleGroups`, "
-        "`publicEndpoint`, `spotNodes`, `zonalControlPlane`")
+        "a new stack whose cluster relaxes `binaryAuthorizationDryRun`, `googleManagedEncryption`, "
+        "`noDeletionProtection`, `noGoogleGroups`, `publicEndpoint`, `spotNodes`, `zonalControlPlane`")
     text = report.summary(review, title="t", detail="d")
     assert "### Security-relevant changes" in text and "**dev** `Firewall knative-dev-control-plane-webhooks`" in text
 

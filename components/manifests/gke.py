@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from ..spec.cluster import GkeClusterSpec, MaintenanceWindow, NodePool, TaintEffect, Weekday
+from ..spec.identity import workload_pool
 
 CONTROL_PLANE_WEBHOOK_PORTS: Mapping[int, str] = {
     8443: "Knative Serving's admission webhook (webhook.knative-serving); without it every Knative Service or "
@@ -189,7 +190,7 @@ def cluster_args(spec: GkeClusterSpec, *, network: Any, subnetwork: Any, node_se
         "node_config": {**_node_config(spec, node_service_account), "machine_type": "e2-medium",
                         "disk_size_gb": 20},
         "release_channel": {"channel": str(spec.release_channel)},
-        "workload_identity_config": {"workload_pool": f"{spec.project}.svc.id.goog"},
+        "workload_identity_config": {"workload_pool": workload_pool(spec.project)},
         "datapath_provider": "ADVANCED_DATAPATH",  # Dataplane V2: eBPF, enforces NetworkPolicy
         "enable_intranode_visibility": True,
         "private_cluster_config": {

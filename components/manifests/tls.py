@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..spec.identity import workload_identity_member
 from ..spec.tls import ACME_DIRECTORIES, Challenge, TlsSpec
 from .knative_config import KNATIVE_NAMESPACE
 from .labels import standard_labels
@@ -99,9 +100,12 @@ def dns01_account_id(cluster_name: str) -> str:
     return f"{cluster_name}-dns01"
 
 
-def cert_manager_workload_identity(cluster_project: str) -> str:
-    """The member that lets the Kubernetes service account ``cert-manager/cert-manager`` act as a Google one."""
-    return f"serviceAccount:{cluster_project}.svc.id.goog[{CERT_MANAGER_NAMESPACE}/cert-manager]"
+def cert_manager_workload_identity(pool: str) -> str:
+    """The member that lets the Kubernetes service account ``cert-manager/cert-manager`` act as a Google one.
+
+    ``pool`` is the cluster's Workload Identity pool, ``<project>.svc.id.goog``.
+    """
+    return workload_identity_member(pool, CERT_MANAGER_NAMESPACE, "cert-manager")
 
 
 API_CHECK = "cert-manager-api-check"

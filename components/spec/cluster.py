@@ -60,11 +60,13 @@ class ReleaseChannel(enum.StrEnum):
 class BinaryAuthorization(enum.StrEnum):
     """Binary Authorization evaluation modes, spelled as GKE spells them.
 
-    ``PROJECT_SINGLETON_POLICY_ENFORCE`` (the default) enforces the project's
-    policy on every pod; a project that never edited its policy allows all
-    images, so turning enforcement on is safe and costs nothing until the policy
-    is tightened. The ``POLICY_BINDINGS`` modes use continuous-validation
-    platform policies instead.
+    ``PROJECT_SINGLETON_POLICY_ENFORCE`` (the default) checks every pod against
+    the project's policy, which the platform writes: deny by default, admit the
+    platform's own images, the stack's service images and ``imageRegistries``
+    (:mod:`components.spec.binauthz`). ``POLICY_BINDINGS`` uses
+    continuous-validation platform policies instead and ``DISABLED`` checks
+    nothing: with either, the platform writes no policy and nothing is enforced
+    at admission, so profile prod refuses both.
     """
 
     DISABLED = "DISABLED"
@@ -139,23 +141,30 @@ class Relaxations:
     """Do not use Google Groups for RBAC: it needs a Google Workspace or Cloud Identity group named
     ``gke-security-groups@<your domain>``, which a dev project may not have. RBAC then binds users."""
 
+    binary_authorization_dry_run: bool = False
+    """Binary Authorization logs the pods its policy would deny (``DRYRUN_AUDIT_LOG_ONLY``, in Cloud Audit Logs)
+    instead of blocking them. The policy is the one prod enforces, so the log shows what prod would refuse,
+    while a developer can still run an image from a registry the stack does not name yet."""
+
 
 PROFILE_RELAXATIONS: Mapping[ClusterProfile, Relaxations] = {
     # dev is cheap and disposable: one zone, Spot nodes, tear down in one step, no KMS key rings left
     # behind, no dependency on a Workspace group. It stays private-node, Workload-Identity, shielded.
     ClusterProfile.DEV: Relaxations(
         spot_nodes=True, zonal_control_plane=True, public_endpoint=True, no_deletion_protection=True,
-        google_managed_encryption=True, no_google_groups=True,
+        google_managed_encryption=True, no_google_groups=True, binary_authorization_dry_run=True,
     ),
-    # staging runs prod's security settings on cheaper capacity: Spot nodes in one zone.
-    ClusterProfile.STAGING: Relaxations(spot_nodes=True, zonal_control_plane=True),
+    # staging runs prod's security settings on cheaper capacity: Spot nodes in one zone, and prod's image
+    # policy in dry run, so its audit log shows what prod would refuse before a release reaches prod.
+    ClusterProfile.STAGING: Relaxations(spot_nodes=True, zonal_control_plane=True, binary_authorization_dry_run=True),
     # prod relaxes nothing.
     ClusterProfile.PROD: Relaxations(),
 }
 """The relaxations each profile starts from when the stack does not list its own under ``relax``."""
 
-PROD_FORBIDDEN_RELAXATIONS = ("zonal_control_plane", "public_endpoint", "no_deletion_protection")
-"""What prod never accepts: prod is regional, private and deletion-protected."""
+PROD_FORBIDDEN_RELAXATIONS = ("zonal_control_plane", "public_endpoint", "no_deletion_protection",
+                              "binary_authorization_dry_run")
+"""What prod never accepts: prod is regional, private, deletion-protected and blocks images it does not admit."""
 
 
 # -- the parts ---------------------------------------------------------------------------------
@@ -297,6 +306,10 @@ class GkeClusterSpec:
     node_pools: tuple[NodePool, ...] = field(default=(), metadata={"decode": decode_node_pools})
     maintenance_window: MaintenanceWindow = field(default_factory=MaintenanceWindow)
     binary_authorization: BinaryAuthorization = BinaryAuthorization.PROJECT_SINGLETON_POLICY_ENFORCE
+    image_registries: tuple[str, ...] = ()
+    """Registry paths (``europe-west1-docker.pkg.dev/<project>/<repository>``) whose images the project's
+    Binary Authorization policy admits besides the platform's own and the stack's service images: where app
+    stacks' images come from."""
     secrets_encryption: SecretsEncryption = field(default_factory=SecretsEncryption)
     security_group: str | None = None
     """Google Groups for RBAC: must be ``gke-security-groups@<your domain>``."""
@@ -559,8 +572,8 @@ def _relaxation_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
         for name in PROD_FORBIDDEN_RELAXATIONS:
             if getattr(relax, name):
                 problems.append(Problem(_camel_path(join_path(path, "relax"), name),
-                                        "profile prod does not allow this relaxation: prod is regional, private "
-                                        "and deletion-protected"))
+                                        "profile prod does not allow this relaxation: prod is regional, private, "
+                                        "deletion-protected and blocks images its policy does not admit"))
     if not spec.is_regional and _ZONE.match(spec.location) and not relax.zonal_control_plane:
         region = spec.location.rsplit("-", 1)[0]
         hint = ("prod runs a regional control plane" if spec.profile == ClusterProfile.PROD

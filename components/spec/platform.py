@@ -17,6 +17,7 @@ from typing import Any
 
 from .app_namespaces import AppNamespace, app_namespace_problems, decode_app_namespaces, wildcard_problems
 from .autoscaling import max_scale_limit_problems
+from .binauthz import image_policy_problems
 from .cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
 from .collisions import collision_problems
 from .decode import INVALID, Decoder, config_fields, config_key, describe
@@ -209,6 +210,8 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     if spec.registry is not None:
         problems += registry_problems(spec.registry, "registry")
     problems += images_problems(spec.images, (s.name for s in spec.services if s.source is not None))
+    if isinstance(spec.cluster, GkeClusterSpec):
+        problems += image_policy_problems(spec.cluster, sound)
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     return problems
