@@ -106,7 +106,7 @@ def _parse_fields(body: bytes) -> tuple[list[int], bool] | str:
                 return f"expected a number before the '{mark.decode()}' marker"
             time[mark] = value
         if state[0]:
-            return "unexpected remaining components"
+            return f"unexpected remaining components {state[0].decode('utf-8', 'replace')}"
         state[0] = body[:t]
     date = []
     for mark in (b"Y", b"M", b"W", b"D"):
@@ -115,7 +115,7 @@ def _parse_fields(body: bytes) -> tuple[list[int], bool] | str:
             return f"expected a number before the '{mark.decode()}' marker"
         date.append(value)
     if state[0]:
-        return "unexpected remaining components"
+        return f"unexpected remaining components {state[0].decode('utf-8', 'replace')}"
     years, months, weeks, days = date
     return [years, months, _i64(weeks * 7 + days), *time.values()], state[1]
 
