@@ -86,7 +86,7 @@ def api_server_source_manifests(source: EventSource) -> list[dict[str, Any]]:
     account = apiserver_account_name(source.name)
     cluster_wide = spec.namespace_selector is not None
     role_kind = "ClusterRole" if cluster_wide else "Role"
-    role_name = f"knative-platform:apiserversource:{source.namespace}:{source.name}" if cluster_wide else account
+    role_name = f"knative-platform.apiserversource.{source.namespace}.{source.name}" if cluster_wide else account
     role_meta = {"name": role_name, "labels": standard_labels(source.name, "apiserversource")} if cluster_wide \
         else _meta(source, "apiserversource", account)
     binding = {"apiVersion": RBAC_V1, "kind": f"{role_kind}Binding", "metadata": dict(role_meta),
