@@ -140,7 +140,7 @@ def test_every_problem_is_reported_at_once():
         "services.api.imagee: unknown key (did you mean 'image'?); expected one of: image, namespace, revision, "
         "command, args, env, secretEnv, envFrom, port, protocol, resources, probes, volumes, volumeMounts, sidecars, "
         "initContainers, autoscaling, concurrency, timeoutSeconds, responseStartTimeoutSeconds, idleTimeoutSeconds, "
-        "visibility, domains, traffic, imagePullSecrets, serviceAccount, runAsNonRoot",
+        "visibility, domains, traffic, imagePullSecrets, serviceAccount, runAsNonRoot, triggers, schedules",
         "services.api.port: expected an integer, got string '80'",
         "services.web.autoscaling.minScale: expected an integer, got string '1'",
     ]

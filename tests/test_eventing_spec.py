@@ -279,3 +279,24 @@ def test_any_eventing_config_ends_in_problems_with_a_path_never_a_traceback(even
     cluster = EventingCluster(profile=profile, gke=profile is not None, private_endpoint=profile is ClusterProfile.PROD)
     for problem in problems(config, cluster):
         assert problem.startswith(("eventing", "services.svc")), problem
+
+
+def test_the_examples_of_docs_eventing_md_are_valid_together():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).parents[1] / "docs" / "eventing.md").read_text(encoding="utf-8")
+    eventing: dict = {}
+    services: dict = {}
+    for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
+        doc = yaml.safe_load(block.replace("…", "0" * 64))
+        if block.startswith("# the value of knative-platform:eventing"):
+            eventing.update(doc)
+        else:
+            for name, spec in doc["knative-platform:services"].items():
+                services.setdefault(name, {}).update(spec)
+    services["dlq"] = {"image": IMAGE}
+    assert set(eventing) == {"brokers", "relax", "sources"} and set(services["hello"]) >= {"triggers", "schedules"}
+    assert problems({"eventing": eventing, "services": services}) == []
