@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 import pytest
 import trustme
+import yaml
 from eventing_tables import IMAGE, NS, project_paths, stack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -282,11 +285,6 @@ def test_any_eventing_config_ends_in_problems_with_a_path_never_a_traceback(even
 
 
 def test_the_examples_of_docs_eventing_md_are_valid_together():
-    import re
-    from pathlib import Path
-
-    import yaml
-
     text = (Path(__file__).parents[1] / "docs" / "eventing.md").read_text(encoding="utf-8")
     eventing: dict = {}
     services: dict = {}
