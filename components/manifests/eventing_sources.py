@@ -25,6 +25,7 @@ from typing import Any
 from ..spec.eventing import ApiServerSpec, EventSource, LabelSelector, WatchedResource
 from ..spec.eventing_checks import apiserver_account_name
 from .eventing import SOURCES_V1, WAIT_FOR_READY, destination, filter_expression
+from .knative import restricted_security_context
 from .labels import standard_labels
 
 RBAC_V1 = "rbac.authorization.k8s.io/v1"
@@ -118,11 +119,6 @@ def _watched(resource: WatchedResource) -> dict[str, Any]:
     return out
 
 
-SECURE_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                    "seccompProfile": {"type": "RuntimeDefault"}}
-"""The restricted Pod Security Standard's container settings, as the platform's services get them."""
-
-
 def container_source_manifest(source: EventSource) -> dict[str, Any]:
     """The ContainerSource: one container named after the source, hardened, with ``K_SINK`` set by Knative."""
     spec = source.container
@@ -134,7 +130,7 @@ def container_source_manifest(source: EventSource) -> dict[str, Any]:
         container["args"] = list(spec.args)
     if spec.env:
         container["env"] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
-    container["securityContext"] = {**SECURE_CONTAINER, "runAsNonRoot": spec.run_as_non_root}
+    container["securityContext"] = restricted_security_context(spec.run_as_non_root)
     return {"apiVersion": SOURCES_V1, "kind": "ContainerSource",
             "metadata": {**_meta(source, "containersource"), "annotations": dict(WAIT_FOR_READY)},
             "spec": _source_spec(source, {"template": {"spec": {"containers": [container]}}})}

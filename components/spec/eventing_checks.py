@@ -32,6 +32,7 @@ from .errors import Problem, join_path
 from .eventing import (
     Broker,
     BrokerClass,
+    Delivery,
     Destination,
     EventingSpec,
     EventSource,
@@ -129,11 +130,17 @@ def _broker_problems(spec: EventingSpec, broker: Broker, services: Sequence[Serv
                                                           "them when a pod restarts: prod uses class Kafka, or "
                                                           "names the risk with eventing.relax.inMemoryBroker: true"))
     if broker.delivery is not None:
-        dpath = join_path(path, "delivery")
-        problems += delivery_problems(broker.delivery, dpath, spec.features)
-        if broker.delivery.dead_letter_sink is not None:
-            problems += _sink_exists(spec, broker.delivery.dead_letter_sink, broker.namespace, services,
-                                     join_path(dpath, "deadLetterSink"))
+        problems += _delivery_problems(spec, broker.delivery, broker.namespace, services, join_path(path, "delivery"))
+    return problems
+
+
+def _delivery_problems(spec: EventingSpec, delivery: Delivery, namespace: str, services: Sequence[Service],
+                       path: str) -> list[Problem]:
+    """The webhook's delivery rules, and a dead-letter ``service:`` or ``broker:`` the stack declares."""
+    problems = delivery_problems(delivery, path, spec.features)
+    if delivery.dead_letter_sink is not None:
+        problems += _sink_exists(spec, delivery.dead_letter_sink, namespace, services,
+                                 join_path(path, "deadLetterSink"))
     return problems
 
 
@@ -243,11 +250,8 @@ def _service_problems(spec: EventingSpec, service: Service, services: Sequence[S
         if trigger.path is not None:
             problems += subscriber_path_problems(trigger.path, join_path(tpath, "path"))
         if trigger.delivery is not None:
-            dpath = join_path(tpath, "delivery")
-            problems += delivery_problems(trigger.delivery, dpath, spec.features)
-            if trigger.delivery.dead_letter_sink is not None:
-                problems += _sink_exists(spec, trigger.delivery.dead_letter_sink, service.namespace, services,
-                                         join_path(dpath, "deadLetterSink"))
+            problems += _delivery_problems(spec, trigger.delivery, service.namespace, services,
+                                           join_path(tpath, "delivery"))
     for key, schedule in service.schedules.items():
         spath = join_path(join_path(path, "schedules"), key)
         problems += _prefixed_name_problems(service.name, key, spath, "PingSource")
