@@ -167,7 +167,8 @@ class Schedule:
     ``schedule`` is robfig/cron syntax (five fields, or six with seconds first,
     or ``@daily``-style names); ``timezone`` an IANA name. ``data`` (text) or
     ``dataBase64`` is the event's body; with ``contentType: application/json``
-    it must be a JSON object.
+    it must be a JSON object. ``schedule`` is required, stricter than Knative,
+    whose defaulter makes an empty one every minute (``ping_defaults.go``).
     """
 
     schedule: str

@@ -14,7 +14,9 @@ by choice and saying so in its message:
   Subscription (knative/eventing 8cf4c4b, ``pkg/reconciler/broker/resources/
   subscription.go``) and a source's into ``eventing.knative.dev/sourceName``
   (``pkg/reconciler/apiserversource/resources/labels.go``), and label values
-  are at most 63 characters; and two keys may not make one name;
+  are at most 63 characters (a broker's name goes into each Trigger's label
+  ``eventing.knative.dev/broker``: ``pkg/apis/eventing/v1/trigger_defaults.go``
+  ``setLabels``); and two keys may not make one name;
 * prod runs no in-memory broker unless ``eventing.relax.inMemoryBroker``;
 * a SinkBinding never binds a Knative Service (docs/eventing.md: the binding
   edits the template Knative names revisions after);
