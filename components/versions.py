@@ -13,8 +13,10 @@ Components read these objects **at call time** (``versions.SERVING_CORE``, not
 ``from .versions import SERVING_CORE``) so a test can swap one pin and re-render.
 
 Upgrade Knative one minor version at a time (``knative-v1.23.x`` ->
-``knative-v1.24.x``): Serving, net-gateway-api and net-kourier move together,
-and ``SERVING_POST_INSTALL`` must be run by hand after each upgrade (docs/knative.md,
+``knative-v1.24.x``): Serving, net-gateway-api, net-kourier, Eventing and the
+Kafka broker move together, and ``SERVING_POST_INSTALL`` (and, once Eventing is
+installed, ``EVENTING_POST_INSTALL`` and ``KAFKA_POST_INSTALL``) must be run by
+hand after each upgrade (docs/knative.md,
 "Upgrading").
 """
 
@@ -68,7 +70,8 @@ class HelmChart:
 
 # renovate: datasource=github-releases depName=knative/serving versioning=regex:^knative-v(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)$
 KNATIVE_VERSION = "knative-v1.23.0"
-"""Knative Serving and its networking plugins share one release train; they are upgraded together."""
+"""Knative Serving, its networking plugins, Eventing and the Kafka broker share one release train; they are upgraded
+together (the offline review refuses a step of more than one minor version: ``knative_minor_skip``)."""
 
 KNATIVE_RELEASE_REGISTRY = "gcr.io/knative-releases"
 """Where every Knative release YAML points its images, by digest, under the Go import path of each binary.
@@ -132,6 +135,66 @@ NET_KOURIER = ReleaseManifest(
     # config/300-gateway.yaml, whose Envoy is Docker Hub's envoyproxy/envoy by tag (not resolved by ko)
     images=(_knative_image("knative.dev/net-kourier/cmd/kourier"),
             Image("docker.io/envoyproxy/envoy", by_digest=False)),
+)
+
+# Knative Eventing and the Kafka broker ride KNATIVE_VERSION, whose renovate line (knative/serving) moves the whole
+# train; the Review workflow's release-assets check asks for each of their URLs before a bump merges.
+EVENTING_CRDS = ReleaseManifest(
+    component="knative-eventing",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/eventing-crds.yaml",
+    reason="Eventing rides Serving's release train (knative/operator knative-v1.23.0 ships eventing 1.23.0 with "
+           "serving 1.23.0); its 17 CRDs go first, as Serving's do",
+)
+EVENTING_CORE = ReleaseManifest(
+    component="knative-eventing",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/eventing-core.yaml",
+    reason="eventing-controller, eventing-webhook and pingsource-mt-adapter; all images pinned by digest inside "
+           "the release",
+)
+EVENTING_IN_MEMORY_CHANNEL = ReleaseManifest(
+    component="knative-eventing",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/in-memory-channel.yaml",
+    reason="the channel under MTChannelBasedBroker, the broker for local and dev stacks (best effort: events in "
+           "flight are lost when a dispatcher restarts)",
+)
+EVENTING_MT_CHANNEL_BROKER = ReleaseManifest(
+    component="knative-eventing",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/mt-channel-broker.yaml",
+    reason="the multi-tenant channel-based broker (class MTChannelBasedBroker): broker-ingress and broker-filter",
+)
+EVENTING_POST_INSTALL = ReleaseManifest(
+    component="knative-eventing",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/eventing-post-install.yaml",
+    reason="storage-version migration Job; it uses generateName, which Pulumi's server-side apply refuses, so it "
+           "is run with `kubectl create -f` after an upgrade (never applied by the program)",
+)
+KAFKA_CONTROLLER = ReleaseManifest(
+    component="eventing-kafka-broker",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative-extensions/eventing-kafka-broker/releases/download/{KNATIVE_VERSION}/"
+        "eventing-kafka-controller.yaml",
+    reason="the Kafka broker's control plane (kafka-controller, kafka-webhook-eventing), the production broker "
+           "class; same release train as Eventing, against a Kafka the platform does not run",
+)
+KAFKA_BROKER = ReleaseManifest(
+    component="eventing-kafka-broker",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative-extensions/eventing-kafka-broker/releases/download/{KNATIVE_VERSION}/"
+        "eventing-kafka-broker.yaml",
+    reason="the Kafka broker's data plane (kafka-broker-receiver, kafka-broker-dispatcher), images by digest",
+)
+KAFKA_POST_INSTALL = ReleaseManifest(
+    component="eventing-kafka-broker",
+    version=KNATIVE_VERSION,
+    url=f"https://github.com/knative-extensions/eventing-kafka-broker/releases/download/{KNATIVE_VERSION}/"
+        "eventing-kafka-post-install.yaml",
+    reason="post-install Jobs with fixed names (kafka-controller-post-install, knative-kafka-storage-version-"
+           "migrator); run by hand after an upgrade (never applied by the program)",
 )
 
 # renovate: datasource=github-releases depName=kubernetes-sigs/gateway-api

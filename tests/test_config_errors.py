@@ -142,7 +142,8 @@ def test_every_problem_is_reported_at_once():
         "services.api.imagee: unknown key (did you mean 'image'?); expected one of: image, source, namespace, "
         "revision, command, args, env, secretEnv, envFrom, port, protocol, resources, probes, volumes, volumeMounts, "
         "sidecars, initContainers, autoscaling, concurrency, timeoutSeconds, responseStartTimeoutSeconds, "
-        "idleTimeoutSeconds, visibility, domains, traffic, imagePullSecrets, serviceAccount, runAsNonRoot",
+        "idleTimeoutSeconds, visibility, domains, traffic, imagePullSecrets, serviceAccount, runAsNonRoot, triggers, "
+        "schedules",
         "services.api.port: expected an integer, got string '80'",
         "services.web.autoscaling.minScale: expected an integer, got string '1'",
     ]

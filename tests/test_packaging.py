@@ -232,7 +232,7 @@ def test_the_app_side_needs_no_pulumi_gcp_and_the_gke_extra_has_it(world):
     assert gke["gcp_importable"] is True
     for installed in (plain, gke):
         names = {Requirement(r).name.lower() for r in installed["requires"] if "extra ==" not in r}
-        assert names == {"pulumi", "pulumi-kubernetes", "pyyaml"}
+        assert names == {"pulumi", "pulumi-kubernetes", "pyyaml", "tzdata"}
         (extra,) = [Requirement(r) for r in installed["requires"] if "extra ==" in r]
         assert extra.name == "pulumi-gcp" and extra.marker.evaluate({"extra": "gke"})
     # The resolver asks for pulumi-gcp only with [gke]; none is available to the plain venv, so that cannot resolve.

@@ -87,12 +87,17 @@ def _probe(probe: Probe, port: int | None) -> dict[str, Any]:
 
 def security_context(service: Service) -> dict[str, Any]:
     """Restricted-profile defaults Knative accepts in a revision: no escalation, no capabilities, seccomp."""
+    return restricted_security_context(service.run_as_non_root)
+
+
+def restricted_security_context(run_as_non_root: bool) -> dict[str, Any]:
+    """The Pod Security Standard "restricted" container settings (``runAsNonRoot`` unless relaxed)."""
     ctx: dict[str, Any] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    if service.run_as_non_root:
+    if run_as_non_root:
         ctx["runAsNonRoot"] = True
     return ctx
 

@@ -90,3 +90,41 @@ def foreign_revision_problem(service: str, ref: str) -> str | None:
                 f"'{service}-'; a service's traffic can only name its own revisions (write '{service}-<suffix>' "
                 "or just the suffix)")
     return None
+
+
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def qualified_name_problem(value: str, what: str = "name") -> str | None:
+    """Why ``value`` is not a Kubernetes qualified name (label keys, ``apps/v1``), or None.
+
+    k8s.io/apimachinery ``pkg/util/validation/validation.go`` ``IsQualifiedName``: an
+    optional DNS-1123 subdomain prefix and ``/``, then at most 63 of ``[-A-Za-z0-9_.]``,
+    starting and ending alphanumeric.
+    """
+    parts = value.split("/")
+    if len(parts) > 2:
+        return f"{what} '{value}' must be a qualified name: an optional DNS subdomain prefix and '/', then a name"
+    if len(parts) == 2 and (not parts[0] or dns1123_subdomain_problem(parts[0])):
+        return f"{what} '{value}' has a prefix that is not a DNS-1123 subdomain"
+    name = parts[-1]
+    if not name or len(name) > MAX_LABEL or not _QUALIFIED_NAME.fullmatch(name):
+        return (f"{what} '{value}' must end in a name of at most {MAX_LABEL} letters, digits, '-', '_' and '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def label_value_problem(value: str, what: str = "label value") -> str | None:
+    """Why ``value`` is not a Kubernetes label value (``IsValidLabelValue``; empty is valid), or None."""
+    if value and (len(value) > MAX_LABEL or not _QUALIFIED_NAME.fullmatch(value)):
+        return (f"{what} '{value}' must be at most {MAX_LABEL} letters, digits, '-', '_' and '.', starting and "
+                "ending with a letter or digit")
+    return None
+
+
+def c_identifier_problem(value: str, what: str = "kind") -> str | None:
+    """Why ``value`` is not a C identifier (``IsCIdentifier``: Kubernetes kinds as tracker references check them)."""
+    if not _C_IDENTIFIER.fullmatch(value):
+        return f"{what} '{value}' must be a C identifier: letters, digits and '_', not starting with a digit"
+    return None
