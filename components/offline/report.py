@@ -1,4 +1,4 @@
-"""Write a :class:`~components.offline.diff.Review` as markdown: a PR-comment summary and the full detail.
+"""Write a :class:`~components.offline.model.Review` as markdown: a PR-comment summary and the full detail.
 
 The summary leads with counts per stack and component, then what needs a
 reviewer's judgement (updates Knative would refuse, replacements, deletions,
@@ -18,9 +18,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from .diff import (
+from .diff import DEPENDS_ON
+from .model import (
     ABSENT,
-    DEPENDS_ON,
     Action,
     FieldChange,
     Finding,
