@@ -24,6 +24,7 @@ from typing import Any
 
 from .findings import findings_of, minor_skips, relaxations
 from .flatten import flatten
+from .markdown import code
 from .model import (
     ABSENT,
     BUNDLE_TYPES,
@@ -73,29 +74,46 @@ def _field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple
 
 def _path_order(path: str) -> tuple[Any, ...]:
     """Inputs before Pulumi's settings; list indexes in numeric order (traffic[2] before traffic[10])."""
-    parts = re.split(r"(\d+)", path)
-    return (path.startswith("("), *[(0, int(p)) if p.isdigit() else (1, p) for p in parts])
+    parts = re.split(r"([0-9]+)", path)
+    # digits compare as numbers by their length, then their text: no int() of a fork's 5,000-digit index
+    return (path.startswith("("), *[(0, len(p.lstrip("0")), p.lstrip("0")) if p[:1].isascii() and p[:1].isdigit()
+                                    else (1, 0, p) for p in parts])
 
 
-def _component(key: str, resources: Mapping[str, Mapping[str, Any]]) -> str:
-    """The nearest enclosing component (``KnativeApp helloworld-go``); a component is its own."""
-    seen: set[str] = set()
-    current: str | None = key
-    while current and current in resources and current not in seen:
-        seen.add(current)
-        entry = resources[current]
-        type_ = str(entry.get("type") or "")
-        if _is_component(current, type_, resources):
-            return f"{type_.rsplit(':', 1)[-1]} {entry.get('name')}"
-        current = entry.get("parent")
-    return "(stack)"
+def components_of(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Each resource's nearest enclosing component (``KnativeApp helloworld-go``); a component is its own.
+
+    One pass over the parent links (a render of thousands of resources is read in linear time).
+    """
+    parents = {e.get("parent") for e in resources.values()}
+    out: dict[str, str] = {}
+    for key in resources:
+        chain: dict[str, None] = {}  # in order, and a cycle of parents is seen at once
+        current: str | None = key
+        found = "(stack)"
+        while current is not None and current in resources and current not in chain:
+            if current in out:
+                found = out[current]
+                break
+            chain[current] = None
+            entry = resources[current]
+            type_ = str(entry.get("type") or "")
+            if _is_component(current, type_, parents):
+                found = f"{type_.rsplit(':', 1)[-1]} {entry.get('name')}"
+                break
+            parent = entry.get("parent")
+            current = parent if isinstance(parent, str) else None
+        for link in chain:
+            out[link] = found
+        out.setdefault(key, found)
+    return out
 
 
-def _is_component(key: str, type_: str, resources: Mapping[str, Mapping[str, Any]]) -> bool:
+def _is_component(key: str, type_: str, parents: set[Any]) -> bool:
     if type_.startswith("pulumi:") or type_ in BUNDLE_TYPES:
         return False
     provider_package = type_.split(":", 1)[0] in ("kubernetes", "gcp", "random", "tls", "command")
-    return not provider_package or any(e.get("parent") == key for e in resources.values())
+    return not provider_package or key in parents
 
 
 def _identity(key: str, entry: Mapping[str, Any]) -> tuple[str, ...]:
@@ -120,7 +138,8 @@ def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
     for label in sorted(renders, key=lambda lb: (risk[lb], lb)):
         old, new = base.get(label), head.get(label)
         if old is None and new is not None:
-            changes = tuple(_whole(label, key, entry, new.resources, Action.CREATE)
+            components = components_of(new.resources)
+            changes = tuple(_whole(label, key, entry, components[key], Action.CREATE)
                             for key, entry in sorted(new.resources.items()))
             diff = StackDiff(label, "added", len(new.resources), changes)
             stacks.append(diff)
@@ -128,7 +147,8 @@ def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
             findings += findings_of(diff, Render(label, new.project, new.stack, {}, {}, {}), new)
             findings += relaxations(label, new)
         elif new is None and old is not None:
-            changes = tuple(_whole(label, key, entry, old.resources, Action.DELETE)
+            components = components_of(old.resources)
+            changes = tuple(_whole(label, key, entry, components[key], Action.DELETE)
                             for key, entry in sorted(old.resources.items()))
             stacks.append(StackDiff(label, "removed", len(old.resources), changes))
         elif old is not None and new is not None:
@@ -142,17 +162,16 @@ def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
 
 
 
-def _whole(stack: str, key: str, entry: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]],
-           action: Action) -> ResourceChange:
+def _whole(stack: str, key: str, entry: Mapping[str, Any], component: str, action: Action) -> ResourceChange:
     fields = _entry_fields(entry)
     pairs = tuple(FieldChange(p, ABSENT, v) if action is Action.CREATE else FieldChange(p, v, ABSENT)
                   for p, v in sorted(fields.items(), key=lambda kv: _path_order(kv[0])))
-    return ResourceChange(stack, key, str(entry.get("type")), display(key, entry), _component(key, resources),
-                          action, pairs)
+    return ResourceChange(stack, key, str(entry.get("type")), display(key, entry), component, action, pairs)
 
 
 def _compare_stack(label: str, old: Render, new: Render) -> tuple[StackDiff, list[Finding]]:
     changes: list[ResourceChange] = []
+    old_components, new_components = components_of(old.resources), components_of(new.resources)
     removed = {k: v for k, v in old.resources.items() if k not in new.resources}
     added = {k: v for k, v in new.resources.items() if k not in old.resources}
     # A resource whose key changed but whose identity did not moved to a new URN: Pulumi replaces it.
@@ -166,14 +185,14 @@ def _compare_stack(label: str, old: Render, new: Render) -> tuple[StackDiff, lis
         removed.pop(old_key)
         entry = added.pop(new_key)
         fields = _field_changes(_entry_fields(old.resources[old_key]), _entry_fields(entry))
-        reason = (f"its URN changes ({old_key} -> {new_key}): Pulumi deletes the old resource and creates the new "
-                  "one; give the resource `aliases` to keep it")
+        reason = (f"its URN changes ({code(old_key)} -> {code(new_key)}): Pulumi deletes the old resource and "
+                  "creates the new one; give the resource `aliases` to keep it")
         changes.append(ResourceChange(label, new_key, str(entry.get("type")), display(new_key, entry),
-                                      _component(new_key, new.resources), Action.REPLACE, fields, (reason,)))
+                                      new_components[new_key], Action.REPLACE, fields, (reason,)))
     for key, entry in sorted(added.items()):
-        changes.append(_whole(label, key, entry, new.resources, Action.CREATE))
+        changes.append(_whole(label, key, entry, new_components[key], Action.CREATE))
     for key, entry in sorted(removed.items()):
-        changes.append(_whole(label, key, entry, old.resources, Action.DELETE))
+        changes.append(_whole(label, key, entry, old_components[key], Action.DELETE))
     for key in sorted(set(old.resources) & set(new.resources)):
         before, after = old.resources[key], new.resources[key]
         fields = _field_changes(_entry_fields(before), _entry_fields(after))
@@ -181,7 +200,7 @@ def _compare_stack(label: str, old: Render, new: Render) -> tuple[StackDiff, lis
             continue
         type_ = str(after.get("type"))
         reasons = _replace_reasons(type_, fields, before, after, new.resources, key)
-        changes.append(ResourceChange(label, key, type_, display(key, after), _component(key, new.resources),
+        changes.append(ResourceChange(label, key, type_, display(key, after), new_components[key],
                                       Action.REPLACE if reasons else Action.UPDATE, fields, tuple(reasons)))
     changes.sort(key=lambda c: (c.component, c.display, c.key))
     config = _field_changes(_top_level(old.config), _top_level(new.config))
@@ -205,18 +224,19 @@ def _replace_reasons(type_: str, fields: Iterable[FieldChange], before: Mapping[
     replace_on = [str(p) for p in (after.get("options") or {}).get("replaceOnChanges") or ()]
     reasons = replacement_reasons(type_, [p for p in changed if not p.startswith("(")], replace_on)
     if _parent_type(before.get("parent")) != _parent_type(after.get("parent")):
-        reasons.append(f"(parent): the parent's type changes ({before.get('parent')} -> {after.get('parent')}), "
-                       "and with it the URN; give the resource `aliases` to keep it")
+        reasons.append(f"`(parent)`: the parent's type changes ({code(str(before.get('parent')))} -> "
+                       f"{code(str(after.get('parent')))}), and with it the URN; give the resource `aliases` to "
+                       "keep it")
     if before.get("provider") != after.get("provider"):
-        reasons.append(f"(provider): it moves to another provider ({before.get('provider')} -> "
-                       f"{after.get('provider')})")
+        reasons.append(f"`(provider)`: it moves to another provider ({code(str(before.get('provider')))} -> "
+                       f"{code(str(after.get('provider')))})")
     if type_ == KUBERNETES_PROVIDER:
         identity = "clusterIdentifier" if any(
             "clusterIdentifier" in (e.get("inputs") or {}) for e in (before, after)) else None
         keys = [identity] if identity else ["context", "kubeconfig"]
         if any(p in keys for p in changed):
             managed = sum(1 for e in resources.values() if e.get("provider") == key)
-            reasons.append(f"{keys[0]}: the cluster identity changes, so Pulumi replaces every Kubernetes object "
+            reasons.append(f"`{keys[0]}`: the cluster identity changes, so Pulumi replaces every Kubernetes object "
                            f"this provider manages ({managed} in this stack)")
     return reasons
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .markdown import code
 from .model import (
     ABSENT,
     BUNDLE_TYPES,
@@ -44,9 +45,11 @@ def relaxations(label: str, render: Render) -> list[Finding]:
         relax = value.get("relax")
         if isinstance(relax, Mapping):
             flags = sorted(str(flag) for flag, on in relax.items() if on is True)
-            message = ("relaxes " + ", ".join(f"`{flag}`" for flag in flags)) if flags else "relaxes nothing"
+            message = ("relaxes " + ", ".join(code(flag) for flag in flags)) if flags else "relaxes nothing"
         else:
-            message = f"takes the relaxations of its profile ({value.get('profile') or 'the default profile'})"
+            profile = value.get("profile")
+            named = code(str(profile)) if profile else "the default profile"
+            message = f"takes the relaxations of its profile ({named})"
         out.append(Finding(FindingKind.SECURITY, label, key, "relaxations", f"a new stack whose cluster {message}"))
     return out
 
@@ -80,7 +83,7 @@ def _refusals(label: str, new: Render) -> list[Finding]:
     displays = {str(e.get("name")): display(k, e) for k, e in new.resources.items()
                 if e.get("type") == KNATIVE_SERVICE}
     return [Finding(FindingKind.REFUSED, label, displays.get(_service_of(path), "stack config"), "revisions",
-                    f"`{path}`: {message}") for path, message in new.refused]
+                    f"{code(path)}: {code(message, None)}") for path, message in new.refused]
 
 
 def findings_of(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
@@ -91,7 +94,7 @@ def findings_of(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
             out.append(Finding(FindingKind.REPLACE, diff.label, change.display, "replace", "; ".join(change.reasons)))
         elif change.action is Action.DELETE:
             out.append(Finding(FindingKind.DELETE, diff.label, change.display, "delete",
-                               f"deleted ({change.type}, in {change.component})"))
+                               f"deleted ({code(change.type)}, in {code(change.component)})"))
         out += _security(diff.label, change)
         refused = None if change.display in judged else _knative_refusal(change, old, new)
         if refused:
@@ -106,7 +109,7 @@ def findings_of(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
                      "is a secret whose value changed (rotated; both values redacted)" if was and now else
                      "is no longer a secret: its value is now plain text in the stack file" if was else
                      "is now a secret")
-            out.append(Finding(FindingKind.SECURITY, diff.label, "stack config", "secrets", f"{f.path} {state}"))
+            out.append(Finding(FindingKind.SECURITY, diff.label, "stack config", "secrets", f"{code(f.path)} {state}"))
     return out
 
 
@@ -121,7 +124,8 @@ def _security(stack: str, change: ResourceChange) -> list[Finding]:
             out.append(Finding(FindingKind.SECURITY, stack, change.display, "visibility",
                                "a new public service, reachable through the external gateway"))
         grant = {f.path: f.after for f in change.fields if f.path in ("role", "member")}
-        created = f"created: {grant['role']} for {grant['member']}" if len(grant) == 2 else "created"  # an IAM grant
+        created = (f"created: {code(str(grant['role']))} for {code(str(grant['member']))}" if len(grant) == 2
+                   else "created")  # an IAM grant
         out += [Finding(FindingKind.SECURITY, stack, change.display, topic, created) for topic in topics]
         # A created resource's security-relevant settings, as an update would list them (a new firewall's
         # sourceRanges, a new cluster's authorized networks ...).
@@ -131,7 +135,7 @@ def _security(stack: str, change: ResourceChange) -> list[Finding]:
                 if topic not in topics:
                     settings.setdefault(topic, []).append(f)
         for topic, fields in settings.items():
-            message = "created with " + "; ".join(f"{f.path}: {short_value(f.after)}" for f in fields[:3])
+            message = "created with " + "; ".join(f"{code(f.path)}: {code(short_value(f.after))}" for f in fields[:3])
             if len(fields) > 3:
                 message += f"; and {len(fields) - 3} more"
             out.append(Finding(FindingKind.SECURITY, stack, change.display, topic, message))
@@ -143,7 +147,8 @@ def _security(stack: str, change: ResourceChange) -> list[Finding]:
         for topic in security_topics(change.type, f.path):
             by_topic.setdefault(topic, []).append(f)
     for topic, fields in by_topic.items():
-        message = "; ".join(f"{f.path}: {short_value(f.before)} -> {short_value(f.after)}" for f in fields[:3])
+        message = "; ".join(f"{code(f.path)}: {code(short_value(f.before))} -> {code(short_value(f.after))}"
+                            for f in fields[:3])
         if len(fields) > 3:
             message += f"; and {len(fields) - 3} more"
         if topic == "visibility":
@@ -164,9 +169,9 @@ def _knative_refusal(change: ResourceChange, old: Render, new: Render) -> str | 
     if not name or (before.get("metadata") or {}).get("name") != name or before == after:
         return None
     fields = [f.path for f in change.fields if f.path.startswith("spec.template.")]
-    return (f"the revision template changes ({', '.join(fields[:3])}{' ...' if len(fields) > 3 else ''}) but "
-            f"keeps its name {name}; Knative's webhook refuses that update. Give the service a new `revision` "
-            "suffix")
+    return (f"the revision template changes ({', '.join(map(code, fields[:3]))}{' ...' if len(fields) > 3 else ''}) "
+            f"but keeps its name {code(str(name))}; Knative's webhook refuses that update. Give the service a new "
+            "`revision` suffix")
 
 
 def _upgrades(stack: str, change: ResourceChange, inputs: Mapping[str, Any]) -> list[Finding]:
@@ -174,11 +179,12 @@ def _upgrades(stack: str, change: ResourceChange, inputs: Mapping[str, Any]) -> 
     moves = [f for f in change.fields if not f.path.startswith("(")]
     if not moves:
         return []
-    message = "; ".join(f"{f.path}: {short_value(f.before)} -> {short_value(f.after)}" for f in moves[:4])
+    message = "; ".join(f"{code(f.path)}: {code(short_value(f.before))} -> {code(short_value(f.after))}"
+                        for f in moves[:4])
     chart = inputs.get("chart") if isinstance(inputs.get("chart"), str) else None
-    links = [release_links(f.before, f.after, chart) for f in moves
-             if f.path in ("file", "version") and isinstance(f.before, str) and isinstance(f.after, str)]
-    message += (". What the bundle itself changes is not visible offline (the provider expands it at deploy)"
-                + (f": {'; '.join(dict.fromkeys(links))}" if links else ""))
-    return [Finding(FindingKind.UPGRADE, stack, change.display, "upstream", message)]
+    links = tuple(dict.fromkeys(link for f in moves if f.path in ("file", "version") and isinstance(f.before, str)
+                                and isinstance(f.after, str) for link in release_links(f.before, f.after, chart)))
+    message += (". What the bundle itself changes is not visible offline (the provider expands it at deploy): "
+                + ("read the release notes" if links else "read the release notes of the bundle's own project"))
+    return [Finding(FindingKind.UPGRADE, stack, change.display, "upstream", message, links)]
 

@@ -67,13 +67,21 @@ class ResourceChange:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something a reviewer must see before the per-field detail."""
+    """Something a reviewer must see before the per-field detail.
+
+    ``stack`` and ``resource`` are untrusted text (they come from the renders);
+    ``topic`` is the base code's; ``message`` is a sentence of the base code's
+    that quotes untrusted values only in code spans
+    (:func:`components.offline.markdown.code`). ``links`` are ``(label, URL)``
+    pairs the base code checked (release notes of a known upstream project).
+    """
 
     kind: FindingKind
     stack: str
     resource: str
     topic: str
     message: str
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
