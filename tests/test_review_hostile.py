@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from components.offline import report
-from components.offline.diff import Render, compare, load_renders
+from components.offline.diff import Render, RenderError, compare, load_renders
 from components.offline.markdown import code, prose
 from components.offline.report import no_mentions
 
@@ -314,3 +314,42 @@ def test_release_notes_link_only_to_the_upstream_projects_the_platform_pins():
     assert release_links(old.replace("knative/serving", "attacker/x"),
                          old.replace("knative/serving", "attacker/x").replace("1.23", "1.24")) == ()
     assert release_links(old, old.replace("knative-v1.23.0", "v1)[x](https:")) == ()
+
+
+# -- item 4: YAML bombs in a fork's renders ---------------------------------------------------------
+
+
+def bomb(levels: int, width: int = 9) -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("text", [
+    f"{KSVC}::x:\n  type: {KSVC}\n  inputs:\n" + "".join(f"    {line}\n" for line in bomb(6).splitlines()),
+    "data: &loop {self: *loop}\n",
+    f"{KSVC}::x: &loop\n  type: {KSVC}\n  inputs: {{spec: *loop}}\n",
+    "x: " + "[" * 900 + "]" * 900 + "\n",
+])
+def test_a_yaml_bomb_or_a_recursive_alias_in_a_render_is_refused_quickly_and_cleanly(tmp_path, text):
+    import time
+
+    directory = render_dir(tmp_path / "head", "prod", {})
+    (directory / "resources.yaml").write_text(text)
+    started = time.monotonic()
+    with pytest.raises(RenderError) as info:
+        load_renders(tmp_path / "head")
+    assert time.monotonic() - started < 2
+    assert "resources.yaml" in str(info.value)
+    assert len(str(info.value)) < 600
+
+
+def test_a_render_that_shares_a_value_through_an_alias_is_read():
+    # PyYAML's dumper writes a value the program used twice as an anchor and an alias: a render may have some
+    from components.offline.renders import read_render_yaml
+
+    shared = {"app": "x"}
+    text = yaml.safe_dump({"a": {"labels": shared}, "b": {"labels": shared}})
+    assert "&id001" in text
+    assert read_render_yaml(text, Path("resources.yaml")) == {"a": {"labels": shared}, "b": {"labels": shared}}

@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
+from ..spec.errors import shorten
 from .secrets import redact
+from .stackyaml import check_expansion
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it: renders of every stack are read on each review."""
@@ -41,11 +43,44 @@ class RenderError(Exception):
     """A directory that is not a render, or a render that cannot be read."""
 
 
+MAX_RENDER_DEPTH = 100
+"""How deep a render's values may nest: far past any object the platform writes (a dozen levels), and
+shallow enough for the diff's recursive walks."""
+
+
+def read_render_yaml(text: str, path: Path) -> Any:
+    """The YAML document ``text`` of a render file, or a :class:`RenderError` naming ``path`` and the line.
+
+    A fork writes the renders a review reads, so before anything is built from
+    the parsed nodes, aliases are held to the bound the stack-file reader holds
+    them to (yaml.v3's, :func:`components.offline.stackyaml.check_expansion`: a
+    "billion laughs" file is refused in milliseconds), a recursive alias is
+    refused, and nesting is bounded (:data:`MAX_RENDER_DEPTH`).
+    """
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        check_expansion(node, MAX_RENDER_DEPTH)
+        return loader.construct_document(node) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise RenderError(f"{where}: cannot read the render: {shorten(reason)}") from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise RenderError(f"{path}: cannot read the render: {shorten(str(exc))}") from None
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise RenderError(f"{path}: cannot read the render: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RenderError(f"{path}: cannot read the render: {exc}") from None
+    return read_render_yaml(text, path)
 
 
 def load_render(directory: Path, label: str | None = None) -> Render:

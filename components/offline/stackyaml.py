@@ -194,6 +194,66 @@ def alias_share_allowed(decoded: int) -> float:
     return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
 
 
+class AliasBudget:
+    """yaml.v3's bound on alias expansion, counted value by value in document order.
+
+    A value written once counts as decoded; each time an alias names it, it and
+    everything in it count again, as aliased. :meth:`count` raises once more
+    than 100 of over 1,000 values came through aliases and their share passes
+    :func:`alias_share_allowed`.
+    """
+
+    def __init__(self) -> None:
+        self.decoded, self.aliased = 1, 0  # yaml.v3 counts the document node too
+
+    def count(self, node: yaml.Node, in_alias: bool) -> None:
+        """Count one decoded value (``in_alias``: it comes through an alias); raises past the bound."""
+        self.decoded += 1
+        self.aliased += in_alias
+        if self.aliased > 100 and self.decoded > 1000 and \
+                self.aliased / self.decoded > alias_share_allowed(self.decoded):
+            raise _Refused(node, f"aliases expand the file too far ({self.aliased} of the first {self.decoded} "
+                                 "values come through aliases of this one; yaml.v3, which the Pulumi CLI reads "
+                                 "files with, refuses it: \"document contains excessive aliasing\"): write the "
+                                 "values out")
+
+
+def check_expansion(root: yaml.Node, max_depth: int) -> None:
+    """Refuse aliases that expand ``root`` too far (:class:`AliasBudget`), a recursive alias, or deeper nesting.
+
+    For YAML that is not a stack file (an offline render read by a diff): no
+    tag or key rule, only what makes reading it cost more than its size. A
+    recursive alias (``data: &loop {self: *loop}``) is a value inside itself;
+    it is refused where it recurses, before anything is constructed. Raises
+    :class:`yaml.MarkedYAMLError` with the line.
+    """
+    budget = AliasBudget()
+    written: set[int] = set()
+    path: set[int] = set()  # the values enclosing the one being visited
+    stack: list[tuple[yaml.Node | None, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, level, in_alias = stack.pop()
+        if node is None:  # leaving the value on top of the path
+            path.discard(level)
+            continue
+        if id(node) in path:
+            raise _Refused(node, "a recursive alias: this value contains itself; write it out")
+        in_alias = in_alias or id(node) in written
+        written.add(id(node))
+        budget.count(node, in_alias)
+        if level > max_depth:
+            raise _Refused(node, f"this value nests more than {max_depth} levels deep")
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            continue
+        path.add(id(node))
+        stack.append((None, id(node), False))
+        stack += [(child, level + 1, in_alias) for child in reversed(children)]
+
+
 def _check(root: yaml.Node) -> None:
     """Tags, keys, duplicates, depth and aliasing, before anything is constructed; raises :class:`_Refused`.
 
@@ -206,19 +266,14 @@ def _check(root: yaml.Node) -> None:
     """
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
     written: set[int] = set()
-    decoded, aliased = 1, 0  # yaml.v3 counts the document node too
+    budget = AliasBudget()
     while stack:
         node, level, in_alias = stack.pop()
         if not in_alias and id(node) in written:
             in_alias = True  # an alias of a value written earlier
         elif not in_alias:
             written.add(id(node))
-        decoded += 1
-        aliased += in_alias
-        if aliased > 100 and decoded > 1000 and aliased / decoded > alias_share_allowed(decoded):
-            raise _Refused(node, f"aliases expand the file too far ({aliased} of the first {decoded} values come "
-                                 "through aliases of this one); the Pulumi CLI refuses it (yaml.v3: \"document "
-                                 "contains excessive aliasing\"): write the values out")
+        budget.count(node, in_alias)
         if level > MAX_DEPTH + DEPTH_ALLOWANCE:
             raise _Refused(node, f"this value nests more than {MAX_DEPTH} levels deep; no setting is structured "
                                  "like that: check the value")
@@ -238,8 +293,7 @@ def _check(root: yaml.Node) -> None:
             keys: dict[str, yaml.Node] = {}
             values: list[tuple[yaml.Node, int, bool]] = []
             for key_node, value_node in node.value:
-                decoded += 1  # yaml.v3 decodes each key as a value
-                aliased += in_alias
+                budget.count(key_node, in_alias)  # yaml.v3 decodes each key as a value
                 if key_node.tag == f"{_TAG}merge":
                     values.append((value_node, level, in_alias))
                     continue
