@@ -9,6 +9,9 @@ its own output.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -122,3 +125,37 @@ def test_diff_keep_renders_replaces_only_its_own_base_and_head(tmp_path, capsys)
                  "--keep-renders", str(tmp_path / "renders"), "--detail", str(tmp_path / "d.md")]) == 2
     assert "not this tool's output" in capsys.readouterr().err
     assert keep.read_text() == "mine"
+
+
+# -- item 6: option injection into git ----------------------------------------------------------------
+
+
+def git_repo(path: Path) -> Path:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    tiny_project(path, "dev")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "tiny"]):
+        subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True, env=env)
+    return path
+
+
+@pytest.mark.parametrize("option", ["--base-ref", "--head-ref"])
+def test_a_ref_that_is_a_git_option_writes_no_file_and_reaches_no_other_repository(tmp_path, capsys, option):
+    repo, other = git_repo(tmp_path / "repo"), git_repo(tmp_path / "other")
+    written = tmp_path / "written.tar"
+    for ref in (f"--output={written}", f"--remote={other}", "--exec=touch /tmp/x", "-o/tmp/x"):
+        refs = ["--base-ref", "HEAD", "--head-ref", ref] if option == "--head-ref" else ["--base-ref", ref]
+        assert main(["diff", *[f"{a}={b}" for a, b in zip(refs[::2], refs[1::2], strict=True)], "--repo", str(repo),
+                     "--detail", str(tmp_path / "d.md")]) == 2
+        err = capsys.readouterr().err
+        assert "is not a commit" in err and len(err) < 400
+        assert not written.exists()
+
+
+def test_a_ref_is_resolved_to_its_commit_before_git_sees_it(tmp_path):
+    from components.offline.gitrefs import resolve_commit
+
+    repo = git_repo(tmp_path / "repo")
+    sha = resolve_commit(repo, "main")
+    assert re.fullmatch(r"[0-9a-f]{40}", sha)
+    assert resolve_commit(repo, "HEAD") == sha

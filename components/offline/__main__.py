@@ -33,7 +33,7 @@ from pathlib import Path
 from ..spec.errors import did_you_mean
 from . import report
 from .diff import RenderError, compare, load_renders
-from .gitrefs import describe_ref, render_refs
+from .gitrefs import describe_ref, render_refs, resolve_commit
 from .outdir import OutputError, replace_dir, write_file
 from .stackfile import StackFileError, available_stacks, check_stack, load_program_config
 
@@ -91,6 +91,9 @@ def diff_command(args: argparse.Namespace) -> int:
     if args.base_ref is not None:
         repo = Path(args.repo)
         projects = args.project or ["."]
+        for ref in (args.base_ref, args.head_ref):
+            if ref is not None:
+                resolve_commit(repo, ref)  # before anything: a ref that reads as a git option names no commit
         _check_stack_names(args.stack or [], [repo / p for p in projects])
         keep = Path(args.keep_renders) if args.keep_renders else None
         with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
