@@ -159,3 +159,29 @@ def test_a_ref_is_resolved_to_its_commit_before_git_sees_it(tmp_path):
     sha = resolve_commit(repo, "main")
     assert re.fullmatch(r"[0-9a-f]{40}", sha)
     assert resolve_commit(repo, "HEAD") == sha
+
+
+# -- item 7: a refusal never echoes a whole value ----------------------------------------------------
+
+TOKEN = "ya29.a0AfB_byC" + "Qx7Lm2Pz9Rt4Vw8Ys1" * 8
+
+
+@pytest.mark.parametrize("tag", ["!!int", "!!float", "!!bool", "!!null"])
+@pytest.mark.parametrize("value", ["z" * 100_000, TOKEN])
+def test_a_refused_tagged_value_is_not_echoed_whole(tmp_path, capsys, tag, value):
+    project = tiny_project(tmp_path / "p")
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(f"config:\n  tiny:ingress: {tag} '{value}'\n")
+    assert main(["render", "--stack", "dev", "--project", str(project), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"is tagged {tag}" in err and "Pulumi.dev.yaml:2" in err
+    assert len(err) < 400
+    assert value[4:20] not in err  # nothing past the start a token shares with every other of its kind
+
+
+@pytest.mark.parametrize("text", ["config:\n  tiny:{k}: 1\n  tiny:{k}: 2\n", "config:\n  {k}: 1\n",
+                                  "config:\n  tiny:x: !{k} 1\n"])
+def test_a_refused_key_or_tag_is_not_echoed_whole(tmp_path, capsys, text):
+    project = tiny_project(tmp_path / "p")
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(text.format(k="k" * 50_000 + ":x:y" * ("{k}:" in text)))
+    assert main(["render", "--stack", "dev", "--project", str(project), "--out", str(tmp_path / "o")]) == 2
+    assert len(capsys.readouterr().err) < 600

@@ -183,7 +183,7 @@ def _config_key(key: str, project: str, path: Path) -> str:
         return key
     if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
         return f"{parts[0]}:{parts[2]}"
-    raise StackFileError(f"{path}: config key '{key}' is not of the form <namespace>:<name> (for example "
+    raise StackFileError(f"{path}: config key {show(key, 60)} is not of the form <namespace>:<name> (for example "
                          f"{project}:domain)")
 
 

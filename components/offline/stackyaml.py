@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 import yaml
 
 from ..spec.bounds import MAX_DEPTH
+from ..spec.errors import excerpt, shorten, show
 
 _ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
 """yaml.v3's ``alias_ratio_range_low`` and ``alias_ratio_range_high`` (values decoded)."""
@@ -110,7 +111,7 @@ def _construct_int(loader: Loader, node: yaml.ScalarNode) -> Any:
     plain = node.value.replace("_", "")
     value = _go_int(plain)
     if value is None and not _FLOAT.match(plain):
-        raise _Refused(node, f"'{node.value}' is tagged !!int but is not an integer")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!int but is not an integer")
     if value is not None and -(2**63) <= value < 2**64:
         return value
     if value is not None:  # past int64 and uint64: yaml.v3 tries a float
@@ -127,13 +128,13 @@ def _construct_float(loader: Loader, node: yaml.ScalarNode) -> Any:
         return _finite(float(plain), node.value)
     value = _go_int(plain)
     if value is None:
-        raise _Refused(node, f"'{node.value}' is tagged !!float but is not a number")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!float but is not a number")
     return _finite(float(value) if value.bit_length() <= 1024 else float("inf"), node.value)
 
 
 def _construct_bool(loader: Loader, node: yaml.ScalarNode) -> Any:
     if not _BOOL.match(node.value):
-        raise _Refused(node, f"'{node.value}' is tagged !!bool but is not true or false")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!bool but is not true or false")
     return node.value.lower() == "true"
 
 
@@ -151,7 +152,7 @@ def _construct_timestamp(loader: Loader, node: yaml.ScalarNode) -> Any:
 
 def _construct_null(loader: Loader, node: yaml.ScalarNode) -> Any:
     if node.value not in ("", "~", "null", "Null", "NULL"):
-        raise _Refused(node, f"'{node.value}' is tagged !!null but is not null")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!null but is not null")
     return None
 
 
@@ -176,7 +177,7 @@ for _tag, _fn in ((f"{_TAG}int", _construct_int), (f"{_TAG}float", _construct_fl
 
 
 def _tag_name(tag: str) -> str:
-    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    return shorten("!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag, 60)
 
 
 def alias_share_allowed(decoded: int) -> float:
@@ -302,7 +303,7 @@ def _check(root: yaml.Node) -> None:
                     raise _Refused(key_node, f"a map key is {kind}; keys are text: quote it")
                 text = key_node.value if key_node.tag != f"{_TAG}bool" else key_node.value.lower()
                 if text in keys:
-                    raise _Refused(key_node, f"the key '{text}' is already defined at line "
+                    raise _Refused(key_node, f"the key {show(text, 60)} is already defined at line "
                                              f"{keys[text].start_mark.line + 1}; keep one")
                 keys[text] = key_node
                 values.append((value_node, level + 1, in_alias))
