@@ -86,3 +86,22 @@ def redact(value: Any, kind: str | None = None) -> Any:
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
+
+
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@")
+_QUERY_PARAMETER = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;#\s]+)=(?P<value>[^&;#\s]*)")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its credentials shown as ``[secret]``: the user and password, and query parameters named so.
+
+    ``postgres://app:pw@db/app`` -> ``postgres://[secret]@db/app``;
+    ``https://h/x?token=t&page=2`` -> ``https://h/x?token=[secret]&page=2``.
+    The whole user part goes: a token is often the user name itself (``https://<token>@github.com``).
+    """
+    url = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", url)
+    if "?" not in url:
+        return url
+    return _QUERY_PARAMETER.sub(lambda m: f"{m['lead']}{m['name']}={REDACTED}" if m["value"] and
+                                is_credential_name(m["name"], variable=True) else m.group(0), url)
+
