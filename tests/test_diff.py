@@ -26,7 +26,8 @@ from components.offline.diff import (
 )
 from components.offline.render import render_files, write_tree
 from components.offline.rules import knative_minor_skip, replacement_reasons, security_topics
-from components.offline.stackfile import REDACTED, load_program_config
+from components.offline.secrets import PLAIN_TEXT, REDACTED
+from components.offline.stackfile import load_program_config
 
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -263,9 +264,9 @@ def test_redaction_keeps_names_and_references_but_not_values():
                     "auth": {"password": "p", "username": "u", "kubeconfig": None}}}
     assert redact(obj, "Secret") == {
         "kind": "Secret", "data": {"a": "[secret]"}, "metadata": {"name": "s"},
-        "spec": {"env": [{"name": "API_TOKEN", "value": "[secret]"}, {"name": "TARGET", "value": "world"},
+        "spec": {"env": [{"name": "API_TOKEN", "value": PLAIN_TEXT}, {"name": "TARGET", "value": "world"},
                          {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}],
-                 "auth": {"password": "[secret]", "username": "u", "kubeconfig": None}}}
+                 "auth": {"password": PLAIN_TEXT, "username": "u", "kubeconfig": None}}}
 
 
 # -- the other things a reviewer must see first ----------------------------------------------

@@ -176,7 +176,7 @@ def test_credentials_in_a_url_are_never_printed(tmp_path, capsys):
               "--http-port", str(port), "--wait", "0", "--deadline", "5"])
     out, err = capsys.readouterr()
     assert secret not in out + err and "admin" not in out + err
-    assert f"http://[secret]@{HOST}/x?token=[secret]" in out
+    assert f"http://[plain-text secret]@{HOST}/x?token=[plain-text secret]" in out
 
 
 @pytest.mark.parametrize("data", [

@@ -141,7 +141,8 @@ def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
             components = components_of(new.resources)
             changes = tuple(_whole(label, key, entry, components[key], Action.CREATE)
                             for key, entry in sorted(new.resources.items()))
-            diff = StackDiff(label, "added", len(new.resources), changes)
+            config = _field_changes({}, _top_level(new.config))  # its secrets and plain-text credentials
+            diff = StackDiff(label, "added", len(new.resources), changes, config)
             stacks.append(diff)
             # A new stack creates everything at once: the same findings as any create, and its relaxations.
             findings += findings_of(diff, Render(label, new.project, new.stack, {}, {}, {}), new)

@@ -33,7 +33,7 @@ from .rules import (
     release_links,
     security_topics,
 )
-from .secrets import is_redacted
+from .secrets import holds_plain_text, is_secret
 
 
 def relaxations(label: str, render: Render) -> list[Finding]:
@@ -96,13 +96,30 @@ def findings_of(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
             out.append(Finding(FindingKind.DELETE, diff.label, change.display, "delete",
                                f"deleted ({code(change.type)}, in {code(change.component)})"))
         out += _security(diff.label, change)
+        out += _plain_text(diff.label, change)
         refused = None if change.display in judged else _knative_refusal(change, old, new)
         if refused:
             out.append(Finding(FindingKind.REFUSED, diff.label, change.display, "revision name", refused))
         if change.type in BUNDLE_TYPES and change.action is not Action.CREATE:
             out += _upgrades(diff.label, change, new.resources.get(change.key, {}).get("inputs") or {})
+    out += _config_secrets(diff)
+    return out
+
+
+PLAIN_TEXT_TOPIC = "plain-text credential"
+
+
+def _config_secrets(diff: StackDiff) -> list[Finding]:
+    """Secrets set, rotated or dropped in the stack config, and credentials written there in plain text."""
+    out: list[Finding] = []
     for f in diff.config:
-        was, now = is_redacted(f.before), is_redacted(f.after)
+        if holds_plain_text(f.after) and f.before != f.after:
+            out.append(Finding(FindingKind.SECURITY, diff.label, "stack config", PLAIN_TEXT_TOPIC,
+                               f"{code(f.path)} is a credential in plain text in the stack file (redacted here): "
+                               "make it a Pulumi secret (`pulumi config set --secret`), which only the stack's "
+                               "own key can read"))
+            continue
+        was, now = is_secret(f.before), is_secret(f.after)
         if was or now:
             state = ("is now set as a secret" if now and f.before is ABSENT else
                      "is no longer set" if was and f.after is ABSENT else
@@ -111,6 +128,20 @@ def findings_of(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
                      "is now a secret")
             out.append(Finding(FindingKind.SECURITY, diff.label, "stack config", "secrets", f"{code(f.path)} {state}"))
     return out
+
+
+def _plain_text(stack: str, change: ResourceChange) -> list[Finding]:
+    """A created or changed field that holds a credential in plain text (redacted by its name or shape)."""
+    if change.action is Action.DELETE:
+        return []
+    fields = [f for f in change.fields if holds_plain_text(f.after) and f.before != f.after]
+    if not fields:
+        return []
+    listed = ", ".join(code(f.path) for f in fields[:3]) + (f" and {len(fields) - 3} more" if len(fields) > 3 else "")
+    return [Finding(FindingKind.SECURITY, stack, change.display, PLAIN_TEXT_TOPIC,
+                    f"{listed} {'holds' if len(fields) == 1 else 'hold'} a credential in plain text (redacted here): "
+                    "keep it in a Pulumi secret (`pulumi config set --secret`) and hand it over as one (a service's "
+                    "`secretEnv`, a Kubernetes Secret), not as plain `env`, args or config")]
 
 
 def _security(stack: str, change: ResourceChange) -> list[Finding]:

@@ -25,8 +25,8 @@ import yaml
 from ..spec.errors import Problem
 from .engine import Capture, Registration
 from .outdir import write_files
-from .secrets import redact
-from .stackfile import REDACTED, ProgramConfig
+from .secrets import REDACTED, redact
+from .stackfile import ProgramConfig
 
 BUNDLE_TYPES = {
     "kubernetes:yaml/v2:ConfigFile": ("file",),

@@ -23,10 +23,6 @@ from dataclasses import dataclass
 
 from .markdown import code
 
-REDACTED = "[secret]"
-# Kept in step with components.offline.stackfile.REDACTED; this module imports nothing from the
-# Pulumi side so that a diff can run wherever the renders are.
-
 INDEX = re.compile(r'\[(?:\d+|[A-Za-z]+=(?:"(?:[^"\\]|\\.)*"|[^\]"]*))\]')
 """A list index (``[1]``) or a list item's key (``[name=TARGET]``, ``[name="a b"]``)."""
 
@@ -192,18 +188,6 @@ def security_topics(type_: str, path: str | None) -> list[str]:
 def _topics(type_: str, path: str | None) -> tuple[str, ...]:
     # Every service of a large stack has the same field paths: each pair is matched against the rules once.
     return tuple(dict.fromkeys(rule.topic for rule in SECURITY_RULES if rule.matches(type_, path)))
-
-
-# -- redaction -----------------------------------------------------------------------------
-
-SECRET_KEY = re.compile(r"(?i)^(kubeconfig|password|passwd|token|access_?token|refresh_?token|client_?secret|"
-                        r"client_?key|private_?key|api_?key|credentials?|secret_?value|[a-z]*(password|token))$")
-"""Keys whose *values* are credentials, wherever they appear (the value is redacted, the key stays)."""
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a map key names a credential (``kubeconfig``, ``password``, ``apiToken`` ...)."""
-    return bool(SECRET_KEY.match(key))
 
 
 # -- Knative-specific ----------------------------------------------------------------------
