@@ -134,6 +134,9 @@ def _rule(topic: str, path: str | None = None, types: str | None = None) -> Secu
     return SecurityRule(topic, re.compile(path) if path else None, re.compile(types) if types else None)
 
 
+IAM_GRANT_TYPES = re.compile(r"^gcp:[^:]+:\w*(?:IAM|Iam)(Member|Binding|Policy)$")
+"""Every IAM member, binding and policy resource of pulumi-gcp: the policy pack's pattern (policy/policy_gcp.py
+``IAM_TYPES``), which tests/test_policy.py holds to exactly the SDK's grant types."""
 VISIBILITY_LABEL = 'metadata.labels["networking.knative.dev/visibility"]'
 GKE = r"^gcp:container/"
 
@@ -152,7 +155,8 @@ SECURITY_RULES: tuple[SecurityRule, ...] = (
     _rule("secrets encryption", r"^(databaseEncryption|binaryAuthorization)\b", GKE),
     _rule("firewall", r"^(sourceRanges|sourceTags|targetTags|allows|denies|direction|disabled|priority)\b",
           r"^gcp:compute/firewall:"),
-    _rule("IAM", None, r"^gcp:(projects|serviceaccount|storage|kms|artifactregistry)/.*[iI][aA][mM]"),
+    _rule("IAM", None, IAM_GRANT_TYPES.pattern),
+    _rule("IAM", None, r"^gcp:(iam/|[^:]+:\w*(IAM|Iam)(CustomRole|AuditConfig)$)"),
     _rule("KMS", None, r"^gcp:kms/"),
     _rule("TLS", r"(?i)(tls|certificate|issuer|https|http-protocol)"),
     _rule("TLS", None, r"^kubernetes:cert-manager\.io/"),
