@@ -19,7 +19,7 @@ import yaml
 
 from ..spec.errors import shorten
 from .secrets import redact
-from .stackyaml import check_expansion
+from .stackyaml import check_expansion, marked
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it: renders of every stack are read on each review."""
@@ -65,10 +65,7 @@ def read_render_yaml(text: str, path: Path) -> Any:
         check_expansion(node, MAX_RENDER_DEPTH)
         return loader.construct_document(node) or {}
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise RenderError(f"{where}: cannot read the render: {shorten(reason)}") from None
+        raise RenderError(marked(path, exc, note="cannot read the render: ")) from None
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise RenderError(f"{path}: cannot read the render: {shorten(str(exc))}") from None
     finally:

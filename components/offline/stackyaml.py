@@ -346,11 +346,16 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
             _check(node)
             return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise StackYamlError(f"{where}: {reason}") from None
+        raise StackYamlError(marked(path, exc)) from None
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise StackYamlError(f"{path}: not valid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def marked(path: Path, exc: yaml.MarkedYAMLError, *, note: str = "") -> str:
+    """``<file>:<line>: [note: ]<what is wrong>`` for a YAML error that knows where it is (shortened)."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+    return f"{where}: {note}{shorten(reason, 1000)}"
