@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..manifests.urls import CLUSTER_LOCAL_DOMAIN, host
 from ..offline.secrets import redact_url
+from ..spec.errors import shorten
 
 __all__ = ["InputError", "Plan", "Target", "TrafficEntry", "Url", "load_outputs", "plan"]
 
@@ -120,20 +121,22 @@ def load_outputs(*, stack: str | None, outputs_file: str | None, project: str | 
             raise InputError(f"--outputs {outputs_file}: {e.strerror}; give a readable JSON file") from None
         source = f"--outputs {outputs_file}"
     else:
-        command = ["pulumi", "stack", "output", "--json", "--stack", str(stack)]
+        # values joined to their flags: a stack or directory that starts with '-' is never read as a flag
+        command = ["pulumi", "stack", "output", "--json", f"--stack={stack}"]
         if project is not None:
-            command += ["--cwd", project]
+            command += [f"--cwd={project}"]
         try:
             result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
         except FileNotFoundError:
             raise InputError("the Pulumi CLI is not on PATH: install it, or pass --outputs FILE "
                              "(the JSON of `pulumi stack output --json`)") from None
         except subprocess.TimeoutExpired:
-            raise InputError(f"`{' '.join(command)}` took over {timeout:g} s: check `pulumi login`, "
+            raise InputError(f"`{shorten(' '.join(command), 200)}` took over {timeout:g} s: check `pulumi login`, "
                              "or pass --outputs FILE") from None
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
-            raise InputError(f"`{' '.join(command)}` failed: {shown(detail[-1]) if detail else 'no message'}; "
+            said = shown(detail[-1]) if detail else "no message"
+            raise InputError(f"`{shorten(' '.join(command), 200)}` failed: {said}; "
                              "select the right backend (`pulumi login`) and project (--project DIR)")
         text, source = result.stdout, f"stack {stack}"
     try:
