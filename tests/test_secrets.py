@@ -12,10 +12,9 @@ author to make it a Pulumi secret.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from conftest import ROOT, edited_project
+from conftest import ROOT, committed_files, edited_project, run_stack
 
 from components.offline import report
 from components.offline.diff import compare, load_renders
@@ -86,22 +85,19 @@ def test_a_plain_text_credential_is_marked_apart_from_a_pulumi_secret():
     assert is_redacted(PLAIN_TEXT) and is_redacted(REDACTED)
 
 
-def test_the_review_says_a_plain_text_credential_should_be_a_pulumi_secret(tmp_path, clean):
+def test_the_review_says_a_plain_text_credential_should_be_a_pulumi_secret(tmp_path):
     services = json.loads(load_program_config(ROOT, "staging").config["knative-platform:services"])
     services["greeter"]["env"] = {"DATABASE_URL": f"postgres://u:{X}@db/app", "PGPASSWORD": X}
     project = edited_project(tmp_path, "staging", ())
     stack = project / "stacks" / "Pulumi.staging.yaml"
     stack.write_text(stack.read_text() + f"  acme:SECRET: {X}\n")  # a key of the team's own namespace
-    from conftest import run_stack
-
     program = load_program_config(project, "staging")
-    head = tmp_path / "head"
-    shutil.copytree(clean, head)
-    shutil.rmtree(head / "staging")
+    base, head = tmp_path / "base", tmp_path / "head"
+    write_tree(committed_files("staging"), base / "staging")
     write_tree(render_files(run_stack("staging", {"services": services}, project=project), program), head / "staging")
     rendered = "".join(p.read_text() for p in (head / "staging").rglob("*.yaml"))
     assert X not in rendered
-    review = compare(load_renders(clean), load_renders(head))
+    review = compare(load_renders(base), load_renders(head))
     plain = [f for f in review.findings if f.topic == "plain-text credential"]
     assert {f.resource for f in plain} >= {"stack config", "Service default/greeter"}
     assert all("Pulumi secret" in f.message for f in plain)

@@ -127,7 +127,7 @@ def outputs_file(tmp_path, urls: dict) -> str:
 
 @pytest.mark.parametrize("behaviour", [trickle, continue_loop, endless_body, redirect_loop, slow_headers])
 def test_a_hostile_server_cannot_hold_the_run_past_its_deadline(tmp_path, capsys, behaviour):
-    deadline = 1.0
+    deadline = 0.5
     with hostile_server(behaviour) as port:
         started = time.monotonic()
         status = main(["--outputs", outputs_file(tmp_path, {"svc": f"http://{HOST}/"}), "--http-port", str(port),
