@@ -26,7 +26,8 @@ from components.offline.diff import (
 )
 from components.offline.render import render_files, write_tree
 from components.offline.rules import knative_minor_skip, replacement_reasons, security_topics
-from components.offline.stackfile import REDACTED, load_program_config
+from components.offline.secrets import PLAIN_TEXT, REDACTED
+from components.offline.stackfile import load_program_config
 
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -101,7 +102,7 @@ def test_a_canary_percent_change_names_exactly_that_resource_and_field(clean, tm
                           # the stack's `traffic` output states the same shares
                           "- traffic.helloworld-go[0].percent: 80", "+ traffic.helloworld-go[0].percent: 50",
                           "- traffic.helloworld-go[1].percent: 20", "+ traffic.helloworld-go[1].percent: 50"]
-    assert "| staging | KnativeApp helloworld-go |  | 1 |  |  |" in text
+    assert "| `staging` | `KnativeApp helloworld-go` |  | 1 |  |  |" in text
 
 
 # -- Done when: a prod authorized-network change is in the security section ----------------------
@@ -133,7 +134,7 @@ def test_an_authorized_network_change_in_prod_is_in_the_security_section(clean, 
     (finding,) = review.findings
     assert (finding.kind, finding.stack, finding.resource, finding.topic) == (
         FindingKind.SECURITY, "prod", "Cluster knative", "master authorized networks")
-    assert 'masterAuthorizedNetworksConfig.cidrBlocks[1].cidrBlock: (absent) -> "0.0.0.0/0"' in finding.message
+    assert '`masterAuthorizedNetworksConfig.cidrBlocks[1].cidrBlock`: `(absent)` -> `"0.0.0.0/0"`' in finding.message
     (change,) = review.stack("prod").changes
     assert change.action is Action.UPDATE  # authorized networks change in place
 
@@ -141,7 +142,7 @@ def test_an_authorized_network_change_in_prod_is_in_the_security_section(clean, 
     security = text.index("### Security-relevant changes")
     assert security < text.index("### Changes")
     line = text[security:].splitlines()[1]
-    assert line.startswith("- **prod** `Cluster knative` — master authorized networks: ")
+    assert line.startswith("- **`prod`** `Cluster knative` — master authorized networks: ")
     assert "0.0.0.0/0" in line
 
 
@@ -185,10 +186,13 @@ def test_a_knative_upgrade_is_listed_with_its_upstream_versions(clean, tmp_path,
     assert sorted(upgrades) == ["ConfigFile net-gateway-api", "ConfigFile serving-core", "ConfigFile serving-crds"]
     assert all(bumped in message for message in upgrades.values())
     assert all("not visible offline" in message for message in upgrades.values())
-    assert f"https://github.com/knative/serving/compare/knative-v1.23.0...{bumped}" \
-        in upgrades["ConfigFile serving-core"]
-    assert f"https://github.com/knative-extensions/net-gateway-api/releases/tag/{bumped}" \
-        in upgrades["ConfigFile net-gateway-api"]
+    links = {f.resource: dict(f.links) for f in review.findings if f.kind is FindingKind.UPGRADE}
+    assert links["ConfigFile serving-core"][f"all changes knative-v1.23.0...{bumped}"] == \
+        f"https://github.com/knative/serving/compare/knative-v1.23.0...{bumped}"
+    assert links["ConfigFile net-gateway-api"][f"release notes of {bumped}"] == \
+        f"https://github.com/knative-extensions/net-gateway-api/releases/tag/{bumped}"
+    text = report.summary(review, title="t", detail="d")
+    assert f"(https://github.com/knative/serving/compare/knative-v1.23.0...{bumped})" in text
     assert not any("skips a minor version" in message for message in upgrades.values())
     # A skipped minor is said once, in the first tier, however many bundles and stacks carry it.
     paths = [f for f in review.findings if f.topic == "upgrade path"]
@@ -214,7 +218,7 @@ def test_gke_fields_that_force_a_new_cluster_are_replacements(clean, tmp_path):
     assert (FindingKind.SECURITY, "private endpoint and nodes") in kinds
     (change,) = review.stack("prod").changes
     assert change.action is Action.REPLACE
-    assert change.reasons == ("privateClusterConfig.masterIpv4CidrBlock: forces a new resource in pulumi-gcp",)
+    assert change.reasons == ("`privateClusterConfig.masterIpv4CidrBlock`: forces a new resource in pulumi-gcp",)
 
 
 # -- Done when: a secret value never appears in any render or diff output ------------------------
@@ -248,7 +252,7 @@ def test_secret_values_never_appear_in_renders_or_in_the_diff(clean, tmp_path, c
     for text in outputs + renders:
         for secret in secrets:
             assert secret not in text
-    assert "knative-platform:kubeconfig is now set as a secret" in outputs[0]
+    assert "`knative-platform:kubeconfig` is now set as a secret" in outputs[0]
     assert '+ stringData.password: "[secret]"' in outputs[1]
     assert "`Secret default/db`" in outputs[0]  # still reviewed, as a security-relevant creation
 
@@ -260,9 +264,9 @@ def test_redaction_keeps_names_and_references_but_not_values():
                     "auth": {"password": "p", "username": "u", "kubeconfig": None}}}
     assert redact(obj, "Secret") == {
         "kind": "Secret", "data": {"a": "[secret]"}, "metadata": {"name": "s"},
-        "spec": {"env": [{"name": "API_TOKEN", "value": "[secret]"}, {"name": "TARGET", "value": "world"},
+        "spec": {"env": [{"name": "API_TOKEN", "value": PLAIN_TEXT}, {"name": "TARGET", "value": "world"},
                          {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}],
-                 "auth": {"password": "[secret]", "username": "u", "kubeconfig": None}}}
+                 "auth": {"password": PLAIN_TEXT, "username": "u", "kubeconfig": None}}}
 
 
 # -- the other things a reviewer must see first ----------------------------------------------
@@ -274,7 +278,7 @@ def test_a_template_change_that_keeps_its_revision_name_is_flagged_as_refused(cl
     review = review_of(clean, tmp_path, {"staging": {"services": services}})
     (finding,) = [f for f in review.findings if f.kind is FindingKind.REFUSED]
     assert finding.resource == "Service default/helloworld-go"
-    assert "keeps its name helloworld-go-v2; Knative's webhook refuses that update" in finding.message
+    assert "keeps its name `helloworld-go-v2`; Knative's webhook refuses that update" in finding.message
     text = report.summary(review, title="t", detail="d")
     assert text.index("### Refused by Knative") < text.index("### Changes")
 
@@ -297,7 +301,7 @@ def test_deleting_a_service_is_listed_under_deletions(clean, tmp_path):
     deleted = sorted((f.resource, f.kind) for f in review.findings)
     assert deleted == [("KnativeApp greeter", FindingKind.DELETE), ("Service default/greeter", FindingKind.DELETE)]
     text = report.summary(review, title="t", detail="d")
-    assert "| staging | KnativeApp greeter |  |  |  | 2 |" in text
+    assert "| `staging` | `KnativeApp greeter` |  |  |  | 2 |" in text
     assert "**- delete** `Service default/greeter`" in text
 
 
@@ -307,7 +311,7 @@ def test_moving_a_service_to_another_namespace_is_a_replacement(clean, tmp_path)
     review = review_of(clean, tmp_path, {"staging": {"services": services}})
     replaced = [c for c in review.stack("staging").changes if c.action is Action.REPLACE]
     assert [c.display for c in replaced] == ["Service internal/greeter"]
-    assert replaced[0].reasons == ("metadata.namespace: a Kubernetes object's identity (kind, namespace, name) "
+    assert replaced[0].reasons == ("`metadata.namespace`: a Kubernetes object's identity (kind, namespace, name) "
                                    "cannot change in place",)
     created = [c.display for c in review.stack("staging").changes if c.action is Action.CREATE]
     assert created == ["Namespace internal"]
@@ -407,7 +411,7 @@ def test_a_new_stack_is_summarised_in_one_line(clean, tmp_path):
     assert review.stack("staging").status == "added"
     text = report.summary(review, title="t", detail="d")
     count = len(yaml.safe_load((clean / "staging" / "resources.yaml").read_text()))
-    assert f"#### staging\na new stack: {count} resources, listed in the detail file" in text
+    assert f"#### `staging`\na new stack: {count} resources, listed in the detail file" in text
     assert "**+ create** `Service default/greeter`" in report.detail(review, title="t")
 
 
@@ -486,4 +490,4 @@ def test_git_refs_are_each_rendered_with_their_own_code_and_the_working_tree_is_
     assert "## Offline review: HEAD~1 (" in text
     assert "→ the working tree" in text
     assert "- spec.traffic[0].percent: 100\n+ spec.traffic[0].percent: 0" in text
-    assert "| team-app/prod | KnativeApp storefront |" in text
+    assert "| `team-app/prod` | `KnativeApp storefront` |" in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -204,7 +205,9 @@ def test_the_pack_serves_every_rule_with_its_relaxation_as_policy_config():
         schema = policies[rule.name].config_schema
         if rule.relaxation:
             assert schema.properties[rule.relaxation]["type"] == "boolean"
-        else:
+        for setting, (_, default) in rule.settings.items():
+            assert schema.properties[setting] == {**schema.properties[setting], "type": "integer", "default": default}
+        if not rule.relaxation and not rule.settings:
             assert schema is None
     main = (ROOT / "policy" / "__main__.py").read_text()
     assert "PolicyPack(name=PACK_NAME" in main and "resource_policies()" in main
@@ -227,4 +230,183 @@ def test_the_policy_configs_name_only_real_policies_and_relaxations():
         assert Path(path).stem in DEPLOYED
         for policy, relaxed in json.loads(path.read_text()).items():
             assert policy in {r.name for r in pp.RULES}, f"{path.name}: unknown policy {policy}"
-            assert set(relaxed) <= set(pp.RELAXATIONS), f"{path.name}: unknown relaxation in {policy}"
+            settings = {s for rule in pp.RULES if rule.name == policy for s in rule.settings}
+            assert set(relaxed) <= set(pp.RELAXATIONS) | settings, f"{path.name}: unknown relaxation in {policy}"
+
+
+# -- issue 22, item 11: what the pack passed and must refuse ---------------------------------------------
+
+
+def test_a_node_pool_with_no_node_config_gets_the_defaults_the_pack_refuses():
+    pool = of_type("prod", pp.NODE_POOL)
+    del pool["nodeConfig"]
+    found = {name for name, _ in pp.violations(pp.NODE_POOL, pool)}
+    assert {"gke-node-metadata-server", "gke-node-secure-boot", "gke-node-service-account"} <= found
+
+
+def test_a_cluster_that_keeps_its_default_pool_without_a_node_config_is_refused():
+    cluster = put(put(of_type("prod", pp.CLUSTER), "nodeConfig", DELETE), "removeDefaultNodePool", DELETE)
+    assert "gke-node-service-account" in {name for name, _ in pp.violations(pp.CLUSTER, cluster)}
+    # the platform's own cluster removes the default pool: its nodeConfig only shapes that short-lived pool
+    removed = put(of_type("prod", pp.CLUSTER), "nodeConfig", DELETE)
+    assert pp.violations(pp.CLUSTER, removed) == []
+
+
+@pytest.mark.parametrize("path", ["privateClusterConfig.enablePrivateEndpoint", "privateClusterConfig"])
+def test_a_private_endpoint_left_to_its_default_is_a_public_endpoint(path):
+    cluster = put(of_type("prod", pp.CLUSTER), path, DELETE)
+    assert "gke-private-endpoint" in {name for name, _ in pp.violations(pp.CLUSTER, cluster)}
+
+
+@pytest.mark.parametrize("change", [{"sourceRanges": DELETE}, {"sourceRanges": []}])
+def test_an_ingress_rule_with_no_source_is_refused(change):
+    rule = of_type("prod", pp.FIREWALL)
+    for key, value in change.items():
+        put(rule, key, value)
+    assert [name for name, _ in pp.violations(pp.FIREWALL, rule)] == ["no-open-ingress-firewall"]
+    assert pp.violations(pp.FIREWALL, {**rule, "sourceTags": ["ci"]}) == []
+    assert pp.violations(pp.FIREWALL, {**rule, "direction": "EGRESS"}) == []
+
+
+@pytest.mark.parametrize(("type_", "props"), [
+    ("gcp:cloudrun/iamMember:IamMember", {"role": "roles/run.invoker", "member": "allUsers"}),
+    ("gcp:cloudrunv2/serviceIamMember:ServiceIamMember", {"role": "roles/run.invoker", "member": "allUsers"}),
+    ("gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
+     {"role": "roles/run.invoker", "members": ["user:a@example.com", "allAuthenticatedUsers"]}),
+    ("gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
+     {"policyData": json.dumps({"bindings": [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]})}),
+    ("gcp:projects/iAMPolicy:IAMPolicy",
+     {"policyData": json.dumps({"bindings": [{"role": "roles/owner", "members": ["user:a@example.com"]}]})}),
+    ("gcp:secretmanager/secretIamMember:SecretIamMember", {"role": "roles/editor", "member": "user:a@example.com"}),
+])
+def test_a_public_or_primitive_grant_is_refused_on_every_iam_type(type_, props):
+    assert [name for name, _ in pp.violations(type_, props)] == ["no-public-or-primitive-iam"]
+
+
+def test_an_iam_policy_not_known_until_apply_passes():
+    assert pp.violations("gcp:projects/iAMPolicy:IAMPolicy", {"policyData": "(known after apply)"}) == []
+    assert pp.violations("gcp:projects/iAMPolicy:IAMPolicy", {"policyData": None}) == []
+
+
+def deployment(pod: dict) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"template": {"spec": pod}}}
+
+
+CONTAINER = {"name": "c", "image": "example.com/app@sha256:" + "0" * 64}
+
+
+@pytest.mark.parametrize(("type_", "props", "policy"), [
+    ("kubernetes:core/v1:Service", {"metadata": {"name": "s", "namespace": "n"}, "spec": {"type": "LoadBalancer"}},
+     "k8s-no-loadbalancer-service"),
+    ("kubernetes:apps/v1:Deployment",
+     deployment({"containers": [{**CONTAINER, "securityContext": {"privileged": True}}]}), "k8s-no-privileged-pods"),
+    ("kubernetes:apps/v1:DaemonSet", deployment({"hostNetwork": True, "containers": [CONTAINER]}),
+     "k8s-no-privileged-pods"),
+    ("kubernetes:core/v1:Pod", {"spec": {"initContainers": [{**CONTAINER, "securityContext": {"privileged": True}}],
+                                         "containers": [CONTAINER]}}, "k8s-no-privileged-pods"),
+    ("kubernetes:batch/v1:CronJob", {"spec": {"jobTemplate": {"spec": {"template": {"spec": {
+        "hostPID": True, "containers": [CONTAINER]}}}}}}, "k8s-no-privileged-pods"),
+    ("kubernetes:serving.knative.dev/v1:Service", {"metadata": {"name": "api"}, "spec": {"template": {"spec": {
+        "containers": [CONTAINER], "volumes": [{"name": "tmp", "emptyDir": {}}]}}}}, "k8s-emptydir-size-limit"),
+    ("kubernetes:apps/v1:StatefulSet", deployment({"containers": [CONTAINER],
+                                                   "volumes": [{"name": "t", "emptyDir": {"medium": "Memory"}}]}),
+     "k8s-emptydir-size-limit"),
+    ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+     {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+      "subjects": [{"kind": "User", "name": "system:anonymous"}]}, "k8s-no-anonymous-bindings"),
+    ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+     {"roleRef": {"kind": "Role", "name": "reader"}, "subjects": [{"kind": "Group", "name": "system:unauthenticated"}]},
+     "k8s-no-anonymous-bindings"),
+    ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+     {"roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+      "subjects": [{"kind": "Group", "name": "system:authenticated"}]}, "k8s-no-anonymous-bindings"),
+])
+def test_kubernetes_objects_the_platform_would_never_author_are_refused(type_, props, policy):
+    assert [name for name, _ in pp.violations(type_, props)] == [policy]
+
+
+def test_the_kubernetes_rules_pass_what_the_platform_and_its_gateways_use():
+    kourier = {"metadata": {"name": "kourier", "namespace": "kourier-system"}, "spec": {"type": "LoadBalancer"}}
+    assert pp.violations("kubernetes:core/v1:Service", kourier) == []  # net-kourier's gateway Service
+    limited = deployment({"containers": [CONTAINER], "volumes": [{"name": "t", "emptyDir": {"sizeLimit": "1Gi"}}]})
+    assert pp.violations("kubernetes:apps/v1:Deployment", limited) == []
+    binding = {"roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+               "subjects": [{"kind": "ServiceAccount", "name": "ops", "namespace": "ops"}]}
+    assert pp.violations("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", binding) == []
+    for stack in [*DEPLOYED, "local"]:
+        assert [v for v in pp.check_resources((v["type"], v.get("inputs") or {}) for v in golden(stack).values())
+                if v[0].startswith("k8s-")] == []
+
+
+# -- issue 22, item 12: the whole internet in two halves -----------------------------------------------------
+
+
+@pytest.mark.parametrize("cidrs", [["0.0.0.0/1", "128.0.0.0/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"],
+                                   ["8.0.0.0/8"], ["1.2.0.0/15"], ["::/1", "8000::/1"]])
+def test_authorized_networks_are_judged_by_their_union(cidrs):
+    blocks = [{"cidrBlock": c, "displayName": f"n{i}"} for i, c in enumerate(cidrs)]
+    cluster = put(of_type("prod", pp.CLUSTER), "masterAuthorizedNetworksConfig.cidrBlocks", blocks)
+    assert [name for name, _ in pp.violations(pp.CLUSTER, cluster)] == ["gke-master-authorized-networks"]
+
+
+@pytest.mark.parametrize("cidrs", [["198.51.100.0/24", "203.0.113.0/24"], ["10.0.0.0/8", "172.16.0.0/12"],
+                                   ["1.2.0.0/16"]])
+def test_named_networks_within_the_maximum_pass(cidrs):
+    blocks = [{"cidrBlock": c, "displayName": f"n{i}"} for i, c in enumerate(cidrs)]
+    cluster = put(of_type("prod", pp.CLUSTER), "masterAuthorizedNetworksConfig.cidrBlocks", blocks)
+    assert pp.violations(pp.CLUSTER, cluster) == []
+
+
+def test_google_clouds_public_addresses_are_not_authorized_networks():
+    cluster = put(of_type("prod", pp.CLUSTER), "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled", True)
+    assert [name for name, _ in pp.violations(pp.CLUSTER, cluster)] == ["gke-master-authorized-networks"]
+
+
+# -- IAM coverage, derived from the pulumi-gcp SDK ----------------------------------------------------------
+
+
+def sdk_resources() -> dict[str, set[str]]:
+    """Every resource type of the installed pulumi-gcp, with the names of its inputs, read from the SDK's source.
+
+    The SDK registers each type as ``super(<Class>, __self__).__init__('<token>', ...)`` after a
+    ``_internal_init`` whose parameters are the inputs; reading the files (1,500 types) is much faster
+    than importing every module.
+    """
+    import pulumi_gcp
+
+    found: dict[str, set[str]] = {}
+    token = re.compile(r"super\(\w+, __self__\)\.__init__\(\s*'(gcp:[^']+)'")
+    init = re.compile(r"def _internal_init\(__self__,(.*?)\):", re.S)
+    for path in Path(pulumi_gcp.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        match, params = token.search(text), init.search(text)
+        if match and params:
+            found[match.group(1)] = set(re.findall(r"(\w+):", params.group(1)))
+    return found
+
+
+def test_the_iam_rule_covers_exactly_the_sdks_grant_types_by_pattern():
+    resources = sdk_resources()
+    assert len(resources) > 1000
+    shapes = {"member": {"role", "member"}, "members": {"role", "members"}, "policyData": {"policy_data"}}
+    grants = {t: next(k for k, needed in shapes.items() if needed <= inputs) for t, inputs in resources.items()
+              if any(needed <= inputs for needed in shapes.values())
+              and not t.endswith("Remove")}  # *IamMemberRemove takes a member away: it grants nothing
+    assert len(grants) > 400
+    matched = {t for t in resources if pp.IAM_TYPES.match(t)}
+    assert matched == set(grants)  # every member, binding and policy type of the SDK, and nothing else
+    for type_, field in grants.items():  # the field the rule reads is the one the type has
+        assert pp.iam_field(type_) == field, type_
+        props = {"role": "roles/viewer", "member": "allUsers", "members": ["allUsers"],
+                 "policyData": json.dumps({"bindings": [{"role": "roles/viewer", "members": ["allUsers"]}]})}
+        assert pp.violations(type_, {"role": props["role"], field: props[field]}), type_
+
+
+def test_the_offline_review_reads_iam_grants_by_the_same_pattern():
+    from components.offline.rules import IAM_GRANT_TYPES, security_topics
+
+    assert IAM_GRANT_TYPES.pattern == pp.IAM_TYPES.pattern
+    for type_ in ("gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
+                  "gcp:secretmanager/secretIamBinding:SecretIamBinding"):
+        assert "IAM" in security_topics(type_, None)

@@ -77,7 +77,7 @@ def test_cli_refuses_to_overwrite_a_directory_that_is_not_a_render(tmp_path, cap
     (tmp_path / "notes.txt").write_text("keep me")
     assert main(["render", "--stack", "dev", "--project", str(ROOT), "--out", str(tmp_path)]) == 2
     assert (tmp_path / "notes.txt").read_text() == "keep me"
-    assert "is not a render" in capsys.readouterr().err
+    assert "is not this tool's output" in capsys.readouterr().err
 
 
 def test_bad_config_exits_2_with_the_message_and_no_traceback(tmp_path):

@@ -37,19 +37,19 @@ def test_a_new_stack_gets_the_findings_of_everything_it_creates_and_its_relaxati
     assert review.stack("dev").status == "added"
     found = {(f.resource, f.topic): f.message for f in review.findings if f.stack == "dev"}
     assert found[("Cluster knative-dev-cluster", "private endpoint and nodes")].startswith(
-        "created with privateClusterConfig.enablePrivateEndpoint: false")
-    assert found[("Cluster knative-dev-cluster", "deletion protection")] == "created with deletionProtection: false"
+        "created with `privateClusterConfig.enablePrivateEndpoint`: `false`")
+    assert found[("Cluster knative-dev-cluster", "deletion protection")] == "created with `deletionProtection`: `false`"
     firewall = found[("Firewall knative-dev-control-plane-webhooks", "firewall")]
-    assert firewall.startswith("created with ") and 'direction: "INGRESS"' in firewall
+    assert firewall.startswith("created with ") and '`direction`: `"INGRESS"`' in firewall
     iam = found[("IAMMember knative-dev-nodes-logging-logWriter", "IAM")]
-    assert iam.startswith("created: roles/logging.logWriter for serviceAccount:knative-dev-nodes@")
+    assert iam.startswith("created: `roles/logging.logWriter` for `serviceAccount:knative-dev-nodes@")
     assert found[("Service default/helloworld-go", "visibility")] == \
         "a new public service, reachable through the external gateway"
     assert found[("knative-platform:cluster", "relaxations")] == (
         "a new stack whose cluster relaxes `binaryAuthorizationDryRun`, `googleManagedEncryption`, "
         "`noDeletionProtection`, `noGoogleGroups`, `publicEndpoint`, `spotNodes`, `zonalControlPlane`")
     text = report.summary(review, title="t", detail="d")
-    assert "### Security-relevant changes" in text and "**dev** `Firewall knative-dev-control-plane-webhooks`" in text
+    assert "### Security-relevant changes" in text and "**`dev`** `Firewall knative-dev-control-plane-webhooks`" in text
 
 
 def test_a_new_stack_on_its_profiles_relaxations_says_so():
@@ -57,7 +57,7 @@ def test_a_new_stack_on_its_profiles_relaxations_says_so():
     review = compare({}, {"qa": Render("qa", "p", "qa", config, {}, {})})
     (finding,) = review.findings
     assert finding.topic == "relaxations"
-    assert finding.message == "a new stack whose cluster takes the relaxations of its profile (staging)"
+    assert finding.message == "a new stack whose cluster takes the relaxations of its profile (`staging`)"
 
 
 def service(i: int, image: str) -> dict:
@@ -67,15 +67,17 @@ def service(i: int, image: str) -> dict:
         "kind": "Service", "metadata": metadata, "spec": {"template": {"spec": {"containers": [{"image": image}]}}}}}
 
 
-def test_no_finding_is_dropped_under_a_small_limit_messages_are_shortened_instead():
+def test_no_finding_is_dropped_silently_under_a_small_limit_messages_are_shortened_and_the_rest_counted():
     base = {f"{KSVC}::svc-{i}": service(i, "a" * 300) for i in range(60)}
     head = {k: {**v, "inputs": {**v["inputs"], "metadata": {"name": v["name"], "namespace": "default"}}}
             for k, v in base.items()}  # every one of them made public: 60 security findings
     review = compare({"s": Render("s", "p", "s", {}, {}, base)}, {"s": Render("s", "p", "s", {}, {}, head)})
     assert len(review.findings) == 60
-    text = report.summary(review, title="small", detail="d", limit=9_000)
-    assert len(text) <= 9_000
-    assert all(f"`Service default/svc-{i}`" in text for i in range(60))  # every finding, none dropped
+    text = report.summary(review, title="small", detail="d", limit=4_000)
+    assert len(text) <= 4_000
+    listed = report.FINDINGS_PER_KIND
+    assert all(f"`Service default/svc-{i}`" in text for i in sorted(range(60), key=str)[:listed])
+    assert f"… and {60 - listed} more security-relevant changes, all in the full detail: d" in text
     assert "… (whole in the detail file)" in text
     assert "more change block(s) not shown" in text  # the per-field diffs give way, not the findings
     whole = report.summary(review, title="big", detail="d")
@@ -114,7 +116,8 @@ def test_stacks_and_findings_come_in_order_of_risk_prod_first(clean, tmp_path):
     assert [s.label for s in review.stacks] == ["prod", "staging", "dev", "local"]
     assert [f.stack for f in review.findings if f.kind is FindingKind.DELETE] == ["prod", "staging", "dev", "local"]
     text = report.summary(review, title="t", detail="d")
-    assert text.index("#### prod") < text.index("#### staging") < text.index("#### dev") < text.index("#### local")
+    headings = [text.index(f"#### `{stack}`") for stack in ("prod", "staging", "dev", "local")]
+    assert headings == sorted(headings)
 
 
 def test_lists_of_named_objects_diff_by_name_and_ports_by_number():
@@ -166,7 +169,7 @@ def test_two_renders_compare_without_the_pulumi_sdk_as_the_comment_workflow_runs
                              "--summary", str(tmp_path / "s.md"), "--detail", str(tmp_path / "d.md")],
                             env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert "staging (new stack" in (tmp_path / "s.md").read_text()
+    assert "`staging` (new stack" in (tmp_path / "s.md").read_text()
 
 
 def test_the_summarys_size_is_counted_in_characters_as_github_counts_it():

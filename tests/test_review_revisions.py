@@ -41,8 +41,8 @@ def test_a_forgotten_rename_is_refused_by_the_program_with_the_fields_and_the_fi
     (finding,) = findings  # the program's verdict, not also the render heuristic's
     assert finding.resource == "Service default/helloworld-go"
     assert finding.message.startswith(
-        "`services.helloworld-go.revision`: the revision template changes (spec.containers[0].env[0].value) but "
-        "keeps the name helloworld-go-v2")
+        "`services.helloworld-go.revision`: `the revision template changes (spec.containers[0].env[0].value) but "
+        "keeps the name helloworld-go-v2")  # the program's words, quoted as a fork could have written them
     assert "Give this template a new revision suffix (for example v3)" in finding.message
     summary = report.summary(review, title="t", detail="d")
     assert summary.index("### Refused by Knative") < summary.index("### Changes")
@@ -58,10 +58,10 @@ def test_traffic_to_a_revision_the_base_never_created_is_refused_with_the_ones_t
     _, findings = refused(base, out)
     (finding,) = findings
     assert finding.message == (
-        "`services.helloworld-go.traffic.canary.stable`: names revision helloworld-go-v9, which no earlier "
+        "`services.helloworld-go.traffic.canary.stable`: `names revision helloworld-go-v9, which no earlier "
         "deployment of this stack created and this update does not create; helloworld-go's revisions are "
         "helloworld-go-v2, helloworld-go-v3. Name one of them, or create helloworld-go-v9 first: deploy it as the "
-        "service's revision (revision: v9) with traffic: latest, then add this policy")
+        "service's revision (revision: v9) with traffic: latest, then add this policy`")
 
 
 def test_the_next_canary_after_the_base_is_accepted(tmp_path, base):

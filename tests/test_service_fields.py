@@ -283,10 +283,10 @@ def test_a_new_google_identity_is_in_the_diffs_security_section(tmp_path):
     assert {topic for _, topic in security} >= {"IAM", "service account"}
     iam = sorted(f.message for f in review.findings if f.topic == "IAM")
     assert iam == [  # the project role and the grant that lets exactly this Kubernetes account act as it
-        "created: roles/iam.workloadIdentityUser for serviceAccount:knative-platform-staging.svc.id.goog"
-        "[default/greeter]",
-        "created: roles/pubsub.subscriber for serviceAccount:ksvc-greeter@knative-platform-staging.iam."
-        "gserviceaccount.com",
+        "created: `roles/iam.workloadIdentityUser` for `serviceAccount:knative-platform-staging.svc.id.goog"
+        "[default/greeter]`",
+        "created: `roles/pubsub.subscriber` for `serviceAccount:ksvc-greeter@knative-platform-staging.iam."
+        "gserviceaccount.com`",
     ]
     assert any(f.topic == "service account" and "serviceAccountName" in f.message for f in review.findings)
 

@@ -353,7 +353,7 @@ def test_the_outputs_come_from_pulumi_stack_output(tmp_path, monkeypatch, capsys
     (tmp_path / "outputs.json").write_text(json.dumps(outputs(gatewayAddress=None)))
     pulumi = bin_dir / "pulumi"
     pulumi.write_text(f"#!{sys.executable}\nimport sys\n"
-                      f"assert sys.argv[1:] == ['stack', 'output', '--json', '--stack', 'local', '--cwd', 'proj']\n"
+                      f"assert sys.argv[1:] == ['stack', 'output', '--json', '--stack=local', '--cwd=proj']\n"
                       f"print(open({str(tmp_path / 'outputs.json')!r}).read())\n")
     pulumi.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))

@@ -130,7 +130,7 @@ def test_a_rotated_secret_shows_as_changed_with_its_value_redacted(tmp_path, cap
     assert main(["diff", str(base), str(head), "--detail", str(detail)]) == 0
     summary = capsys.readouterr().out
     assert "No changes" not in summary
-    assert "knative-platform:kubeconfig is a secret whose value changed (rotated; both values redacted)" in summary
+    assert "`knative-platform:kubeconfig` is a secret whose value changed (rotated; both values redacted)" in summary
     for text in (summary, detail.read_text(), *(p.read_text() for p in (base / "stack.yaml", head / "stack.yaml"))):
         assert "CIPHERTEXT" not in text
     assert (base / "stack.yaml").read_text() != (head / "stack.yaml").read_text()

@@ -191,6 +191,7 @@ def test_the_comment_follow_up_computes_the_review_with_the_base_code_and_never_
     assert post["env"]["MARKER"] == report.MARKER
     assert post["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
     assert ".head.sha" in post["run"] and "-gt 65536" in post["run"]
+    assert 'grep -c -F -- "$MARKER"' in post["run"]  # the marker once, at the top: no render spelled it
     assert "wc -c" not in post["run"]  # GitHub counts characters, not bytes
     for step in job["steps"]:
         assert "${{" not in step.get("run", ""), "untrusted values reach the script through env, never by interpolation"

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -35,17 +34,25 @@ from ..spec.errors import did_you_mean
 from . import report
 from .diff import RenderError, compare, load_renders
 from .esc import relative
-from .gitrefs import describe_ref, render_refs
-from .stackfile import StackFileError, available_stacks, load_program_config
+from .gitrefs import describe_ref, render_refs, resolve_commit
+from .outdir import OutputError, replace_dir, write_file
+from .stackfile import StackFileError, available_stacks, check_stack, load_program_config
 
 
 def render_command(args: argparse.Namespace) -> int:
-    """Render the requested stacks; print one summary line per stack."""
+    """Render the requested stacks; print one summary line per stack.
+
+    Every stack name is checked before anything runs (a name Pulumi would not
+    give a stack is "no stack"), and each output directory is replaced only if
+    this tool made it (:mod:`components.offline.outdir`).
+    """
     from .render import REFUSED, render_files, write_tree  # the Pulumi SDK: only rendering needs it
     from .update import previous_outputs, run_update
 
     project = Path(args.project)
     stacks = available_stacks(project) if args.all else list(dict.fromkeys(args.stack))
+    for stack in stacks:
+        check_stack(stack)
     for stack in stacks:
         stack_outputs = Path(args.stack_outputs) if args.stack_outputs else None
         program = load_program_config(project, stack, stack_outputs)
@@ -59,7 +66,7 @@ def render_command(args: argparse.Namespace) -> int:
             out = project / "build" / "render" / stack
         else:
             out = Path(args.out) / stack if len(stacks) > 1 or args.all else Path(args.out)
-        write_tree(files, out)
+        out = write_tree(files, out)
         objects = sum(1 for f in files if f.startswith("kubernetes/"))
         note = f" (the update after --previous is refused: {len(refused)} problem(s) in {out / REFUSED})" \
             if refused else ""
@@ -71,6 +78,7 @@ def _check_stack_names(stacks: list[str], project_dirs: list[Path]) -> None:
     """A ``--stack`` no project has would render nothing: refuse it, with the closest name."""
     known = sorted({s for d in project_dirs if (d / "Pulumi.yaml").is_file() for s in available_stacks(d)})
     for stack in stacks:
+        check_stack(stack)
         if stack not in known:
             raise RenderError(f"no project has a stack '{stack}'{did_you_mean(stack, known)} "
                               f"(stacks: {', '.join(known) or 'none'})")
@@ -82,17 +90,19 @@ def diff_command(args: argparse.Namespace) -> int:
         raise RenderError("give two render directories (diff BASE HEAD) or a git ref (diff --base-ref REF)")
     if args.base_ref is not None and args.base is not None:
         raise RenderError("give either two render directories or --base-ref/--head-ref, not both")
+    if not 2_000 <= args.limit <= report.GITHUB_COMMENT_LIMIT:
+        raise RenderError(f"--limit {args.limit}: give 2000 to {report.GITHUB_COMMENT_LIMIT} characters")
     if args.base_ref is not None:
         repo = Path(args.repo)
         projects = args.project or ["."]
+        for ref in (args.base_ref, args.head_ref):
+            if ref is not None:
+                resolve_commit(repo, ref)  # before anything: a ref that reads as a git option names no commit
         _check_stack_names(args.stack or [], [repo / p for p in projects])
         keep = Path(args.keep_renders) if args.keep_renders else None
         with tempfile.TemporaryDirectory(prefix="offline-review-") as tmp:
             root = keep or Path(tmp)
-            base_dir, head_dir = root / "base", root / "head"
-            for side in (base_dir, head_dir):
-                if side.exists():
-                    shutil.rmtree(side)
+            base_dir, head_dir = (replace_dir(root / side) for side in ("base", "head"))
             render_refs(repo, [(args.base_ref, base_dir), (args.head_ref, head_dir)], projects, args.stack,
                         progress=lambda line: print(line, file=sys.stderr, flush=True))
             base, head = load_renders(base_dir), load_renders(head_dir)
@@ -108,13 +118,10 @@ def diff_command(args: argparse.Namespace) -> int:
         title = f"Offline review: {args.base} → {args.head}"
     title = args.title or title
     review = compare(base, head)
-    detail_path = Path(args.detail)
-    detail_path.parent.mkdir(parents=True, exist_ok=True)
-    detail_path.write_text(report.detail(review, title=title), encoding="utf-8")
+    detail_path = write_file(Path(args.detail), report.detail(review, title=title))
     text = report.summary(review, title=title, detail=args.detail_link or f"`{detail_path}`", limit=args.limit)
     if args.summary:
-        Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.summary).write_text(text, encoding="utf-8")
+        write_file(Path(args.summary), text)
         print(f"wrote the summary ({len(text):,} characters) to {args.summary} and the detail to {detail_path}",
               file=sys.stderr)
     else:
@@ -174,7 +181,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 def _usage_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input: exit 2 with the message, no traceback."""
-    errors: tuple[type[Exception], ...] = (StackFileError, FileExistsError, RenderError)
+    errors: tuple[type[Exception], ...] = (StackFileError, OutputError, RenderError)
     # ``components.errors`` in this repository, ``knative_platform.errors`` when installed; it is loaded (with
     # the Pulumi SDK) only when something rendered.
     loaded = sys.modules.get(f"{__package__.rsplit('.', 1)[0]}.errors")

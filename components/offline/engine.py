@@ -28,7 +28,8 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
 from .mocks import PlatformMocks
-from .stackfile import REDACTED, ProgramConfig
+from .secrets import REDACTED
+from .stackfile import ProgramConfig
 
 # Markers of the Pulumi wire format (pulumi/sdk/python/lib/pulumi/runtime/rpc.py).
 _SIG = "4dabf18193072939515e22adb298388d"

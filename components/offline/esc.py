@@ -21,10 +21,12 @@ having where no credential exists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .markdown import code
 
 ENVIRONMENT_FILE = "environment.yaml"
 """In a render: the ESC environments the stack imports and the keys they may set (absent when it imports none)."""
@@ -45,13 +47,13 @@ class StackEnvironment:
     defaulted: tuple[str, ...]
     """Keys the render took from the project's declared defaults: an environment may set them."""
 
-    def keys_text(self) -> str:
-        """Which keys may come from the environments, in one phrase."""
+    def keys_text(self, quote: Callable[[str], str] = str) -> str:
+        """Which keys may come from the environments, in one phrase; ``quote`` renders each key name."""
         text = "any config key the stack file does not set"
         if self.defaulted:
-            text += f" (of those, this render used the project's defaults for {', '.join(self.defaulted)})"
+            text += f" (of those, this render used the project's defaults for {', '.join(map(quote, self.defaulted))})"
         if self.maps:
-            text += f", and keys inside the maps the file sets ({', '.join(self.maps)})"
+            text += f", and keys inside the maps the file sets ({', '.join(map(quote, self.maps))})"
         return text
 
     def warning(self, stack_file: str) -> str:
@@ -113,9 +115,11 @@ def environment_finding(record: Mapping[str, Any]) -> str:
 
     environment = StackEnvironment(tuple(names("imports")), tuple(names("setInStackFile")),
                                    tuple(names("mapsTheEnvironmentMayExtend")), tuple(names("projectDefaultsUsed")))
-    return (f"imports Pulumi ESC environment(s) {', '.join(environment.imports) or '(unnamed)'}, which this review "
-            f"cannot open: values they set are not shown here, and `pulumi up` merges them in. From them may come "
-            f"{environment.keys_text()}. Set a value in the stack file to review it")
+    # The names come from a render, which a fork controls: each is quoted inert (components.offline.markdown).
+    imports = ", ".join(map(code, environment.imports)) or "(unnamed)"
+    return (f"imports Pulumi ESC environment(s) {imports}, which this review cannot open: values they set are not "
+            f"shown here, and `pulumi up` merges them in. From them may come {environment.keys_text(code)}. Set a "
+            "value in the stack file to review it")
 
 
 def relative(path: Path | None, root: Path) -> str:

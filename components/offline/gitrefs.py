@@ -34,7 +34,8 @@ from pathlib import Path
 
 import yaml
 
-from .diff import RenderError
+from ..spec.errors import shorten, show
+from .renders import RenderError
 from .stackfile import available_stacks, project_name
 
 PLATFORM_OFFLINE = "components.offline"
@@ -46,27 +47,52 @@ INSTALLED_OFFLINE = "knative_platform.offline"
 def _git(repo: Path, *args: str) -> bytes:
     result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
     if result.returncode != 0:
-        raise RenderError(f"git {' '.join(args)} failed: {result.stderr.decode(errors='replace').strip()}")
+        error = result.stderr.decode(errors="replace").strip()
+        raise RenderError(f"git {shorten(' '.join(args))} failed: {shorten(error, 1000)}")
     return result.stdout
+
+
+_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+
+
+def resolve_commit(repo: Path, ref: str) -> str:
+    """The commit ``ref`` names, as its full SHA; a :class:`RenderError` when it names none.
+
+    ``git rev-parse --verify --end-of-options <ref>^{commit}`` (git 2.24+):
+    after ``--end-of-options`` a ref that reads as an option (``--output=…``,
+    ``--remote=…``) is only ever a name to look up, and every later git command
+    gets the SHA, which cannot be read as an option.
+    """
+    result = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                             f"{ref}^{{commit}}"], capture_output=True, check=False)
+    sha = result.stdout.decode(errors="replace").strip()
+    if result.returncode != 0 or not _SHA.match(sha):
+        raise RenderError(f"{show(ref, 60)} is not a commit of the repository {shorten(str(repo))}: give a branch, "
+                          "tag or commit (origin/main, HEAD~1)")
+    return sha
 
 
 def describe_ref(repo: Path, ref: str | None) -> str:
     """``origin/main (1a2b3c4)`` for a ref, ``the working tree`` for None."""
     if ref is None:
         return "the working tree"
-    sha = _git(repo, "rev-parse", "--short", f"{ref}^{{commit}}").decode().strip()
-    return f"{ref} ({sha})" if not sha.startswith(ref) else sha
+    sha = resolve_commit(repo, ref)
+    return f"{shorten(ref, 60)} ({sha[:7]})" if not sha.startswith(ref) else sha[:7]
 
 
 def export_ref(repo: Path, ref: str, destination: Path) -> Path:
-    """The files of ``ref`` (committed content only) under ``destination``."""
-    archive = _git(repo, "archive", "--format=tar", f"{ref}^{{commit}}")
+    """The files of ``ref`` (committed content only) under ``destination``.
+
+    The archive is extracted with tarfile's ``data`` filter (no absolute
+    paths, no ``..``, no links out of ``destination``): a pull request chooses
+    what its commit holds.
+    """
+    archive = _git(repo, "archive", "--format=tar", resolve_commit(repo, ref))
+    if not hasattr(tarfile, "data_filter"):
+        raise RenderError("exporting a git ref needs Python 3.11.4 or newer (tarfile's data filter)")
     destination.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(destination, filter="data")
-        else:  # Python < 3.11.4: git archive output holds only the repository's own files
-            tar.extractall(destination)
+        tar.extractall(destination, filter="data")
     return destination
 
 
@@ -107,9 +133,10 @@ def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Seq
         after: list[str] = []
         if previous is not None and _knows_previous(tree):
             earlier = previous / target.relative_to(out)
-            after = ["--previous", str(earlier)] if earlier.is_dir() else []
-        commands.append((project, ["-m", module, "render", *which, "--project", str(project_dir),
-                                   "--out", str(target), *after]))
+            after = [f"--previous={earlier}"] if earlier.is_dir() else []
+        # every value joined to its option: a path or name that starts with '-' is never read as an option
+        commands.append((project, ["-m", module, "render", *which, f"--project={project_dir}", f"--out={target}",
+                                   *after]))
     return commands
 
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import pulumi
 
-from .stackfile import REDACTED, STACK_OUTPUTS_FILE, StackFileError
+from .secrets import REDACTED
+from .stackfile import STACK_OUTPUTS_FILE, StackFileError
 
 MOCK_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nOFFLINE-RENDER\n-----END CERTIFICATE-----\n").decode()
 

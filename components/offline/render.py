@@ -16,7 +16,6 @@ renders of a stack compare equal byte for byte and a diff shows only intent.
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,8 +26,9 @@ import yaml
 from ..spec.errors import Problem
 from .engine import Capture, Registration
 from .esc import ENVIRONMENT_FILE
-from .secrets import redact
-from .stackfile import REDACTED, ProgramConfig
+from .outdir import write_files
+from .secrets import REDACTED, redact
+from .stackfile import ProgramConfig
 
 BUNDLE_TYPES = {
     "kubernetes:yaml/v2:ConfigFile": ("file",),
@@ -161,13 +161,10 @@ def render_files(capture: Capture, program: ProgramConfig | None = None,
     return dict(sorted(files.items()))
 
 
-def write_tree(files: Mapping[str, str], out: Path) -> None:
-    """Replace ``out`` with ``files``; refuses to wipe a directory that is not a render."""
-    if out.exists():
-        if any(out.iterdir()) and not (out / MARKER).is_file():
-            raise FileExistsError(f"{out} exists and is not a render (no {MARKER}); choose another --out")
-        shutil.rmtree(out)
-    for rel, text in files.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+def write_tree(files: Mapping[str, str], out: Path) -> Path:
+    """Replace ``out`` with ``files``, only if ``out`` is missing, empty or an earlier output of this tool.
+
+    :func:`components.offline.outdir.write_files`: a directory the tool did
+    not mark as its own is never deleted, and no file lands outside ``out``.
+    """
+    return write_files(files, out)

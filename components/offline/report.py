@@ -1,26 +1,33 @@
-"""Write a :class:`~components.offline.diff.Review` as markdown: a PR-comment summary and the full detail.
+"""Write a :class:`~components.offline.model.Review` as markdown: a PR-comment summary and the full detail.
 
 The summary leads with counts per stack and component, then what needs a
 reviewer's judgement (updates Knative would refuse, replacements, deletions,
 security-relevant changes, upstream version moves), then the per-field diff
-of each changed resource; stacks come in order of risk (prod first). It stays
-under a character budget (GitHub refuses comments over 65,536 characters):
-every finding is always listed, its message shortened when they do not fit
-whole; per-resource diffs that do not fit are counted in one line that points
-at the detail file, which holds everything, including every field of created
-and deleted resources. ``@``-mentions in the text (which comes from the pull
-request: service names, values) are neutralised, so a comment pings nobody.
+of each changed resource; stacks come in order of risk (prod first).
+
+It always fits a comment (GitHub refuses comments over 65,536 characters):
+each section lists at most :data:`FINDINGS_PER_KIND` findings, riskiest first,
+and counts the rest; messages are shortened when even those do not fit whole;
+per-resource diffs that do not fit are counted in one line; every list whose
+length a pull request decides (stacks, table rows) is capped the same way and
+points at the detail file, which holds everything, including every field of
+created and deleted resources.
+
+Everything a render says is untrusted (a fork writes the renders): it reaches
+the markdown only through :mod:`components.offline.markdown`, in code spans
+and code blocks with nothing that could end them, so the comment's headings,
+links, tables and HTML are this module's alone, and ``@``-mentions notify nobody.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 
-from .diff import (
+from .diff import DEPENDS_ON
+from .markdown import code, fence, inert, no_mentions, prose
+from .model import (
     ABSENT,
-    DEPENDS_ON,
     Action,
     FieldChange,
     Finding,
@@ -31,25 +38,39 @@ from .diff import (
     format_value,
 )
 
+__all__ = ["DEFAULT_LIMIT", "FINDINGS_PER_KIND", "GITHUB_COMMENT_LIMIT", "MARKER", "detail", "no_mentions", "summary"]
+
 GITHUB_COMMENT_LIMIT = 65_536
 DEFAULT_LIMIT = 60_000
 """The summary's budget: GitHub's comment limit less room for what a workflow wraps around it."""
 MARKER = "<!-- knative-platform:offline-review -->"
-"""Lets a workflow find and update its previous comment instead of adding a new one."""
+"""Lets a workflow find and update its previous comment instead of adding a new one (no render can spell it)."""
 VALUE_LIMIT = 300
+FINDINGS_PER_KIND = 20
+"""Findings of one kind the summary lists; the rest are counted, and all are in the detail file."""
+LISTED = 20
+"""Stacks a headline names, and the most of any other list whose length a pull request decides."""
+TABLE_ROWS = 40
+NAME_LIMIT = 120
+"""The longest stack, resource or component name the summary quotes whole."""
 
-_SECTIONS: dict[FindingKind, tuple[str, str]] = {
-    FindingKind.REFUSED: ("Refused by Knative", "Knative refuses these at `pulumi up`, or does not support them: fix "
-                                                "them first."),
+_SECTIONS: dict[FindingKind, tuple[str, str, str]] = {
+    FindingKind.REFUSED: ("Refused by Knative", "Knative refuses these at `pulumi up`, or does not support them: "
+                                                "fix them first.", "refusals"),
     FindingKind.UNSEEN: ("Values this review cannot see", "These stacks import Pulumi ESC environments: `pulumi up` "
                                                           "merges their values in, the offline render cannot open "
-                                                          "them."),
-    FindingKind.REPLACE: ("Replacements", "Deleted and created again: downtime or a new identity (offline heuristic)."),
-    FindingKind.DELETE: ("Deletions", ""),
-    FindingKind.SECURITY: ("Security-relevant changes", ""),
-    FindingKind.UPGRADE: ("Upstream versions", "Pinned releases that change; read their release notes."),
+                                                          "them.", "stacks with environments"),
+    FindingKind.REPLACE: ("Replacements", "Deleted and created again: downtime or a new identity (offline heuristic).",
+                          "replacements"),
+    FindingKind.DELETE: ("Deletions", "", "deletions"),
+    FindingKind.SECURITY: ("Security-relevant changes", "", "security-relevant changes"),
+    FindingKind.UPGRADE: ("Upstream versions", "Pinned releases that change; read their release notes.",
+                          "upstream version moves"),
 }
 _SIGN = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
+_FOOTER = ("Rendered offline under the project's own mocks (`knative-platform diff`): what the "
+           "program asks for, secrets shown as `[secret]`. Replacement detection is a heuristic; "
+           "`pulumi preview` on trusted branches is authoritative.")
 
 
 def _value(value: object, limit: int | None) -> str:
@@ -59,157 +80,179 @@ def _value(value: object, limit: int | None) -> str:
     return text
 
 
-def _fence(lines: Iterable[str]) -> str:
-    body = "\n".join(lines)
-    fence = "````" if "```" in body else "```"
-    return f"{fence}diff\n{body}\n{fence}"
-
-
 def _field_lines(fields: Iterable[FieldChange], limit: int | None) -> list[str]:
     lines: list[str] = []
     for f in fields:
+        path = inert(f.path, limit)
         if f.path.startswith(DEPENDS_ON):
-            lines.append(f"{'+' if f.after is not ABSENT else '-'} {f.path}")
+            lines.append(f"{'+' if f.after is not ABSENT else '-'} {path}")
             continue
         if f.before is not ABSENT:
-            lines.append(f"- {f.path}: {_value(f.before, limit)}")
+            lines.append(f"- {path}: {_value(f.before, limit)}")
         if f.after is not ABSENT:
-            lines.append(f"+ {f.path}: {_value(f.after, limit)}")
+            lines.append(f"+ {path}: {_value(f.after, limit)}")
     return lines
 
 
 def _resource_block(change: ResourceChange, *, full: bool) -> str:
-    head = (f"**{_SIGN[change.action]} {change.action.value}** `{change.display}` · {change.component} "
-            f"· `{change.type}`")
+    limit = None if full else NAME_LIMIT
+    head = (f"**{_SIGN[change.action]} {change.action.value}** {code(change.display, limit)} · "
+            f"{code(change.component, limit)} · {code(change.type, limit)}")
     if change.action in (Action.CREATE, Action.DELETE) and not full:
         return head
     lines = [head]
     if change.reasons:
-        lines += [f"- why {change.action.value}: {reason}" for reason in change.reasons]
+        lines += [f"- why {change.action.value}: {prose(reason)}" for reason in change.reasons]
     if change.fields:
-        lines.append(_fence(_field_lines(change.fields, None if full else VALUE_LIMIT)))
+        lines.append(fence(_field_lines(change.fields, None if full else VALUE_LIMIT)))
     return "\n".join(lines)
 
 
-def _counts_table(review: Review) -> str:
+def _more(count: int, what: str, where: str) -> str:
+    return f"… and {count:,} more {what}, {where}"
+
+
+def _counts_table(review: Review, *, full: bool) -> str:
     rows = []
+    limit = None if full else NAME_LIMIT
     for stack in review.stacks:
         per_component: dict[str, Counter[Action]] = {}
         for change in stack.changes:
             per_component.setdefault(change.component, Counter())[change.action] += 1
         for component, counts in sorted(per_component.items()):
             cells = [str(counts[a]) if counts[a] else "" for a in Action]
-            rows.append(f"| {stack.label} | {component} | " + " | ".join(cells) + " |")
+            rows.append(f"| {code(stack.label, limit)} | {code(component, limit)} | " + " | ".join(cells) + " |")
     if not rows:
         return ""
     header = "| stack | component | create | update | replace | delete |\n|---|---|--:|--:|--:|--:|"
-    return header + "\n" + "\n".join(rows)
+    table = header + "\n" + "\n".join(rows if full else rows[:TABLE_ROWS])
+    if not full and len(rows) > TABLE_ROWS:
+        table += "\n\n" + _more(len(rows) - TABLE_ROWS, "rows of stack and component counts", "in the detail file")
+    return table
 
 
-def _headline(review: Review) -> str:
+def _stack_part(stack: StackDiff, limit: int | None) -> str:
+    label = code(stack.label, limit)
+    if stack.status in ("added", "removed"):
+        return f"{label} ({'new stack' if stack.status == 'added' else 'stack removed'}, {stack.resource_count} " \
+               "resources)"
+    counts = Counter(c.action for c in stack.changes)
+    described = ", ".join(f"{counts[a]} to {a.value}" for a in Action if counts[a])
+    extra = [what for what, present in (("config", stack.config), ("outputs", stack.outputs)) if present]
+    return f"{label} ({described or 'no resources'}{'; ' + ' and '.join(extra) if extra else ''})"
+
+
+def _listed(items: list[str], what: str, *, full: bool) -> str:
+    if full or len(items) <= LISTED:
+        return "; ".join(items)
+    return "; ".join(items[:LISTED]) + "; " + _more(len(items) - LISTED, what, "in the detail file")
+
+
+def _headline(review: Review, *, full: bool) -> str:
     if not review.changed:
         return f"No changes: the renders of {len(review.stacks)} stack(s) are identical."
-    parts = []
-    for stack in review.stacks:
-        if stack.status == "unchanged":
-            continue
-        if stack.status in ("added", "removed"):
-            parts.append(f"{stack.label} ({'new stack' if stack.status == 'added' else 'stack removed'}, "
-                         f"{stack.resource_count} resources)")
-            continue
-        counts = Counter(c.action for c in stack.changes)
-        described = ", ".join(f"{counts[a]} to {a.value}" for a in Action if counts[a])
-        extra = [what for what, present in (("config", stack.config), ("outputs", stack.outputs)) if present]
-        parts.append(f"{stack.label} ({described or 'no resources'}{'; ' + ' and '.join(extra) if extra else ''})")
-    unchanged = [s.label for s in review.stacks if s.status == "unchanged"]
+    limit = None if full else NAME_LIMIT
+    changed = [_stack_part(s, limit) for s in review.stacks if s.status != "unchanged"]
+    unchanged = [code(s.label, limit) for s in review.stacks if s.status == "unchanged"]
     found = Counter(f.kind for f in review.findings)
-    flags = " · ".join(f"{_SECTIONS[k][0]}: {found[k]}" for k in FindingKind if found[k])
-    text = f"**Changed:** {'; '.join(parts)}."
+    flags = " · ".join(f"{_SECTIONS[k][0]}: {found[k]:,}" for k in FindingKind if found[k])
+    text = f"**Changed:** {_listed(changed, 'changed stacks', full=full)}."
     if unchanged:
-        text += f" Unchanged: {', '.join(unchanged)}."
+        text += f" Unchanged: {_listed(unchanged, 'unchanged stacks', full=full).replace('; ', ', ')}."
     return text + (f"\n\n**Needs attention:** {flags}" if flags else "")
 
 
 def _shorten(message: str, cap: int | None) -> str:
+    """``message`` as markdown (:func:`~components.offline.markdown.prose`), cut to ``cap`` characters of it."""
     if cap is None or len(message) <= cap:
-        return message
-    return message[:cap].rstrip() + "… (whole in the detail file)"
+        return prose(message)
+    cut = message[:cap].rstrip()
+    if cut.count("`") % 2:  # the cut fell inside a code span: close it
+        cut += "`"
+    return prose(cut) + "… (whole in the detail file)"
 
 
-def _finding_sections(findings: Iterable[Finding], cap: int | None = None) -> list[str]:
-    """One section per kind, one line per finding; ``cap`` shortens each message to that many characters."""
+def _finding_line(f: Finding, cap: int | None, limit: int | None) -> str:
+    topic = f" — {f.topic}" if f.kind is FindingKind.SECURITY else ""
+    message = _shorten(f.message, cap)
+    links = ", ".join(f"[{inert(label)}]({url})" for label, url in f.links)
+    return (f"- **{code(f.stack, limit)}** {code(f.resource, limit)}{topic}" + (f": {message}" if message else "")
+            + (f" ({links})" if links else ""))
+
+
+def _finding_sections(findings: Iterable[Finding], cap: int | None = None, *, full: bool = False,
+                      detail: str = "") -> list[str]:
+    """One section per kind, one line per finding; ``cap`` shortens each message to that many characters.
+
+    Unless ``full``, a section lists :data:`FINDINGS_PER_KIND` findings and counts the rest.
+    """
     blocks: list[str] = []
     grouped: dict[FindingKind, list[Finding]] = {}
     for finding in findings:
         grouped.setdefault(finding.kind, []).append(finding)
+    limit = None if full else NAME_LIMIT
     for kind in FindingKind:
         if kind not in grouped:
             continue
-        title, note = _SECTIONS[kind]
+        title, note, plural = _SECTIONS[kind]
+        shown = grouped[kind] if full else grouped[kind][:FINDINGS_PER_KIND]
         lines = [f"### {title}"] + ([note] if note else [])
-        for f in grouped[kind]:
-            topic = f" — {f.topic}" if kind is FindingKind.SECURITY else ""
-            message = _shorten(f.message, cap)
-            lines.append(f"- **{f.stack}** `{f.resource}`{topic}" + (f": {message}" if message else ""))
+        lines += [_finding_line(f, cap, limit) for f in shown]
+        if len(shown) < len(grouped[kind]):
+            lines.append(_more(len(grouped[kind]) - len(shown), plural, f"all in the full detail: {detail}"))
         blocks.append("\n".join(lines))
     return blocks
 
 
 def _stack_blocks(stack: StackDiff, *, full: bool) -> list[str]:
     blocks = []
+    heading = f"#### {code(stack.label, None if full else NAME_LIMIT)}"
     if stack.status in ("added", "removed") and not full:
         what = "a new stack" if stack.status == "added" else "no longer rendered (removing a stack file deletes " \
                                                                 "nothing; `pulumi destroy` does)"
-        return [f"#### {stack.label}\n{what}: {stack.resource_count} resources, listed in the detail file"]
+        return [f"{heading}\n{what}: {stack.resource_count} resources, listed in the detail file"]
     for change in stack.changes:
         blocks.append(_resource_block(change, full=full))
     for title, fields in (("stack config", stack.config), ("stack outputs", stack.outputs)):
         if fields:
-            blocks.append(f"**{title}**\n" + _fence(_field_lines(fields, None if full else VALUE_LIMIT)))
+            blocks.append(f"**{title}**\n" + fence(_field_lines(fields, None if full else VALUE_LIMIT)))
     if blocks:
-        blocks[0] = f"#### {stack.label}\n{blocks[0]}"
+        blocks[0] = f"{heading}\n{blocks[0]}"
     return blocks
 
 
-_FOOTER = ("Rendered offline under the project's own mocks (`knative-platform diff`): what the "
-           "program asks for, secrets shown as `[secret]`. Replacement detection is a heuristic; "
-           "`pulumi preview` on trusted branches is authoritative.")
-
-
-_MENTION = re.compile(r"(?<![\w@/.+-])@(?=[A-Za-z0-9])")
-ZERO_WIDTH_SPACE = "\u200b"
-
-
-def no_mentions(text: str) -> str:
-    """``@someone`` and ``@org/team`` as ``@\u200bsomeone``: shown the same, notifying nobody (e-mails untouched)."""
-    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
-
-
-def _attention(findings: tuple[Finding, ...], room: int) -> list[str]:
-    """Every finding, messages whole when they fit in ``room`` characters, else cut to the longest length that does."""
-    whole = _finding_sections(findings)
+def _attention(findings: tuple[Finding, ...], room: int, detail: str) -> list[str]:
+    """The findings sections, messages whole when they fit in ``room`` characters, else cut to the longest that do."""
+    whole = _finding_sections(findings, detail=detail)
     if sum(len(b) + 2 for b in whole) <= room:
         return whole
     low, high = 0, max((len(f.message) for f in findings), default=0)
     while low < high:  # the longest cap that fits; 0 leaves stack, resource and topic
         cap = (low + high + 1) // 2
-        if sum(len(b) + 2 for b in _finding_sections(findings, cap)) <= room:
+        if sum(len(b) + 2 for b in _finding_sections(findings, cap, detail=detail)) <= room:
             low = cap
         else:
             high = cap - 1
-    return _finding_sections(findings, low)
+    return _finding_sections(findings, low, detail=detail)
+
+
+def _title(title: str) -> str:
+    """The caller's title (trusted: the command line's), on one line."""
+    return " ".join(title.split())
 
 
 def summary(review: Review, *, title: str, detail: str, limit: int = DEFAULT_LIMIT) -> str:
-    """The PR comment: at most ``limit`` characters; ``detail`` says where the full review is.
+    """The PR comment, at most ``limit`` characters; ``detail`` (trusted markdown) says where the full review is.
 
-    No finding is ever left out: when they do not fit whole, each message is
-    shortened (to nothing but its stack, resource and topic if need be, and
-    only then can the summary exceed ``limit``). Per-resource diffs fill what
-    room is left, in order of risk.
+    Each kind of finding lists its first :data:`FINDINGS_PER_KIND` (riskiest
+    stack first) and counts the rest; their messages are shortened when those
+    do not fit whole (to nothing but stack, resource and topic if need be).
+    Per-resource diffs fill what room is left, in order of risk. Should even
+    that not fit ``limit``, the summary is the headline's counts and the link.
     """
-    head = [MARKER, f"## {no_mentions(title)}", _headline(review)]
-    table = _counts_table(review)
+    heading = f"## {_title(title)}"
+    head = [MARKER, heading, _headline(review, full=False)]
+    table = _counts_table(review, full=False)
     if table:
         head.append(table)
     footer = f"---\n{_FOOTER} Full detail: {detail}."
@@ -218,7 +261,7 @@ def summary(review: Review, *, title: str, detail: str, limit: int = DEFAULT_LIM
         changes[0] = "### Changes\n" + changes[0]
     out = "\n\n".join(head)
     budget = limit - len(footer) - 400  # room for the truncation note
-    for block in _attention(review.findings, budget - len(out)):
+    for block in _attention(review.findings, budget - len(out), detail):
         out += "\n\n" + block
     dropped = 0
     for block in changes:
@@ -227,18 +270,25 @@ def summary(review: Review, *, title: str, detail: str, limit: int = DEFAULT_LIM
             continue
         out += "\n\n" + block
     if dropped:
-        out += (f"\n\n**{dropped} more change block(s) not shown** to stay within GitHub's "
+        out += (f"\n\n**{dropped:,} more change block(s) not shown** to stay within GitHub's "
                 f"{GITHUB_COMMENT_LIMIT:,}-character comment limit; they are in the full detail: {detail}.")
-    return no_mentions(out + "\n\n" + footer + "\n")
+    text = no_mentions(out + "\n\n" + footer + "\n")
+    if len(text) > limit:  # only a pathological review (a detail link of thousands of characters, say)
+        counts = Counter(f.kind for f in review.findings)
+        flags = " · ".join(f"{_SECTIONS[k][0]}: {counts[k]:,}" for k in FindingKind if counts[k])
+        text = no_mentions(f"{MARKER}\n\n{heading}\n\nThe review is too large for a comment ("
+                           f"{sum(len(s.changes) for s in review.stacks):,} changes; {flags or 'no findings'}); "
+                           f"read the full detail: {detail}.\n")[:limit]
+    return text
 
 
 def detail(review: Review, *, title: str) -> str:
     """Everything: every finding and every field of every changed, created and deleted resource."""
-    parts = [f"# {title}", _headline(review)]
-    table = _counts_table(review)
+    parts = [f"# {_title(title)}", _headline(review, full=True)]
+    table = _counts_table(review, full=True)
     if table:
         parts.append(table)
-    parts += _finding_sections(review.findings)
+    parts += _finding_sections(review.findings, full=True)
     changes = [b for stack in review.stacks if stack.status != "unchanged" for b in _stack_blocks(stack, full=True)]
     if changes:
         parts.append("## Changes")

@@ -16,13 +16,12 @@ key replaced by ``[*]``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-REDACTED = "[secret]"
-# Kept in step with components.offline.stackfile.REDACTED; this module imports nothing from the
-# Pulumi side so that a diff can run wherever the renders are.
+from .markdown import code
 
 INDEX = re.compile(r'\[(?:\d+|[A-Za-z]+=(?:"(?:[^"\\]|\\.)*"|[^\]"]*))\]')
 """A list index (``[1]``) or a list item's key (``[name=TARGET]``, ``[name="a b"]``)."""
@@ -91,7 +90,7 @@ def replacement_reasons(type_: str, changed_paths: Iterable[str], replace_on_cha
         for prefix in prefixes:
             touched = [p for p in paths if _under(p, prefix)]
             if touched:
-                reasons.append(f"{touched[0]}: {why}")
+                reasons.append(f"{code(touched[0])}: {why}")
 
     if type_.startswith("kubernetes:") and not type_.startswith("kubernetes:yaml") and ":helm" not in type_:
         hit(KUBERNETES_IDENTITY, "a Kubernetes object's identity (kind, namespace, name) cannot change in place")
@@ -103,9 +102,9 @@ def replacement_reasons(type_: str, changed_paths: Iterable[str], replace_on_cha
         prefix = pattern.removesuffix(".*").removesuffix("[*]")
         if pattern == "*":
             if paths:
-                reasons.append(f"{paths[0]}: the resource sets replaceOnChanges: ['*']")
+                reasons.append(f"{code(paths[0])}: the resource sets replaceOnChanges: `['*']`")
         else:
-            hit([prefix], f"listed in the resource's replaceOnChanges ({pattern})")
+            hit([prefix], f"listed in the resource's replaceOnChanges ({code(pattern)})")
     return list(dict.fromkeys(reasons))
 
 
@@ -135,6 +134,9 @@ def _rule(topic: str, path: str | None = None, types: str | None = None) -> Secu
     return SecurityRule(topic, re.compile(path) if path else None, re.compile(types) if types else None)
 
 
+IAM_GRANT_TYPES = re.compile(r"^gcp:[^:]+:\w*(?:IAM|Iam)(Member|Binding|Policy)$")
+"""Every IAM member, binding and policy resource of pulumi-gcp: the policy pack's pattern (policy/policy_gcp.py
+``IAM_TYPES``), which tests/test_policy.py holds to exactly the SDK's grant types."""
 VISIBILITY_LABEL = 'metadata.labels["networking.knative.dev/visibility"]'
 GKE = r"^gcp:container/"
 
@@ -153,7 +155,8 @@ SECURITY_RULES: tuple[SecurityRule, ...] = (
     _rule("secrets encryption", r"^(databaseEncryption|binaryAuthorization)\b", GKE),
     _rule("firewall", r"^(sourceRanges|sourceTags|targetTags|allows|denies|direction|disabled|priority)\b",
           r"^gcp:compute/firewall:"),
-    _rule("IAM", None, r"^gcp:(projects|serviceaccount|storage|kms|artifactregistry)/.*[iI][aA][mM]"),
+    _rule("IAM", None, IAM_GRANT_TYPES.pattern),
+    _rule("IAM", None, r"^gcp:(iam/|[^:]+:\w*(IAM|Iam)(CustomRole|AuditConfig)$)"),
     _rule("KMS", None, r"^gcp:kms/"),
     _rule("TLS", r"(?i)(tls|certificate|issuer|https|http-protocol)"),
     _rule("TLS", None, r"^kubernetes:cert-manager\.io/"),
@@ -182,19 +185,13 @@ EXPOSING_TYPES = re.compile(r"^kubernetes:(serving\.knative\.dev/v1beta1:DomainM
 
 def security_topics(type_: str, path: str | None) -> list[str]:
     """The topics of every rule a change of ``path`` in a resource of ``type_`` concerns."""
-    return list(dict.fromkeys(rule.topic for rule in SECURITY_RULES if rule.matches(type_, path)))
+    return list(_topics(type_, path))
 
 
-# -- redaction -----------------------------------------------------------------------------
-
-SECRET_KEY = re.compile(r"(?i)^(kubeconfig|password|passwd|token|access_?token|refresh_?token|client_?secret|"
-                        r"client_?key|private_?key|api_?key|credentials?|secret_?value|[a-z]*(password|token))$")
-"""Keys whose *values* are credentials, wherever they appear (the value is redacted, the key stays)."""
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a map key names a credential (``kubeconfig``, ``password``, ``apiToken`` ...)."""
-    return bool(SECRET_KEY.match(key))
+@functools.lru_cache(maxsize=65_536)
+def _topics(type_: str, path: str | None) -> tuple[str, ...]:
+    # Every service of a large stack has the same field paths: each pair is matched against the rules once.
+    return tuple(dict.fromkeys(rule.topic for rule in SECURITY_RULES if rule.matches(type_, path)))
 
 
 # -- Knative-specific ----------------------------------------------------------------------
@@ -221,19 +218,29 @@ def knative_minor_skip(before: str, after: str) -> str | None:
 # -- where a pinned upstream release's notes are ------------------------------------------------
 
 _RELEASE_ASSET = re.compile(r"^https://github\.com/(?P<repo>[^/]+/[^/]+)/releases/download/(?P<tag>[^/]+)/")
+_TAG = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 CHART_SOURCES: dict[str, str] = {
     "cert-manager": "cert-manager/cert-manager",
     "oci://cr.kgateway.dev/kgateway-dev/charts/kgateway": "kgateway-dev/kgateway",
     "oci://cr.kgateway.dev/kgateway-dev/charts/kgateway-crds": "kgateway-dev/kgateway",
 }
 """The GitHub repository whose releases tag each Helm chart the platform pins (chart version = release tag)."""
+RELEASE_REPOSITORIES = frozenset({"knative/serving", "knative-extensions/net-gateway-api",
+                                  "knative-extensions/net-kourier", "kubernetes-sigs/gateway-api",
+                                  *CHART_SOURCES.values()})
+"""The upstream projects whose releases the platform pins (components/versions.py): the only ones a review links to.
+
+A pin in a render is the pull request's to write; a link to any other
+repository, or to a tag that is not a plain release name, is not made.
+"""
 
 
-def release_links(before: str, after: str, chart: str | None = None) -> str:
-    """Where to read what a pin move changes: the release notes and the compare view, when they are known.
+def release_links(before: str, after: str, chart: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Where to read what a pin move changes: ``(label, URL)`` of the release notes and the compare view.
 
     ``before``/``after`` are the two release-asset URLs of a bundle, or, with
-    ``chart``, the chart's two versions.
+    ``chart``, the chart's two versions. Empty when the project is not one the
+    platform pins (:data:`RELEASE_REPOSITORIES`) or a tag is not a plain name.
     """
     old, new = _RELEASE_ASSET.match(before), _RELEASE_ASSET.match(after)
     if old and new and old["repo"] == new["repo"]:
@@ -241,11 +248,14 @@ def release_links(before: str, after: str, chart: str | None = None) -> str:
     elif chart in CHART_SOURCES:
         repo, old_tag, new_tag = CHART_SOURCES[chart], before, after
     else:
-        return "read the release notes of the chart's own project"
+        return ()
+    if repo not in RELEASE_REPOSITORIES or not _TAG.match(old_tag) or not _TAG.match(new_tag):
+        return ()
     base = f"https://github.com/{repo}"
+    notes = (f"release notes of {new_tag}", f"{base}/releases/tag/{new_tag}")
     if old_tag == new_tag:
-        return f"read the release notes: {base}/releases/tag/{new_tag}"
-    return f"read the release notes: {base}/releases/tag/{new_tag} (all changes: {base}/compare/{old_tag}...{new_tag})"
+        return (notes,)
+    return (notes, (f"all changes {old_tag}...{new_tag}", f"{base}/compare/{old_tag}...{new_tag}"))
 
 
 # -- how risky a stack is ------------------------------------------------------------------------

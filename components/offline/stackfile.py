@@ -1,7 +1,7 @@
 """Read a Pulumi project and one stack's config file the way the Pulumi CLI hands them to a program.
 
 Secrets never reach the render: a ``secure:`` value (at any depth) becomes the
-placeholder :data:`REDACTED` and its top-level key is listed as secret, as the
+placeholder :data:`~components.offline.secrets.REDACTED` and its top-level key is listed as secret, as the
 CLI lists it, so the program takes the same code paths it takes under ``pulumi up``.
 
 The project file's typed ``config:`` declarations act as the CLI applies them
@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..spec.errors import did_you_mean
+from ..spec.errors import did_you_mean, shorten, show
 from .esc import StackEnvironment, environment_imports, stack_environment
+from .secrets import REDACTED
 from .stackyaml import StackYamlError, load_yaml
 
-REDACTED = "[secret]"
 PROJECT_PLACEHOLDER = "${PROJECT}"
 """What ``pulumi new`` replaces with the new project's name, in every file of a template."""
 STACK_OUTPUTS_FILE = "stack-outputs.json"
@@ -48,6 +48,29 @@ STACK_OUTPUTS_FILE = "stack-outputs.json"
 
 class StackFileError(Exception):
     """The project or stack file is missing or malformed."""
+
+
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+STACK_NAME_RULE = "a stack name is 1-100 letters, digits, '_', '.' or '-' (Pulumi's rule), and not '.' or '..'"
+
+
+def stack_name_problem(stack: str) -> str | None:
+    """Why ``stack`` is not a stack name, or None.
+
+    pulumi/pulumi v3.259.0 ``sdk/go/common/tokens/stack_name.go`` ``ParseStackName``:
+    not empty, at most 100 characters, each of ``[A-Za-z0-9_.-]``. The names
+    ``.`` and ``..``, which that rule allows, are refused too: a stack's name
+    becomes a path (``Pulumi.<stack>.yaml``, ``build/render/<stack>``).
+    """
+    if _STACK_NAME.match(stack) and stack not in (".", ".."):
+        return None
+    return STACK_NAME_RULE
+
+
+def check_stack(stack: str) -> None:
+    """Raise :class:`StackFileError` ("no stack ...") when ``stack`` is not a name Pulumi gives a stack."""
+    if stack_name_problem(stack):
+        raise StackFileError(f"no stack {show(stack, 60)}: {STACK_NAME_RULE}")
 
 
 @dataclass(frozen=True)
@@ -163,7 +186,7 @@ def _config_key(key: str, project: str, path: Path) -> str:
         return key
     if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
         return f"{parts[0]}:{parts[2]}"
-    raise StackFileError(f"{path}: config key '{key}' is not of the form <namespace>:<name> (for example "
+    raise StackFileError(f"{path}: config key {show(key, 60)} is not of the form <namespace>:<name> (for example "
                          f"{project}:domain)")
 
 
@@ -184,6 +207,7 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
     ``stack_outputs_file`` holds what StackReferences return; by default
     ``<stackConfigDir>/stack-outputs.json`` when the project has one.
     """
+    check_stack(stack)
     project_dir = Path(project_dir).resolve()
     project_file = project_dir / "Pulumi.yaml"
     if not project_file.is_file():
@@ -307,8 +331,20 @@ def project_name(project_doc: Mapping[str, Any], project_dir: Path) -> str:
 
 
 def available_stacks(project_dir: Path | str) -> list[str]:
-    """Stacks with a ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``."""
+    """Stacks with a ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
+
+    A file whose stack name Pulumi would not accept (``Pulumi....yaml`` names
+    ``..``) is refused, not skipped: rendering every stack must not quietly
+    leave one out, nor write to a path such a name spells.
+    """
     project_dir = Path(project_dir)
     doc = _map(_load_yaml(project_dir / "Pulumi.yaml"), project_dir / "Pulumi.yaml", "the project file")
     config_dir = project_dir / str(doc.get("stackConfigDir") or ".")
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
+    stacks = []
+    for path in sorted(config_dir.glob("Pulumi.*.yaml")):
+        stack = path.name[len("Pulumi."):-len(".yaml")]
+        if stack_name_problem(stack):
+            raise StackFileError(f"{shorten(str(path))}: {show(stack, 60)} is not a stack name: {STACK_NAME_RULE}; "
+                                 "rename or remove the file")
+        stacks.append(stack)
+    return stacks

@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 import yaml
 
 from ..spec.bounds import MAX_DEPTH
+from ..spec.errors import excerpt, shorten, show
 
 _ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
 """yaml.v3's ``alias_ratio_range_low`` and ``alias_ratio_range_high`` (values decoded)."""
@@ -110,7 +111,7 @@ def _construct_int(loader: Loader, node: yaml.ScalarNode) -> Any:
     plain = node.value.replace("_", "")
     value = _go_int(plain)
     if value is None and not _FLOAT.match(plain):
-        raise _Refused(node, f"'{node.value}' is tagged !!int but is not an integer")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!int but is not an integer")
     if value is not None and -(2**63) <= value < 2**64:
         return value
     if value is not None:  # past int64 and uint64: yaml.v3 tries a float
@@ -127,13 +128,13 @@ def _construct_float(loader: Loader, node: yaml.ScalarNode) -> Any:
         return _finite(float(plain), node.value)
     value = _go_int(plain)
     if value is None:
-        raise _Refused(node, f"'{node.value}' is tagged !!float but is not a number")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!float but is not a number")
     return _finite(float(value) if value.bit_length() <= 1024 else float("inf"), node.value)
 
 
 def _construct_bool(loader: Loader, node: yaml.ScalarNode) -> Any:
     if not _BOOL.match(node.value):
-        raise _Refused(node, f"'{node.value}' is tagged !!bool but is not true or false")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!bool but is not true or false")
     return node.value.lower() == "true"
 
 
@@ -151,7 +152,7 @@ def _construct_timestamp(loader: Loader, node: yaml.ScalarNode) -> Any:
 
 def _construct_null(loader: Loader, node: yaml.ScalarNode) -> Any:
     if node.value not in ("", "~", "null", "Null", "NULL"):
-        raise _Refused(node, f"'{node.value}' is tagged !!null but is not null")
+        raise _Refused(node, f"{excerpt(node.value)} is tagged !!null but is not null")
     return None
 
 
@@ -176,7 +177,7 @@ for _tag, _fn in ((f"{_TAG}int", _construct_int), (f"{_TAG}float", _construct_fl
 
 
 def _tag_name(tag: str) -> str:
-    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    return shorten("!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag, 60)
 
 
 def alias_share_allowed(decoded: int) -> float:
@@ -194,6 +195,66 @@ def alias_share_allowed(decoded: int) -> float:
     return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
 
 
+class AliasBudget:
+    """yaml.v3's bound on alias expansion, counted value by value in document order.
+
+    A value written once counts as decoded; each time an alias names it, it and
+    everything in it count again, as aliased. :meth:`count` raises once more
+    than 100 of over 1,000 values came through aliases and their share passes
+    :func:`alias_share_allowed`.
+    """
+
+    def __init__(self) -> None:
+        self.decoded, self.aliased = 1, 0  # yaml.v3 counts the document node too
+
+    def count(self, node: yaml.Node, in_alias: bool) -> None:
+        """Count one decoded value (``in_alias``: it comes through an alias); raises past the bound."""
+        self.decoded += 1
+        self.aliased += in_alias
+        if self.aliased > 100 and self.decoded > 1000 and \
+                self.aliased / self.decoded > alias_share_allowed(self.decoded):
+            raise _Refused(node, f"aliases expand the file too far ({self.aliased} of the first {self.decoded} "
+                                 "values come through aliases of this one; yaml.v3, which the Pulumi CLI reads "
+                                 "files with, refuses it: \"document contains excessive aliasing\"): write the "
+                                 "values out")
+
+
+def check_expansion(root: yaml.Node, max_depth: int) -> None:
+    """Refuse aliases that expand ``root`` too far (:class:`AliasBudget`), a recursive alias, or deeper nesting.
+
+    For YAML that is not a stack file (an offline render read by a diff): no
+    tag or key rule, only what makes reading it cost more than its size. A
+    recursive alias (``data: &loop {self: *loop}``) is a value inside itself;
+    it is refused where it recurses, before anything is constructed. Raises
+    :class:`yaml.MarkedYAMLError` with the line.
+    """
+    budget = AliasBudget()
+    written: set[int] = set()
+    path: set[int] = set()  # the values enclosing the one being visited
+    stack: list[tuple[yaml.Node | None, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, level, in_alias = stack.pop()
+        if node is None:  # leaving the value on top of the path
+            path.discard(level)
+            continue
+        if id(node) in path:
+            raise _Refused(node, "a recursive alias: this value contains itself; write it out")
+        in_alias = in_alias or id(node) in written
+        written.add(id(node))
+        budget.count(node, in_alias)
+        if level > max_depth:
+            raise _Refused(node, f"this value nests more than {max_depth} levels deep")
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            continue
+        path.add(id(node))
+        stack.append((None, id(node), False))
+        stack += [(child, level + 1, in_alias) for child in reversed(children)]
+
+
 def _check(root: yaml.Node) -> None:
     """Tags, keys, duplicates, depth and aliasing, before anything is constructed; raises :class:`_Refused`.
 
@@ -206,19 +267,14 @@ def _check(root: yaml.Node) -> None:
     """
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
     written: set[int] = set()
-    decoded, aliased = 1, 0  # yaml.v3 counts the document node too
+    budget = AliasBudget()
     while stack:
         node, level, in_alias = stack.pop()
         if not in_alias and id(node) in written:
             in_alias = True  # an alias of a value written earlier
         elif not in_alias:
             written.add(id(node))
-        decoded += 1
-        aliased += in_alias
-        if aliased > 100 and decoded > 1000 and aliased / decoded > alias_share_allowed(decoded):
-            raise _Refused(node, f"aliases expand the file too far ({aliased} of the first {decoded} values come "
-                                 "through aliases of this one); the Pulumi CLI refuses it (yaml.v3: \"document "
-                                 "contains excessive aliasing\"): write the values out")
+        budget.count(node, in_alias)
         if level > MAX_DEPTH + DEPTH_ALLOWANCE:
             raise _Refused(node, f"this value nests more than {MAX_DEPTH} levels deep; no setting is structured "
                                  "like that: check the value")
@@ -238,8 +294,7 @@ def _check(root: yaml.Node) -> None:
             keys: dict[str, yaml.Node] = {}
             values: list[tuple[yaml.Node, int, bool]] = []
             for key_node, value_node in node.value:
-                decoded += 1  # yaml.v3 decodes each key as a value
-                aliased += in_alias
+                budget.count(key_node, in_alias)  # yaml.v3 decodes each key as a value
                 if key_node.tag == f"{_TAG}merge":
                     values.append((value_node, level, in_alias))
                     continue
@@ -248,7 +303,7 @@ def _check(root: yaml.Node) -> None:
                     raise _Refused(key_node, f"a map key is {kind}; keys are text: quote it")
                 text = key_node.value if key_node.tag != f"{_TAG}bool" else key_node.value.lower()
                 if text in keys:
-                    raise _Refused(key_node, f"the key '{text}' is already defined at line "
+                    raise _Refused(key_node, f"the key {show(text, 60)} is already defined at line "
                                              f"{keys[text].start_mark.line + 1}; keep one")
                 keys[text] = key_node
                 values.append((value_node, level + 1, in_alias))
@@ -291,11 +346,16 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
             _check(node)
             return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise StackYamlError(f"{where}: {reason}") from None
+        raise StackYamlError(marked(path, exc)) from None
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise StackYamlError(f"{path}: not valid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def marked(path: Path, exc: yaml.MarkedYAMLError, *, note: str = "") -> str:
+    """``<file>:<line>: [note: ]<what is wrong>`` for a YAML error that knows where it is (shortened)."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+    return f"{where}: {note}{shorten(reason, 1000)}"

@@ -17,12 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
 from ..spec.errors import Problem
 from .engine import Capture, own_stack_name, run_program
 from .render import MARKER
+from .renders import RenderError, read_render_yaml
 from .stackfile import ProgramConfig, StackFileError
 
 
@@ -34,9 +33,9 @@ def previous_outputs(directory: Path, stack: str) -> dict[str, Any] | None:
     for candidate in (directory / stack / MARKER, directory / MARKER):
         if candidate.is_file():
             try:
-                doc = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError) as exc:
-                raise StackFileError(f"{candidate}: cannot read the previous render: {exc}") from exc
+                doc = read_render_yaml(candidate.read_text(encoding="utf-8"), candidate)
+            except (OSError, UnicodeDecodeError, RenderError) as exc:
+                raise StackFileError(f"the previous render: {exc}") from None
             if isinstance(doc, Mapping) and doc.get("stack") == stack:
                 return dict(doc.get("outputs") or {})
     return None

@@ -96,7 +96,9 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
     try:
         settings = _settings(args)
-        outputs = load_outputs(stack=args.stack, outputs_file=args.outputs, project=args.project)
+        clock = Clock(args.deadline)  # from here on, everything (reading the outputs too) counts against it
+        outputs = load_outputs(stack=args.stack, outputs_file=args.outputs, project=args.project,
+                               timeout=max(0.001, min(120.0, clock.left())))
         checks = plan(outputs, gateway_address=args.gateway_address)
         context = tls_context(ca_file=args.ca_file, insecure=args.insecure)
     except InputError as e:
@@ -111,7 +113,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     if args.insecure:
         print("smoke: --insecure: https certificates are NOT verified", flush=True)
     report = Report()
-    run(checks, gateway, settings, Clock(args.deadline), report)
+    run(checks, gateway, settings, clock, report)
     print(report.summary(), flush=True)
     return 1 if report.failed else 0
 

@@ -83,7 +83,7 @@ class Report:
 
 
 def _label(url: Url) -> str:
-    return f"{url.service} {url.kind} {url.url}"
+    return f"{url.service} {url.kind} {url.shown}"
 
 
 def _reach(gateway: Gateway, url: Url, settings: Settings, clock: Clock) -> tuple[Answer | None, str]:
@@ -165,7 +165,7 @@ def check_split(gateway: Gateway, service: str, main: Url, entries: list[Traffic
                 tag_urls: dict[str, Url], bodies: dict[str, bytes], settings: Settings, clock: Clock,
                 report: Report) -> None:
     """(b) Over ``settings.requests`` requests, each target's share is within the tolerance of its percent."""
-    line = f"split {service} over {settings.requests} requests to {main.url}"
+    line = f"split {service} over {settings.requests} requests to {main.shown}"
     declared, tags, untagged = _split_targets(entries)
     rest = untagged[0] if len(untagged) == 1 else None  # "the one left": the body no tag URL gives
     if len(untagged) > 1:
@@ -180,7 +180,7 @@ def check_split(gateway: Gateway, service: str, main: Url, entries: list[Traffic
                 report.skip(line, f"no tag URL for tag {tag} in the outputs")
                 return
             if url.url not in bodies:
-                report.skip(line, f"tag URL {url.url} did not answer (see its reach line)")
+                report.skip(line, f"tag URL {url.shown} did not answer (see its reach line)")
                 return
             body = bodies[url.url]
             if signature.setdefault(body, target) != target:

@@ -9,6 +9,7 @@ are required; a missing optional key skips the checks that need it, with the rea
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..manifests.urls import CLUSTER_LOCAL_DOMAIN, host
+from ..offline.secrets import redact_url
+from ..spec.errors import shorten
 
 __all__ = ["InputError", "Plan", "Target", "TrafficEntry", "Url", "load_outputs", "plan"]
 
@@ -40,6 +43,42 @@ class Url:
     def https(self) -> bool:
         """Whether the gateway must present a certificate for ``host``."""
         return self.scheme == "https"
+
+    @property
+    def shown(self) -> str:
+        """The URL as a line prints it: credentials in it (``user:password@``, ``?token=``) as ``[secret]``."""
+        return redact_url(self.url)
+
+
+MAX_URL = 2048
+_HOSTNAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}"
+                       r"[A-Za-z0-9])?\.?$|^[0-9A-Fa-f:.]+$")
+"""A DNS name (or an IPv4/IPv6 address): what may go into a ``Host`` header."""
+SHOWN = 60
+
+
+def shown(value: Any) -> str:
+    """An output value for a message: its ``repr``, cut at :data:`SHOWN` characters with its length."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= 10_000 else repr(value[:SHOWN + 1])
+    if len(text) <= SHOWN:
+        return text
+    size = len(value) if isinstance(value, (str, list, dict)) else len(text)
+    return f"{text[:SHOWN]}… ({size:,} {'characters' if isinstance(value, str) else 'long'})"
+
+
+def _name(value: Any, path: str) -> str:
+    """A name from the outputs (a service, tag, revision, domain) that lines print: 1-253 printable characters."""
+    text = str(value)
+    if not text or len(text) > 253 or not text.isprintable():
+        raise InputError(f"{path}: {shown(text)} is not a name (1-253 printable characters); give the platform "
+                         "stack's `pulumi stack output --json`")
+    return text
+
+
+def _key(key: Any) -> str:
+    """A key of the outputs (a service or tag name) for a config-style path: shortened, escaped when odd."""
+    text = str(key)
+    return text if len(text) <= SHOWN and text.isprintable() else shown(text)
 
 
 @dataclass(frozen=True)
@@ -72,8 +111,9 @@ class Plan:
     """(check, reason) for checks the outputs do not allow: printed as ``skip`` lines."""
 
 
-def load_outputs(*, stack: str | None, outputs_file: str | None, project: str | None) -> dict[str, Any]:
-    """The stack's outputs: from ``outputs_file`` (JSON) or from ``pulumi stack output --json``."""
+def load_outputs(*, stack: str | None, outputs_file: str | None, project: str | None,
+                 timeout: float = 120.0) -> dict[str, Any]:
+    """The stack's outputs: from ``outputs_file`` (JSON) or from ``pulumi stack output --json`` (within ``timeout``)."""
     if outputs_file is not None:
         try:
             text = Path(outputs_file).read_text(encoding="utf-8")
@@ -81,20 +121,22 @@ def load_outputs(*, stack: str | None, outputs_file: str | None, project: str | 
             raise InputError(f"--outputs {outputs_file}: {e.strerror}; give a readable JSON file") from None
         source = f"--outputs {outputs_file}"
     else:
-        command = ["pulumi", "stack", "output", "--json", "--stack", str(stack)]
+        # values joined to their flags: a stack or directory that starts with '-' is never read as a flag
+        command = ["pulumi", "stack", "output", "--json", f"--stack={stack}"]
         if project is not None:
-            command += ["--cwd", project]
+            command += [f"--cwd={project}"]
         try:
-            result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+            result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
         except FileNotFoundError:
             raise InputError("the Pulumi CLI is not on PATH: install it, or pass --outputs FILE "
                              "(the JSON of `pulumi stack output --json`)") from None
         except subprocess.TimeoutExpired:
-            raise InputError(f"`{' '.join(command)}` took over 120 s: check `pulumi login`, "
+            raise InputError(f"`{shorten(' '.join(command), 200)}` took over {timeout:g} s: check `pulumi login`, "
                              "or pass --outputs FILE") from None
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
-            raise InputError(f"`{' '.join(command)}` failed: {detail[-1] if detail else 'no message'}; "
+            said = shown(detail[-1]) if detail else "no message"
+            raise InputError(f"`{shorten(' '.join(command), 200)}` failed: {said}; "
                              "select the right backend (`pulumi login`) and project (--project DIR)")
         text, source = result.stdout, f"stack {stack}"
     try:
@@ -120,10 +162,17 @@ def _mapping(outputs: Mapping[str, Any], key: str, skips: list[tuple[str, str]],
 
 def _url(service: str, kind: str, url: Any, path: str) -> Url:
     if not isinstance(url, str):
-        raise InputError(f"{path}: expected a URL string, got {url!r}")
+        raise InputError(f"{path}: expected a URL string, got {shown(url)}")
+    if len(url) > MAX_URL or not url.isascii() or not url.isprintable() or any(c.isspace() for c in url):
+        raise InputError(f"{path}: {shown(redact_url(url))} is not a URL the smoke check sends: at most {MAX_URL} "
+                         "printable ASCII characters, no spaces")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"{path}: {url!r} is not an http(s) URL")
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise InputError(f"{path}: {shown(redact_url(url))} has a port that is not a number") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _HOSTNAME.match(parts.hostname):
+        raise InputError(f"{path}: {shown(redact_url(url))} is not an http(s) URL with a host name")
     return Url(service=service, kind=kind, url=url, scheme=parts.scheme, host=parts.hostname,
                path=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
 
@@ -134,24 +183,27 @@ def _is_cluster_local(hostname: str) -> bool:
 
 def _traffic(service: str, entries: Any, revisions: Mapping[str, Any]) -> list[TrafficEntry]:
     if not isinstance(entries, list):
-        raise InputError(f"outputs.traffic.{service}: expected a list of Knative traffic entries")
+        raise InputError(f"outputs.traffic.{_key(service)}: expected a list of Knative traffic entries")
     latest = revisions.get(service)
     out = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise InputError(f"outputs.traffic.{service}[{i}]: expected an object like Knative's spec.traffic")
+            raise InputError(f"outputs.traffic.{_key(service)}[{i}]: expected an object like Knative's spec.traffic")
         percent = entry.get("percent") or 0
-        if not isinstance(percent, int) or isinstance(percent, bool):
-            raise InputError(f"outputs.traffic.{service}[{i}].percent: expected an integer, got {percent!r}")
+        if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+            raise InputError(f"outputs.traffic.{_key(service)}[{i}].percent: expected an integer from 0 to 100, got "
+                             f"{shown(percent)}")
         if entry.get("revisionName"):
-            target = str(entry["revisionName"])
+            target = _name(entry["revisionName"], f"outputs.traffic.{_key(service)}[{i}].revisionName")
         elif entry.get("latestRevision"):
             # `revisions` names the latest revision when the platform pins its name; then an entry on the
             # latest revision and one on that name are one target, as they are for Knative.
-            target = str(latest) if isinstance(latest, str) and latest else "the latest revision"
+            target = (_name(latest, f"outputs.revisions.{_key(service)}") if isinstance(latest, str) and latest
+                      else "the latest revision")
         else:
-            raise InputError(f"outputs.traffic.{service}[{i}]: neither revisionName nor latestRevision")
-        out.append(TrafficEntry(target=target, percent=percent, tag=entry.get("tag") or None))
+            raise InputError(f"outputs.traffic.{_key(service)}[{i}]: neither revisionName nor latestRevision")
+        tag = _name(entry["tag"], f"outputs.traffic.{_key(service)}[{i}].tag") if entry.get("tag") else None
+        out.append(TrafficEntry(target=target, percent=percent, tag=tag))
     return out
 
 
@@ -166,7 +218,11 @@ def plan(outputs: Mapping[str, Any], *, gateway_address: str | None = None) -> P
         raise InputError("the outputs have no `gatewayAddress` (the platform did not know the gateway's address): "
                          "pass --gateway-address ADDRESS, e.g. the external IP of the gateway's Service "
                          "(kubectl get service -A | grep LoadBalancer), or 127.0.0.1 on kind")
-    result = Plan(gateway=str(gateway))
+    address = str(gateway)
+    if len(address) > 253 or not _HOSTNAME.match(address):
+        raise InputError(f"{'--gateway-address' if gateway_address else 'outputs.gatewayAddress'}: {shown(address)} "
+                         "is not a host name or IP address")
+    result = Plan(gateway=address)
     skips = result.skips
     tags = _mapping(outputs, "tagUrls", skips, "tag URLs")
     domains = _mapping(outputs, "domainUrls", skips, "custom-domain URLs")
@@ -174,14 +230,16 @@ def plan(outputs: Mapping[str, Any], *, gateway_address: str | None = None) -> P
     revisions = outputs.get("revisions") if isinstance(outputs.get("revisions"), dict) else {}
     template, domain = outputs.get("domainTemplate"), outputs.get("domain")
     for service, url in sorted(urls.items()):
+        _name(service, f"outputs.serviceUrls.{_key(service)}")
         if url is None:
             skips.append((f"reach {service}", "its URL is null in the outputs (not deployed yet?)"))
             continue
-        main = _url(service, "url", url, f"outputs.serviceUrls.{service}")
+        main = _url(service, "url", url, f"outputs.serviceUrls.{_key(service)}")
         service_tags = tags.get(service) or {}
         if not isinstance(service_tags, dict):
-            raise InputError(f"outputs.tagUrls.{service}: expected an object {{tag: url}}")
-        tagged = [_url(service, f"tag {tag}", u, f"outputs.tagUrls.{service}.{tag}")
+            raise InputError(f"outputs.tagUrls.{_key(service)}: expected an object {{tag: url}}")
+        tagged = [_url(service, f"tag {_name(tag, f'outputs.tagUrls.{_key(service)}.{_key(tag)}')}", u,
+                       f"outputs.tagUrls.{_key(service)}.{_key(tag)}")
                   for tag, u in sorted(service_tags.items())]
         if _is_cluster_local(main.host):
             result.cluster_local.extend(_local_targets(service, main.host, tagged, template, domain, skips))
@@ -190,8 +248,8 @@ def plan(outputs: Mapping[str, Any], *, gateway_address: str | None = None) -> P
         result.public.extend(tagged)
         service_domains = domains.get(service) or {}
         if not isinstance(service_domains, dict):
-            raise InputError(f"outputs.domainUrls.{service}: expected an object {{domain: url}}")
-        result.public.extend(_url(service, "domain", u, f"outputs.domainUrls.{service}.{d}")
+            raise InputError(f"outputs.domainUrls.{_key(service)}: expected an object {{domain: url}}")
+        result.public.extend(_url(service, "domain", u, f"outputs.domainUrls.{_key(service)}.{_key(d)}")
                              for d, u in sorted(service_domains.items()))
         if service in traffic:
             entries = _traffic(service, traffic[service], revisions)

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .address_space import PROD_MAX_PUBLIC_IPV4, PROD_MAX_PUBLIC_IPV6, covers_everything, merged, public_addresses
 from .decode import INVALID, Decoder, camel, describe
 from .errors import Problem, join_path
 from .names import dns1035_problem
@@ -493,7 +494,28 @@ def _authorized_network_problems(spec: GkeClusterSpec, path: str) -> list[Proble
         seen[str(net)] = where
         if not entry.name.strip():
             problems.append(Problem(join_path(where, "name"), "say whose network this is, e.g. 'ci-runners'"))
-    return problems
+    return problems + _union_problems(spec, path)
+
+
+def _union_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
+    """The ranges judged together (components.spec.address_space): never every address; in prod, a stated maximum."""
+    nets = [net for net in (parse_cidr(e.cidr)[0] for e in spec.authorized_networks) if net is not None]
+    where = join_path(path, "authorizedNetworks")
+    fix = ("list only the networks that need the control plane (an office, CI runners), or reach it through the DNS "
+           "endpoint with IAM")
+    if any(net.prefixlen == 0 for net in nets):
+        return []  # said of the range itself
+    if covers_everything(nets):
+        version = next(v for v, merged_nets in merged(nets).items() if merged_nets[0].prefixlen == 0)
+        return [Problem(where, f"together these ranges are every IPv{version} address, which opens the control plane "
+                               f"to the whole internet; {fix}")]
+    if spec.profile != ClusterProfile.PROD:
+        return []
+    counts = public_addresses(nets)
+    return [Problem(where, f"together these ranges admit {counts[v]:,} public IPv{v} addresses; profile prod admits at "
+                           f"most {limit:,} (a /{bits}): {fix}")
+            for v, limit, bits in ((4, PROD_MAX_PUBLIC_IPV4, 16), (6, PROD_MAX_PUBLIC_IPV6, 48))
+            if counts.get(v, 0) > limit]
 
 
 def _node_pool_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:

@@ -38,6 +38,25 @@ def show(value: str, limit: int = SHOWN_CHARACTERS) -> str:
     return f"'{value[:HEAD_CHARACTERS]}…' ({len(value)} characters)"
 
 
+EXCERPT_WHOLE = 16
+"""The longest value a refusal of the value itself repeats whole (``!!int abc``)."""
+EXCERPT_HEAD = 4
+
+
+def excerpt(value: str) -> str:
+    """A value a refusal names but need not repeat: ``'abc'`` when short, else ``'ya29…' (183 characters)``.
+
+    For refusals of a value's form (``!!int 'zzz…'``), where the value may be
+    anything a user pasted, a credential included: a short value is shown
+    whole, a longer one by its first characters (which a token shares with
+    every other token of its kind) and its length, never its secret part.
+    Control characters are shown escaped, so a refusal stays one line.
+    """
+    shown = value if len(value) <= EXCERPT_WHOLE else value[:EXCERPT_HEAD]
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in _safe(shown))
+    return f"'{printable}'" if shown is value else f"'{printable}…' ({len(value):,} characters)"
+
+
 def _safe(text: str) -> str:
     """Lone surrogates cannot be printed or encoded: show them as backslash escapes."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8") if re.search("[\ud800-\udfff]", text) else text
