@@ -81,12 +81,12 @@ def test_the_review_lists_every_stack_that_imports_environments_first(tmp_path, 
     review = compare(load_renders(tmp_path / "base"), load_renders(tmp_path / "head"))
     assert [(f.kind, f.stack, f.resource, f.message) for f in review.findings if f.kind is FindingKind.UNSEEN] == [
         (FindingKind.UNSEEN, "qa", "stack config",
-         "imports Pulumi ESC environment(s) knative/qa, shared/dns, which this review cannot open: values they set are "
-         "not shown here, and `pulumi up` merges them in. From them may come any config key the stack file does not "
-         "set (of those, this render used the project's defaults for knative-platform:ingress), and keys inside the "
-         "maps the file sets (knative-platform:cluster). Set a value in the stack file to review it")]
+         "imports Pulumi ESC environment(s) `knative/qa`, `shared/dns`, which this review cannot open: values they "
+         "set are not shown here, and `pulumi up` merges them in. From them may come any config key the stack file "
+         "does not set (of those, this render used the project's defaults for `knative-platform:ingress`), and keys "
+         "inside the maps the file sets (`knative-platform:cluster`). Set a value in the stack file to review it")]
     summary = report.summary(review, title="t", detail="d", limit=1_000)  # a tight budget drops no finding
-    assert "### Values this review cannot see" in summary and "- **qa** `stack config`: imports" in summary
+    assert "### Values this review cannot see" in summary and "- **`qa`** `stack config`: imports" in summary
     # the stack is unchanged otherwise: the section still shows, since the environments may have changed
     again = compare(load_renders(tmp_path / "head"), load_renders(tmp_path / "head"))
     assert [f.kind for f in again.findings] == [FindingKind.UNSEEN]

@@ -29,7 +29,8 @@ KSVC = "kubernetes:serving.knative.dev/v1:Service"
 ATTACK = ("<!-- x [Approve](https://attacker.example) <img src=https://attacker.example/p.png>")
 DETAIL = "offline-review.md in the offline-review artifact of [the Review run](https://github.com/o/r/actions/runs/1)"
 DETAIL_URL = "https://github.com/o/r/actions/runs/1"
-SECTION_TITLES = {"Refused by Knative", "Replacements", "Deletions", "Security-relevant changes", "Upstream versions",
+SECTION_TITLES = {"Refused by Knative", "Values this review cannot see",
+                  "Replacements", "Deletions", "Security-relevant changes", "Upstream versions",
                   "Changes"}
 RELEASE_LINK = re.compile(r"^https://github\.com/(knative/serving|knative-extensions/net-gateway-api|"
                           r"knative-extensions/net-kourier|kubernetes-sigs/gateway-api|cert-manager/cert-manager|"
@@ -270,8 +271,10 @@ def render_pairs(draw: st.DrawFn) -> tuple[dict, dict]:
         if sides != "head":
             base[label] = Render(label, w(), stack, {w(): w()}, {w(): w()}, resources(w, "base", repo, tag))
         if sides != "base":
+            environment = {"imports": [w(), w()], "setInStackFile": [w()], "mapsTheEnvironmentMayExtend": [w()],
+                           "projectDefaultsUsed": [w()]} if draw(st.booleans()) else None
             head[label] = Render(label, w(), stack, {w(): w(), w(): {w(): w()}}, {w(): w()},
-                                 resources(w, "head", repo, tag), ((w(), w()), (w(), w())))
+                                 resources(w, "head", repo, tag), ((w(), w()), (w(), w())), environment)
     return base, head
 
 

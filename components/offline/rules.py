@@ -227,6 +227,7 @@ CHART_SOURCES: dict[str, str] = {
 """The GitHub repository whose releases tag each Helm chart the platform pins (chart version = release tag)."""
 RELEASE_REPOSITORIES = frozenset({"knative/serving", "knative-extensions/net-gateway-api",
                                   "knative-extensions/net-kourier", "kubernetes-sigs/gateway-api",
+                                  "knative/eventing", "knative-extensions/eventing-kafka-broker",
                                   *CHART_SOURCES.values()})
 """The upstream projects whose releases the platform pins (components/versions.py): the only ones a review links to.
 
