@@ -18,10 +18,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .app import KnativeApp, KnativeAppArgs, revision_plan
+from .app import KnativeApp, KnativeAppArgs, revision_plans
 from .errors import checked
 from .gloo import Gloo, GlooArgs
-from .history import StackHistory, now
+from .history import StackHistory
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
 from .manifests.gateway_tls import gateway_tls, gloo_objects
@@ -35,7 +35,6 @@ from .spec.hosts import public_hosts
 from .spec.identity import workload_pool
 from .spec.knative import Ingress
 from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems_once
-from .spec.revisions import RevisionPlan
 from .spec.service import Service, Visibility
 from .spec.tls import Challenge, dns_zones
 from .tls import AutoTls, AutoTlsArgs
@@ -91,19 +90,6 @@ def curl_line(service: Service, domain: str, address: str, https: bool, domain_t
     return f'curl -H "Host: {host}" http://{address}'
 
 
-def _revision_plans(spec: PlatformSpec, previous: Any) -> dict[str, RevisionPlan]:
-    """Every service's revision plan against the stack's previous outputs; all problems in one ConfigError."""
-    created = now()
-    plans, problems = {}, []
-    for service in spec.services:
-        plan, found = revision_plan(service, previous, created)
-        problems += found
-        if plan is not None:
-            plans[service.name] = plan
-    checked(problems)
-    return plans
-
-
 class Platform(pulumi.ComponentResource):
     """The whole environment: cluster connection, Knative, ingress, TLS, namespaces and apps."""
 
@@ -131,8 +117,9 @@ class Platform(pulumi.ComponentResource):
                                      gateway, hosts, node_ports))
         # The revision checks need the stack's previous outputs: the one read before anything else registers.
         # The platform (and with it every child, which waits for its parent) registers only once they pass.
-        self.history = StackHistory(f"{name}-previous")
-        plans = self.history.revisions.apply(lambda previous: _revision_plans(spec, previous))
+        self.history = StackHistory.of_stack()
+        previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
+        plans = previous.apply(lambda last: revision_plans(spec.services, last))
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
         self.cluster = self._connect(spec, args.kubeconfig)
@@ -213,7 +200,7 @@ class Platform(pulumi.ComponentResource):
                     depends_on=[*own_namespace, *platform_ready],
                     workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
-                    history=self.history.revisions,
+                    history=previous,
                     plan=plans.apply(lambda all_plans, name=service.name: all_plans[name]),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -285,7 +272,7 @@ class Platform(pulumi.ComponentResource):
         ``domainTemplate`` and ``tagTemplate`` let app stacks compute the URLs
         Knative gives their services. ``revisions`` is what the stack's next
         update reads back (:mod:`components.history`): each service's revisions
-        and their share of traffic.
+        and their share of traffic, which the apps record themselves.
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
@@ -301,6 +288,6 @@ class Platform(pulumi.ComponentResource):
             "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},
             "traffic": {name: app.outputs["traffic"] for name, app in sorted(self.apps.items())},
-            "revisions": {name: app.outputs["revisions"] for name, app in sorted(self.apps.items())},
+            "revisions": self.history.recorded,  # every app's record (KnativeApp adds its own)
             "curl": self.curl,
         }

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from ..spec.paths import flatten
 from .rules import (
     EXPOSING_TYPES,
     KNATIVE_SERVICE,
@@ -47,7 +48,6 @@ BUNDLE_TYPES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 DEPENDS_ON = "(dependsOn) "
 """Prefix of the fields that stand for one dependency each (their value is always ``true``)."""
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 class _Absent:
@@ -58,57 +58,6 @@ class _Absent:
 
 
 ABSENT: Any = _Absent()
-
-
-# -- flattening and redaction --------------------------------------------------------------
-
-
-def join_key(path: str, key: str) -> str:
-    """``spec`` + ``traffic`` -> ``spec.traffic``; keys that are not identifiers in brackets, JSON-quoted."""
-    if _IDENTIFIER.match(key):
-        return f"{path}.{key}" if path else key
-    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
-
-
-LIST_KEYS = ("name", "containerPort", "port")
-"""Keys that name the items of a list of objects (``env``, ``containers``, ``ports``), tried in this order."""
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:/-]+$")
-
-
-def list_key(items: list[Any]) -> str | None:
-    """The key every item of ``items`` has, with a distinct value each, so items diff by it; None: by index."""
-    for key in LIST_KEYS:
-        values = [item.get(key) if isinstance(item, Mapping) else None for item in items]
-        if all((isinstance(v, str) and v) or (isinstance(v, int) and not isinstance(v, bool)) for v in values) \
-                and len(set(values)) == len(values):
-            return key
-    return None
-
-
-def _item(key: str, value: str | int) -> str:
-    text = str(value)
-    return f"[{key}={text if _PLAIN_KEY.match(text) else json.dumps(text, ensure_ascii=False)}]"
-
-
-def flatten(value: Any, path: str = "") -> dict[str, Any]:
-    """Every leaf of ``value`` by its path; empty maps and lists are leaves too (so they can appear or vanish).
-
-    A list of named objects is keyed by name (``env[name=TARGET].value``), a
-    list of ports by number (``ports[containerPort=8080]``): adding one item is
-    then one change, not a shift of every later index. Other lists go by index.
-    """
-    if isinstance(value, Mapping) and value:
-        out: dict[str, Any] = {}
-        for key in sorted(value, key=str):
-            out.update(flatten(value[key], join_key(path, str(key))))
-        return out
-    if isinstance(value, list) and value:
-        out = {}
-        key = list_key(value)
-        for index, item in enumerate(value):
-            out.update(flatten(item, f"{path}{_item(key, item[key]) if key else f'[{index}]'}"))
-        return out
-    return {path: value}
 
 
 # -- renders -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .knative import (
     resolved_features,
 )
 from .names import domain_problem
+from .revision_record import RESET_KEY, reset_problems
 from .service import Service, decode_service, required_features, service_problems
 from .tls import Challenge, TlsSpec, platform_terminates_tls, tls_problems
 from .tls_rules import dns01_zone_problems, kgateway_challenge_problems, listener_cap_problems
@@ -100,6 +101,9 @@ class PlatformSpec:
     knative: KnativeSettings = field(default_factory=KnativeSettings)
     tls: TlsSpec | None = None
     services: tuple[Service, ...] = field(default=(), metadata={"decode": decode_services})
+    reset_revision_history: tuple[str, ...] = ()
+    """Services whose recorded revisions this update forgets (``*``: every one): the way past a record that
+    cannot be read (:mod:`components.spec.revision_record`); remove it after that update."""
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""
@@ -149,6 +153,7 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     problems += knative_problems(spec.knative)
     if isinstance(spec.cluster, GkeClusterSpec):
         problems += gke_cluster_problems(spec.cluster, "cluster", spec.domain)
+    problems += reset_problems(spec.reset_revision_history, [s.name for s in spec.services], RESET_KEY)
     autoscaler = spec.knative.autoscaler
     max_timeout = spec.knative.defaults.max_revision_timeout_seconds
     sound: list[Service] = []
