@@ -131,7 +131,7 @@ class Platform(pulumi.ComponentResource):
             "versions": {"knative-serving": "knative-v1.23.0", "net-kourier": "knative-v1.23.0"}, **by_app,
             "curl": curl,
         }
-        self.register_outputs(self.stack_outputs)
+        self.register_outputs({k: v for k, v in self.stack_outputs.items() if k != "revisions"})
 
 
 def program(services: int, history: bool = True) -> None:

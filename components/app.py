@@ -60,12 +60,13 @@ class KnativeAppArgs:
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
-    history: pulumi.Input[Previous] | None = None
-    """What the stack's last deployment recorded (:attr:`~components.history.StackHistory.read`); None: the app
-    reads it itself. Either way the app adds its own record to the stack output ``revisions``."""
-    plan: pulumi.Input[RevisionPlan] | None = None
-    """The service's revision plan when the caller already made it against ``history`` (as
-    :class:`~components.platform.Platform` does for every service at once), so it is not made twice."""
+    history: pulumi.Input[Previous | Mapping[str, Any]] | None = None
+    """What the stack's last deployment recorded (:meth:`~components.history.StackHistory.read`, or its
+    ``revisions`` output); None: the app reads it itself. Either way the app adds its own record to the stack
+    output ``revisions``."""
+    plan: pulumi.Input[RevisionPlan | Mapping[str, RevisionPlan]] | None = None
+    """The service's revision plan when the caller already made it against ``history``, or every service's plan
+    by name (as :class:`~components.platform.Platform` makes them at once), so it is not made twice."""
 
 
 def revision_plan(service: Service, previous: Previous,
@@ -86,6 +87,16 @@ def revision_plans(services: Sequence[Service], previous: Previous) -> dict[str,
             plans[service.name] = plan
     checked(problems)
     return plans
+
+
+def record_of(plan: RevisionPlan) -> dict[str, Any]:
+    """The service's entry of the stack output ``revisions`` after the update ``plan`` makes."""
+    return revisions_output(plan, render_traffic(plan.service))
+
+
+def _own(plans: RevisionPlan | Mapping[str, RevisionPlan], name: str) -> RevisionPlan:
+    """The plan of service ``name``: the one given, or its entry of every service's."""
+    return plans if isinstance(plans, RevisionPlan) else plans[name]
 
 
 def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
@@ -135,7 +146,8 @@ class KnativeApp(pulumi.ComponentResource):
         shape = render_service(svc)
         plan = self._plan(name, args, shape["spec"]["template"])
 
-        def traffic_of(planned: RevisionPlan) -> list[dict[str, Any]]:
+        def traffic_of(plans: RevisionPlan | Mapping[str, RevisionPlan]) -> list[dict[str, Any]]:
+            planned = _own(plans, svc.name)
             for note in planned.notes:
                 pulumi.log.warn(note, resource=self)
             return render_traffic(planned.service)
@@ -174,10 +186,18 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        # The traffic is rendered again for the record rather than joined with ``traffic`` by Output.all, which would
-        # walk and re-wrap both values: rendering a few targets costs less (issue 9).
-        revisions = plan.apply(lambda planned: revisions_output(planned, render_traffic(planned.service)))
-        history.record(svc.name, revisions)
+        # The record is made only when something needs it as an Output of its own (a caller that planned several
+        # services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
+        # than joined with ``traffic`` by Output.all, which would walk and re-wrap both values (issue 9).
+        self._revisions: pulumi.Output[dict[str, Any]] | None = None
+
+        def revisions() -> pulumi.Output[dict[str, Any]]:
+            if self._revisions is None:
+                self._revisions = plan.apply(lambda plans: record_of(_own(plans, svc.name)))
+            return self._revisions
+
+        self._record = revisions
+        history.record(svc.name, revisions, grouped=args.plan is not None)
         urls = self._urls(args)
 
         def part(get: Callable[[ServiceUrls], Any]) -> Any:
@@ -193,7 +213,6 @@ class KnativeApp(pulumi.ComponentResource):
         # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
         # would hold it once more (issue 23).
         self.register_outputs(self._outputs)
-        self._revisions = revisions
 
     @property
     def service(self) -> k8s.apiextensions.CustomResource:
@@ -231,7 +250,7 @@ class KnativeApp(pulumi.ComponentResource):
 
         The app adds it to the stack output ``revisions`` itself, under its service's name.
         """
-        return self._revisions
+        return self._record()
 
     @property
     def url(self) -> pulumi.Output[str]:
@@ -255,7 +274,9 @@ class KnativeApp(pulumi.ComponentResource):
         previous = args.history if args.history is not None else StackHistory.of_stack().read(
             f"{name}-history", opts=pulumi.ResourceOptions(parent=self))
 
-        def planned(value: Previous) -> RevisionPlan:
+        def planned(value: Previous | Mapping[str, Any] | None) -> RevisionPlan:
+            if not isinstance(value, Previous):  # the stack's ``revisions`` output itself, as earlier releases took
+                value = Previous(revisions=value, deployed=value is not None)
             plan, problems = revision_plan(args.service, value, template)
             checked(problems)
             assert plan is not None

@@ -33,11 +33,11 @@ itself in both. On Pulumi Cloud it is ``<organization>/<project>/<stack>``.
 **The record.** Every :class:`~components.app.KnativeApp` adds its service's
 record to the stack output ``revisions`` itself (:meth:`StackHistory.record`),
 so a program that exports nothing still remembers its revisions. It exports
-one map per stack with ``pulumi.export`` and fills it while the program runs:
-the Python SDK registers the root stack's outputs only once the program's
-module code has run (pulumi 3.272.0 ``pulumi/runtime/stack.py``: ``export``
-stores the value in ``Stack.outputs``, ``run_in_stack`` calls ``Stack._finish``,
-which serializes ``self.outputs``, after the program). A program that exports
+one value per stack with ``pulumi.export``, an awaitable that gathers the
+records when the stack's outputs are registered: the Python SDK does that only
+once the program's module code has run (pulumi 3.272.0 ``pulumi/runtime/stack.py``:
+``export`` stores the value in ``Stack.outputs``; ``run_in_stack`` calls
+``Stack._finish``, which serializes ``self.outputs``, after the program). A program that exports
 ``revisions`` itself (as earlier releases asked) replaces the map with its own
 value: the stack's outputs are then kept as a map whose ``revisions`` entry
 stays the record, and a value that differs from it is reported.
@@ -51,7 +51,7 @@ previous render's outputs, or with none (:mod:`components.offline.mocks`).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -83,10 +83,27 @@ class _Outputs(dict):  # type: ignore[type-arg]
         self.history = history
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if key == REVISIONS_OUTPUT and value is not self.history.recorded:
+        if key == REVISIONS_OUTPUT and value is not self.history.record_value:
             self.history.adopt(value)
-            value = self.history.recorded
+            value = self.history.record_value
         super().__setitem__(key, value)
+
+
+class _Record:
+    """The stack output ``revisions``: every app's record, gathered when the stack's outputs are registered.
+
+    An awaitable, which the SDK awaits when it serializes the stack's outputs,
+    after the program's code has run (pulumi 3.272.0 ``pulumi/runtime/stack.py``
+    ``massage`` turns an awaitable into an Output; ``runtime/rpc.py``
+    ``serialize_property`` awaits one): one value for the whole stack, however
+    many apps recorded into it, and no Output per app unless one is needed.
+    """
+
+    def __init__(self, history: StackHistory) -> None:
+        self.history = history
+
+    def __await__(self) -> Any:
+        return self.history.gather().__await__()
 
 
 _STACKS: weakref.WeakKeyDictionary[Any, StackHistory] = weakref.WeakKeyDictionary()
@@ -113,8 +130,13 @@ class StackHistory:
     def __init__(self) -> None:
         self.reference = None
         self._previous: pulumi.Output[Previous] | None = None
-        self.recorded: dict[str, Any] = {}
         self._claimed: set[str] = set()
+        self._records: dict[str, Callable[[], pulumi.Output[Any]]] = {}
+        self._grouped: set[str] = set()
+        self._groups: list[pulumi.Output[Mapping[str, Any]]] = []
+        self._exported = False
+        self.record_value = _Record(self)
+        """What the stack exports as ``revisions``."""
 
     def read(self, name: str, opts: pulumi.ResourceOptions | None = None,
              reset: tuple[str, ...] | None = None) -> pulumi.Output[Previous]:
@@ -144,25 +166,53 @@ class StackHistory:
         self._claimed.add(service)
         return []
 
-    def record(self, service: str, revisions: Any) -> None:
-        """Add ``service``'s record (claimed first) to the stack output ``revisions``."""
-        if not self.recorded:
-            self._export()
-        self.recorded[service] = revisions
+    def record(self, service: str, revisions: Callable[[], pulumi.Output[Any]], grouped: bool = False) -> None:
+        """Add ``service``'s record (claimed first), made when needed, to the stack output ``revisions``.
+
+        ``grouped``: the caller that planned the service records it (:meth:`record_all`); ``revisions`` is
+        called only when none does.
+        """
+        self._export()
+        self._records[service] = revisions
+        if grouped:
+            self._grouped.add(service)
+
+    def record_all(self, records: pulumi.Output[Mapping[str, Any]]) -> None:
+        """Records of several services at once, by the component that planned them together.
+
+        Only the services whose app took that component's plan are kept from it (``record(grouped=True)``).
+        """
+        self._export()
+        self._groups.append(records)
+
+    async def gather(self) -> dict[str, Any]:
+        """The record of every claimed service, by name: from a group when one has it, else the app's own."""
+        values: dict[str, Any] = {}
+        for group in self._groups:
+            found = await group.future(with_unknowns=True)
+            values.update({k: v for k, v in (found or {}).items() if k in self._grouped})
+        for service, make in self._records.items():
+            if service not in values:
+                values[service] = await make().future(with_unknowns=True)
+        return dict(sorted(values.items()))
 
     def _export(self) -> None:
+        if self._exported:
+            return
+        self._exported = True
         root = pulumi.runtime.get_root_resource()
         outputs = getattr(root, "outputs", None)
         if isinstance(outputs, dict) and not isinstance(outputs, _Outputs):
             root.outputs = _Outputs(outputs, self)  # type: ignore[union-attr]
             if REVISIONS_OUTPUT in outputs:  # exported before the first app: the program's own map
                 self.adopt(outputs[REVISIONS_OUTPUT])
-        pulumi.export(REVISIONS_OUTPUT, self.recorded)
+        pulumi.export(REVISIONS_OUTPUT, self.record_value)
 
     def adopt(self, value: Any) -> None:
-        """A ``revisions`` export of the program's own: the same Outputs as the record, or a warning."""
-        same = isinstance(value, Mapping) and all(self.recorded.get(k) is v for k, v in value.items())
-        if not same:
+        """A ``revisions`` export of the program's own: its apps' records (kept as they are), or a warning."""
+        ours = isinstance(value, Mapping) and set(value) <= self._claimed and all(
+            isinstance(v, pulumi.Output) for v in value.values())
+        if not ours:
             pulumi.log.warn(f"the program exports its own '{REVISIONS_OUTPUT}'; knative-platform records each "
                             "KnativeApp's revisions there itself and keeps its record: remove that export")
 

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .app import KnativeApp, KnativeAppArgs, revision_plans
+from .app import KnativeApp, KnativeAppArgs, record_of, revision_plans
 from .errors import checked
 from .gloo import Gloo, GlooArgs
 from .history import StackHistory
@@ -35,6 +35,7 @@ from .spec.hosts import public_hosts
 from .spec.identity import workload_pool
 from .spec.knative import Ingress
 from .spec.platform import ExistingCluster, PlatformSpec, address_in_domain, platform_features, platform_problems_once
+from .spec.revision_record import REVISIONS_OUTPUT
 from .spec.service import Service, Visibility
 from .spec.tls import Challenge, dns_zones
 from .tls import AutoTls, AutoTlsArgs
@@ -201,18 +202,22 @@ class Platform(pulumi.ComponentResource):
                     workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,
-                    plan=plans.apply(lambda all_plans, name=service.name: all_plans[name]),
+                    plan=plans,  # every service's: the app picks its own, with no Output of its own for that
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
+        # Every app's record at once: one Output for the stack, not one per app (issue 23).
+        self.history.record_all(plans.apply(lambda all_plans: {name: record_of(p) for name, p in all_plans.items()}))
         public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
         address = self.gateway_address if self.gateway_address is not None else self.ingress.address_command
         self.curl = pulumi.Output.all(self.domain, address).apply(lambda pair: {
             s.name: curl_line(s, pair[0], pair[1], https, network.domain_template, network.tag_template)
             for s in sorted(public, key=lambda s: s.name)
         })
-        self.register_outputs(self.stack_outputs())
+        # The revision record is the stack's output alone: registered here too, the state would hold it twice more
+        # and the program would serialize it twice (issue 23).
+        self.register_outputs({k: v for k, v in self.stack_outputs().items() if k != REVISIONS_OUTPUT})
 
     def _dns01_identity(self, spec: PlatformSpec) -> tuple[pulumi.Output[str] | None, list[pulumi.Resource]]:
         """On a GKE cluster we create, DNS-01 without a named account gets one made for it (keyless)."""
@@ -288,6 +293,6 @@ class Platform(pulumi.ComponentResource):
             "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},
             "traffic": {name: app.outputs["traffic"] for name, app in sorted(self.apps.items())},
-            "revisions": self.history.recorded,  # every app's record (KnativeApp adds its own)
+            "revisions": self.history.record_value,  # every app's record, gathered when the outputs register
             "curl": self.curl,
         }

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .app import KnativeAppArgs, revision_plans
+from .app import KnativeAppArgs, record_of, revision_plans
 from .errors import ConfigError, checked
 from .gcp_sdk import pulumi_gcp
 from .history import StackHistory
@@ -105,6 +105,8 @@ class PlatformReference(pulumi.ComponentResource):
         self._services = {service.name: service for service in args.services}
         services = tuple(args.services)
         self._plans = revisions_ok = self._previous.apply(lambda last: revision_plans(services, last))
+        # The records of the apps made for these services, at once (StackHistory keeps those of claimed services).
+        self.history.record_all(self._plans.apply(lambda plans: {name: record_of(p) for name, p in plans.items()}))
         self.cluster_identifier = required("clusterIdentifier")
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(required("kubeconfig"), revisions_ok).apply(lambda pair: pair[0]))
@@ -157,8 +159,7 @@ class PlatformReference(pulumi.ComponentResource):
             gcp_provider=self.gcp_provider() if google else None,
             history=self._previous,
             # a service planned here (PlatformReferenceArgs.services) is not planned again by its app
-            plan=self._plans.apply(lambda plans: plans[service.name])
-            if self._services.get(service.name) == service else None,
+            plan=self._plans if self._services.get(service.name) == service else None,
         )
 
     def gcp_provider(self) -> gcp.Provider:

@@ -172,8 +172,8 @@ def test_the_benchmark_floors_register_the_programs_graph(tmp_path):
     assert _shape(minimal.outputs) == {k: v for k, v in _shape(program.outputs).items() if k != "revisions"}
 
 
-def test_each_service_costs_the_program_three_output_applies(monkeypatch):
-    """The plan's pick, traffic (the Service's too) and revisions: no URL Outputs under a domain, no Output.all."""
+def test_each_service_costs_the_program_one_output_apply(monkeypatch):
+    """Its traffic (the Service's too): no URL Outputs under a domain, no Output.all, one record for the stack."""
     own = str(ROOT / "components")
     calls: Counter[str] = Counter()
 
@@ -195,7 +195,7 @@ def test_each_service_costs_the_program_three_output_applies(monkeypatch):
         run_stack("local", {"services": services})
         counts.append(dict(calls))
     per_service = {k: (counts[1].get(k, 0) - counts[0].get(k, 0)) / 10 for k in ("apply", "all", "from_input")}
-    assert per_service == {"apply": 3, "all": 0, "from_input": 0}
+    assert per_service == {"apply": 1, "all": 0, "from_input": 0}
 
 
 def test_an_update_reads_each_services_previous_revisions_once(monkeypatch):

@@ -38,7 +38,7 @@ def good_record() -> dict:
 @pytest.mark.parametrize(("entry", "path", "said"), [
     ({"list": 5}, "revisions.api.list", "expected a list of at most 10000 revisions, got integer 5"),
     ({"list": [{"name": "api-v1", "generation": math.inf}]}, "revisions.api.list[0].generation",
-     "expected a whole number from 1 to 1000000000, got number"),
+     "expected a whole number from 1 to 1000000000, got number inf"),
     ({"list": [{"name": "api-v1", "generation": math.nan}]}, "revisions.api.list[0].generation", "got number"),
     ({"list": [{"name": "api-v1", "generation": 10 ** 30}]}, "revisions.api.list[0].generation", "got integer"),
     ({"list": [{"name": "api-v1", "generation": 1.5}]}, "revisions.api.list[0].generation", "got number 1.5"),
@@ -86,8 +86,11 @@ def test_the_reset_setting_forgets_one_services_record_and_says_so():
     previous = Previous(revisions={"api": {"list": 5}}, deployed=True, reset=frozenset({"api"}))
     plan, problems = planned(previous)
     assert problems == [] and plan.revision == "api-v2" and [r.name for r in plan.history.revisions] == ["api-v2"]
+    assert plan.notes[0] == ("services.api: this update forgets the stack's record of api's revisions "
+                             "(knative-platform:resetRevisionHistory) and records it afresh; remove the setting "
+                             "after this update")
     assert "api-v1 does not exist yet: the stack's record of api is forgotten " \
-           "(knative-platform:resetRevisionHistory)" in plan.notes[0]
+           "(knative-platform:resetRevisionHistory)" in plan.notes[1]
     assert planned(Previous(revisions={"api": {"list": 5}}, deployed=True, reset=frozenset({"*"})))[1] == []
 
 

@@ -51,15 +51,18 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
     list of ports by number (``ports[containerPort=8080]``): adding one item is
     then one change, not a shift of every later index. Other lists go by index.
     """
+    out: dict[str, Any] = {}
+    _flatten(value, path, out)
+    return out
+
+
+def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
     if isinstance(value, Mapping) and value:
-        out: dict[str, Any] = {}
         for key in sorted(value, key=str):
-            out.update(flatten(value[key], join_key(path, str(key))))
-        return out
-    if isinstance(value, list) and value:
-        out = {}
+            _flatten(value[key], join_key(path, str(key)), out)
+    elif isinstance(value, list) and value:
         key = list_key(value)
         for index, item in enumerate(value):
-            out.update(flatten(item, f"{path}{item_key(key, item[key]) if key else f'[{index}]'}"))
-        return out
-    return {path: value}
+            _flatten(item, f"{path}{item_key(key, item[key]) if key else f'[{index}]'}", out)
+    else:
+        out[path] = value

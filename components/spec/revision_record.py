@@ -153,8 +153,19 @@ def template_fields(template: Mapping[str, Any]) -> dict[str, str]:
     (:func:`components.spec.paths.flatten`), so a change names the variable, not
     a position that shifts.
     """
-    return {path: _crc(path) + _crc(path + "\0" + canonical_json(value))
-            for path, value in flatten(_unnamed(template)).items()}
+    leaves = flatten(_unnamed(template))
+    return {path: _crc(path) + _crc(f"{path}\0{_leaf_text(value)}") for path, value in leaves.items()}
+
+
+def _leaf_text(value: Any) -> str:
+    """A leaf's value as text its hash is taken of: the type and the value (JSON only for the rare other leaves)."""
+    if isinstance(value, str):
+        return "s" + value
+    if isinstance(value, bool) or value is None:
+        return "c" + str(value)
+    if isinstance(value, int):
+        return "i" + str(value)
+    return "j" + canonical_json(value)
 
 
 def fields_text(fields: Mapping[str, str]) -> str:

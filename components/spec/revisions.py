@@ -44,6 +44,7 @@ from .errors import Problem, join_path
 from .names import revision_full_name
 from .revision_record import (
     KEEP_UNROUTED,
+    RESET_KEY,
     REVISIONS_OUTPUT,
     RevisionRecord,
     ServiceHistory,
@@ -132,9 +133,12 @@ def plan_service(service: Service, template: Mapping[str, Any], previous: Previo
     (the problems name its paths and the setting that forgets it).
     """
     if service.name in previous.reset or "*" in previous.reset:
-        return plan_revisions(service, template, ServiceHistory(), path,
-                              why_new=f"the stack's record of {service.name} is forgotten "
-                                      f"(knative-platform:resetRevisionHistory)")
+        plan, problems = plan_revisions(service, template, ServiceHistory(), path,
+                                        why_new=f"the stack's record of {service.name} is forgotten "
+                                                f"(knative-platform:{RESET_KEY})")
+        note = (f"{path}: this update forgets the stack's record of {service.name}'s revisions "
+                f"(knative-platform:{RESET_KEY}) and records it afresh; remove the setting after this update")
+        return (replace(plan, notes=(note, *plan.notes)) if plan else None), problems
     history, problems = read_service_history(previous.revisions, service.name)
     if problems:
         return None, problems
@@ -164,7 +168,6 @@ def _refused_rename(service: Service, latest: RevisionRecord, fields: Mapping[st
 def _new_revision(service: Service, template: Mapping[str, Any], history: ServiceHistory,
                   path: str) -> tuple[str, ServiceHistory, list[Problem]]:
     """The revision name of the update and the history after it; problems when Knative would refuse the template."""
-    fields = template_fields(template)
     digest = template_digest(template)
     image = str(((template.get("spec") or {}).get("containers") or [{}])[0].get("image") or "")
     own = (template.get("metadata") or {}).get("name")
@@ -172,15 +175,22 @@ def _new_revision(service: Service, template: Mapping[str, Any], history: Servic
     rpath = join_path(path, "revision")
     same_name = latest is not None and (latest.generated if own is None else own == latest.name)
     name = own if own is not None else revision_full_name(service.name, f"{history.generation + 1:05d}")
-    now = RevisionRecord(name=name, image=image, digest=short(digest), spec_digest=short(spec_digest(template)),
-                         fields=fields_text(fields), generation=history.generation + 1, generated=own is None)
+
+    def record() -> RevisionRecord:  # the field hashes cost the most: made only for a record that needs them
+        return RevisionRecord(name=name, image=image, digest=short(digest), spec_digest=short(spec_digest(template)),
+                              fields=fields_text(template_fields(template)), generation=history.generation + 1,
+                              generated=own is None)
+
     if latest is not None and same_name and (not latest.digest or same_digest(latest.digest, digest)):
         # The template the last deployment applied, unchanged; a record without (or with older) digests gets them.
-        current = replace(now, name=latest.name, generation=latest.generation, generated=latest.generated)
+        if latest.fields is not None and latest.digest == short(digest):
+            return latest.name, history, []
+        current = replace(record(), name=latest.name, generation=latest.generation, generated=latest.generated)
         revisions = tuple(current if r.name == latest.name else r for r in history.revisions)
         return latest.name, replace(history, revisions=revisions), []
     if own is not None and latest is not None and own == latest.name:
-        return own, history, [Problem(rpath, _refused_rename(service, latest, fields, own, history))]
+        refusal = _refused_rename(service, latest, template_fields(template), own, history)
+        return own, history, [Problem(rpath, refusal)]
     generation = history.generation + 1
     earlier = history.named(name)
     if earlier is not None:
@@ -191,10 +201,10 @@ def _new_revision(service: Service, template: Mapping[str, Any], history: Servic
                 f"in traffic (for example rollback: {name}); for this template choose a new suffix (for example "
                 f"{_next_suffix(service, history)})"))]
         # Knative reuses the revision: it is the latest again, and this template is what a later update compares to.
-        kept = replace(now, generation=earlier.generation, generated=earlier.generated)
+        kept = replace(record(), generation=earlier.generation, generated=earlier.generated)
         revisions = tuple(kept if r.name == name else r for r in history.revisions)
         return name, replace(history, revisions=revisions, latest=name, generation=generation), []
-    return name, ServiceHistory(revisions=(*history.revisions, now), latest=name, generation=generation), []
+    return name, ServiceHistory(revisions=(*history.revisions, record()), latest=name, generation=generation), []
 
 
 def _next_suffix(service: Service, history: ServiceHistory) -> str:
