@@ -50,6 +50,7 @@ previous render's outputs, or with none (:mod:`components.offline.mocks`).
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -149,7 +150,7 @@ class StackHistory:
         if self._previous is not None:
             return self._previous
         if reset is None:
-            value = pulumi.Config(CONFIG_NAMESPACE).get_object(RESET_KEY)
+            value = _parsed(pulumi.Config(CONFIG_NAMESPACE).get(RESET_KEY))
             checked(reset_problems(value, None, f"{CONFIG_NAMESPACE}:{RESET_KEY}"))
             reset = tuple(value or ())
         forget = frozenset(reset)
@@ -215,6 +216,16 @@ class StackHistory:
         if not ours:
             pulumi.log.warn(f"the program exports its own '{REVISIONS_OUTPUT}'; knative-platform records each "
                             "KnativeApp's revisions there itself and keeps its record: remove that export")
+
+
+def _parsed(raw: str | None) -> Any:
+    """A config value as set: structured values arrive as JSON text, anything else stays the text (and is refused)."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def previous(outputs: Any, reset: frozenset[str] = frozenset()) -> Previous:

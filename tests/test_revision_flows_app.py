@@ -159,3 +159,40 @@ def test_the_python_api_example_keeps_its_canary_across_deployments():
                                                {"latestRevision": True, "percent": 10, "tag": "canary"}]
     assert traffic(capture, "api") == [{"latestRevision": True, "percent": 100}]
     assert listed(capture, "api") == [("api-v2", 100, True), ("api-v1", 0, False)]
+
+
+def test_an_app_stack_forgets_a_corrupted_record_with_the_same_setting():
+    first = app_deploy(web("v1"))
+    first.outputs["revisions"]["web"]["list"] = 5
+    with pytest.raises(ConfigError, match=r"revisions\.web\.list: expected a list of at most 10000 revisions"):
+        app_update(web("v1"), first)
+    outputs = {PLATFORM: _platform_outputs(), APP_STACK: first.outputs}
+
+    def program():
+        platform = PlatformReference("platform", PlatformReferenceArgs(stack=PLATFORM, services=(web("v2"),)))
+        KnativeApp("web", platform.app_args(web("v2")))
+
+    capture = run_function(program, project="team-app", stack="dev",
+                           config={"knative-platform:resetRevisionHistory": '["web"]'},
+                           monitor=RecordingMonitor(PlatformMocks(stack_outputs=outputs)))
+    assert listed(capture) == [("web-v2", 100, True)]
+    with pytest.raises(ConfigError, match=r"knative-platform:resetRevisionHistory: expected a list of service names"):
+        run_function(program, project="team-app", stack="dev",
+                     config={"knative-platform:resetRevisionHistory": "web"},
+                     monitor=RecordingMonitor(PlatformMocks(stack_outputs=outputs)))
+
+
+def test_the_record_is_what_the_language_host_registers_too():
+    """The Python SDK massages the stack's outputs before registering them (runtime/stack.py Stack._finish)."""
+    from pulumi.runtime.stack import massage
+
+    def program():
+        provider = pulumi.ProviderResource("kubernetes", "cluster")
+        KnativeApp("web", KnativeAppArgs(service=web("v1"), provider=provider, domain="example.com"))
+        root = pulumi.runtime.get_root_resource()
+        pulumi.export("massaged", massage({"revisions": root.outputs["revisions"]}, []))
+
+    capture = run_function(program, project="team-app", stack="dev",
+                           monitor=RecordingMonitor(PlatformMocks(stack_outputs={})))
+    assert capture.outputs["massaged"] == {"revisions": capture.outputs["revisions"]}
+    assert list(capture.outputs["revisions"]) == ["web"]

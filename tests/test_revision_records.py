@@ -38,7 +38,7 @@ def good_record() -> dict:
 @pytest.mark.parametrize(("entry", "path", "said"), [
     ({"list": 5}, "revisions.api.list", "expected a list of at most 10000 revisions, got integer 5"),
     ({"list": [{"name": "api-v1", "generation": math.inf}]}, "revisions.api.list[0].generation",
-     "expected a whole number from 1 to 1000000000, got number inf"),
+     "expected a whole number from 1 to 1000000000, got number .inf"),
     ({"list": [{"name": "api-v1", "generation": math.nan}]}, "revisions.api.list[0].generation", "got number"),
     ({"list": [{"name": "api-v1", "generation": 10 ** 30}]}, "revisions.api.list[0].generation", "got integer"),
     ({"list": [{"name": "api-v1", "generation": 1.5}]}, "revisions.api.list[0].generation", "got number 1.5"),
