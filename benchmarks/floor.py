@@ -1,7 +1,7 @@
-"""The floor: a program that registers the platform's resource graph for N services and does nothing else.
+"""The floors: programs that register the platform's resource graph for N services and do nothing else.
 
-What the floor includes, resource for resource the graph the real program
-registers for a ``bench`` stack (an existing cluster, Kourier, sslip.io):
+What the *same-graph* floor includes, resource for resource the graph the real
+program registers for a ``bench`` stack (an existing cluster, Kourier, sslip.io):
 
 - the read of the stack's own previous outputs (a ``StackReference``), which the ``Platform`` component and
   every Knative Service wait for;
@@ -11,11 +11,20 @@ registers for a ``bench`` stack (an existing cluster, Kourier, sslip.io):
 - one Namespace per namespace the services use;
 - per service, a ``KnativeApp`` component with its Knative Service as a ``CustomResource`` child, which
   depends on its namespace, the nine resources the platform waits for and the read, and the component's
-  outputs, with the same revision record the program keeps per service (:func:`~benchmarks.shapes.floor_revisions`);
-- the same stack outputs (URLs, tag URLs, traffic, revisions per service).
+  outputs;
+- the same stack outputs (URLs, tag URLs, traffic, and the revision record the program keeps per service,
+  :func:`~benchmarks.shapes.floor_revisions`).
 
-``tests/test_cost.py`` checks that the floor's graph is the program's: the same
-resources, parents and dependency counts, and outputs of the same shape.
+The *minimal* floor (``history=False``) registers the same resources without
+any revision history: no read of the stack's own outputs, no revision record
+in the components' or the stack's outputs. The program against it is what the
+whole product costs, history included; against the same-graph floor, what the
+program's own work costs.
+
+``tests/test_cost.py`` checks that the same-graph floor's graph is the
+program's (the same resources, parents and dependency counts, and outputs of
+the same shape) and that the minimal floor's is the program's without the read
+and the record.
 
 Every value is a plain dict or string written out here: no decoding, validation,
 rendering or ``Output.apply``. The ConfigMaps' data are stand-ins of similar size.
@@ -70,7 +79,7 @@ class Kourier(pulumi.ComponentResource):
 class App(pulumi.ComponentResource):
     """One service: its Knative Service, written out as a plain dict, and the component's outputs."""
 
-    def __init__(self, i: int, provider: k8s.Provider, depends_on: list[pulumi.Resource],
+    def __init__(self, i: int, provider: k8s.Provider, depends_on: list[pulumi.Resource], history: bool,
                  opts: pulumi.ResourceOptions) -> None:
         svc = name(i)
         super().__init__("knative-platform:index:KnativeApp", svc, None, opts)
@@ -81,19 +90,20 @@ class App(pulumi.ComponentResource):
         host = f"{svc}.{namespace(i)}.127.0.0.1.sslip.io"
         self.outputs = {"url": f"http://{host}",
                         "tagUrls": {"stable": f"http://stable-{host}", "canary": f"http://canary-{host}"},
-                        "domainUrls": {}, "revisionName": f"{svc}-v2", "traffic": manifest["spec"]["traffic"],
-                        "revisions": floor_revisions(i)}
+                        "domainUrls": {}, "revisionName": f"{svc}-v2", "traffic": manifest["spec"]["traffic"]}
         self.register_outputs(self.outputs)
+        self.revisions = floor_revisions(i) if history else None
 
 
 class Platform(pulumi.ComponentResource):
     """The environment: provider, Knative, Kourier, namespaces and one App per service."""
 
-    def __init__(self, services: int) -> None:
-        previous = pulumi.StackReference(
+    def __init__(self, services: int, history: bool) -> None:
+        previous = [pulumi.StackReference(
             "platform-previous", stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+        ] if history else []
         super().__init__("knative-platform:index:Platform", "platform", None,
-                         pulumi.ResourceOptions(depends_on=[previous]))
+                         pulumi.ResourceOptions(depends_on=previous))
         provider = k8s.Provider("kubernetes", context="kind-knative", cluster_identifier="existing/kind-knative",
                                 enable_server_side_apply=True, opts=pulumi.ResourceOptions(parent=self))
         knative = KnativeServing(provider, pulumi.ResourceOptions(parent=self))
@@ -105,12 +115,13 @@ class Platform(pulumi.ComponentResource):
                                                 opts=ns_opts)
             for i in range(min(services, NAMESPACES))
         }
-        apps = {name(i): App(i, provider, [namespaces[namespace(i)], *ready, previous],
+        apps = {name(i): App(i, provider, [namespaces[namespace(i)], *ready, *previous], history,
                              pulumi.ResourceOptions(parent=self))
                 for i in range(services)}
-        by_app = {key: {svc: app.outputs[out_key] for svc, app in apps.items()}
-                  for key, out_key in (("serviceUrls", "url"), ("tagUrls", "tagUrls"), ("domainUrls", "domainUrls"),
-                                       ("traffic", "traffic"), ("revisions", "revisions"))}
+        keys = (("serviceUrls", "url"), ("tagUrls", "tagUrls"), ("domainUrls", "domainUrls"), ("traffic", "traffic"))
+        by_app = {key: {svc: app.outputs[out_key] for svc, app in apps.items()} for key, out_key in keys}
+        if history:
+            by_app["revisions"] = {svc: app.revisions for svc, app in apps.items()}
         curl = {svc: f'curl -H "Host: {app.outputs["url"][len("http://"):]}" http://127.0.0.1'
                 for svc, app in apps.items()}
         self.stack_outputs: dict[str, Any] = {
@@ -120,11 +131,14 @@ class Platform(pulumi.ComponentResource):
             "versions": {"knative-serving": "knative-v1.23.0", "net-kourier": "knative-v1.23.0"}, **by_app,
             "curl": curl,
         }
-        self.register_outputs(self.stack_outputs)
+        self.register_outputs({k: v for k, v in self.stack_outputs.items() if k != "revisions"})
 
 
-def program(services: int) -> None:
-    """Register the graph for ``services`` services (see the module docstring) and export the stack outputs."""
-    platform = Platform(services)
+def program(services: int, history: bool = True) -> None:
+    """Register the graph for ``services`` services (see the module docstring) and export the stack outputs.
+
+    ``history``: the same-graph floor; without it, the minimal floor.
+    """
+    platform = Platform(services, history)
     for key, value in platform.stack_outputs.items():
         pulumi.export(key, value)

@@ -1,23 +1,27 @@
-"""How the program's own cost grows with the number of services, against a floor that only registers resources.
+"""How the program's own cost grows with the number of services, against floors that only register resources.
 
 Run from the repository root (it is not a test: pytest collects only ``tests/``)::
 
     .venv/bin/python -m benchmarks.scale --services 100 1000 5000 --runs 3 --update
 
-For each N it writes two projects with a ``bench`` stack of N services
+For each N it writes three projects with a ``bench`` stack of N services
 (:func:`benchmarks.shapes.write_projects`): a copy of this project, whose stack
-file declares the services, and the floor (:mod:`benchmarks.floor`), a program
-that registers the same resource graph from plain dicts. Each run is a fresh
-Python process doing what ``python -m components.offline render`` does up to
-the render (``load_program_config`` + ``run_program``, the project's mocks:
+file declares the services, and two floors (:mod:`benchmarks.floor`), programs
+that register the resources from plain dicts: the *same-graph* floor registers
+the program's whole graph, its revision history included (the read of the
+stack's own outputs, each service's revision record); the *minimal* floor the
+same resources with no history at all. Each run is a fresh Python process
+doing what ``python -m components.offline render`` does up to the render
+(``load_program_config`` + ``run_program``, the project's mocks:
 :class:`~components.offline.engine.RecordingMonitor` with
-:class:`~components.offline.mocks.PlatformMocks`), alternating program and
-floor. A process's wall time runs from its start to its exit, so start-up
-(imports) counts; its CPU time and peak memory (``ru_maxrss``) come from
-``wait4``. With ``--update`` each size is measured a second time as an update
-of the stack the program deployed first: both programs' StackReference to their
-own stack reads its outputs back, and the program plans every service's
-revisions against them. It prints the medians and the ratios, then the offline
+:class:`~components.offline.mocks.PlatformMocks`), alternating the three. A
+process's wall time runs from its start to its exit, so start-up (imports)
+counts; its CPU time and peak memory (``ru_maxrss``) come from ``wait4``. With
+``--update`` each size is measured a second time as an update of the stack the
+program deployed first: the program's and the same-graph floor's StackReference
+to their own stack reads its outputs back, and the program plans every
+service's revisions against them. It prints the medians and the program's
+ratios to both floors, then the offline
 render of a ``--render`` services stack: the whole run and the shares spent
 building (``render_files``) and writing (``write_tree``) the tree.
 
@@ -115,12 +119,14 @@ def _phases(runs: list[dict[str, Any]]) -> str:
     return " ".join(f"{k} {_median(runs, k):.2f}s" for k in ("import", "config", "run"))
 
 
+KINDS = ("program", "floor", "minimal")
+"""The measured programs: the real one, the same-graph floor and the minimal floor (no revision history)."""
 Results = dict[tuple[int, str], dict[str, list[dict[str, Any]]]]
-"""Runs by (services, stack) and kind (``program``, ``floor``); the stack is ``new`` or ``update``."""
+"""Runs by (services, stack) and kind (:data:`KINDS`); the stack is ``new`` or ``update``."""
 
 
 def measure(sizes: list[int], runs: int, update: bool) -> Results:
-    """Alternate program and floor runs for each size (after one unmeasured warm-up of each).
+    """Alternate the runs of each kind for each size (after one unmeasured warm-up of each).
 
     A ``new`` stack is one never deployed; with ``update``, each size is also
     measured as an update of the stack the program deployed first, which reads
@@ -136,11 +142,11 @@ def measure(sizes: list[int], runs: int, update: bool) -> Results:
                 _spawn("seed", projects["program"], out=previous)
                 stacks.append(("update", previous))
             for stack, earlier in stacks:
-                for kind in ("program", "floor"):
+                for kind in KINDS:
                     _spawn(kind, projects[kind], previous=earlier)  # warm-up: page cache, bytecode of the copies
-                runs_of = results[(n, stack)] = {"program": [], "floor": []}
+                runs_of = results[(n, stack)] = {kind: [] for kind in KINDS}
                 for _ in range(runs):
-                    for kind in ("program", "floor"):
+                    for kind in KINDS:
                         runs_of[kind].append(_spawn(kind, projects[kind], previous=earlier))
                 for kind, measured in runs_of.items():
                     print(f"{n:>6} services, {stack:>6} stack, {kind:>7}: wall {_median(measured, 'wall'):6.2f} s, "
@@ -150,16 +156,18 @@ def measure(sizes: list[int], runs: int, update: bool) -> Results:
 
 
 def report(results: Results) -> None:
-    """The table of medians and ratios, and the growth of the program's cost."""
-    print("\n| services | stack | program wall | floor wall | wall ratio | cpu ratio | program memory | floor memory "
-          "| memory ratio |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    """The table of medians and the program's ratios to each floor, and the growth of the program's cost."""
+    print("\n| services | stack | program wall | / same-graph floor | / minimal floor | program memory "
+          "| / same-graph floor | / minimal floor | cpu / same-graph | cpu / minimal |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (n, stack), kinds in results.items():
-        pw, fw = _median(kinds["program"], "wall"), _median(kinds["floor"], "wall")
-        pc, fc = _median(kinds["program"], "cpu"), _median(kinds["floor"], "cpu")
-        pm, fm = _median(kinds["program"], "rss_mb"), _median(kinds["floor"], "rss_mb")
-        print(f"| {n} | {stack} | {pw:.2f} s | {fw:.2f} s | {pw / fw:.2f}x | {pc / fc:.2f}x | {pm:.0f} MB "
-              f"| {fm:.0f} MB | {pm / fm:.2f}x |")
+        def ratio(key: str, floor: str, kinds: Any = kinds) -> str:
+            return f"{_median(kinds['program'], key) / _median(kinds[floor], key):.2f}x"
+
+        wall, memory = _median(kinds["program"], "wall"), _median(kinds["program"], "rss_mb")
+        print(f"| {n} | {stack} | {wall:.2f} s | {ratio('wall', 'floor')} | {ratio('wall', 'minimal')} "
+              f"| {memory:.0f} MB | {ratio('rss_mb', 'floor')} | {ratio('rss_mb', 'minimal')} "
+              f"| {ratio('cpu', 'floor')} | {ratio('cpu', 'minimal')} |")
     for stack in ("new", "update"):
         sizes = sorted(n for n, s in results if s == stack)
         for small, large in itertools.pairwise(sizes):
@@ -169,8 +177,9 @@ def report(results: Results) -> None:
                 return f"{_median(after[kind], key) / _median(before[kind], key):.2f}x"
 
             print(f"\n{stack} stack, {large} vs {small} services ({large / small:.0f}x the services): program "
-                  f"{growth('program', 'wall')} the wall time ({growth('program', 'cpu')} cpu), "
-                  f"floor {growth('floor', 'wall')} ({growth('floor', 'cpu')} cpu)")
+                  f"{growth('program', 'wall')} the wall time ({growth('program', 'cpu')} cpu), same-graph floor "
+                  f"{growth('floor', 'wall')} ({growth('floor', 'cpu')} cpu), minimal floor "
+                  f"{growth('minimal', 'wall')} ({growth('minimal', 'cpu')} cpu)")
 
 
 def render_report(services: int, runs: int) -> None:
@@ -196,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="services in the offline-render measurement; 0 skips it (default 1000)")
     parser.add_argument("--update", action="store_true",
                         help="also measure each size as an update of the stack deployed first (a second pulumi up)")
-    parser.add_argument("--child", choices=("program", "floor", "render", "seed"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*KINDS, "render", "seed"), help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--previous", type=Path, help=argparse.SUPPRESS)

@@ -45,11 +45,12 @@ def service_config(i: int) -> dict[str, Any]:
 
 
 def write_projects(services: int, root: Path) -> dict[str, Path]:
-    """Two Pulumi projects under ``root`` with a ``bench`` stack of ``services`` services: the program and the floor.
+    """Pulumi projects under ``root`` with a ``bench`` stack of ``services`` services: the program and the floors.
 
     ``program`` is a copy of this project whose stack file declares the services;
     its code is linked, not copied, so it uses the repository's bytecode caches.
-    ``floor`` runs :mod:`benchmarks.floor` as its ``__main__``, so both go through
+    ``floor`` and ``minimal`` run :mod:`benchmarks.floor` as their ``__main__`` (the same-graph floor and the
+    minimal one), so all go through
     the same ``run_program`` (and the same stack depth at each registration, which
     the Pulumi SDK walks for every resource).
     """
@@ -63,21 +64,24 @@ def write_projects(services: int, root: Path) -> dict[str, Path]:
     config = {**LOCAL_CONFIG, "knative-platform:services": {name(i): service_config(i) for i in range(services)}}
     _write_stack(program, config)
 
-    floor = root / "floor"
-    (floor / "stacks").mkdir(parents=True)
-    shutil.copy(ROOT / "Pulumi.yaml", floor / "Pulumi.yaml")
-    (floor / "__main__.py").write_text(FLOOR_MAIN, encoding="utf-8")
-    _write_stack(floor, {"knative-platform:services": services})
-    return {"program": program, "floor": floor}
+    projects = {"program": program}
+    for kind, history in (("floor", True), ("minimal", False)):
+        floor = projects[kind] = root / kind
+        (floor / "stacks").mkdir(parents=True)
+        shutil.copy(ROOT / "Pulumi.yaml", floor / "Pulumi.yaml")
+        (floor / "__main__.py").write_text(FLOOR_MAIN, encoding="utf-8")
+        _write_stack(floor, {"knative-platform:services": services, "knative-platform:history": history})
+    return projects
 
 
-FLOOR_MAIN = '''"""The scale benchmark's floor (benchmarks/floor.py) as a Pulumi program."""
+FLOOR_MAIN = '''"""The scale benchmark's floors (benchmarks/floor.py) as a Pulumi program."""
 
 import pulumi
 
 from benchmarks.floor import program
 
-program(pulumi.Config().require_int("services"))
+config = pulumi.Config()
+program(config.require_int("services"), config.require_bool("history"))
 '''
 
 
@@ -126,31 +130,20 @@ def floor_manifest(i: int) -> dict[str, Any]:
     }
 
 
-TEMPLATE_FIELDS = (
-    *(f'metadata.annotations["autoscaling.knative.dev/{key}"]' for key in ("max-scale", "min-scale", "target",
-                                                                            "window")),
-    *(f'metadata.labels["app.kubernetes.io/{key}"]' for key in ("component", "managed-by", "name", "part-of")),
-    "spec.containerConcurrency", "spec.containers[0].env[0].name", "spec.containers[0].env[0].value",
-    "spec.containers[0].image", "spec.containers[0].ports[0].containerPort", "spec.containers[0].ports[0].name",
-    "spec.containers[0].resources.limits.cpu", "spec.containers[0].resources.limits.memory",
-    "spec.containers[0].resources.requests.cpu", "spec.containers[0].resources.requests.memory",
-    "spec.containers[0].securityContext.allowPrivilegeEscalation",
-    "spec.containers[0].securityContext.capabilities.drop[0]", "spec.containers[0].securityContext.runAsNonRoot",
-    "spec.containers[0].securityContext.seccompProfile.type",
-)
-"""The leaves of :func:`floor_manifest`'s revision template: the fields the program's revision record digests."""
+TEMPLATE_FIELDS = 22
+"""The leaves of :func:`floor_manifest`'s revision template: the fields the program's revision record hashes."""
 
 
 def floor_revisions(i: int) -> dict[str, Any]:
     """The ``revisions`` record the program exports for service ``i`` on a fresh stack, digests as stand-ins.
 
     Same keys and value sizes as :func:`components.spec.revisions.revisions_output`:
-    one revision, created by this update, with a digest per template field.
+    one revision, created by this update, with an 8-character hash per template field.
     """
     svc = name(i)
-    digest = "sha256:" + f"{i:064x}"
+    digest = "sha256:" + f"{i:032x}"
     return {"namespace": namespace(i), "generation": 1, "list": [{
-        "name": f"{svc}-v2", "created": "1970-01-01T00:00:00Z", "image": f"ghcr.io/example/{svc}:1.{i % 7}.0",
-        "digest": digest, "specDigest": digest, "percent": 100, "generation": 1, "tags": ["stable", "canary"],
-        "latest": True, "fieldDigests": {field: f"{i:012x}" for field in TEMPLATE_FIELDS},
+        "name": f"{svc}-v2", "generation": 1, "image": f"ghcr.io/example/{svc}:1.{i % 7}.0", "percent": 100,
+        "tags": ["stable", "canary"], "latest": True, "specDigest": digest, "digest": digest,
+        "fields": f"{i:08x}" * TEMPLATE_FIELDS,
     }]}

@@ -9,7 +9,10 @@ path-naming error a stack file would. A service with ``serviceAccount`` gets
 its own :class:`~components.identity.ServiceIdentity`, which the Knative
 Service waits for, so no revision starts before its account and grants exist.
 Its Kubernetes objects also wait for the revision checks against what earlier
-deployments of the stack created.
+deployments of the stack created, and it adds its service's revisions to the
+stack output ``revisions`` itself (:class:`~components.history.StackHistory`),
+which the stack's next update reads back: a program need not export anything
+for its revisions to be remembered.
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .errors import checked
-from .history import StackHistory, now
+from .history import StackHistory
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .spec.errors import Problem, join_path
-from .spec.revisions import RevisionPlan, plan_revisions, revisions_output, service_history
+from .spec.revisions import Previous, RevisionPlan, plan_service, revisions_output
 from .spec.service import MAX_TIMEOUT_SECONDS, Service
 from .spec.validated import service_problems_once
 
@@ -57,22 +60,43 @@ class KnativeAppArgs:
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
-    history: pulumi.Input[Mapping[str, Any]] | None = None
-    """The stack's previous ``revisions`` output (service name -> record); None: the app reads it itself.
-
-    The program must export every app's :attr:`KnativeApp.revisions` as the
-    stack output ``revisions``, keyed by service name: the next update reads it.
-    """
-    plan: pulumi.Input[RevisionPlan] | None = None
-    """The service's revision plan when the caller already made it against ``history`` (as
-    :class:`~components.platform.Platform` does for every service at once), so it is not made twice."""
+    history: pulumi.Input[Previous | Mapping[str, Any]] | None = None
+    """What the stack's last deployment recorded (:meth:`~components.history.StackHistory.read`, or its
+    ``revisions`` output); None: the app reads it itself. Either way the app adds its own record to the stack
+    output ``revisions``."""
+    plan: pulumi.Input[RevisionPlan | Mapping[str, RevisionPlan]] | None = None
+    """The service's revision plan when the caller already made it against ``history``, or every service's plan
+    by name (as :class:`~components.platform.Platform` makes them at once), so it is not made twice."""
 
 
-def revision_plan(service: Service, previous: Any, created: str) -> tuple[RevisionPlan | None, list[Problem]]:
-    """The revision plan of ``service`` against the stack's previous ``revisions`` output."""
-    history = service_history(previous, service.name)
-    template = render_service(service)["spec"]["template"]
-    return plan_revisions(service, template, history, join_path("services", service.name), created)
+def revision_plan(service: Service, previous: Previous,
+                  template: Mapping[str, Any] | None = None) -> tuple[RevisionPlan | None, list[Problem]]:
+    """The revision plan of ``service`` (whose rendered ``spec.template`` is ``template``) against the last record."""
+    if template is None:
+        template = render_service(service)["spec"]["template"]
+    return plan_service(service, template, previous, join_path("services", service.name))
+
+
+def revision_plans(services: Sequence[Service], previous: Previous) -> dict[str, RevisionPlan]:
+    """Each service's revision plan against the stack's last record, by name; every problem in one ConfigError."""
+    plans, problems = {}, []
+    for service in services:
+        plan, found = revision_plan(service, previous)
+        problems += found
+        if plan is not None:
+            plans[service.name] = plan
+    checked(problems)
+    return plans
+
+
+def record_of(plan: RevisionPlan) -> dict[str, Any]:
+    """The service's entry of the stack output ``revisions`` after the update ``plan`` makes."""
+    return revisions_output(plan, render_traffic(plan.service))
+
+
+def _own(plans: RevisionPlan | Mapping[str, RevisionPlan], name: str) -> RevisionPlan:
+    """The plan of service ``name``: the one given, or its entry of every service's."""
+    return plans if isinstance(plans, RevisionPlan) else plans[name]
 
 
 def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
@@ -105,6 +129,8 @@ class KnativeApp(pulumi.ComponentResource):
             problems.append(Problem(join_path(path, "serviceAccount"),
                                     "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
                                     "and gcp_provider (Platform and PlatformReference.app_args do)"))
+        history = StackHistory.of_stack()
+        problems += history.claim(svc.name, path)
         checked(problems)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
@@ -117,25 +143,24 @@ class KnativeApp(pulumi.ComponentResource):
             ), opts=pulumi.ResourceOptions(parent=self))
 
         # Every object below waits for the plan: a refused update registers none of them.
-        plan = self._plan(name, args)
         shape = render_service(svc)
-        metadata = shape["metadata"]
+        plan = self._plan(name, args, shape["spec"]["template"])
 
-        def spec_of(planned: RevisionPlan) -> dict[str, Any]:
+        def traffic_of(plans: RevisionPlan | Mapping[str, RevisionPlan]) -> list[dict[str, Any]]:
+            planned = _own(plans, svc.name)
             for note in planned.notes:
                 pulumi.log.warn(note, resource=self)
-            manifest = render_service(planned.service)
-            # A plan re-routes traffic targets only (plan_revisions): the Service's metadata is the service's own,
-            # so it is registered as a plain value and only the spec waits for the plan.
-            assert manifest["metadata"] == metadata, "a revision plan changed the Service's metadata"
-            return manifest["spec"]
+            return render_traffic(planned.service)
 
+        # A plan re-routes traffic targets only (plan_revisions), so the template and the Service's metadata are the
+        # service's own, plain values; only the traffic waits for the plan, and is the component's output too.
+        traffic = plan.apply(traffic_of)
         self._service = k8s.apiextensions.CustomResource(
             svc.name,
             api_version=shape["apiVersion"],
             kind=shape["kind"],
-            metadata=metadata,
-            spec=plan.apply(spec_of),
+            metadata=shape["metadata"],
+            spec={"template": shape["spec"]["template"], "traffic": traffic},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=self._identity.ready if self._identity else [])),
         )
@@ -161,10 +186,18 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        # The traffic is rendered again for the revisions rather than joined with ``traffic`` by Output.all,
-        # which would walk and re-wrap both values: rendering a few targets costs less (issue 9).
-        traffic = plan.apply(lambda planned: render_traffic(planned.service))
-        revisions = plan.apply(lambda planned: revisions_output(planned, render_traffic(planned.service)))
+        # The record is made only when something needs it as an Output of its own (a caller that planned several
+        # services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
+        # than joined with ``traffic`` by Output.all, which would walk and re-wrap both values (issue 9).
+        self._revisions: pulumi.Output[dict[str, Any]] | None = None
+
+        def revisions() -> pulumi.Output[dict[str, Any]]:
+            if self._revisions is None:
+                self._revisions = plan.apply(lambda plans: record_of(_own(plans, svc.name)))
+            return self._revisions
+
+        self._record = revisions
+        history.record(svc.name, revisions, grouped=args.plan is not None)
         urls = self._urls(args)
 
         def part(get: Callable[[ServiceUrls], Any]) -> Any:
@@ -176,8 +209,9 @@ class KnativeApp(pulumi.ComponentResource):
             "domainUrls": part(lambda u: dict(u.domain_urls)),
             "revisionName": svc.revision_name,
             "traffic": traffic,
-            "revisions": revisions,
         }
+        # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
+        # would hold it once more (issue 23).
         self.register_outputs(self._outputs)
 
     @property
@@ -194,9 +228,9 @@ class KnativeApp(pulumi.ComponentResource):
     def outputs(self) -> Mapping[str, Any]:
         """What the component registers as its outputs, by output name.
 
-        ``url``, ``tagUrls``, ``domainUrls``, ``revisionName``, ``traffic`` and
-        ``revisions``: plain values where they are known when the program runs,
-        Outputs otherwise.
+        ``url``, ``tagUrls``, ``domainUrls``, ``revisionName`` and ``traffic``:
+        plain values where they are known when the program runs, Outputs
+        otherwise. The revisions are the stack's (:attr:`revisions`).
         """
         return self._outputs
 
@@ -212,8 +246,11 @@ class KnativeApp(pulumi.ComponentResource):
 
     @property
     def revisions(self) -> pulumi.Output[dict[str, Any]]:
-        """The revisions this stack created and each one's share of traffic now (``kn revision list``)."""
-        return self._outputs["revisions"]
+        """The revisions this stack created and each one's share of traffic now (``kn revision list``).
+
+        The app adds it to the stack output ``revisions`` itself, under its service's name.
+        """
+        return self._record()
 
     @property
     def url(self) -> pulumi.Output[str]:
@@ -230,16 +267,17 @@ class KnativeApp(pulumi.ComponentResource):
         """Each custom domain's URL (its DomainMapping), by domain."""
         return _output(self.outputs["domainUrls"])
 
-    def _plan(self, name: str, args: KnativeAppArgs) -> pulumi.Output[RevisionPlan]:
-        """The service's revision plan: the caller's, or made here against the stack's previous outputs."""
+    def _plan(self, name: str, args: KnativeAppArgs, template: Mapping[str, Any]) -> pulumi.Output[RevisionPlan]:
+        """The service's revision plan: the caller's, or made here against the stack's last record."""
         if args.plan is not None:
             return _output(args.plan)
-        previous = args.history if args.history is not None else StackHistory(
-            f"{name}-history", opts=pulumi.ResourceOptions(parent=self)).revisions
-        created = now()
+        previous = args.history if args.history is not None else StackHistory.of_stack().read(
+            f"{name}-history", opts=pulumi.ResourceOptions(parent=self))
 
-        def planned(value: Any) -> RevisionPlan:
-            plan, problems = revision_plan(args.service, value, created)
+        def planned(value: Previous | Mapping[str, Any] | None) -> RevisionPlan:
+            if not isinstance(value, Previous):  # the stack's ``revisions`` output itself, as earlier releases took
+                value = Previous(revisions=value, deployed=value is not None)
+            plan, problems = revision_plan(args.service, value, template)
             checked(problems)
             assert plan is not None
             return plan

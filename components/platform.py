@@ -18,10 +18,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .app import KnativeApp, KnativeAppArgs, revision_plan
+from .app import KnativeApp, KnativeAppArgs, record_of, revision_plans
 from .errors import checked
 from .gloo import Gloo, GlooArgs
-from .history import StackHistory, now
+from .history import StackHistory
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
 from .manifests.binauthz import allow_patterns, policy_output
@@ -44,7 +44,7 @@ from .spec.platform import (
     platform_problems_once,
     platform_served_names,
 )
-from .spec.revisions import RevisionPlan
+from .spec.revision_record import REVISIONS_OUTPUT
 from .spec.service import Service, Visibility
 from .spec.tls import Challenge, dns_zones
 from .tls import AutoTls, AutoTlsArgs
@@ -103,19 +103,6 @@ def curl_line(service: Service, domain: str, address: str, https: bool, domain_t
     return f'curl -H "Host: {host}" http://{address}'
 
 
-def _revision_plans(spec: PlatformSpec, previous: Any) -> dict[str, RevisionPlan]:
-    """Every service's revision plan against the stack's previous outputs; all problems in one ConfigError."""
-    created = now()
-    plans, problems = {}, []
-    for service in spec.services:
-        plan, found = revision_plan(service, previous, created)
-        problems += found
-        if plan is not None:
-            plans[service.name] = plan
-    checked(problems)
-    return plans
-
-
 class Platform(pulumi.ComponentResource):
     """The whole environment: cluster connection, Knative, ingress, TLS, namespaces and apps."""
 
@@ -146,8 +133,9 @@ class Platform(pulumi.ComponentResource):
                                      gateway, hosts, node_ports))
         # The revision checks need the stack's previous outputs: the one read before anything else registers.
         # The platform (and with it every child, which waits for its parent) registers only once they pass.
-        self.history = StackHistory(f"{name}-previous")
-        plans = self.history.revisions.apply(lambda previous: _revision_plans(spec, previous))
+        self.history = StackHistory.of_stack()
+        previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
+        plans = previous.apply(lambda last: revision_plans(spec.services, last))
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
         self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
@@ -231,19 +219,23 @@ class Platform(pulumi.ComponentResource):
                     depends_on=[*own_namespace, *platform_ready],
                     workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
-                    history=self.history.revisions,
-                    plan=plans.apply(lambda all_plans, name=service.name: all_plans[name]),
+                    history=previous,
+                    plan=plans,  # every service's: the app picks its own, with no Output of its own for that
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
+        # Every app's record at once: one Output for the stack, not one per app (issue 23).
+        self.history.record_all(plans.apply(lambda all_plans: {name: record_of(p) for name, p in all_plans.items()}))
         public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
         address = self.gateway_address if self.gateway_address is not None else self.ingress.address_command
         self.curl = pulumi.Output.all(self.domain, address).apply(lambda pair: {
             s.name: curl_line(s, pair[0], pair[1], https, network.domain_template, network.tag_template)
             for s in sorted(public, key=lambda s: s.name)
         })
-        self.register_outputs(self.stack_outputs())
+        # The revision record is the stack's output alone: registered here too, the state would hold it twice more
+        # and the program would serialize it twice (issue 23).
+        self.register_outputs({k: v for k, v in self.stack_outputs().items() if k != REVISIONS_OUTPUT})
 
     def _dns01_identity(self, spec: PlatformSpec) -> tuple[pulumi.Output[str] | None, list[pulumi.Resource]]:
         """On a GKE cluster we create, DNS-01 without a named account gets one made for it (keyless)."""
@@ -330,7 +322,7 @@ class Platform(pulumi.ComponentResource):
         the platform serves over HTTPS (null without TLS), and PlatformReference
         refuses an app whose public hosts it does not serve. ``revisions`` is what the stack's next
         update reads back (:mod:`components.history`): each service's revisions
-        and their share of traffic. ``binaryAuthorization`` (when the platform
+        and their share of traffic, which the apps record themselves. ``binaryAuthorization`` (when the platform
         writes the project's image policy) is its enforcement and allowlist, which
         app stacks check their images against.
         """
@@ -351,6 +343,6 @@ class Platform(pulumi.ComponentResource):
             "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},
             "traffic": {name: app.outputs["traffic"] for name, app in sorted(self.apps.items())},
-            "revisions": {name: app.outputs["revisions"] for name, app in sorted(self.apps.items())},
+            "revisions": self.history.record_value,  # every app's record, gathered when the outputs register
             "curl": self.curl,
         }

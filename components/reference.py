@@ -10,11 +10,12 @@ and builds the provider, so an app program is::
     platform = PlatformReference("platform", PlatformReferenceArgs(stack="organization/knative-platform/dev",
                                                                    services=(api,)))
     api_app = KnativeApp("api", platform.app_args(api))
-    pulumi.export("revisions", {"api": api_app.revisions})
 
 It also reads the app stack's *own* previous outputs (:mod:`components.history`),
 so each app's revision checks know what earlier deployments of the app stack
-created; the stack must export its apps' ``revisions`` for the next update.
+created; each app records its revisions in the stack output ``revisions`` for
+the next update. The services named in ``services`` are planned here, once,
+before the provider exists; ``app_args`` hands each its plan.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .app import KnativeAppArgs, revision_plan
+from .app import KnativeAppArgs, record_of, revision_plans
 from .errors import ConfigError, checked
 from .gcp_sdk import pulumi_gcp
-from .history import StackHistory, now
+from .history import StackHistory
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .spec.binauthz import Enforcement, admission_problems
 from .spec.coverage import app_host_problems
@@ -106,11 +107,13 @@ class PlatformReference(pulumi.ComponentResource):
                 lambda pair: self._checked(pair[0], pair[1])
             )
 
-        self.history = StackHistory(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
+        self.history = StackHistory.of_stack()
+        self._previous = self.history.read(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
+        self._services = {service.name: service for service in args.services}
         services = tuple(args.services)
-        created = now()
-        revisions_ok = self.history.revisions.apply(lambda previous: checked(
-            [p for service in services for p in revision_plan(service, previous, created)[1]]))
+        self._plans = revisions_ok = self._previous.apply(lambda last: revision_plans(services, last))
+        # The records of the apps made for these services, at once (StackHistory keeps those of claimed services).
+        self.history.record_all(self._plans.apply(lambda plans: {name: record_of(p) for name, p in plans.items()}))
         # Images the platform's Binary Authorization policy denies would never start: refused like a bad revision,
         # before the providers (and so anything in the cluster or the project) exist.
         images_ok = stack_output(self.stack_reference, "binaryAuthorization").apply(
@@ -171,7 +174,9 @@ class PlatformReference(pulumi.ComponentResource):
             depends_on=tuple(depends_on),
             workload_pool=self.workload_pool if google else None,
             gcp_provider=self.gcp_provider() if google else None,
-            history=self.history.revisions,
+            history=self._previous,
+            # a service planned here (PlatformReferenceArgs.services) is not planned again by its app
+            plan=self._plans if self._services.get(service.name) == service else None,
         )
 
     def gcp_provider(self) -> gcp.Provider:

@@ -139,33 +139,41 @@ def _shape(value):
     return type(value).__name__
 
 
-def test_the_benchmark_floor_registers_the_programs_graph(tmp_path):
-    """The scale benchmark's ratios mean something only if its floor registers what the program does."""
+def _apps(capture):
+    return {urn.rsplit("::", 1)[1]: outputs for urn, outputs in capture.component_outputs.items()
+            if "KnativeApp" in urn}
+
+
+def test_the_benchmark_floors_register_the_programs_graph(tmp_path):
+    """The scale benchmark's ratios mean something only if its floors register what the program does."""
     from benchmarks.shapes import STACK, write_projects
     from components.offline.engine import run_program
     from components.offline.stackfile import load_program_config
 
     projects = write_projects(3, tmp_path)
-    program, floor = (run_program(load_program_config(projects[kind], STACK)) for kind in ("program", "floor"))
+    program, floor, minimal = (run_program(load_program_config(projects[kind], STACK))
+                               for kind in ("program", "floor", "minimal"))
 
-    def graph(capture):
-        return sorted((r.type, r.name, r.parent_type, r.custom, len(r.dependencies)) for r in capture.registrations)
+    def graph(capture, history=True):
+        read = {r.urn for r in capture.by_type("pulumi:pulumi:StackReference")}
+        return sorted((r.type, r.name, r.parent_type, r.custom, len(set(r.dependencies) - (set() if history else read)))
+                      for r in capture.registrations if history or r.urn not in read)
 
     assert graph(floor) == graph(program)
+    assert graph(minimal) == graph(program, history=False)  # the program's, without the read of its own outputs
     services = [r for r in program.by_type("kubernetes:serving.knative.dev/v1:Service")]
     assert len(services) == 3
     for service in services:
         assert floor.named(service.name, service.type).inputs == service.inputs
-    apps = {urn.rsplit("::", 1)[1]: outputs for urn, outputs in program.component_outputs.items()
-            if "KnativeApp" in urn}
-    floor_apps = {urn.rsplit("::", 1)[1]: outputs for urn, outputs in floor.component_outputs.items()
-                  if "KnativeApp" in urn}
-    assert len(apps) == 3 and {k: _shape(v) for k, v in floor_apps.items()} == {k: _shape(v) for k, v in apps.items()}
+    apps = _apps(program)
+    assert len(apps) == 3 and {k: _shape(v) for k, v in _apps(floor).items()} == {k: _shape(v) for k, v in apps.items()}
+    assert _apps(minimal) == _apps(floor)
     assert _shape(floor.outputs) == _shape(program.outputs)
+    assert _shape(minimal.outputs) == {k: v for k, v in _shape(program.outputs).items() if k != "revisions"}
 
 
-def test_each_service_costs_the_program_four_output_applies(monkeypatch):
-    """The plan's pick, the spec, traffic and revisions: no URL Outputs under a domain, no Output.all per app."""
+def test_each_service_costs_the_program_one_output_apply(monkeypatch):
+    """Its traffic (the Service's too): no URL Outputs under a domain, no Output.all, one record for the stack."""
     own = str(ROOT / "components")
     calls: Counter[str] = Counter()
 
@@ -187,24 +195,24 @@ def test_each_service_costs_the_program_four_output_applies(monkeypatch):
         run_stack("local", {"services": services})
         counts.append(dict(calls))
     per_service = {k: (counts[1].get(k, 0) - counts[0].get(k, 0)) / 10 for k in ("apply", "all", "from_input")}
-    assert per_service == {"apply": 4, "all": 0, "from_input": 0}
+    assert per_service == {"apply": 1, "all": 0, "from_input": 0}
 
 
 def test_an_update_reads_each_services_previous_revisions_once(monkeypatch):
     """An update of a deployed stack parses each service's record once, not once per service (quadratic)."""
-    import components.spec.revisions as revisions
+    import components.spec.revision_record as record
 
     services = {name: {**service, "autoscaling": {"minScale": 1}} for name, service in _services(12).items()}
     first = run_stack("local", {"services": services})
     records = sum(len(r["list"]) for r in first.outputs["revisions"].values())
     calls = Counter()
-    parse = revisions._record
+    parse = record._row
 
-    def count(raw):
+    def count(*args):
         calls["records"] += 1
-        return parse(raw)
+        return parse(*args)
 
-    monkeypatch.setattr(revisions, "_record", count)
+    monkeypatch.setattr(record, "_row", count)
     run_stack("local", {"services": services}, previous=first)
     assert records >= 12 and calls["records"] == records
 

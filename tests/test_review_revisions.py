@@ -41,8 +41,8 @@ def test_a_forgotten_rename_is_refused_by_the_program_with_the_fields_and_the_fi
     (finding,) = findings  # the program's verdict, not also the render heuristic's
     assert finding.resource == "Service default/helloworld-go"
     assert finding.message.startswith(
-        "`services.helloworld-go.revision`: `the revision template changes (spec.containers[0].env[0].value) but "
-        "keeps the name helloworld-go-v2")  # the program's words, quoted as a fork could have written them
+        "`services.helloworld-go.revision`: `the revision template changes (spec.containers[0].env[name=TARGET].value) "
+        "but keeps the name helloworld-go-v2")  # the program's words, quoted as a fork could have written them
     assert "Give this template a new revision suffix (for example v3)" in finding.message
     summary = report.summary(review, title="t", detail="d")
     assert summary.index("### Refused by Knative") < summary.index("### Changes")

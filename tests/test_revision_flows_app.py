@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pulumi
 import pytest
@@ -78,7 +79,8 @@ def test_an_app_stack_refuses_a_forgotten_rename_before_any_kubernetes_object():
     monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
     with pytest.raises(ConfigError) as info:
         app_update(web("v1", target="changed"), first, monitor=monitor)
-    assert "services.web.revision: the revision template changes (spec.containers[0].env[0].value)" in str(info.value)
+    assert "services.web.revision: the revision template changes (spec.containers[0].env[name=TARGET].value)" in str(
+        info.value)
     created = [r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference"]
     assert created == [], created
 
@@ -99,23 +101,98 @@ def test_an_app_stack_refuses_traffic_to_a_revision_it_never_created():
         app_update(web("v3", Pin(revision="v7"), target="3"), two)
 
 
-def test_a_knative_app_without_a_history_reads_its_stack_itself():
-    first = None
-    for service in (web("v1"), web("v1", target="changed")):
-        outputs = {} if first is None else {APP_STACK: first.outputs}
+def bare_apps(*services, previous=None, export=None):
+    """A program of KnativeApps with their own provider (no PlatformReference); ``export``: its own revisions."""
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs={} if previous is None else {APP_STACK: previous.outputs}))
 
-        def program(service=service):
-            provider = pulumi.ProviderResource("kubernetes", "cluster")
-            app = KnativeApp(service.name, KnativeAppArgs(service=service, provider=provider, domain="example.com"))
-            pulumi.export("revisions", {service.name: app.revisions})
+    def program():
+        provider = pulumi.ProviderResource("kubernetes", "cluster")
+        apps = {s.name: KnativeApp(s.name, KnativeAppArgs(service=s, provider=provider, domain="example.com"))
+                for s in services}
+        if export is not None:
+            pulumi.export("revisions", export(apps))
 
-        monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
-        if first is None:
-            first = run_function(program, project="team-app", stack="dev", monitor=monitor)
-            history = first.named("web-history")
-            assert history.inputs["name"] == APP_STACK
-            assert history.parent == first.named("web", "knative-platform:index:KnativeApp").urn
-            continue
-        with pytest.raises(ConfigError, match="keeps the name web-v1"):
-            run_function(program, project="team-app", stack="dev", monitor=monitor)
-        assert not [r for r in monitor.recorded.values() if r.type.startswith("kubernetes:serving")]
+    return run_function(program, project="team-app", stack="dev", monitor=monitor), monitor
+
+
+def test_knative_apps_remember_their_revisions_without_any_export():
+    api = Service(name="api", namespace="team-app", image=SAMPLE_IMAGE, revision="v1", run_as_non_root=False)
+    first, _ = bare_apps(web("v1"), api)
+    history = first.named("web-history")  # one read of the stack's own outputs, by the first app, for all
+    assert history.inputs["name"] == "dev"  # the bare name: a self-managed backend's legacy layout reads it too
+    assert history.parent == first.named("web", "knative-platform:index:KnativeApp").urn
+    assert len(first.by_type("pulumi:pulumi:StackReference")) == 1
+    assert sorted(first.outputs["revisions"]) == ["api", "web"]
+    assert "revisions" not in first.component_outputs[first.named("web", "knative-platform:index:KnativeApp").urn]
+    second, _ = bare_apps(web("v2", Canary(stable="v1", percent=10), target="v2"), api, previous=first)
+    assert traffic(second)[0] == {"percent": 90, "revisionName": "web-v1", "tag": "stable"}
+    with pytest.raises(ConfigError, match="keeps the name web-v1"):
+        bare_apps(web("v1", target="changed"), api, previous=first)
+
+
+def test_a_program_that_also_exports_revisions_keeps_the_record(caplog):
+    first, _ = bare_apps(web("v1"), export=lambda apps: {name: app.revisions for name, app in apps.items()})
+    assert first.outputs["revisions"]["web"]["list"][0]["name"] == "web-v1" and "exports its own" not in caplog.text
+    other, _ = bare_apps(web("v1"), export=lambda apps: {"web": "something else"})
+    assert other.outputs["revisions"] == first.outputs["revisions"]
+    assert "the program exports its own 'revisions'; knative-platform records each KnativeApp's revisions there " \
+           "itself" in caplog.text
+
+
+def test_two_apps_of_one_service_name_are_refused_before_the_second_registers():
+    with pytest.raises(ConfigError, match=r"services\.web: web is deployed twice by this program"):
+        bare_apps(web("v1"), Service(name="web", namespace="other", image=SAMPLE_IMAGE))
+
+
+def test_the_python_api_example_keeps_its_canary_across_deployments():
+    """docs/python-api.md's KnativeApp example, as written, deployed three times: v1, a canary of v2, promote."""
+    page = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page.split("<!-- example: knative-app -->", 1)[1], re.S).group(1)
+    capture = None
+    for config in ({"version": "v1"}, {"version": "v2", "stable": "v1"}, {"version": "v2"}):
+        outputs = {} if capture is None else {"organization/api-app/dev": capture.outputs}
+        capture = run_function(lambda: exec(compile(code, "python-api.md", "exec"), {"__name__": "__main__"}),
+                               project="api-app", stack="dev", config={f"api-app:{k}": v for k, v in config.items()},
+                               monitor=RecordingMonitor(PlatformMocks(stack_outputs=outputs)))
+        if config.get("stable"):
+            assert traffic(capture, "api") == [{"percent": 90, "revisionName": "api-v1", "tag": "stable"},
+                                               {"latestRevision": True, "percent": 10, "tag": "canary"}]
+    assert traffic(capture, "api") == [{"latestRevision": True, "percent": 100}]
+    assert listed(capture, "api") == [("api-v2", 100, True), ("api-v1", 0, False)]
+
+
+def test_an_app_stack_forgets_a_corrupted_record_with_the_same_setting():
+    first = app_deploy(web("v1"))
+    first.outputs["revisions"]["web"]["list"] = 5
+    with pytest.raises(ConfigError, match=r"revisions\.web\.list: expected a list of at most 10000 revisions"):
+        app_update(web("v1"), first)
+    outputs = {PLATFORM: _platform_outputs(), APP_STACK: first.outputs}
+
+    def program():
+        platform = PlatformReference("platform", PlatformReferenceArgs(stack=PLATFORM, services=(web("v2"),)))
+        KnativeApp("web", platform.app_args(web("v2")))
+
+    capture = run_function(program, project="team-app", stack="dev",
+                           config={"knative-platform:resetRevisionHistory": '["web"]'},
+                           monitor=RecordingMonitor(PlatformMocks(stack_outputs=outputs)))
+    assert listed(capture) == [("web-v2", 100, True)]
+    with pytest.raises(ConfigError, match=r"knative-platform:resetRevisionHistory: expected a list of service names"):
+        run_function(program, project="team-app", stack="dev",
+                     config={"knative-platform:resetRevisionHistory": "web"},
+                     monitor=RecordingMonitor(PlatformMocks(stack_outputs=outputs)))
+
+
+def test_the_record_is_what_the_language_host_registers_too():
+    """The Python SDK massages the stack's outputs before registering them (runtime/stack.py Stack._finish)."""
+    from pulumi.runtime.stack import massage
+
+    def program():
+        provider = pulumi.ProviderResource("kubernetes", "cluster")
+        KnativeApp("web", KnativeAppArgs(service=web("v1"), provider=provider, domain="example.com"))
+        root = pulumi.runtime.get_root_resource()
+        pulumi.export("massaged", massage({"revisions": root.outputs["revisions"]}, []))
+
+    capture = run_function(program, project="team-app", stack="dev",
+                           monitor=RecordingMonitor(PlatformMocks(stack_outputs={})))
+    assert capture.outputs["massaged"] == {"revisions": capture.outputs["revisions"]}
+    assert list(capture.outputs["revisions"]) == ["web"]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from components.manifests.knative import render_service
 from components.spec.names import revision_full_name
-from components.spec.revisions import (
+from components.spec.revision_record import (
     KEEP_UNROUTED,
     ServiceHistory,
     changed_fields,
-    field_digests,
-    plan_revisions,
-    read_history,
-    revisions_output,
-    service_history,
+    read_service_history,
     template_digest,
+    template_fields,
 )
+from components.spec.revisions import plan_revisions, revisions_output
 from components.spec.service import Service
 from components.spec.traffic import BlueGreen, Canary, Colour, Latest, Pin, Rollback, Split, Target
 
@@ -27,19 +27,25 @@ def api(revision=None, traffic=None, target="one"):
     return Service(name="api", image=IMAGE, revision=revision, env={"TARGET": target}, traffic=traffic or Latest())
 
 
-def plan(service, history=None, now="2026-01-01T00:00:00Z"):
+def plan(service, history=None):
     template = render_service(service)["spec"]["template"]
-    return plan_revisions(service, template, history or ServiceHistory(), "services.api", now)
+    return plan_revisions(service, template, history or ServiceHistory(), "services.api")
+
+
+def read_history(previous, name="api"):
+    history, problems = read_service_history(previous, name)
+    assert problems == [], problems
+    return history
 
 
 def after(*services):
     """The history after deploying ``services`` one after another (each through the stack output)."""
     history = ServiceHistory()
-    for i, service in enumerate(services):
-        result, problems = plan(service, history, now=f"2026-01-0{i + 1}T00:00:00Z")
+    for service in services:
+        result, problems = plan(service, history)
         assert problems == [], problems
         output = revisions_output(result, render_service(result.service)["spec"]["traffic"])
-        history = read_history({"api": output})["api"]
+        history = read_history({"api": output})
     return history
 
 
@@ -53,10 +59,19 @@ def test_the_digest_is_of_canonical_json_and_leaves_the_name_out():
 
 
 def test_changed_fields_name_paths_as_the_offline_diff_writes_them():
-    one = field_digests(render_service(api("v1"))["spec"]["template"])
-    two = field_digests(render_service(api("v1", target="two"))["spec"]["template"])
-    assert changed_fields(one, two) == ["spec.containers[0].env[0].value"]
+    one = template_fields(render_service(api("v1"))["spec"]["template"])
+    two = template_fields(render_service(api("v1", target="two"))["spec"]["template"])
+    assert changed_fields("".join(sorted(one.values())), two) == (["spec.containers[0].env[name=TARGET].value"], 0)
     assert 'metadata.annotations["autoscaling.knative.dev/min-scale"]' in one
+
+
+def test_an_added_variable_is_named_once_and_a_removed_one_is_counted():
+    base = Service(name="api", image=IMAGE, revision="v1", env={"A": "1", "B": "2"})
+    recorded = "".join(sorted(template_fields(render_service(base)["spec"]["template"]).values()))
+    added = template_fields(render_service(replace(base, env={"A": "1", "B": "2", "C": "3"}))["spec"]["template"])
+    assert changed_fields(recorded, added) == (["spec.containers[0].env[name=C]"], 0)
+    removed = template_fields(render_service(replace(base, env={"B": "2"}))["spec"]["template"])
+    assert changed_fields(recorded, removed) == ([], 2)  # A's name and value
 
 
 @pytest.mark.parametrize(("ref", "full"), [
@@ -79,9 +94,9 @@ def test_a_fresh_service_records_one_revision_with_its_share():
     output = revisions_output(result, render_service(result.service)["spec"]["traffic"])
     (row,) = output["list"]
     assert output["generation"] == 1
-    assert {k: row[k] for k in ("name", "created", "image", "percent", "latest", "generation")} == {
-        "name": "api-v1", "created": "2026-01-01T00:00:00Z", "image": IMAGE, "percent": 100, "latest": True,
-        "generation": 1}
+    assert {k: row[k] for k in ("name", "image", "percent", "latest", "generation")} == {
+        "name": "api-v1", "image": IMAGE, "percent": 100, "latest": True, "generation": 1}
+    assert "created" not in row  # no clock: a preview and the update after it record the same
 
 
 @pytest.mark.parametrize(("policy", "expected"), [
@@ -117,7 +132,7 @@ def test_a_changed_template_under_the_last_name_is_refused_with_its_fields():
     result, problems = plan(api("v1", target="two"), history)
     assert result is None
     assert [p.path for p in problems] == ["services.api.revision"]
-    assert "(spec.containers[0].env[0].value) but keeps the name api-v1" in problems[0].message
+    assert "(spec.containers[0].env[name=TARGET].value) but keeps the name api-v1" in problems[0].message
     assert "(for example v2)" in problems[0].message
 
 
@@ -140,21 +155,27 @@ def test_naming_a_revision_that_does_not_exist_is_refused_once_others_exist(poli
 
 
 def test_legacy_outputs_hold_only_the_current_name():
-    history = read_history({"api": "api-v2", "web": None})
-    assert history["api"].latest == "api-v2" and [r.name for r in history["api"].revisions] == ["api-v2"]
-    assert "web" not in history
-    result, problems = plan(api("v2"), history["api"])  # no digest to compare: the same revision
+    previous = {"api": "api-v2", "web": None}
+    history = read_history(previous)
+    assert history.latest == "api-v2" and [r.name for r in history.revisions] == ["api-v2"]
+    assert read_history(previous, "web") == read_history(previous, "other") == read_history(None) == ServiceHistory()
+    result, problems = plan(api("v2"), history)  # no digest to compare: the same revision
     assert problems == [] and result.revision == "api-v2"
-    assert read_history(None) == {} and read_history("garbage") == {}
+    assert result.history.named("api-v2").digest  # and from now on the record has one
 
 
-def test_one_services_history_is_its_entry_of_the_whole_output():
-    previous = {"api": "api-v2", "web": None, "db": {"list": [{"name": "db-v1", "latest": True}], "generation": 1}}
-    whole = read_history(previous)
-    for name in ("api", "db"):
-        assert service_history(previous, name) == whole[name]
-    assert service_history(previous, "web") == service_history(previous, "other") == ServiceHistory()
-    assert service_history(None, "api") == service_history(["api"], "api") == ServiceHistory()
+def test_records_written_before_keep_working():
+    """Older records carry creation times, 256-bit digests and positional field digests: read, not refused."""
+    template = render_service(api("v1"))["spec"]["template"]
+    old = {"namespace": "default", "generation": 1, "list": [{
+        "name": "api-v1", "created": "2026-01-01T00:00:00Z", "image": IMAGE, "digest": template_digest(template),
+        "specDigest": "sha256:" + "0" * 64, "percent": 100, "generation": 1.0, "latest": True,
+        "fieldDigests": {"spec.containers[0].env[0].value": "abc"}}]}
+    history = read_history({"api": old})
+    same, problems = plan(api("v1"), history)
+    assert problems == [] and same.revision == "api-v1"
+    _, problems = plan(api("v1", target="two"), history)
+    assert "changes (its digest) but keeps the name api-v1" in problems[0].message
 
 
 def test_the_output_keeps_routed_revisions_and_the_newest_unrouted_ones():
@@ -164,7 +185,10 @@ def test_the_output_keeps_routed_revisions_and_the_newest_unrouted_ones():
     names = [r.name for r in history.revisions]
     assert "api-v1" in names and "api-v2" not in names  # v1 keeps its 90%; v2 is the oldest without traffic
     assert len(names) == KEEP_UNROUTED + 2  # the routed v1, the newest unrouted ones and the latest
-    assert [r.fields is not None for r in history.revisions].count(True) == 1  # field digests: the latest only
+    result, problems = plan(api(f"v{KEEP_UNROUTED + 9}", Canary(stable="v1", percent=10), target="x"), history)
+    assert problems == [], problems
+    output = revisions_output(result, render_service(result.service)["spec"]["traffic"])
+    assert ["fields" in row for row in output["list"]].count(True) == 1  # field hashes: the latest only
 
 
 def test_a_revision_the_stack_forgot_is_refused_like_an_unknown_one():

@@ -6,7 +6,8 @@ where the package is the ``components`` folder, ``python -m components.offline``
 ``render`` renders one stack (or ``--all``) of the project in ``--project``
 (default: the current directory) into ``--out`` (default ``build/render/<stack>``);
 with ``--previous DIR``, as the update that follows the deployment rendered in
-DIR (its outputs are what the stack's reference to itself reads).
+DIR (its outputs are what the stack's reference to itself reads); with
+``--mode update``, as ``pulumi up`` runs the program rather than ``pulumi preview``.
 
 ``diff`` compares two renders (``diff BASE_DIR HEAD_DIR``) or two git refs
 (``diff --base-ref origin/main [--head-ref HEAD]``, each rendered with its own
@@ -46,6 +47,7 @@ def render_command(args: argparse.Namespace) -> int:
     give a stack is "no stack"), and each output directory is replaced only if
     this tool made it (:mod:`components.offline.outdir`).
     """
+    from .engine import Mode
     from .render import REFUSED, render_files, write_tree  # the Pulumi SDK: only rendering needs it
     from .update import previous_outputs, run_update
 
@@ -60,7 +62,7 @@ def render_command(args: argparse.Namespace) -> int:
             where = relative(program.stack_file, project.resolve())
             print(f"warning: {stack}: {program.environment.warning(where)}", file=sys.stderr)
         previous = previous_outputs(Path(args.previous), stack) if args.previous else None
-        capture, refused = run_update(program, previous)
+        capture, refused = run_update(program, previous, Mode(args.mode))
         files = render_files(capture, program, refused)
         if args.out is None:
             out = project / "build" / "render" / stack
@@ -152,6 +154,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                         help="render as the update after the deployment rendered in DIR (a render of the stack, "
                              "or of --all): the stack's reference to itself reads that render's outputs; a refused "
                              "update is rendered as a first deployment with the refusal in refused.yaml")
+    render.add_argument("--mode", choices=("preview", "update"), default="preview",
+                        help="run the program as `pulumi preview` runs it (a dry run: values only the deployment "
+                             "learns are unknown) or as `pulumi up` does (default: preview)")
     render.set_defaults(handler=render_command)
 
     diff = sub.add_parser("diff", help="compare two renders or two git refs; print a summary for a PR comment")

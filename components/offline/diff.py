@@ -22,9 +22,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..spec.paths import flatten
 from .esc import environment_finding
 from .findings import findings_of, minor_skips, relaxations
-from .flatten import flatten
 from .markdown import code
 from .model import (
     ABSENT,

@@ -8,10 +8,17 @@ program and wait for every outstanding registration, and
 records, per resource, what a reviewer needs: type, name, parent, provider,
 options, dependencies and inputs, with every Pulumi secret replaced by
 ``[secret]``.
+
+A run is a *preview* (``pulumi preview``: the SDK's dry run, where an output the
+mocks do not give is unknown and ``pulumi.runtime.is_dry_run()`` is true) or an
+*update* (``pulumi up``: every output known, missing ones None), the
+:class:`Mode`. The program has no clock here either: a value that differs
+between the two (``pulumi up --plan`` would refuse it) is the program's own.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import runpy
@@ -42,6 +49,15 @@ _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 UNKNOWN = "(known after apply)"
 ORGANIZATION = "organization"
 """The organization the mocked runtime reports: a self-managed backend's (``pulumi.get_organization()``)."""
+
+
+
+class Mode(enum.Enum):
+    """How the engine runs the program: as ``pulumi preview`` does (a dry run) or as ``pulumi up`` does."""
+
+    PREVIEW = "preview"
+    UPDATE = "update"
+
 
 _OPTION_FIELDS = (
     "protect", "ignoreChanges", "replaceOnChanges", "deleteBeforeReplace", "retainOnDelete",
@@ -207,20 +223,18 @@ def _program_logger(stack: str) -> logging.Logger:
 
 @contextmanager
 def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mapping[str, str],
-             secret_keys: tuple[str, ...]) -> Iterator[None]:
+             secret_keys: tuple[str, ...], mode: Mode) -> Iterator[None]:
     """Point the Pulumi SDK at ``monitor`` with ``config``, and restore a clean runtime afterwards."""
-    env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN",
-                "SOURCE_DATE_EPOCH")
+    env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")
     saved_env = {k: os.environ.get(k) for k in env_keys}
     for key in env_keys:
         os.environ.pop(key, None)
-    # A render has no clock: a revision created offline is stamped at the epoch (components.history.now).
-    os.environ["SOURCE_DATE_EPOCH"] = saved_env["SOURCE_DATE_EPOCH"] or "0"
+    preview = mode is Mode.PREVIEW
     # A fresh runtime (no root stack from an earlier run), then the mocks with our recording monitor;
     # set_mocks registers this run's root stack with it.
-    pulumi.runtime.reset_options(project=project, stack=stack, preview=True, organization=ORGANIZATION)
+    pulumi.runtime.reset_options(project=project, stack=stack, preview=preview, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor,
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor,
                              organization=ORGANIZATION, logger=_program_logger(stack))
     try:
         yield
@@ -261,13 +275,13 @@ def _capture(project: str, stack: str, monitor: RecordingMonitor) -> Capture:
 
 def run_function(fn: Callable[[], None], *, project: str = "knative-platform", stack: str = "test",
                  config: Mapping[str, str] | None = None, secret_keys: tuple[str, ...] = (),
-                 monitor: RecordingMonitor | None = None) -> Capture:
+                 monitor: RecordingMonitor | None = None, mode: Mode = Mode.PREVIEW) -> Capture:
     """Run ``fn`` as if it were a Pulumi program, under mocks; raise what it raises.
 
     Pass ``monitor`` to inspect what was registered before an exception.
     """
     monitor = monitor or RecordingMonitor(PlatformMocks())
-    with _runtime(project, stack, monitor, config or {}, secret_keys):
+    with _runtime(project, stack, monitor, config or {}, secret_keys, mode):
         _run_to_completion(fn)
     return _capture(project, stack, monitor)
 
@@ -310,8 +324,8 @@ def _program_context(program: ProgramConfig) -> Iterator[None]:
 
 
 def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = None,
-                extra_config: Mapping[str, str] | None = None) -> Capture:
-    """Run the project's ``__main__.py`` for one stack under mocks; raise what the program raises."""
+                extra_config: Mapping[str, str] | None = None, mode: Mode = Mode.PREVIEW) -> Capture:
+    """Run the project's ``__main__.py`` for one stack under mocks, as a preview or an update; raise what it raises."""
     gcp_project = program.config.get("gcp:project", "offline-project")
     gcp_region = program.config.get("gcp:region", "europe-west1")
     monitor = monitor or RecordingMonitor(PlatformMocks(gcp_project, gcp_region, program.stack_outputs,
@@ -322,7 +336,7 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
             capture = run_function(
                 lambda: runpy.run_path(str(program.main), run_name="__main__"),
                 project=program.project, stack=program.stack, config=config,
-                secret_keys=program.secret_keys, monitor=monitor,
+                secret_keys=program.secret_keys, monitor=monitor, mode=mode,
             )
         except Exception:
             _check_references(monitor)  # a missing mocked stack explains the failure better
@@ -332,7 +346,10 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
 
 
 def own_stack_name(program: ProgramConfig) -> str:
-    """The name the program's reference to its own stack reads (the mocked runtime's organization)."""
+    """The fully qualified name of the program's own stack, under the mocked runtime's organization.
+
+    The mocks answer the program's reference to itself by it (:func:`components.offline.mocks.qualified`).
+    """
     return f"{ORGANIZATION}/{program.project}/{program.stack}"
 
 

@@ -87,6 +87,21 @@ _GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
 """Computed outputs per type; a fill returns the resource's ID when GCP's is a path the program reads."""
 
 
+def qualified(stack: str) -> str:
+    """``<organization>/<project>/<stack>`` of a reference, as a self-managed backend in the project layout reads it.
+
+    A bare ``<stack>`` (the program's reference to itself, :func:`components.history.own_stack_name`) or
+    ``<organization>/<stack>`` is in the running project (pulumi/pulumi v3.259.0 ``pkg/backend/diy/store.go``
+    ``projectReferenceStore.ParseReference``).
+    """
+    parts = stack.split("/")
+    if len(parts) == 1:
+        return f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
+    if len(parts) == 2:
+        return f"{parts[0]}/{pulumi.get_project()}/{parts[1]}"
+    return stack
+
+
 class UnmockedStackReferenceError(StackFileError):
     """A StackReference to a stack the file of mocked outputs does not list."""
 
@@ -110,6 +125,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         :meth:`check_references` turns that into one clear error after the run,
         instead of letting the program fail on made-up values.
         """
+        stack = qualified(stack)
         own = self.own_stack or f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
         if stack == own:
             outputs = self.stack_outputs.get(stack, {})

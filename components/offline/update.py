@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..spec.errors import Problem
-from .engine import Capture, own_stack_name, run_program
+from .engine import Capture, Mode, own_stack_name, run_program
 from .render import MARKER
 from .renders import RenderError, read_render_yaml
 from .stackfile import ProgramConfig, StackFileError
@@ -41,17 +41,19 @@ def previous_outputs(directory: Path, stack: str) -> dict[str, Any] | None:
     return None
 
 
-def run_update(program: ProgramConfig, previous: Mapping[str, Any] | None) -> tuple[Capture, tuple[Problem, ...]]:
+def run_update(program: ProgramConfig, previous: Mapping[str, Any] | None,
+               mode: Mode = Mode.PREVIEW) -> tuple[Capture, tuple[Problem, ...]]:
     """Run ``program`` after a deployment whose outputs were ``previous``; the refusal's problems, if refused.
 
     With no previous outputs the stack's own reference answers as its stack
-    file of mocked outputs says (by default: a stack never deployed).
+    file of mocked outputs says (by default: a stack never deployed). ``mode``:
+    as ``pulumi preview`` or as ``pulumi up`` runs the program.
     """
     if previous is None:
-        return run_program(program), ()
+        return run_program(program, mode=mode), ()
     after = replace(program, stack_outputs={**program.stack_outputs, own_stack_name(program): dict(previous)})
     try:
-        return run_program(after), ()
+        return run_program(after, mode=mode), ()
     except ConfigError as refused:
         # What the change is, rendered as a first deployment; a configuration error of its own still fails.
-        return run_program(program), refused.problems
+        return run_program(program, mode=mode), refused.problems

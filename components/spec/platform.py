@@ -35,6 +35,7 @@ from .knative import (
 )
 from .names import domain_problem
 from .registry import BuiltImage, RegistrySpec, decode_registry, images_problems, registry_problems
+from .revision_record import RESET_KEY, reset_problems
 from .service import Service, decode_service, required_features, service_problems
 from .tls import Challenge, ListenerLayout, TlsSpec, platform_terminates_tls, tls_problems
 from .tls_rules import (
@@ -118,6 +119,9 @@ class PlatformSpec:
     """Where source services' images are pushed (``knative-platform build``)."""
     images: Mapping[str, BuiltImage] = field(default_factory=dict)
     """Written by ``knative-platform build``: per source service, the build it recorded. Never edit by hand."""
+    reset_revision_history: tuple[str, ...] = ()
+    """Services whose recorded revisions this update forgets (``*``: every one): the way past a record that
+    cannot be read (:mod:`components.spec.revision_record`); remove it after that update."""
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""
@@ -176,6 +180,7 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     problems += knative_problems(spec.knative)
     if isinstance(spec.cluster, GkeClusterSpec):
         problems += gke_cluster_problems(spec.cluster, "cluster", spec.domain)
+    problems += reset_problems(spec.reset_revision_history, [s.name for s in spec.services], RESET_KEY)
     autoscaler = spec.knative.autoscaler
     max_timeout = spec.knative.defaults.max_revision_timeout_seconds
     sound: list[Service] = []

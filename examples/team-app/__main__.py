@@ -15,7 +15,8 @@ from stacks.services import NAMESPACE, services_for
 
 config = pulumi.Config()
 services = services_for(pulumi.get_stack())
-# The reference also reads this stack's own previous outputs: the revisions earlier deployments created.
+# The reference also reads this stack's own previous outputs: the revisions earlier deployments created. Each
+# KnativeApp records its service's revisions in the stack output `revisions` for the next update.
 platform = PlatformReference("platform", PlatformReferenceArgs(stack=config.require("platformStack"),
                                                                services=services))
 
@@ -34,5 +35,3 @@ pulumi.export("platformStack", platform.stack_name)
 pulumi.export("platformVersions", platform.versions)
 pulumi.export("serviceUrls", {name: app.url for name, app in sorted(apps.items())})
 pulumi.export("tagUrls", {name: app.tag_urls for name, app in sorted(apps.items())})
-# What the next update reads back: the revisions this stack created and their share of traffic now.
-pulumi.export("revisions", {name: app.revisions for name, app in sorted(apps.items())})

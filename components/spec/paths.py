@@ -1,9 +1,11 @@
-"""Flatten a render's values to one leaf per path, as the diff compares them.
+"""Field paths of nested values, as a reviewer reads them: ``spec.containers[0].env[name=TARGET].value``.
 
-``spec.traffic[0].percent``; map keys that are not identifiers in brackets,
-JSON-quoted (``metadata.labels["app.kubernetes.io/name"]``); the items of a
-list of named objects by their key (``env[name=TARGET].value``,
-``ports[containerPort=8080]``), so adding one item is one change.
+One way of naming a field for every place that reports one: the offline diff
+(:mod:`components.offline.diff`) and the revision checks, which name the
+template fields that changed under an unchanged revision name
+(:mod:`components.spec.revision_record`). A list of named objects is keyed by
+name, so adding one environment variable is one change, not a shift of every
+later index. Pure Python, no Pulumi.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+LIST_KEYS = ("name", "containerPort", "port")
+"""Keys that name the items of a list of objects (``env``, ``containers``, ``ports``), tried in this order."""
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 
 
 def join_key(path: str, key: str) -> str:
@@ -21,11 +26,6 @@ def join_key(path: str, key: str) -> str:
     if _IDENTIFIER.match(key):
         return f"{path}.{key}" if path else key
     return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
-
-
-LIST_KEYS = ("name", "containerPort", "port")
-"""Keys that name the items of a list of objects (``env``, ``containers``, ``ports``), tried in this order."""
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 
 
 def list_key(items: list[Any]) -> str | None:
@@ -38,7 +38,8 @@ def list_key(items: list[Any]) -> str | None:
     return None
 
 
-def _item(key: str, value: str | int) -> str:
+def item_key(key: str, value: str | int) -> str:
+    """The path step of a keyed list item: ``[name=TARGET]``, the value JSON-quoted when it is not plain."""
     text = str(value)
     return f"[{key}={text if _PLAIN_KEY.match(text) else json.dumps(text, ensure_ascii=False)}]"
 
@@ -50,15 +51,18 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
     list of ports by number (``ports[containerPort=8080]``): adding one item is
     then one change, not a shift of every later index. Other lists go by index.
     """
+    out: dict[str, Any] = {}
+    _flatten(value, path, out)
+    return out
+
+
+def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
     if isinstance(value, Mapping) and value:
-        out: dict[str, Any] = {}
         for key in sorted(value, key=str):
-            out.update(flatten(value[key], join_key(path, str(key))))
-        return out
-    if isinstance(value, list) and value:
-        out = {}
+            _flatten(value[key], join_key(path, str(key)), out)
+    elif isinstance(value, list) and value:
         key = list_key(value)
         for index, item in enumerate(value):
-            out.update(flatten(item, f"{path}{_item(key, item[key]) if key else f'[{index}]'}"))
-        return out
-    return {path: value}
+            _flatten(item, f"{path}{item_key(key, item[key]) if key else f'[{index}]'}", out)
+    else:
+        out[path] = value
