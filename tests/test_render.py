@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 from conftest import ROOT, STACKS, committed_files, run_stack
 
 from components.offline.__main__ import main
-from components.offline.render import render_files, write_tree
+from components.offline.render import render_files
 from components.offline.stackfile import load_program_config
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -28,7 +29,11 @@ def test_render_matches_the_golden_tree(stack):
     files = committed_files(stack)
     golden_dir = GOLDEN / stack
     if os.environ.get("UPDATE_GOLDEN"):
-        write_tree(files, golden_dir)
+        # The goldens are the project's files, not the render command's output: written here, file by file.
+        shutil.rmtree(golden_dir, ignore_errors=True)
+        for relative, text in files.items():
+            (golden_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            (golden_dir / relative).write_text(text, encoding="utf-8")
     on_disk = {str(p.relative_to(golden_dir)): p.read_text(encoding="utf-8")
                for p in sorted(golden_dir.rglob("*")) if p.is_file()}
     hint = "if the change is intended, regenerate: UPDATE_GOLDEN=1 pytest tests/test_render.py"
