@@ -10,7 +10,7 @@ see :mod:`components.checkout`.)
 
 The spec layer (``Service``, traffic policies, ``build_platform_spec``) and the
 renderers (``render_service`` ...) need no Pulumi and are imported eagerly. The
-Pulumi components are imported on first use, so ``components.spec`` and
+Pulumi components are imported on first use, so ``components.model`` and
 ``components.manifests`` stay usable in tools and tests without the Pulumi SDK.
 """
 
@@ -22,92 +22,86 @@ from typing import TYPE_CHECKING, Any
 from .checkout import alias_checkout
 from .manifests.knative import render_domain_mapping, render_namespace, render_service
 from .manifests.urls import ServiceUrls, service_urls
-from .spec import (
-    LATEST,
-    AcmeServer,
+from .model.cluster.cluster import (
     AuthorizedNetwork,
-    AutoscalerSettings,
-    Autoscaling,
     BinaryAuthorization,
-    BlueGreen,
-    BuildPlatform,
-    Canary,
-    Challenge,
     CloudDns,
-    CloudDnsSolver,
     ClusterProfile,
-    Colour,
-    Container,
+    DiskType,
+    GkeClusterSpec,
+    MaintenanceWindow,
+    Network,
+    NodePool,
+    Relaxations,
+    ReleaseChannel,
+    SecretsEncryption,
+    Taint,
+    TaintEffect,
+    Weekday,
+    gke_cluster_problems,
+)
+from .model.core.errors import Problem, SpecError
+from .model.platform.knative import (
+    AutoscalerSettings,
     DefaultsSettings,
     DeploymentSettings,
-    DiskType,
-    EmptyDir,
-    EmptyDirMedium,
-    EnvFrom,
-    ExistingCluster,
     FeatureFlag,
     FeatureSettings,
     GcSettings,
-    GkeClusterSpec,
-    Gradual,
-    HttpProtocol,
     Ingress,
     KnativeSettings,
-    Latest,
-    MaintenanceWindow,
-    Metric,
-    Network,
     NetworkSettings,
-    NodePool,
-    Pin,
-    PlatformSpec,
+)
+from .model.platform.platform import ExistingCluster, PlatformSpec, build_platform_spec
+from .model.service.containers import Container, EmptyDir, EmptyDirMedium, EnvFrom, Volume
+from .model.service.identity import ServiceAccount
+from .model.service.service import (
+    Autoscaling,
+    Metric,
     PortProtocol,
     Probe,
     Probes,
     ProbeType,
-    Problem,
     Quantities,
-    Relaxations,
-    ReleaseChannel,
     Resources,
-    Rollback,
     SecretKeyRef,
-    SecretsEncryption,
     Service,
-    ServiceAccount,
-    Source,
-    SpecError,
-    Split,
-    Taint,
-    TaintEffect,
-    Target,
-    TlsSpec,
-    TrafficPolicy,
     Visibility,
-    Volume,
-    Weekday,
-    build_platform_spec,
-    compile_traffic,
-    gke_cluster_problems,
     service_problems,
     validate_service,
 )
+from .model.service.traffic import (
+    LATEST,
+    BlueGreen,
+    Canary,
+    Colour,
+    Gradual,
+    Latest,
+    Pin,
+    Rollback,
+    Split,
+    Target,
+    TrafficPolicy,
+    compile_traffic,
+)
+from .model.source.source import BuildPlatform, Source
+from .model.tls.tls import AcmeServer, Challenge, CloudDnsSolver, HttpProtocol, TlsSpec
 
 alias_checkout(__name__)
 
 if TYPE_CHECKING:
     from .app import KnativeApp, KnativeAppArgs
     from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs
-    from .config import StackConfig, load_stack_config
     from .dns01 import Dns01Identity, Dns01IdentityArgs
-    from .errors import ConfigError
     from .gke import GkeCluster, GkeClusterArgs
-    from .gloo import Gloo, GlooArgs
     from .identity import ServiceIdentity, ServiceIdentityArgs
+    from .kgateway import Gloo, GlooArgs
     from .knative import KnativeServing, KnativeServingArgs
     from .kourier import Kourier, KourierArgs
     from .platform import Platform, PlatformArgs
     from .reference import PlatformReference, PlatformReferenceArgs
+    from .runtime.config import StackConfig, load_stack_config
+    from .runtime.errors import ConfigError
     from .tls import AutoTls, AutoTlsArgs
 
 _LAZY = {
@@ -121,10 +115,10 @@ _LAZY = {
     "KnativeAppArgs": ".app",
     "KnativeServing": ".knative",
     "KnativeServingArgs": ".knative",
-    "Gloo": ".gloo",
+    "Gloo": ".kgateway",
     "ServiceIdentity": ".identity",
     "ServiceIdentityArgs": ".identity",
-    "GlooArgs": ".gloo",
+    "GlooArgs": ".kgateway",
     "Kourier": ".kourier",
     "KourierArgs": ".kourier",
     "AutoTls": ".tls",
@@ -133,9 +127,9 @@ _LAZY = {
     "PlatformArgs": ".platform",
     "PlatformReference": ".reference",
     "PlatformReferenceArgs": ".reference",
-    "ConfigError": ".errors",
-    "StackConfig": ".config",
-    "load_stack_config": ".config",
+    "ConfigError": ".runtime.errors",
+    "StackConfig": ".runtime.config",
+    "load_stack_config": ".runtime.config",
 }
 
 

@@ -3,14 +3,14 @@
 The component only wires: the Knative objects come from
 :mod:`components.manifests.knative`, the URLs from
 :mod:`components.manifests.urls` and the revision checks from
-:mod:`components.spec.revisions`. It validates its service before registering
+:mod:`components.model.revisions.revisions`. It validates its service before registering
 anything, so an importer who builds a bad ``Service`` in Python gets the same
 path-naming error a stack file would. A service with ``serviceAccount`` gets
 its own :class:`~components.identity.ServiceIdentity`, which the Knative
 Service waits for, so no revision starts before its account and grants exist.
 Its Kubernetes objects also wait for the revision checks against what earlier
 deployments of the stack created, and it adds its service's revisions to the
-stack output ``revisions`` itself (:class:`~components.history.StackHistory`),
+stack output ``revisions`` itself (:class:`~components.runtime.history.StackHistory`),
 which the stack's next update reads back: a program need not export anything
 for its revisions to be remembered.
 """
@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .errors import checked
-from .history import StackHistory
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
-from .spec.errors import Problem, join_path
-from .spec.revisions import Previous, RevisionPlan, plan_service, revisions_output
-from .spec.service import MAX_TIMEOUT_SECONDS, Service
-from .spec.validated import service_problems_once
+from .model.core.errors import Problem, join_path
+from .model.revisions.revisions import Previous, RevisionPlan, plan_service, revisions_output
+from .model.service.service import MAX_TIMEOUT_SECONDS, Service
+from .model.service.validated import service_problems_once
+from .runtime.errors import checked
+from .runtime.history import StackHistory
 
 if TYPE_CHECKING:
     # pulumi_gcp takes longer to import than the rest of a small stack's program; only an app with a Google
@@ -61,7 +61,7 @@ class KnativeAppArgs:
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
     history: pulumi.Input[Previous | Mapping[str, Any]] | None = None
-    """What the stack's last deployment recorded (:meth:`~components.history.StackHistory.read`, or its
+    """What the stack's last deployment recorded (:meth:`~components.runtime.history.StackHistory.read`, or its
     ``revisions`` output); None: the app reads it itself. Either way the app adds its own record to the stack
     output ``revisions``."""
     plan: pulumi.Input[RevisionPlan | Mapping[str, RevisionPlan]] | None = None

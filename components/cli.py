@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 
-from .spec.errors import did_you_mean
+from .model.core.errors import did_you_mean
 
 PROG = "knative-platform"
 DISTRIBUTION = "knative-platform"

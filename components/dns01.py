@@ -25,13 +25,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from .manifests.tls import (
-    DNS_ADMIN_ROLE,
-    WORKLOAD_IDENTITY_USER_ROLE,
-    cert_manager_workload_identity,
-    dns01_account_id,
-)
-from .spec.cluster import GkeClusterSpec
+from .manifests.tls import DNS_ADMIN_ROLE, WORKLOAD_IDENTITY_USER_ROLE, cert_manager_workload_identity, dns01_account_id
+from .model.cluster.cluster import GkeClusterSpec
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """``GkeCluster``: a secure-by-default GKE Standard cluster, its network, and a Kubernetes provider for it.
 
 The component only wires: every argument comes from
-:mod:`components.manifests.gke`, built from a validated
-:class:`~components.spec.cluster.GkeClusterSpec`. It creates, through one
+:mod:`components.gcp_args.gke`, built from a validated
+:class:`~components.model.cluster.cluster.GkeClusterSpec`. It creates, through one
 explicit ``gcp.Provider`` (never the ambient ``gcp:*`` config):
 
 * a VPC, the nodes' subnet with secondary ranges for pods and services, and a
@@ -26,10 +26,10 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from .errors import checked
-from .manifests import gke as build
-from .spec.cluster import GkeClusterSpec, gke_cluster_problems
-from .spec.identity import workload_pool
+from .gcp_args import gke as build
+from .model.cluster.cluster import GkeClusterSpec, gke_cluster_problems
+from .model.service.identity import workload_pool
+from .runtime.errors import checked
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class GkeClusterArgs:
     """The cluster's spec, and the platform's domain (for the optional ``*.<domain>`` DNS record).
 
     ``dns_records`` are names below the domain that get an address record of
-    their own too (:func:`~components.spec.hosts.dns_record_names`): each served
+    their own too (:func:`~components.model.platform.hosts.dns_record_names`): each served
     namespace's ``*.<ns>.<domain>`` and each custom domain under the domain.
     """
 

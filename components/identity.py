@@ -2,7 +2,7 @@
 
 The Kubernetes ServiceAccount comes from
 :func:`components.manifests.knative.render_service_account`; the names and IAM
-members from :mod:`components.spec.identity`. On a GKE cluster (a
+members from :mod:`components.model.service.identity`. On a GKE cluster (a
 ``workload_pool`` is given) the account acts as a Google service account:
 either an existing one the service names, or one created here with the roles
 the service lists on the cluster's project. The Google account grants
@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .errors import ConfigError, checked
-from .gcp_sdk import pulumi_gcp
 from .manifests.knative import render_service_account
-from .spec.errors import Problem, SpecError, join_path
-from .spec.identity import (
+from .model.core.errors import Problem, SpecError, join_path
+from .model.service.identity import (
     WORKLOAD_IDENTITY_USER_ROLE,
     google_account_id,
     google_account_resource,
     workload_identity_member,
 )
-from .spec.service import Service
+from .model.service.service import Service
+from .runtime.errors import ConfigError, checked
+from .runtime.gcp_sdk import pulumi_gcp
 
 if TYPE_CHECKING:
     # pulumi_gcp takes longer to import than the rest of a small stack's program, and only a Google identity

@@ -30,12 +30,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .errors import checked
 from .manifests.bundles import without_controller_owned_fields
 from .manifests.knative_config import config_domain, knative_config_maps
 from .manifests.tls import controller_restart_patch, tls_config_hash
-from .spec.knative import Ingress, KnativeSettings, knative_problems
-from .spec.tls import TlsSpec, platform_terminates_tls, tls_problems
+from .model.platform.knative import Ingress, KnativeSettings, knative_problems
+from .model.tls.tls import TlsSpec, platform_terminates_tls, tls_problems
+from .runtime.errors import checked
 
 
 def leave_controller_owned_fields(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:

@@ -19,24 +19,22 @@ import pulumi_kubernetes as k8s
 
 from . import versions
 from .app import KnativeApp, KnativeAppArgs, record_of, revision_plans
-from .errors import checked
-from .gloo import Gloo, GlooArgs
-from .history import StackHistory
+from .gcp_args.binauthz import allow_patterns, policy_output
+from .kgateway import Gloo, GlooArgs
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
-from .manifests.binauthz import allow_patterns, policy_output
 from .manifests.gateway_tls import gateway_tls, gloo_objects, https_hosts_output
 from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
 from .manifests.knative_config import INGRESS_CLASSES, config_network
 from .manifests.urls import service_urls
-from .spec.app_namespaces import public_app_namespaces
-from .spec.binauthz import writes_project_policy
-from .spec.cluster import GkeClusterSpec
-from .spec.existing import gateway_node_ports
-from .spec.hosts import dns_record_names, public_hosts
-from .spec.knative import Ingress
-from .spec.platform import (
+from .model.cluster.binauthz import writes_project_policy
+from .model.cluster.cluster import GkeClusterSpec
+from .model.cluster.existing import gateway_node_ports
+from .model.platform.app_namespaces import public_app_namespaces
+from .model.platform.hosts import dns_record_names, public_hosts
+from .model.platform.knative import Ingress
+from .model.platform.platform import (
     ExistingCluster,
     PlatformSpec,
     address_in_domain,
@@ -44,9 +42,11 @@ from .spec.platform import (
     platform_problems_once,
     platform_served_names,
 )
-from .spec.revision_record import REVISIONS_OUTPUT
-from .spec.service import Service, Visibility
-from .spec.tls import Challenge, dns_zones
+from .model.revisions.revision_record import REVISIONS_OUTPUT
+from .model.service.service import Service, Visibility
+from .model.tls.tls import Challenge, dns_zones
+from .runtime.errors import checked
+from .runtime.history import StackHistory
 from .tls import AutoTls, AutoTlsArgs
 
 if TYPE_CHECKING:
@@ -321,7 +321,7 @@ class Platform(pulumi.ComponentResource):
         Knative gives their services; ``httpsHosts`` says exactly which of them
         the platform serves over HTTPS (null without TLS), and PlatformReference
         refuses an app whose public hosts it does not serve. ``revisions`` is what the stack's next
-        update reads back (:mod:`components.history`): each service's revisions
+        update reads back (:mod:`components.runtime.history`): each service's revisions
         and their share of traffic, which the apps record themselves. ``binaryAuthorization`` (when the platform
         writes the project's image policy) is its enforcement and allowlist, which
         app stacks check their images against.

@@ -11,7 +11,7 @@ and builds the provider, so an app program is::
                                                                    services=(api,)))
     api_app = KnativeApp("api", platform.app_args(api))
 
-It also reads the app stack's *own* previous outputs (:mod:`components.history`),
+It also reads the app stack's *own* previous outputs (:mod:`components.runtime.history`),
 so each app's revision checks know what earlier deployments of the app stack
 created; each app records its revisions in the stack output ``revisions`` for
 the next update. The services named in ``services`` are planned here, once,
@@ -28,16 +28,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .app import KnativeAppArgs, record_of, revision_plans
-from .errors import ConfigError, checked
-from .gcp_sdk import pulumi_gcp
-from .history import StackHistory
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
-from .spec.binauthz import Enforcement, admission_problems
-from .spec.coverage import app_host_problems
-from .spec.errors import Problem, SpecError
-from .spec.reference import missing_output_problems, stack_name_problem
-from .spec.service import Service
-from .stack_outputs import stack_output
+from .model.cluster.binauthz import Enforcement, admission_problems
+from .model.core.errors import Problem, SpecError
+from .model.platform.reference import missing_output_problems, stack_name_problem
+from .model.service.service import Service
+from .model.tls.coverage import app_host_problems
+from .runtime.errors import ConfigError, checked
+from .runtime.gcp_sdk import pulumi_gcp
+from .runtime.history import StackHistory
+from .runtime.stack_outputs import stack_output
 
 if TYPE_CHECKING:
     import pulumi_gcp as gcp
@@ -51,7 +51,7 @@ class PlatformReferenceArgs:
     so ``dev`` app stacks can never reach the ``prod`` cluster by accident.
     ``services`` are the apps the stack deploys: their revision checks, and
     the check that the platform serves each of their public hosts (its
-    ``httpsHosts`` output, :mod:`components.spec.coverage`), run before the
+    ``httpsHosts`` output, :mod:`components.model.tls.coverage`), run before the
     provider is ready, so a refused update creates no Kubernetes object at all
     (not even the team's namespace).
     """

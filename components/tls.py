@@ -5,7 +5,7 @@ its CRDs exist before Knative's ``config-network`` turns
 ``external-domain-tls`` on (the Serving controller exits at start without
 them): :class:`~components.knative.KnativeServing` waits for :attr:`AutoTls.ready`
 before writing its ConfigMaps, then restarts its controller. On kgateway the
-platform's own Certificates (:class:`~components.gloo.Gloo`) wait for it too.
+platform's own Certificates (:class:`~components.kgateway.Gloo`) wait for it too.
 
 The ClusterIssuer is created only once cert-manager's API answers through its
 webhook: a Job runs cert-manager's own ``check api`` first
@@ -25,7 +25,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .errors import checked
 from .manifests.knative import render_system_namespace
 from .manifests.tls import (
     API_CHECK,
@@ -34,7 +33,8 @@ from .manifests.tls import (
     cert_manager_values,
     render_cluster_issuer,
 )
-from .spec.tls import TlsSpec, tls_problems
+from .model.tls.tls import TlsSpec, tls_problems
+from .runtime.errors import checked
 
 
 @dataclass(frozen=True)

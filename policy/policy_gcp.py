@@ -34,7 +34,7 @@ PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 PRIMITIVE_ROLES = ("roles/owner", "roles/editor")
 NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                      "100.64.0.0/10", "fc00::/7"))
-"""RFC 1918, RFC 6598 and RFC 4193 ranges: no internet host has these (as in components/spec/address_space.py)."""
+"""RFC 1918, RFC 6598 and RFC 4193 ranges: no internet host has these (as in model/cluster/address_space.py)."""
 MAX_PUBLIC_IPV4 = 2**16
 """The default most public IPv4 addresses a cluster's authorized networks may admit together: prod's (a /16).
 A stack whose policy config says ``{"gke-master-authorized-networks": {"maxPublicIpv4Addresses": N}}`` gets N."""

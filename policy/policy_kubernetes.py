@@ -2,7 +2,7 @@
 
 The platform exposes services only through its gateway, runs no privileged
 pod, binds no role to anonymous users and gives every ``emptyDir`` a size
-(components/spec/containers.py). The same holds for objects a team adds
+(components/model/service/containers.py). The same holds for objects a team adds
 outside the components, and for every object of the upstream bundles the
 provider expands into the plan; these were checked against the pinned
 releases (knative/serving ``config/core``, net-kourier ``config``,

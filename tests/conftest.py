@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
 from components.offline.engine import Capture, RecordingMonitor, own_stack_name, run_program
 from components.offline.mocks import PlatformMocks
 from components.offline.stackfile import load_program_config
+from components.runtime.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ("local", "dev", "staging", "prod")

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.manifests.eventing import broker_manifest, immutable_changes, trigger_manifest
-from components.spec.decode import INVALID, Decoder
-from components.spec.eventing import Broker, EventingSpec, Trigger
-from components.spec.eventing_checks import EventingCluster, eventing_problems
-from components.spec.service import Service, decode_service
+from components.model.core.decode import INVALID, Decoder
+from components.model.eventing.eventing import Broker, EventingSpec, Trigger
+from components.model.eventing.eventing_checks import EventingCluster, eventing_problems
+from components.model.service.service import Service, decode_service
 
 IMAGE = "ghcr.io/knative/helloworld-go@sha256:" + "0" * 64
 NS = "test-ns"

@@ -15,13 +15,13 @@ from components import Canary, Service, Visibility, versions
 from components.manifests.gateway_tls import gateway_tls, gloo_objects, https_hosts_output
 from components.manifests.ingress_checks import ingress_problems
 from components.manifests.knative_config import config_network
-from components.spec import SpecError, build_platform_spec
-from components.spec.app_namespaces import public_app_namespaces
-from components.spec.certificates import WILDCARD_GROUPS, certificate_plan, wildcard_group
-from components.spec.coverage import app_host_problems
-from components.spec.hosts import covers, dns_record_names, public_hosts
-from components.spec.platform import platform_served_names
-from components.spec.tls import dns_zones
+from components.model.core.errors import SpecError
+from components.model.platform.app_namespaces import public_app_namespaces
+from components.model.platform.hosts import covers, dns_record_names, public_hosts
+from components.model.platform.platform import build_platform_spec, platform_served_names
+from components.model.tls.certificates import WILDCARD_GROUPS, certificate_plan, wildcard_group
+from components.model.tls.coverage import app_host_problems
+from components.model.tls.tls import dns_zones
 
 IMAGE = versions.SAMPLE_IMAGE
 DOMAIN = "apps.example.com"

@@ -12,8 +12,9 @@ import pytest
 from conftest import ROOT, config_error, k8s_objects, run_stack
 
 from components import Rollback, Service, versions
-from components.spec import SpecError, build_platform_spec, validate_service
-from components.spec.errors import Problem
+from components.model.core.errors import Problem, SpecError
+from components.model.platform.platform import build_platform_spec
+from components.model.service.service import validate_service
 
 IMAGE = versions.SAMPLE_IMAGE
 BASE = {"cluster": {"type": "existing", "context": "team-cluster"}, "domain": "example.com"}

@@ -15,13 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components import versions
-from components.errors import ConfigError
-from components.manifests.binauthz import allow_patterns, installed_pins, system_patterns
-from components.offline.engine import RecordingMonitor, run_program
-from components.offline.mocks import PlatformMocks
-from components.offline.stackfile import load_program_config
-from components.spec import Service
-from components.spec.binauthz import (
+from components.gcp_args.binauthz import allow_patterns, installed_pins, system_patterns
+from components.model.cluster.binauthz import (
     ANY_DIGEST,
     admission_problems,
     admits,
@@ -33,8 +28,13 @@ from components.spec.binauthz import (
     resolved_repository,
     service_patterns,
 )
-from components.spec.containers import Container
-from components.spec.knative import Ingress
+from components.model.platform.knative import Ingress
+from components.model.service.containers import Container
+from components.model.service.service import Service
+from components.offline.engine import RecordingMonitor, run_program
+from components.offline.mocks import PlatformMocks
+from components.offline.stackfile import load_program_config
+from components.runtime.errors import ConfigError
 
 POLICY = "gcp:binaryauthorization/policy:Policy"
 TEAM_APP = ROOT / "examples" / "team-app"

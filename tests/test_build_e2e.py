@@ -28,7 +28,7 @@ from conftest import ROOT
 
 from components import cli
 from components.imagebuild.fingerprint import fingerprint
-from components.spec.source import Source
+from components.model.source.source import Source
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported
 

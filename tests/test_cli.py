@@ -9,8 +9,8 @@ import yaml
 from conftest import ROOT
 
 from components import cli
+from components.model.platform.platform import build_platform_spec
 from components.offline.stackfile import StackFileError, load_program_config
-from components.spec import build_platform_spec
 
 TEAM_APP = ROOT / "examples" / "team-app"
 

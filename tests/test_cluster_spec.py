@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from components.spec import (
+from components.model.cluster.cluster import (
+    PROFILE_RELAXATIONS,
     AuthorizedNetwork,
     ClusterProfile,
     GkeClusterSpec,
     NodePool,
     Relaxations,
-    SpecError,
     Taint,
     TaintEffect,
-    build_platform_spec,
     gke_cluster_problems,
 )
-from components.spec.cluster import PROFILE_RELAXATIONS
+from components.model.core.errors import SpecError
+from components.model.platform.platform import build_platform_spec
 
 PROD = {"type": "gke", "project": "acme-prod", "location": "europe-west1", "name": "knative-prod",
         "securityGroup": "gke-security-groups@example.com"}

@@ -184,7 +184,8 @@ def test_kubeconfig_must_be_a_secret():
 
 def test_python_declared_services_meet_the_same_type_checks():
     from components import Service
-    from components.spec import SpecError, build_platform_spec
+    from components.model.core.errors import SpecError
+    from components.model.platform.platform import build_platform_spec
 
     with pytest.raises(SpecError) as info:
         build_platform_spec("dev", {"domain": "example.com"}, [Service(name="api", image=IMAGE, port="8080")])  # type: ignore[arg-type]

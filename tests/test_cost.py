@@ -16,13 +16,13 @@ import pytest
 import yaml
 from conftest import ROOT, run_stack
 
-import components.spec.decode as decode
-import components.spec.platform as spec_platform
-import components.spec.validated as validated
+import components.model.core.decode as decode
+import components.model.platform.platform as spec_platform
+import components.model.service.validated as validated
 from components import KnativeApp, KnativeAppArgs, Platform, PlatformArgs, Service, build_platform_spec
-from components.errors import ConfigError
 from components.offline.engine import RecordingMonitor, run_function
 from components.offline.mocks import PlatformMocks
+from components.runtime.errors import ConfigError
 
 CONFIG = {"cluster": {"type": "existing", "context": "kind"}, "domain": "apps.example.com"}
 
@@ -200,7 +200,7 @@ def test_each_service_costs_the_program_one_output_apply(monkeypatch):
 
 def test_an_update_reads_each_services_previous_revisions_once(monkeypatch):
     """An update of a deployed stack parses each service's record once, not once per service (quadratic)."""
-    import components.spec.revision_record as record
+    import components.model.revisions.revision_record as record
 
     services = {name: {**service, "autoscaling": {"minScale": 1}} for name, service in _services(12).items()}
     first = run_stack("local", {"services": services})

@@ -16,14 +16,7 @@ from conftest import ROOT, STACKS, run_stack
 
 from components.offline import report
 from components.offline.__main__ import main
-from components.offline.diff import (
-    Action,
-    FindingKind,
-    Render,
-    compare,
-    load_renders,
-    redact,
-)
+from components.offline.diff import Action, FindingKind, Render, compare, load_renders, redact
 from components.offline.render import render_files, write_tree
 from components.offline.rules import knative_minor_skip, replacement_reasons, security_topics
 from components.offline.secrets import PLAIN_TEXT, REDACTED

@@ -24,8 +24,8 @@ from components.manifests.eventing import (
     trigger_manifest,
 )
 from components.manifests.eventing_sources import guess_resource, source_manifests
-from components.spec.decode import Decoder
-from components.spec.eventing import (
+from components.model.core.decode import Decoder
+from components.model.eventing.eventing import (
     ApiServerSpec,
     Broker,
     BrokerClass,
@@ -40,7 +40,7 @@ from components.spec.eventing import (
     Trigger,
     WatchedResource,
 )
-from components.spec.service import Service, decode_service
+from components.model.service.service import Service, decode_service
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bundles" / "eventing-core.yaml"
 KAFKA = KafkaSettings(bootstrap_servers=("b-1.kafka:9092", "b-2.kafka:9092"), auth=KafkaAuth(secret="kafka-sasl"))

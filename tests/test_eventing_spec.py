@@ -23,9 +23,9 @@ from eventing_tables import IMAGE, NS, project_paths, stack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.spec.cluster import ClusterProfile
-from components.spec.decode import INVALID, Decoder, config_fields, config_key
-from components.spec.eventing import (
+from components.model.cluster.cluster import ClusterProfile
+from components.model.core.decode import INVALID, Decoder, config_fields, config_key
+from components.model.eventing.eventing import (
     Broker,
     BrokerClass,
     Destination,
@@ -36,10 +36,10 @@ from components.spec.eventing import (
     Schedule,
     Trigger,
 )
-from components.spec.eventing_checks import EventingCluster, eventing_problems
-from components.spec.eventing_rules import destination_problems
-from components.spec.eventing_source_rules import json_object_problem
-from components.spec.service import Service, decode_service, service_problems
+from components.model.eventing.eventing_checks import EventingCluster, eventing_problems
+from components.model.eventing.eventing_rules import destination_problems
+from components.model.eventing.eventing_source_rules import json_object_problem
+from components.model.service.service import Service, decode_service, service_problems
 
 LOCAL = EventingCluster()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from components.manifests import gke as build
-from components.spec import GkeClusterSpec, MaintenanceWindow, NodePool, Taint, TaintEffect, Weekday
+from components.gcp_args import gke as build
+from components.model.cluster.cluster import GkeClusterSpec, MaintenanceWindow, NodePool, Taint, TaintEffect, Weekday
 
 SPEC = GkeClusterSpec(project="acme-prod", location="europe-west1", name="knative-prod",
                       security_group="gke-security-groups@example.com")

@@ -10,7 +10,7 @@ from http.server import ThreadingHTTPServer
 from conftest import ROOT
 
 from components.imagebuild.fingerprint import list_files
-from components.spec.source import Source, source_location_problems
+from components.model.source.source import Source, source_location_problems
 
 APP = ROOT / "apps" / "hello"
 

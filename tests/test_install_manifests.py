@@ -6,16 +6,8 @@ import yaml
 
 from components.manifests import gateway, knative_config, kourier, tls
 from components.manifests.knative import render_system_namespace
-from components.spec import (
-    AutoscalerSettings,
-    Challenge,
-    CloudDnsSolver,
-    DefaultsSettings,
-    GcSettings,
-    Ingress,
-    KnativeSettings,
-    TlsSpec,
-)
+from components.model.platform.knative import AutoscalerSettings, DefaultsSettings, GcSettings, Ingress, KnativeSettings
+from components.model.tls.tls import Challenge, CloudDnsSolver, TlsSpec
 
 HTTP01 = TlsSpec(email="ops@example.com")
 DNS01 = TlsSpec(email="ops@example.com", challenge=Challenge.DNS01,
@@ -176,7 +168,8 @@ def test_install_renderers_and_versions_import_without_pulumi():
     from conftest import ROOT
 
     code = ("import sys, components.versions, components.manifests.knative_config, components.manifests.gateway, "
-            "components.manifests.kourier, components.manifests.tls, components.spec.knative, components.spec.tls; "
+            "components.manifests.kourier, components.manifests.tls, components.model.platform.knative, "
+            "components.model.tls.tls; "
             "loaded = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')); "
             "print(loaded); sys.exit(1 if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)

@@ -331,11 +331,11 @@ def test_versions_output_lists_what_is_installed(captures):
 
 
 def test_bad_platform_arguments_are_refused_before_registration():
-    from components.errors import ConfigError
     from components.knative import KnativeServing, KnativeServingArgs
+    from components.model.platform.knative import AutoscalerSettings, KnativeSettings
     from components.offline.engine import RecordingMonitor, run_function
     from components.offline.mocks import PlatformMocks
-    from components.spec import AutoscalerSettings, KnativeSettings
+    from components.runtime.errors import ConfigError
 
     bad = KnativeSettings(autoscaler=replace(AutoscalerSettings(), stable_window="2h"))
     monitor = RecordingMonitor(PlatformMocks())

@@ -6,15 +6,11 @@ import pytest
 from conftest import config_error
 
 from components import versions
-from components.spec import (
-    Challenge,
-    Ingress,
-    KnativeSettings,
-    Service,
-    SpecError,
-    build_platform_spec,
-)
-from components.spec.platform import address_in_domain
+from components.model.core.errors import SpecError
+from components.model.platform.knative import Ingress, KnativeSettings
+from components.model.platform.platform import address_in_domain, build_platform_spec
+from components.model.service.service import Service
+from components.model.tls.tls import Challenge
 
 IMAGE = versions.SAMPLE_IMAGE
 DNS01 = {"email": "ops@example.com", "challenge": "dns01",

@@ -5,12 +5,8 @@ from __future__ import annotations
 from components import versions
 from components.manifests.knative import render_domain_claim, render_domain_mapping, render_service
 from components.manifests.urls import service_urls
-from components.spec import (
+from components.model.service.service import (
     Autoscaling,
-    BlueGreen,
-    Canary,
-    Colour,
-    Gradual,
     Metric,
     Probe,
     Probes,
@@ -21,6 +17,7 @@ from components.spec import (
     Service,
     Visibility,
 )
+from components.model.service.traffic import BlueGreen, Canary, Colour, Gradual
 
 IMAGE = versions.SAMPLE_IMAGE
 

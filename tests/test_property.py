@@ -1,7 +1,7 @@
 """Property: any stack file, however mangled, renders or is refused with a path; never a traceback (issue 8).
 
 Stack files are generated from the typed model itself (every config key of
-:class:`~components.spec.Service` and its parts, with values of the declared
+:class:`~components.model.Service` and its parts, with values of the declared
 types), then mutated the ways real files go wrong: wrong types, unknown keys,
 YAML oddities, huge numbers, deep nesting, secure values, duplicates, long and
 unencodable strings. Each one goes through the stack-file reader and the real
@@ -34,12 +34,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from components import versions
-from components.errors import ConfigError
+from components.model.core.decode import config_fields, config_key
+from components.model.service.service import Service
 from components.offline.engine import RecordingMonitor, run_program
 from components.offline.mocks import PlatformMocks
 from components.offline.stackfile import StackFileError, load_program_config
-from components.spec import Service
-from components.spec.decode import config_fields, config_key
+from components.runtime.errors import ConfigError
 
 settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -1,7 +1,7 @@
 """Revisions across deployments, as ``pulumi up`` runs them one after another (under the project's mocks).
 
 Each update reads the previous one's outputs through the stack's reference to
-itself (:mod:`components.history`): ``run_stack(..., previous=capture)`` answers
+itself (:mod:`components.runtime.history`): ``run_stack(..., previous=capture)`` answers
 that reference with ``capture``'s outputs, as the engine answers it with the
 last update's.
 """

@@ -10,10 +10,10 @@ import pytest
 from conftest import ROOT, k8s_objects
 
 from components import KnativeApp, KnativeAppArgs, PlatformReference, PlatformReferenceArgs, Service
-from components.errors import ConfigError
+from components.model.service.traffic import Canary, Latest, Pin, Rollback
 from components.offline.engine import RecordingMonitor, run_function
 from components.offline.mocks import PlatformMocks
-from components.spec.traffic import Canary, Latest, Pin, Rollback
+from components.runtime.errors import ConfigError
 from components.versions import SAMPLE_IMAGE
 
 pytestmark = pytest.mark.usefixtures("failing_program")  # refused updates leave futures nobody awaits

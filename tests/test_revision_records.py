@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.manifests.knative import render_service
-from components.spec.revision_record import MAX_GENERATION, read_service_history
-from components.spec.revisions import Previous, plan_service, revisions_output
-from components.spec.service import Service
-from components.spec.traffic import Canary
+from components.model.revisions.revision_record import MAX_GENERATION, read_service_history
+from components.model.revisions.revisions import Previous, plan_service, revisions_output
+from components.model.service.service import Service
+from components.model.service.traffic import Canary
 
 IMAGE = "ghcr.io/example/api:1.0"
 API = Service(name="api", image=IMAGE, revision="v2", env={"LOG_LEVEL": "info"},

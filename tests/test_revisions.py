@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from components.manifests.knative import render_service
-from components.spec.names import revision_full_name
-from components.spec.revision_record import (
+from components.model.core.names import revision_full_name
+from components.model.revisions.revision_record import (
     KEEP_UNROUTED,
     ServiceHistory,
     changed_fields,
@@ -16,9 +16,9 @@ from components.spec.revision_record import (
     template_digest,
     template_fields,
 )
-from components.spec.revisions import plan_revisions, revisions_output
-from components.spec.service import Service
-from components.spec.traffic import BlueGreen, Canary, Colour, Latest, Pin, Rollback, Split, Target
+from components.model.revisions.revisions import plan_revisions, revisions_output
+from components.model.service.service import Service
+from components.model.service.traffic import BlueGreen, Canary, Colour, Latest, Pin, Rollback, Split, Target
 
 IMAGE = "ghcr.io/knative/helloworld-go:latest"
 

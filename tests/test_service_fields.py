@@ -13,10 +13,10 @@ import pytest
 from conftest import ROOT, committed_files, config_error, k8s_objects, run_stack
 
 from components import Container, EnvFrom, Probe, Probes, ProbeType, Service, ServiceAccount, Volume, versions
+from components.model.service.service import service_problems
 from components.offline.diff import FindingKind, compare, load_renders
 from components.offline.render import render_files, write_tree
 from components.offline.stackfile import load_program_config
-from components.spec.service import service_problems
 
 IMAGE = versions.SAMPLE_IMAGE
 SIDECAR = "ghcr.io/example/proxy:1.0"

@@ -10,17 +10,18 @@ import pytest
 from conftest import ROOT
 
 from components import versions
-from components.spec import Canary, Service, SpecError, build_platform_spec
-from components.spec.decode import Decoder, camel
-from components.spec.errors import did_you_mean
-from components.spec.service import Autoscaling
-from components.spec.units import parse_duration, parse_quantity
+from components.model.core.decode import Decoder, camel
+from components.model.core.errors import SpecError, did_you_mean
+from components.model.core.units import parse_duration, parse_quantity
+from components.model.platform.platform import build_platform_spec
+from components.model.service.service import Autoscaling, Service
+from components.model.service.traffic import Canary
 
 IMAGE = versions.SAMPLE_IMAGE
 
 
 def test_spec_and_manifests_import_without_pulumi():
-    code = ("import sys, components.spec, components.manifests.knative, components.manifests.urls; "
+    code = ("import sys, components.model, components.manifests.knative, components.manifests.urls; "
             "loaded = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')); "
             "print(loaded); sys.exit(1 if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)

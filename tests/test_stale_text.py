@@ -13,9 +13,9 @@ import subprocess
 import pytest
 from conftest import ROOT
 
-from components.spec import Service
-from components.spec.autoscaling import Autoscaling
-from components.spec.decode import config_fields, config_key
+from components.model.core.decode import config_fields, config_key
+from components.model.service.autoscaling import Autoscaling
+from components.model.service.service import Service
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

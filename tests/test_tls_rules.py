@@ -7,10 +7,10 @@ from conftest import config_error
 
 from components import versions
 from components.manifests.gateway_tls import TlsListener, gateway_tls
-from components.spec import SpecError, build_platform_spec
-from components.spec.hosts import HostKind, certificate_names, covers, public_hosts
-from components.spec.platform import platform_served_names
-from components.spec.tls_rules import GATEWAY_MAX_LISTENERS
+from components.model.core.errors import SpecError
+from components.model.platform.hosts import HostKind, certificate_names, covers, public_hosts
+from components.model.platform.platform import build_platform_spec, platform_served_names
+from components.model.tls.tls_rules import GATEWAY_MAX_LISTENERS
 
 IMAGE = versions.SAMPLE_IMAGE
 EMAIL = "ops@example.com"

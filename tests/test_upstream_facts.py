@@ -16,7 +16,7 @@ from conftest import ROOT, STACKS, committed, k8s_objects
 
 from components import versions
 from components.manifests import gateway, knative_config, kourier
-from components.spec.knative import KnativeSettings
+from components.model.platform.knative import KnativeSettings
 
 SAMPLE_REPOSITORY = "ghcr.io/knative/helloworld-go"
 
@@ -106,9 +106,9 @@ def test_stack_files_parse(path: str):
 def _prod_ingress():
     from components.manifests.gateway_tls import gateway_tls, gloo_objects
     from components.manifests.knative_config import config_network
+    from components.model.platform.hosts import public_hosts
+    from components.model.platform.platform import build_platform_spec, platform_served_names
     from components.offline.stackfile import load_program_config
-    from components.spec.hosts import public_hosts
-    from components.spec.platform import build_platform_spec, platform_served_names
 
     program = load_program_config(ROOT, "prod")
     config = {k.split(":", 1)[1]: json.loads(v) if v[:1] in "[{" else v for k, v in program.config.items()

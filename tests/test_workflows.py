@@ -15,10 +15,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from components.model.cluster.existing import NodePorts
 from components.offline import report
 from components.offline.__main__ import build_parser
 from components.smoke.__main__ import build_parser as smoke_parser
-from components.spec.existing import NodePorts
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONS = ROOT / ".github" / "actions"

@@ -21,9 +21,9 @@ import os
 import sys
 from pathlib import Path
 
+from ..model.core.errors import SpecError
+from ..model.source.registry import source_tag
 from ..offline.stackfile import StackFileError
-from ..spec.errors import SpecError
-from ..spec.registry import source_tag
 from .builders import BuilderKind, BuildError, make_builder
 from .credentials import CredentialError
 from .fingerprint import SourceError, fingerprint, list_files

@@ -35,7 +35,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.registry import DIGEST
+from ..model.source.registry import DIGEST
 from .credentials import Credentials
 
 MANIFEST_TYPES = (

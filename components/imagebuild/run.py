@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..spec.registry import source_tag, split_prefix
+from ..model.source.registry import source_tag, split_prefix
 from .builders import Builder, BuildError, BuildRequest
 from .credentials import Credentials, find_credentials
 from .fingerprint import Fingerprint, fingerprint, list_files, stage

@@ -24,14 +24,14 @@ from typing import Any
 
 import yaml
 
+from ..model.core.decode import INVALID, Decoder
+from ..model.core.errors import Problem, SpecError, join_path
+from ..model.core.names import dns1035_problem
+from ..model.service.service import Service, decode_service, image_or_source_problems
+from ..model.source.registry import ExternalRegistry, RegistrySpec, decode_registry, registry_problems, repository_of
+from ..model.source.source import Source, source_location_problems
 from ..offline.stackfile import load_program_config
 from ..offline.stackyaml import Loader, StackYamlError, load_yaml
-from ..spec.decode import INVALID, Decoder
-from ..spec.errors import Problem, SpecError, join_path
-from ..spec.names import dns1035_problem
-from ..spec.registry import ExternalRegistry, RegistrySpec, decode_registry, registry_problems, repository_of
-from ..spec.service import Service, decode_service, image_or_source_problems
-from ..spec.source import Source, source_location_problems
 
 IMAGES_KEY = "images"
 

@@ -1,7 +1,7 @@
 """Knative Eventing objects: Brokers, the Kafka broker's ConfigMap, and each service's Triggers and PingSources.
 
-Input is a *validated* :class:`~components.spec.eventing.EventingSpec` or
-:class:`~components.spec.service.Service`; output is the plain dict Kubernetes
+Input is a *validated* :class:`~components.model.eventing.eventing.EventingSpec` or
+:class:`~components.model.service.service.Service`; output is the plain dict Kubernetes
 receives, in a fixed field order, so two renders of a stack are byte-identical.
 
 Every object carries what Eventing's defaulting webhook would add to it
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec.eventing import (
+from ..model.eventing.eventing import (
     BROKER_DEFAULT_DELIVERY,
     Broker,
     BrokerClass,
@@ -31,8 +31,8 @@ from ..spec.eventing import (
     Schedule,
     Trigger,
 )
-from ..spec.eventing_checks import prefixed_name
-from ..spec.service import Service
+from ..model.eventing.eventing_checks import prefixed_name
+from ..model.service.service import Service
 from .labels import standard_labels
 
 EVENTING_V1 = "eventing.knative.dev/v1"

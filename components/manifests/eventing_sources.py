@@ -1,6 +1,6 @@
 """Knative event sources the platform declares: ApiServerSource (with its own identity), ContainerSource, SinkBinding.
 
-Input is a *validated* :class:`~components.spec.eventing.EventSource`; output
+Input is a *validated* :class:`~components.model.eventing.eventing.EventSource`; output
 the plain dicts Kubernetes receives, byte-identical across renders. What the
 defaulting webhook would add is rendered (knative.dev/eventing v0.50.0
 ``pkg/apis/sources/v1``): an ApiServerSource's ``mode`` and
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec.eventing import ApiServerSpec, EventSource, LabelSelector, WatchedResource
-from ..spec.eventing_checks import apiserver_account_name
+from ..model.eventing.eventing import ApiServerSpec, EventSource, LabelSelector, WatchedResource
+from ..model.eventing.eventing_checks import apiserver_account_name
 from .eventing import SOURCES_V1, WAIT_FOR_READY, destination, filter_expression
 from .knative import restricted_security_context
 from .labels import standard_labels

@@ -5,13 +5,13 @@ it names every HTTPS listener of one ingress alike and keeps only the last
 (net-gateway-api ``knative-v1.23.0``, ``pkg/reconciler/ingress/reconcile_resources.go``).
 So on kgateway Knative's own certificate provisioning stays off
 (``external-domain-tls: Disabled``) and the platform terminates TLS itself, for
-every name it serves (:func:`components.spec.hosts.served_names`: its own public
+every name it serves (:func:`components.model.platform.hosts.served_names`: its own public
 services' hosts and each declared app namespace's):
 
 - cert-manager ``Certificate`` objects issued by the platform's DNS-01
   ClusterIssuer: ``*.<namespace>.<domain>`` covers a namespace's services and
   tags, shared in a few certificates; a custom domain gets its own
-  (:mod:`components.spec.certificates`);
+  (:mod:`components.model.tls.certificates`);
 - HTTPS listeners on the external Gateway, on port 443 (the only HTTPS port
   net-gateway-api would dial without a ``service``: ``lister.go``). With
   ``tls.listeners: per-namespace`` one per namespace wildcard, admitting only
@@ -55,10 +55,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.certificates import CertificatePlan, certificate_for, certificate_plan, object_name
-from ..spec.hosts import ServedName
-from ..spec.knative import Ingress
-from ..spec.tls import HttpProtocol, ListenerLayout, TlsSpec, platform_terminates_tls
+from ..model.platform.hosts import ServedName
+from ..model.platform.knative import Ingress
+from ..model.tls.certificates import CertificatePlan, certificate_for, certificate_plan, object_name
+from ..model.tls.tls import HttpProtocol, ListenerLayout, TlsSpec, platform_terminates_tls
 from .gateway import (
     EXTERNAL_GATEWAY,
     GATEWAY_API_V1,
@@ -227,7 +227,7 @@ def gateway_ports(node_ports: Mapping[int, int] | None, tls: GatewayTls | None) 
 
 
 def gloo_objects(tls: GatewayTls | None, node_ports: Mapping[int, int] | None = None) -> dict[str, dict[str, Any]]:
-    """Every object :class:`~components.gloo.Gloo` authors, by resource name.
+    """Every object :class:`~components.kgateway.Gloo` authors, by resource name.
 
     The external Gateway comes without its reserved address, which may be known only after apply.
     """

@@ -1,6 +1,6 @@
 """Checks on what the platform would author for a stack's ingress, before anything is registered.
 
-The spec rules (:mod:`components.spec.tls_rules`, :mod:`components.spec.existing`)
+The spec rules (:mod:`components.model.tls.tls_rules`, :mod:`components.model.cluster.existing`)
 refuse stacks that cannot work; these checks guard the renders themselves
 against the classes of defect an audit against upstream found (shared research
 ``upstream-audit.md``, F2-F7 and S1), so a renderer change that brings one back
@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from ..spec.errors import Problem
-from ..spec.hosts import PublicHost, covers
+from ..model.core.errors import Problem
+from ..model.platform.hosts import PublicHost, covers
 from .gateway import EXTERNAL_GATEWAY, HTTP_LISTENER, KGATEWAY_OWN_CLASSES
 from .gateway_tls import REDIRECT_ROUTE, GatewayTls, gateway_ports
 
@@ -121,7 +121,7 @@ def tls_coverage_problems(tls: GatewayTls, objects: Mapping[str, Mapping[str, An
 def ingress_problems(objects: Mapping[str, Mapping[str, Any]], config_network: Mapping[str, Any],
                      tls: GatewayTls | None, hosts: Sequence[PublicHost],
                      node_ports: Mapping[int, int] | None) -> list[Problem]:
-    """All checks on the objects :class:`~components.gloo.Gloo` authors (:func:`gloo_objects`) for a stack."""
+    """All checks on the objects :class:`~components.kgateway.Gloo` authors (:func:`gloo_objects`) for a stack."""
     problems = config_gateway_problems(objects["config-gateway"])
     for obj in objects.values():
         if obj["kind"] == "Gateway":

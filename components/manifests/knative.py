@@ -1,6 +1,6 @@
 """Knative Serving objects for one service: the Service, its DomainMappings and their domain claims.
 
-Input is a *validated* :class:`~components.spec.service.Service`; output is the
+Input is a *validated* :class:`~components.model.service.service.Service`; output is the
 plain dict Kubernetes receives. Field order and content depend only on the
 spec, so two renders of the same stack are byte-identical.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec.containers import USER_CONTAINER_NAME, Container, EnvFrom, Probe, Probes, ProbeType
-from ..spec.identity import GKE_SERVICE_ACCOUNT_ANNOTATION
-from ..spec.names import revision_full_name
-from ..spec.service import Autoscaling, Metric, Quantities, Service, Visibility
-from ..spec.traffic import Target, compile_traffic
+from ..model.core.names import revision_full_name
+from ..model.service.containers import USER_CONTAINER_NAME, Container, EnvFrom, Probe, Probes, ProbeType
+from ..model.service.identity import GKE_SERVICE_ACCOUNT_ANNOTATION
+from ..model.service.service import Autoscaling, Metric, Quantities, Service, Visibility
+from ..model.service.traffic import Target, compile_traffic
 from .labels import standard_labels
 
 SERVING_V1 = "serving.knative.dev/v1"

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from ..spec.knative import FEATURE_KEYS, Ingress, KnativeSettings, resolved_features
-from ..spec.tls import Challenge, HttpProtocol, TlsSpec, platform_terminates_tls
+from ..model.platform.knative import FEATURE_KEYS, Ingress, KnativeSettings, resolved_features
+from ..model.tls.tls import Challenge, HttpProtocol, TlsSpec, platform_terminates_tls
 
 KNATIVE_NAMESPACE = "knative-serving"
 GATEWAY_API_INGRESS_CLASS = "gateway-api.ingress.networking.knative.dev"

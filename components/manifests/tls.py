@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..spec.identity import workload_identity_member
-from ..spec.tls import ACME_DIRECTORIES, Challenge, TlsSpec
+from ..model.service.identity import workload_identity_member
+from ..model.tls.tls import ACME_DIRECTORIES, Challenge, TlsSpec
 from .knative_config import KNATIVE_NAMESPACE
 from .labels import standard_labels
 

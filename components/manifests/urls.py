@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..spec.hosts import CLUSTER_LOCAL_DOMAIN, tag_name
-from ..spec.hosts import host as _host
-from ..spec.knative import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
-from ..spec.service import Service, Visibility
-from ..spec.traffic import compile_traffic
+from ..model.platform.hosts import CLUSTER_LOCAL_DOMAIN, tag_name
+from ..model.platform.hosts import host as _host
+from ..model.platform.knative import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
+from ..model.service.service import Service, Visibility
+from ..model.service.traffic import compile_traffic
 
 __all__ = ["CLUSTER_LOCAL_DOMAIN", "DEFAULT_DOMAIN_TEMPLATE", "DEFAULT_TAG_TEMPLATE", "ServiceUrls", "host",
            "service_urls"]

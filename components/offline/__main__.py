@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..spec.errors import did_you_mean
+from ..model.core.errors import did_you_mean
 from . import report
 from .diff import RenderError, compare, load_renders
 from .esc import relative
@@ -187,9 +187,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 def _usage_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input: exit 2 with the message, no traceback."""
     errors: tuple[type[Exception], ...] = (StackFileError, OutputError, RenderError)
-    # ``components.errors`` in this repository, ``knative_platform.errors`` when installed; it is loaded (with
-    # the Pulumi SDK) only when something rendered.
-    loaded = sys.modules.get(f"{__package__.rsplit('.', 1)[0]}.errors")
+    # The package's ``runtime.errors``: it is loaded (with the Pulumi SDK) only when something rendered.
+    loaded = sys.modules.get(f"{__package__.rsplit('.', 1)[0]}.runtime.errors")
     if loaded is not None:
         errors += (loaded.ConfigError,)
     return errors

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..spec.paths import flatten
+from ..model.core.paths import flatten
 from .esc import environment_finding
 from .findings import findings_of, minor_skips, relaxations
 from .markdown import code

@@ -25,14 +25,7 @@ from .model import (
     short_value,
 )
 from .renders import Render
-from .rules import (
-    EXPOSING_TYPES,
-    KNATIVE_SERVICE,
-    VISIBILITY_LABEL,
-    knative_minor_skip,
-    release_links,
-    security_topics,
-)
+from .rules import EXPOSING_TYPES, KNATIVE_SERVICE, VISIBILITY_LABEL, knative_minor_skip, release_links, security_topics
 from .secrets import holds_plain_text, is_secret
 
 

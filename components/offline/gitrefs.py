@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from ..spec.errors import shorten, show
+from ..model.core.errors import shorten, show
 from .renders import RenderError
 from .stackfile import available_stacks, project_name
 

@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from ..spec.errors import shorten
+from ..model.core.errors import shorten
 
 OWNED = ".knative-platform-output"
 """The marker file: its directory was made by this tool and is replaced whole by its next run."""

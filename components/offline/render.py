@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from ..spec.errors import Problem
+from ..model.core.errors import Problem
 from .engine import Capture, Registration
 from .esc import ENVIRONMENT_FILE
 from .outdir import write_files

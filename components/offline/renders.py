@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..spec.errors import shorten
+from ..model.core.errors import shorten
 from .esc import ENVIRONMENT_FILE
 from .secrets import redact
 from .stackyaml import check_expansion, marked

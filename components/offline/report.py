@@ -26,17 +26,7 @@ from collections.abc import Iterable
 
 from .diff import DEPENDS_ON
 from .markdown import code, fence, inert, no_mentions, prose
-from .model import (
-    ABSENT,
-    Action,
-    FieldChange,
-    Finding,
-    FindingKind,
-    ResourceChange,
-    Review,
-    StackDiff,
-    format_value,
-)
+from .model import ABSENT, Action, FieldChange, Finding, FindingKind, ResourceChange, Review, StackDiff, format_value
 
 __all__ = ["DEFAULT_LIMIT", "FINDINGS_PER_KIND", "GITHUB_COMMENT_LIMIT", "MARKER", "detail", "no_mentions", "summary"]
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..spec.errors import did_you_mean, shorten, show
+from ..model.core.errors import did_you_mean, shorten, show
 from .esc import StackEnvironment, environment_imports, stack_environment
 from .secrets import REDACTED
 from .stackyaml import StackYamlError, load_yaml

@@ -1,7 +1,7 @@
 """Render a stack as the update that follows an earlier deployment, the way ``pulumi up`` would run it.
 
 ``pulumi up`` reads the stack's own previous outputs (its ``revisions``, see
-:mod:`components.history`); offline, the previous deployment is a render: the
+:mod:`components.runtime.history`); offline, the previous deployment is a render: the
 ``stack.yaml`` of the base of a review, or any render directory. The program's
 reference to its own stack then answers with that render's outputs, so the
 revision checks judge the head against the base exactly as the next update
@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..spec.errors import Problem
+from ..model.core.errors import Problem
+from ..runtime.errors import ConfigError
 from .engine import Capture, Mode, own_stack_name, run_program
 from .render import MARKER
 from .renders import RenderError, read_render_yaml

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..manifests.urls import CLUSTER_LOCAL_DOMAIN, host
+from ..model.core.errors import shorten
 from ..offline.secrets import redact_url
-from ..spec.errors import shorten
 
 __all__ = ["InputError", "Plan", "Target", "TrafficEntry", "Url", "load_outputs", "plan"]
 

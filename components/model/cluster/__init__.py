@@ -1,0 +1,1 @@
+"""Where the platform runs: the GKE cluster, an existing cluster, Binary Authorization."""

@@ -1,0 +1,1 @@
+"""One app service: ``Service``, its traffic policies, autoscaling, containers and identity."""

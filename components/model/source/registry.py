@@ -1,0 +1,182 @@
+"""Where source services' images are pushed, and the builds recorded for them.
+
+``knative-platform:registry`` names the registry a stack's source services are
+pushed to; each service is the repository ``<prefix>/<service>`` in it, and each
+build is tagged ``src-<fingerprint>`` there (:func:`source_tag`). The registry is
+the record of which fingerprint was built into which image: the first image
+pushed for a fingerprint wins, later builds reuse its digest.
+
+``knative-platform:images`` is written by ``knative-platform build``
+(:mod:`components.imagebuild`), never by hand: per source service, the fingerprint
+it was built from, the repository and the image's digest. The program deploys
+``<repository>@<digest>``, never a tag (a digest is what Knative deploys as is:
+knative/serving knative-v1.23.0 ``pkg/reconciler/revision/resolve.go``
+``Resolve``, "Already a digest"; and what Binary Authorization attests).
+
+Reference grammar: opencontainers/distribution-spec v1.1.0 ``spec.md``
+("Pulling manifests": repository names and tags); a first component that is a
+host must contain ``.`` or ``:`` or be ``localhost``, or Docker's parser reads it
+as a Docker Hub path (distribution/distribution v2.8.2 ``reference/normalize.go``
+``splitDockerDomain``).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.decode import Decoder, describe
+from ..core.errors import Problem, did_you_mean, join_path, show
+
+REPOSITORY_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
+"""One ``/``-separated component of a repository name (distribution-spec v1.1.0 ``spec.md``)."""
+HOST = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)"
+                  r"(?::(?P<port>[0-9]{1,5}))?$")
+"""A registry host: a DNS name or IPv4 address, and an optional port."""
+TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
+"""A tag (distribution-spec v1.1.0 ``spec.md``): at most 128 characters."""
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+"""A source fingerprint (:func:`components.imagebuild.fingerprint.fingerprint`): sha256, hex."""
+NAME_TOTAL_MAX = 255
+"""distribution/distribution v2.8.2 ``reference/reference.go`` ``NameTotalLengthMax``: host and path together."""
+SOURCE_TAG_PREFIX = "src-"
+
+
+class RegistryType(enum.StrEnum):
+    """Who runs the registry: for now one the platform does not create (kind's local registry, any OCI registry)."""
+
+    EXTERNAL = "external"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalRegistry:
+    """A registry the platform does not create, named by its prefix: ``<host>[:port][/<path>]``.
+
+    Each source service is the repository ``<prefix>/<service>``. A loopback host
+    (``localhost``, ``127.0.0.1``) is spoken to over plain HTTP if it has no TLS,
+    as Docker treats it; every other host needs HTTPS with a valid certificate.
+    """
+
+    type: RegistryType = RegistryType.EXTERNAL
+    prefix: str
+    """``<host>[:port][/<path>]``, for example ``localhost:5001/apps`` or ``europe-west1-docker.pkg.dev/p/apps``."""
+
+
+RegistrySpec = ExternalRegistry
+"""Every kind of registry a stack can name."""
+
+_REGISTRY_TYPES: dict[str, type] = {RegistryType.EXTERNAL.value: ExternalRegistry}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuiltImage:
+    """One source service's recorded build: what it was built from, where it is, and its digest."""
+
+    source: str
+    """The source fingerprint the image was built from (64 hex digits)."""
+    repository: str
+    """``<registry prefix>/<service>``: where the image is."""
+    digest: str
+    """``sha256:<64 hex digits>``: the image manifest's digest, which the program deploys."""
+
+    @property
+    def image(self) -> str:
+        """The reference a Knative Service runs: ``<repository>@<digest>``, never a tag."""
+        return f"{self.repository}@{self.digest}"
+
+
+def decode_registry(raw: Any, path: str, decoder: Decoder) -> Any:
+    """``registry`` is selected by its ``type`` key, so each kind keeps its own closed set of keys."""
+    if not isinstance(raw, Mapping):
+        return decoder.problem(path, f"expected a map with a type key, got {describe(raw)}")
+    kinds = ", ".join(_REGISTRY_TYPES)
+    if "type" not in raw:
+        return decoder.problem(join_path(path, "type"), f"is required; expected one of: {kinds}")
+    kind = raw["type"]
+    cls = _REGISTRY_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        shown = f"'{kind}'" if isinstance(kind, str) else describe(kind)
+        hint = did_you_mean(kind, _REGISTRY_TYPES) if isinstance(kind, str) else ""
+        return decoder.problem(join_path(path, "type"),
+                               f"{shown} is not a registry type{hint}; expected one of: {kinds}")
+    return decoder.decode_dataclass(cls, raw, path)
+
+
+def split_prefix(prefix: str) -> tuple[str, str]:
+    """``localhost:5001/apps`` -> (``localhost:5001``, ``apps``); the path may be empty."""
+    host, _, path = prefix.partition("/")
+    return host, path
+
+
+def prefix_problem(prefix: str) -> str | None:
+    """Why ``prefix`` is not ``<host>[:port][/<path>]`` with a lower-case repository path, or None."""
+    host, path = split_prefix(prefix)
+    example = "for example localhost:5001/apps or europe-west1-docker.pkg.dev/<project>/<repository>"
+    match = HOST.match(host)
+    if not match or not ("." in host or match.group("port") or match.group("name") == "localhost"):
+        return (f"{show(prefix)} does not start with a registry host (a name with a '.', a host:port, or localhost); "
+                f"{example}")
+    port = match.group("port")
+    if port is not None and not 1 <= int(port) <= 65535:
+        return f"{show(prefix)} has port {port}, must be between 1 and 65535"
+    if path and not all(REPOSITORY_COMPONENT.match(part) for part in path.split("/")):
+        return (f"{show(prefix)}: the path after the host must be lower-case repository components (letters, "
+                f"digits, and '.', '_', '-' between them) joined by '/', with no tag or digest; {example}")
+    if len(prefix) + 64 > NAME_TOTAL_MAX:
+        return f"{show(prefix)} is {len(prefix)} characters; with a service name it must fit in {NAME_TOTAL_MAX}"
+    return None
+
+
+def registry_problems(registry: RegistrySpec, path: str) -> list[Problem]:
+    """What is wrong in a decoded (or Python-built) registry."""
+    problem = prefix_problem(registry.prefix)
+    return [Problem(join_path(path, "prefix"), problem)] if problem else []
+
+
+def repository_of(registry: RegistrySpec, service: str) -> str:
+    """The repository a source service is pushed to: ``<prefix>/<service>``.
+
+    The one place a registry becomes a repository name; a registry the platform
+    creates (Artifact Registry) will plug in here.
+    """
+    return f"{registry.prefix.rstrip('/')}/{service}"
+
+
+def source_tag(fingerprint: str) -> str:
+    """The immutable tag a build of ``fingerprint`` is pushed under: ``src-<fingerprint>`` (68 characters)."""
+    return f"{SOURCE_TAG_PREFIX}{fingerprint}"
+
+
+def image_problems(name: str, built: BuiltImage, path: str) -> list[Problem]:
+    """What is malformed in one recorded build (``images.<name>``)."""
+    problems = []
+    if not FINGERPRINT.match(built.source):
+        problems.append(Problem(join_path(path, "source"), f"{show(built.source)} is not a source fingerprint "
+                                                            "(64 lower-case hex digits); run knative-platform build"))
+    if not DIGEST.match(built.digest):
+        problems.append(Problem(join_path(path, "digest"), f"{show(built.digest)} is not a digest like "
+                                                            "sha256:<64 lower-case hex digits); run knative-platform "
+                                                            "build"))
+    _host, repository_path = split_prefix(built.repository)
+    if prefix_problem(built.repository) or not repository_path or repository_path.rsplit("/", 1)[-1] != name:
+        problems.append(Problem(join_path(path, "repository"), f"{show(built.repository)} is not a repository "
+                                                                f"<registry>/.../{name}; run knative-platform build"))
+    return problems
+
+
+def images_problems(images: Mapping[str, BuiltImage], source_services: Iterable[str]) -> list[Problem]:
+    """Each recorded build is well formed and belongs to a service that declares ``source``."""
+    declared = set(source_services)
+    problems = []
+    for name, built in images.items():
+        path = join_path("images", name)
+        if name not in declared:
+            problems.append(Problem(path, f"records a build for '{name}', which is not a service with a source"
+                                          f"{did_you_mean(name, declared)}; run knative-platform build, which "
+                                          "rewrites this key"))
+        problems += image_problems(name, built, path)
+    return problems

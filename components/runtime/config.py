@@ -1,0 +1,121 @@
+"""Read the stack's ``knative-platform:*`` configuration from Pulumi and build the validated spec.
+
+This is the thin shell around :func:`components.model.build_platform_spec`: it
+lists the config keys Pulumi passed to the program, parses structured values,
+reads credentials as Pulumi secrets, and turns any SpecError into a
+:class:`~components.runtime.errors.ConfigError` before a single resource is registered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from ..model.core.bounds import depth_problem, too_deep
+from ..model.core.errors import Problem, SpecError
+from ..model.platform.platform import PlatformSpec, build_platform_spec
+from ..model.service.service import Service
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The validated spec plus the credentials that must stay Pulumi secrets."""
+
+    spec: PlatformSpec
+    kubeconfig: pulumi.Output[str] | None = None
+
+
+def _all_config() -> dict[str, Any]:
+    """Every config key the program received (set in-process or passed by the language host)."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def _secret_keys() -> set[str]:
+    keys = set(runtime_config.get_config_secret_keys_env())
+    return keys | {k for k in _all_config() if runtime_config.is_config_secret(k)}
+
+
+def _parse(raw: Any) -> Any:
+    """Structured values arrive as JSON text; scalars stay the strings the user wrote.
+
+    A YAML ``null`` reaches the program as the text ``null`` (the Pulumi CLI
+    stores it as a JSON value: pulumi/pulumi sdk/go/common/resource/config/object.go,
+    ``unmarshalObject`` and ``MarshalString``), so it is read back as null.
+    JSON nested too deeply for the parser comes back as :data:`TOO_DEEP`.
+    """
+    if raw == "null":
+        return None
+    if isinstance(raw, str) and raw[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw  # the spec reports it as a string where a map or list is expected
+        except RecursionError:
+            return TOO_DEEP
+    return raw
+
+
+TOO_DEEP: Any = object()
+"""What :func:`_parse` returns for JSON nested past what Python's parser can follow (about 1,000 levels)."""
+
+
+NO_CLUSTER_FIX = ("name the cluster this stack deploys to. For a cluster you already have: "
+                  "`cluster: {type: existing, context: <kubeconfig context>}` (or `kubeconfig: <path>`, or the "
+                  "secret knative-platform:kubeconfig); for one the platform creates: `cluster: {type: gke, ...}`")
+
+
+def cluster_target_problems(values: Mapping[str, Any], secret_keys: Iterable[str]) -> list[Problem]:
+    """A stack must say which cluster it deploys to: never whatever kubectl's current context happens to be."""
+    if "cluster" in secret_keys:  # refused by the spec: a cluster is not a secret
+        return []
+    cluster = values.get("cluster")
+    if "cluster" not in values or cluster is None:
+        return [Problem("cluster", f"is required: {NO_CLUSTER_FIX}")]
+    if (isinstance(cluster, Mapping) and cluster.get("type", "existing") == "existing"
+            and not cluster.get("context") and not cluster.get("kubeconfig") and "kubeconfig" not in secret_keys):
+        return [Problem("cluster.context", "is required for an existing cluster, or the stack would deploy to "
+                                           "whatever kubectl's current context is: set context to a kubeconfig "
+                                           "context, or kubeconfig to a kubeconfig file's path, or set the secret "
+                                           "knative-platform:kubeconfig")]
+    return []
+
+
+def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
+    """The stack's validated spec; raises ConfigError (a ``pulumi.RunError``) listing every problem."""
+    namespace = pulumi.get_project()
+    prefix = f"{namespace}:"
+    secret = _secret_keys()
+    values: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    problems: list[Problem] = []
+    for full_key, raw in sorted(_all_config().items()):
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        if full_key in secret:
+            secret_keys.append(key)
+            values[key] = None  # the value is read below as a secret, never as plain data
+            continue
+        value = _parse(raw)
+        nesting = too_deep() if value is TOO_DEEP else depth_problem(value)
+        if nesting:
+            problems.append(Problem(key, nesting))
+        elif value is not None:  # `key: null` says what leaving the key out says
+            values[key] = value
+    if not any(p.path == "cluster" for p in problems):
+        problems += cluster_target_problems(values, secret_keys)
+    try:
+        spec = build_platform_spec(pulumi.get_stack(), values, python_services, secret_keys)
+    except SpecError as error:
+        raise ConfigError(SpecError([*problems, *error.problems])) from None
+    if problems:
+        raise ConfigError(SpecError(problems))
+    config = pulumi.Config(namespace)
+    kubeconfig = config.get_secret("kubeconfig") if "kubeconfig" in secret_keys else None
+    return StackConfig(spec=spec, kubeconfig=kubeconfig)
