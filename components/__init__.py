@@ -95,7 +95,7 @@ if TYPE_CHECKING:
     from .dns01 import Dns01Identity, Dns01IdentityArgs
     from .gke import GkeCluster, GkeClusterArgs
     from .identity import ServiceIdentity, ServiceIdentityArgs
-    from .kgateway import Gloo, GlooArgs
+    from .kgateway import Kgateway, KgatewayArgs
     from .knative import KnativeServing, KnativeServingArgs
     from .kourier import Kourier, KourierArgs
     from .platform import Platform, PlatformArgs
@@ -115,10 +115,10 @@ _LAZY = {
     "KnativeAppArgs": ".app",
     "KnativeServing": ".knative",
     "KnativeServingArgs": ".knative",
-    "Gloo": ".kgateway",
+    "Kgateway": ".kgateway",
     "ServiceIdentity": ".identity",
     "ServiceIdentityArgs": ".identity",
-    "GlooArgs": ".kgateway",
+    "KgatewayArgs": ".kgateway",
     "Kourier": ".kourier",
     "KourierArgs": ".kourier",
     "AutoTls": ".tls",
@@ -185,11 +185,11 @@ __all__ = [
     "GkeCluster",
     "GkeClusterArgs",
     "GkeClusterSpec",
-    "Gloo",
-    "GlooArgs",
     "Gradual",
     "HttpProtocol",
     "Ingress",
+    "Kgateway",
+    "KgatewayArgs",
     "KnativeApp",
     "KnativeAppArgs",
     "KnativeServing",

@@ -1,4 +1,4 @@
-"""``Gloo``: kgateway (Gloo's open-source successor) fronting Knative through net-gateway-api.
+"""``Kgateway``: kgateway (Gloo's open-source successor) fronting Knative through net-gateway-api.
 
 Installed, in this order:
 
@@ -31,13 +31,25 @@ import pulumi_kubernetes as k8s
 from . import versions
 from .knative import leave_controller_owned_fields
 from .manifests.gateway import EXTERNAL_GATEWAY, KGATEWAY_NAMESPACE, LOCAL_GATEWAY, address_command
-from .manifests.gateway_tls import REDIRECT_ROUTE, GatewayTls, external_gateway, gloo_objects
+from .manifests.gateway_tls import REDIRECT_ROUTE, GatewayTls, external_gateway, kgateway_objects
 from .manifests.knative import render_system_namespace
 from .manifests.knative_config import GATEWAY_API_INGRESS_CLASS
 
+TYPE = "knative-platform:index:Kgateway"
+FORMER_TYPE = "knative-platform:index:Gloo"
+"""The type this component had while it was called ``Gloo``: an alias of every ``Kgateway``, so a stack deployed
+under the old type updates in place.
+
+The engine gives each child the alias its parent's alias implies: the same child under the old parent, *with the
+parent's old name in place of its new one where the child's name starts with the new one* (pulumi/pulumi v3.259.0,
+pkg/resource/deploy/step_generator.go, ``generateAliases`` and ``inheritedChildAlias``; pulumi 3.272.0 sends alias
+specs to an engine that supports them, ``pulumi/runtime/resource.py`` ``prepare_aliases``, and computes the same
+aliases itself otherwise, ``all_aliases`` and ``inherited_child_alias``). The children's names never changed, so a
+new name for this component must not begin any of theirs (``kgateway`` would: ``kgateway-crds``)."""
+
 
 @dataclass(frozen=True)
-class GlooArgs:
+class KgatewayArgs:
     """The cluster, the reserved external IP (if any), and what must exist first.
 
     ``knative`` is Knative Serving's core: net-gateway-api needs its CRDs and
@@ -56,7 +68,7 @@ class GlooArgs:
     node_ports: Mapping[int, int] | None = None
 
 
-class Gloo(pulumi.ComponentResource):
+class Kgateway(pulumi.ComponentResource):
     """kgateway Gateways wired into Knative; :attr:`ready` is what apps must wait for."""
 
     ingress_class: str = GATEWAY_API_INGRESS_CLASS
@@ -67,8 +79,9 @@ class Gloo(pulumi.ComponentResource):
     certificates: list[k8s.apiextensions.CustomResource]
     ready: list[pulumi.Resource]
 
-    def __init__(self, name: str, args: GlooArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("knative-platform:index:Gloo", name, None, opts)
+    def __init__(self, name: str, args: KgatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
+        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(renamed, opts))
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
         def after(*resources: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
@@ -93,7 +106,7 @@ class Gloo(pulumi.ComponentResource):
             namespace=KGATEWAY_NAMESPACE,
             opts=after(kgateway_crds),
         )
-        objects = gloo_objects(args.tls, args.node_ports)
+        objects = kgateway_objects(args.tls, args.node_ports)
         external_params = self._object(f"{EXTERNAL_GATEWAY}-parameters", objects[f"{EXTERNAL_GATEWAY}-parameters"],
                                        after(ns, kgateway_crds))
         local_params = self._object(f"{LOCAL_GATEWAY}-parameters", objects[f"{LOCAL_GATEWAY}-parameters"],

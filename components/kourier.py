@@ -1,4 +1,4 @@
-"""``Kourier``: Knative's own ingress, the proven fallback to Gloo (kgateway), with the same outputs.
+"""``Kourier``: Knative's own ingress, the proven fallback to kgateway, with the same outputs.
 
 Knative tests Kourier end to end on every release; choose it with
 ``knative-platform:ingress: kourier`` when the kgateway pairing (untested by

@@ -1,7 +1,7 @@
 """``Platform``: one environment, composed from its validated spec.
 
 cluster -> TLS (cert-manager, optional) -> Knative Serving (CRDs -> core ->
-webhook ready -> config) -> ingress (Gloo/kgateway or Kourier) -> apps, all
+webhook ready -> config) -> ingress (kgateway or Kourier) -> apps, all
 through one explicit Kubernetes provider. Every app depends on the platform
 being ready: Knative's ConfigMaps applied (and its controller restarted when
 TLS is on) and the ingress's Gateways and configuration in place.
@@ -20,10 +20,10 @@ import pulumi_kubernetes as k8s
 from . import versions
 from .app import KnativeApp, KnativeAppArgs, record_of, revision_plans
 from .gcp_args.binauthz import allow_patterns, policy_output
-from .kgateway import Gloo, GlooArgs
+from .kgateway import FORMER_TYPE, Kgateway, KgatewayArgs
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
-from .manifests.gateway_tls import gateway_tls, gloo_objects, https_hosts_output
+from .manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
 from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
 from .manifests.knative_config import INGRESS_CLASSES, config_network
@@ -112,7 +112,7 @@ class Platform(pulumi.ComponentResource):
     installed_versions: dict[str, str]
     curl: pulumi.Output[dict[str, str]]
     knative: KnativeServing
-    ingress: Gloo | Kourier
+    ingress: Kgateway | Kourier
     tls: AutoTls | None
     apps: dict[str, KnativeApp]
     binary_authorization: dict[str, Any] | None
@@ -128,7 +128,7 @@ class Platform(pulumi.ComponentResource):
         gateway = gateway_tls(spec.tls, spec.ingress, served, spec.domain or "")
         node_ports = gateway_node_ports(spec.cluster)
         if spec.ingress is Ingress.KGATEWAY:
-            checked(ingress_problems(gloo_objects(gateway, node_ports),
+            checked(ingress_problems(kgateway_objects(gateway, node_ports),
                                      config_network(spec.knative, spec.ingress, spec.tls, public_namespaces),
                                      gateway, hosts, node_ports))
         # The revision checks need the stack's previous outputs: the one read before anything else registers.
@@ -181,11 +181,16 @@ class Platform(pulumi.ComponentResource):
                                                           knative=[self.knative.core], node_ports=node_ports),
                                    opts=pulumi.ResourceOptions(parent=self))
         else:
-            self.ingress = Gloo("gloo", GlooArgs(provider=self.provider, address=reserved,
-                                                 knative=[self.knative.core], depends_on=cluster_ready,
-                                                 tls=gateway, certificates_after=self.tls.ready if self.tls else (),
-                                                 node_ports=node_ports),
-                                opts=pulumi.ResourceOptions(parent=self))
+            # Gloo("gloo") before, aliased so a deployed stack keeps it and its children. Not "kgateway": the engine
+            # renames an aliased parent's children whose names start with the parent's ("kgateway-crds" would be
+            # looked for as "gloo-crds" and its CRDs replaced): see FORMER_TYPE.
+            self.ingress = Kgateway("ingress", KgatewayArgs(provider=self.provider, address=reserved,
+                                                            knative=[self.knative.core], depends_on=cluster_ready,
+                                                            tls=gateway,
+                                                            certificates_after=self.tls.ready if self.tls else (),
+                                                            node_ports=node_ports),
+                                    opts=pulumi.ResourceOptions(
+                                        parent=self, aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
         self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
             self.tls.versions if self.tls else {})
         self.installed_versions = dict(sorted(self.installed_versions.items()))
@@ -315,7 +320,7 @@ class Platform(pulumi.ComponentResource):
         ``kubeconfig`` is a secret and present only when the platform knows the
         cluster's credentials; ``clusterIdentifier`` lets app stacks give their
         own Kubernetes provider the same stable identity. ``gatewayAddress`` is
-        the product's ``glooctl proxy url``: null when the stack reserves no
+        the address apps answer on: null when the stack reserves no
         address, and then each ``curl`` line asks kubectl for it. ``https``,
         ``domainTemplate`` and ``tagTemplate`` let app stacks compute the URLs
         Knative gives their services; ``httpsHosts`` says exactly which of them

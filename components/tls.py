@@ -5,7 +5,7 @@ its CRDs exist before Knative's ``config-network`` turns
 ``external-domain-tls`` on (the Serving controller exits at start without
 them): :class:`~components.knative.KnativeServing` waits for :attr:`AutoTls.ready`
 before writing its ConfigMaps, then restarts its controller. On kgateway the
-platform's own Certificates (:class:`~components.kgateway.Gloo`) wait for it too.
+platform's own Certificates (:class:`~components.kgateway.Kgateway`) wait for it too.
 
 The ClusterIssuer is created only once cert-manager's API answers through its
 webhook: a Job runs cert-manager's own ``check api`` first

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components import Canary, Service, Visibility, versions
-from components.manifests.gateway_tls import gateway_tls, gloo_objects, https_hosts_output
+from components.manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
 from components.manifests.ingress_checks import ingress_problems
 from components.manifests.knative_config import config_network
 from components.model.core.errors import SpecError
@@ -46,7 +46,7 @@ def rendered(s):
     """The gateway objects the platform would author for ``s``, checked by the renderer's own checks."""
     served = platform_served_names(s)
     gateway = gateway_tls(s.tls, s.ingress, served, s.domain)
-    objects = gloo_objects(gateway)
+    objects = kgateway_objects(gateway)
     hosts = public_hosts(s.services, s.domain, s.knative.network.domain_template, s.knative.network.tag_template)
     network = config_network(s.knative, s.ingress, s.tls, public_app_namespaces(s.app_namespaces, s.services))
     assert ingress_problems(objects, network, gateway, hosts, None) == []

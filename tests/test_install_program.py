@@ -1,4 +1,4 @@
-"""The install under mocks: what Knative, Gloo (kgateway), Kourier and TLS register, in which order, with which pins."""
+"""The install under mocks: what Knative, kgateway, Kourier and TLS register, in which order, with which pins."""
 
 from __future__ import annotations
 
@@ -386,3 +386,29 @@ def test_dns01_on_an_existing_cluster_must_name_its_account():
     tls = {"email": "ops@example.com", "challenge": "dns01", "cloudDns": {"project": "acme-dns"}}
     error = config_error("local", {"tls": tls, "domain": "apps.example.com"})
     assert "tls.cloudDns.serviceAccount: is required on a cluster the platform does not create" in str(error)
+
+
+def test_the_kgateway_component_keeps_the_state_deployed_as_gloo_through_aliases(captures):
+    """Gloo("gloo") became Kgateway("ingress"): one alias to the old type and name, and every child found by it.
+
+    The engine looks a child up by its parent's alias, renaming it where its name starts with the parent's new
+    name (pulumi/pulumi v3.259.0 pkg/resource/deploy/step_generator.go ``inheritedChildAlias``; pulumi 3.272.0
+    ``pulumi/runtime/resource.py`` ``inherited_child_alias``): the children kept their names, so no child may start
+    with the new one, or it would be looked for under a name it never had and replaced.
+    """
+    for stack in ("dev", "staging", "prod"):
+        capture = captures[stack]
+        (kgateway,) = capture.by_type("knative-platform:index:Kgateway")
+        assert kgateway.name == "ingress"
+        assert kgateway.parent == capture.named("platform", "knative-platform:index:Platform").urn
+        specs = [alias["spec"] for alias in kgateway.options["aliases"]]
+        # No parentUrn and noParent unset: the same parent as now (pulumi/runtime/resource.py create_alias_spec).
+        assert {"type": "knative-platform:index:Gloo", "name": "gloo", "parentUrn": ""} in specs
+        assert not capture.by_type("knative-platform:index:Gloo")
+        children = [r for r in capture.registrations if r.parent == kgateway.urn]
+        assert len(children) >= 10
+        for child in children:
+            new, old = kgateway.name, "gloo"
+            inherited = old + child.name[len(new):] if child.name.startswith(new) else child.name
+            assert inherited == child.name, f"{child.type} {child.name} would be looked for as {inherited}"
+        assert {"kgateway", "kgateway-crds", "kgateway-system"} <= {c.name for c in children}

@@ -104,7 +104,7 @@ def test_stack_files_parse(path: str):
 # -- the checks on the renders refuse each class of defect, before anything is registered ----------------------------
 
 def _prod_ingress():
-    from components.manifests.gateway_tls import gateway_tls, gloo_objects
+    from components.manifests.gateway_tls import gateway_tls, kgateway_objects
     from components.manifests.knative_config import config_network
     from components.model.platform.hosts import public_hosts
     from components.model.platform.platform import build_platform_spec, platform_served_names
@@ -118,7 +118,7 @@ def _prod_ingress():
                          spec.knative.network.tag_template)
     gateway = gateway_tls(spec.tls, spec.ingress, platform_served_names(spec), spec.domain)
     network = config_network(spec.knative, spec.ingress, spec.tls, ["default", "team-app"])
-    return gloo_objects(gateway, None), network, gateway, hosts
+    return kgateway_objects(gateway, None), network, gateway, hosts
 
 
 def _paths(objects, network, gateway, hosts, node_ports=None):
@@ -203,12 +203,12 @@ def test_a_listener_whose_certificate_does_not_cover_its_hosts_is_refused():
 def test_a_node_port_gateway_without_tls_exposes_no_https_port():
     # audit 2 M1: kgateway pkg/deployer/values_helpers.go GetPortsValues adds every GatewayParameters port to the
     # proxy Service, listener or not: 443 without TLS would be a node port with nothing behind it.
-    from components.manifests.gateway_tls import gloo_objects
+    from components.manifests.gateway_tls import kgateway_objects
 
-    plain = gloo_objects(None, {80: 31080, 443: 31443})["knative-external-parameters"]["spec"]["kube"]["service"]
+    plain = kgateway_objects(None, {80: 31080, 443: 31443})["knative-external-parameters"]["spec"]["kube"]["service"]
     assert plain == {"type": "NodePort", "ports": [{"port": 80, "nodePort": 31080}]}
     _objects, network, gateway, hosts = _prod_ingress()
-    tls = gloo_objects(gateway, {80: 31080, 443: 31443})
+    tls = kgateway_objects(gateway, {80: 31080, 443: 31443})
     ports = tls["knative-external-parameters"]["spec"]["kube"]["service"]["ports"]
     assert ports == [{"port": 80, "nodePort": 31080}, {"port": 443, "nodePort": 31443}]
     assert _paths(tls, network, gateway, hosts, {80: 31080, 443: 31443}) == []

@@ -35,7 +35,7 @@ GLOBAL_POLICY = "ENABLE"
 def installed_pins(ingress: Ingress, tls: bool) -> tuple[versions.ReleaseManifest | versions.HelmChart, ...]:
     """The pinned bundles whose pods run on the cluster: Serving (and its post-install Jobs), the ingress, TLS.
 
-    The same pins the components install (``KnativeServing``, ``Gloo`` or ``Kourier``, ``AutoTls``) and
+    The same pins the components install (``KnativeServing``, ``Kgateway`` or ``Kourier``, ``AutoTls``) and
     the stack's ``versions`` output lists; a test holds the two together.
     """
     pins: list[versions.ReleaseManifest | versions.HelmChart] = [versions.SERVING_CORE, versions.SERVING_POST_INSTALL]

@@ -1,4 +1,4 @@
-"""Gloo today: kgateway's Gateways in front of Knative, wired through net-gateway-api's ``config-gateway``.
+"""kgateway's Gateways in front of Knative, wired through net-gateway-api's ``config-gateway``.
 
 Two Gateways of class ``kgateway`` in ``kgateway-system``:
 

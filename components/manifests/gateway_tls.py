@@ -226,8 +226,8 @@ def gateway_ports(node_ports: Mapping[int, int] | None, tls: GatewayTls | None) 
     return {port: node for port, node in node_ports.items() if tls is not None or port != HTTPS_PORT}
 
 
-def gloo_objects(tls: GatewayTls | None, node_ports: Mapping[int, int] | None = None) -> dict[str, dict[str, Any]]:
-    """Every object :class:`~components.kgateway.Gloo` authors, by resource name.
+def kgateway_objects(tls: GatewayTls | None, node_ports: Mapping[int, int] | None = None) -> dict[str, dict[str, Any]]:
+    """Every object :class:`~components.kgateway.Kgateway` authors, by resource name.
 
     The external Gateway comes without its reserved address, which may be known only after apply.
     """

@@ -121,7 +121,7 @@ def tls_coverage_problems(tls: GatewayTls, objects: Mapping[str, Mapping[str, An
 def ingress_problems(objects: Mapping[str, Mapping[str, Any]], config_network: Mapping[str, Any],
                      tls: GatewayTls | None, hosts: Sequence[PublicHost],
                      node_ports: Mapping[int, int] | None) -> list[Problem]:
-    """All checks on the objects :class:`~components.kgateway.Gloo` authors (:func:`gloo_objects`) for a stack."""
+    """All checks on the objects the kgateway component authors (:func:`kgateway_objects`) for a stack."""
     problems = config_gateway_problems(objects["config-gateway"])
     for obj in objects.values():
         if obj["kind"] == "Gateway":
