@@ -347,6 +347,53 @@ def test_a_renamed_resource_is_a_replacement_that_suggests_aliases():
     assert "give the resource `aliases` to keep it" in change.reasons[0]
 
 
+
+def _renamed_component(new_name: str, aliases: list) -> tuple[dict, dict]:
+    """A component and its namespace child, before (Gloo gloo) and after a rename to Kgateway ``new_name``."""
+    child = {"type": "kubernetes:core/v1:Namespace", "name": "kgateway-system",
+             "inputs": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kgateway-system"}}}
+    before = {"knative-platform:index:Gloo::gloo": {"type": "knative-platform:index:Gloo", "name": "gloo",
+                                                    "inputs": {}, "parent": "knative-platform:index:Platform::p"},
+              "kubernetes:core/v1:Namespace::kgateway-system": {**child, "parent": "knative-platform:index:Gloo::gloo"}}
+    parent = f"knative-platform:index:Kgateway::{new_name}"
+    after = {parent: {"type": "knative-platform:index:Kgateway", "name": new_name, "inputs": {},
+                      "parent": "knative-platform:index:Platform::p", "options": {"aliases": aliases}},
+             "kubernetes:core/v1:Namespace::kgateway-system": {**child, "parent": parent}}
+    return before, after
+
+
+GLOO_ALIAS = {"spec": {"name": "gloo", "parentUrn": "", "type": "knative-platform:index:Gloo"}}
+
+
+def test_a_component_renamed_with_an_alias_keeps_itself_and_its_children():
+    """Pulumi finds the component by its alias and each child by the alias its parent's implies: nothing replaced."""
+    before, after = _renamed_component("ingress", [GLOO_ALIAS])
+    review = compare({"s": _render(before)}, {"s": _render(after)})
+    actions = {c.key: c.action for c in review.stack("s").changes}
+    assert actions == {"knative-platform:index:Kgateway::ingress": Action.UPDATE,
+                       "kubernetes:core/v1:Namespace::kgateway-system": Action.UPDATE}
+    assert not [f for f in review.findings if f.kind in (FindingKind.REPLACEMENT, FindingKind.DELETION)]
+
+
+def test_an_alias_that_does_not_reach_a_child_still_replaces_it():
+    """A child whose name starts with its parent's new name is looked for under the old one: "gloo-system"."""
+    before, after = _renamed_component("kgateway", [GLOO_ALIAS])
+    review = compare({"s": _render(before)}, {"s": _render(after)})
+    actions = {c.key: c.action for c in review.stack("s").changes}
+    assert actions == {"knative-platform:index:Kgateway::kgateway": Action.UPDATE,
+                       "kubernetes:core/v1:Namespace::kgateway-system": Action.REPLACE}
+    (change,) = [c for c in review.stack("s").changes if c.action is Action.REPLACE]
+    assert "gloo-system" in change.reasons[0]
+
+
+def test_without_the_alias_a_renamed_component_is_deleted_and_its_children_replaced():
+    before, after = _renamed_component("ingress", [])
+    review = compare({"s": _render(before)}, {"s": _render(after)})
+    actions = {c.key: c.action for c in review.stack("s").changes}
+    assert actions == {"knative-platform:index:Gloo::gloo": Action.DELETE,
+                       "knative-platform:index:Kgateway::ingress": Action.CREATE,
+                       "kubernetes:core/v1:Namespace::kgateway-system": Action.REPLACE}
+
 def test_upstream_bundle_moves_are_listed_with_knative_upgrade_rules():
     def bundle(version: str) -> dict:
         url = f"https://github.com/knative/serving/releases/download/knative-v{version}/serving-core.yaml"

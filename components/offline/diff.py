@@ -130,6 +130,37 @@ def _parent_type(parent: Any) -> str | None:
     return str(parent).split("::", 1)[0] if isinstance(parent, str) else None
 
 
+def _aliased_from(key: str, entry: Mapping[str, Any]) -> set[str]:
+    """The keys (``type::name``) this resource had before, by its ``aliases`` option, under the same parent.
+
+    An alias spec names what changed; the type and name it leaves out are the resource's own (pulumi 3.272.0
+    ``pulumi/runtime/resource.py`` ``create_alias_spec``; pulumi/pulumi v3.259.0
+    pkg/resource/deploy/step_generator.go ``collapseAliasToUrn``). An alias to another parent, or by URN, is
+    not followed: a render's keys do not say where a resource sat, so the review keeps calling that a replacement.
+    """
+    type_, name = key.split("::", 1)
+    out: set[str] = set()
+    for alias in (entry.get("options") or {}).get("aliases") or ():
+        spec = alias.get("spec") if isinstance(alias, Mapping) else None
+        if isinstance(spec, Mapping) and not spec.get("parentUrn") and not spec.get("noParent"):
+            out.add(f"{spec.get('type') or type_}::{spec.get('name') or name}")
+    return out - {key}
+
+
+def _looked_up_as(name: str, before_parent: str, after_parent: str, resources: Mapping[str, Any]) -> str | None:
+    """The name Pulumi looks a child up by when its parent is aliased to the child's old parent; None without one.
+
+    The child's alias sits under the old parent, with the parent's old name in place of its new one where the
+    child's name starts with the new one (step_generator.go ``inheritedChildAlias``; the SDK's
+    ``inherited_child_alias``).
+    """
+    entry = resources.get(after_parent)
+    if not isinstance(entry, Mapping) or before_parent not in _aliased_from(after_parent, entry):
+        return None
+    new_name, old_name = after_parent.split("::", 1)[1], before_parent.split("::", 1)[1]
+    return old_name + name[len(new_name):] if name.startswith(new_name) else name
+
+
 def compare(base: Mapping[str, Render], head: Mapping[str, Render]) -> Review:
     """The review of going from ``base`` to ``head`` (both keyed by stack label)."""
     stacks: list[StackDiff] = []
@@ -180,6 +211,13 @@ def _compare_stack(label: str, old: Render, new: Render) -> tuple[StackDiff, lis
     old_components, new_components = components_of(old.resources), components_of(new.resources)
     removed = {k: v for k, v in old.resources.items() if k not in new.resources}
     added = {k: v for k, v in new.resources.items() if k not in old.resources}
+    # A resource whose aliases name its old key is the same resource to Pulumi: an update, not a replacement.
+    for new_key, entry in sorted(added.items()):
+        old_key = next((k for k in sorted(_aliased_from(new_key, entry)) if k in removed), None)
+        if old_key is not None:
+            before = removed.pop(old_key)
+            del added[new_key]
+            changes.append(_update(label, new_key, before, entry, new.resources, new_components[new_key]))
     # A resource whose key changed but whose identity did not moved to a new URN: Pulumi replaces it.
     moved: list[tuple[str, str]] = []
     by_identity = {_identity(k, v): k for k, v in added.items()}
@@ -200,20 +238,25 @@ def _compare_stack(label: str, old: Render, new: Render) -> tuple[StackDiff, lis
     for key, entry in sorted(removed.items()):
         changes.append(_whole(label, key, entry, old_components[key], Action.DELETE))
     for key in sorted(set(old.resources) & set(new.resources)):
-        before, after = old.resources[key], new.resources[key]
-        fields = _field_changes(_entry_fields(before), _entry_fields(after))
-        if not fields:
-            continue
-        type_ = str(after.get("type"))
-        reasons = _replace_reasons(type_, fields, before, after, new.resources, key)
-        changes.append(ResourceChange(label, key, type_, display(key, after), new_components[key],
-                                      Action.REPLACE if reasons else Action.UPDATE, fields, tuple(reasons)))
+        change = _update(label, key, old.resources[key], new.resources[key], new.resources, new_components[key])
+        if change.fields:
+            changes.append(change)
     changes.sort(key=lambda c: (c.component, c.display, c.key))
     config = _field_changes(_top_level(old.config), _top_level(new.config))
     outputs = _field_changes(_top_level(old.outputs), _top_level(new.outputs))
     status = "changed" if changes or config or outputs else "unchanged"
     diff = StackDiff(label, status, len(new.resources), tuple(changes), config, outputs)
     return diff, findings_of(diff, old, new)
+
+
+def _update(label: str, key: str, before: Mapping[str, Any], after: Mapping[str, Any],
+            resources: Mapping[str, Mapping[str, Any]], component: str) -> ResourceChange:
+    """One resource in both renders (under ``key`` in the head): an update, or a replacement with its reasons."""
+    fields = _field_changes(_entry_fields(before), _entry_fields(after))
+    type_ = str(after.get("type"))
+    reasons = _replace_reasons(type_, fields, before, after, resources, key) if fields else []
+    return ResourceChange(label, key, type_, display(key, after), component,
+                          Action.REPLACE if reasons else Action.UPDATE, fields, tuple(reasons))
 
 
 def _top_level(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,10 +272,18 @@ def _replace_reasons(type_: str, fields: Iterable[FieldChange], before: Mapping[
     changed = [f.path for f in fields]
     replace_on = [str(p) for p in (after.get("options") or {}).get("replaceOnChanges") or ()]
     reasons = replacement_reasons(type_, [p for p in changed if not p.startswith("(")], replace_on)
-    if _parent_type(before.get("parent")) != _parent_type(after.get("parent")):
-        reasons.append(f"`(parent)`: the parent's type changes ({code(str(before.get('parent')))} -> "
-                       f"{code(str(after.get('parent')))}), and with it the URN; give the resource `aliases` to "
-                       "keep it")
+    old_parent, new_parent, name = before.get("parent"), after.get("parent"), str(after.get("name"))
+    if _parent_type(old_parent) != _parent_type(new_parent):
+        looked_up = (_looked_up_as(name, old_parent, new_parent, resources)
+                     if isinstance(old_parent, str) and isinstance(new_parent, str) else None)
+        if looked_up is None:
+            reasons.append(f"`(parent)`: the parent's type changes ({code(str(old_parent))} -> "
+                           f"{code(str(new_parent))}), and with it the URN; give the resource `aliases` to keep it")
+        elif looked_up != name:
+            reasons.append(f"`(parent)`: the parent's type changes ({code(str(old_parent))} -> "
+                           f"{code(str(new_parent))}) and its alias makes Pulumi look for this resource as "
+                           f"{code(looked_up)}, a name it never had: rename the parent so that it does not begin "
+                           "this name, or give the resource `aliases`")
     if before.get("provider") != after.get("provider"):
         reasons.append(f"`(provider)`: it moves to another provider ({code(str(before.get('provider')))} -> "
                        f"{code(str(after.get('provider')))})")
