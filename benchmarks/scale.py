@@ -11,10 +11,10 @@ that register the resources from plain dicts: the *same-graph* floor registers
 the program's whole graph, its revision history included (the read of the
 stack's own outputs, each service's revision record); the *minimal* floor the
 same resources with no history at all. Each run is a fresh Python process
-doing what ``python -m components.offline render`` does up to the render
+doing what ``knative-platform render`` does up to the render
 (``load_program_config`` + ``run_program``, the project's mocks:
-:class:`~components.offline.engine.RecordingMonitor` with
-:class:`~components.offline.mocks.PlatformMocks`), alternating the three. A
+:class:`~knative_platform.offline.engine.RecordingMonitor` with
+:class:`~knative_platform.offline.mocks.PlatformMocks`), alternating the three. A
 process's wall time runs from its start to its exit, so start-up (imports)
 counts; its CPU time and peak memory (``ru_maxrss``) come from ``wait4``. With
 ``--update`` each size is measured a second time as an update of the stack the
@@ -55,8 +55,8 @@ def _child(kind: str, project: Path, out: Path | None, previous: Path | None) ->
     own StackReference reads them back, as ``pulumi up`` on a deployed stack does.
     """
     start = time.perf_counter()
-    from components.offline.engine import own_stack_name, run_program
-    from components.offline.stackfile import load_program_config
+    from knative_platform.offline.engine import own_stack_name, run_program
+    from knative_platform.offline.stackfile import load_program_config
 
     imported = time.perf_counter()
     phases: dict[str, Any] = {"import": imported - start}
@@ -72,7 +72,7 @@ def _child(kind: str, project: Path, out: Path | None, previous: Path | None) ->
         assert out is not None
         out.write_text(json.dumps(capture.outputs), encoding="utf-8")
     if kind == "render":
-        from components.offline.render import render_files, write_tree
+        from knative_platform.offline.render import render_files, write_tree
 
         ran = time.perf_counter()
         files = render_files(capture, config)

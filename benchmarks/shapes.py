@@ -137,7 +137,7 @@ TEMPLATE_FIELDS = 22
 def floor_revisions(i: int) -> dict[str, Any]:
     """The ``revisions`` record the program exports for service ``i`` on a fresh stack, digests as stand-ins.
 
-    Same keys and value sizes as :func:`components.model.revisions.revisions.revisions_output`:
+    Same keys and value sizes as :func:`knative_platform.model.revisions.revisions.revisions_output`:
     one revision, created by this update, with an 8-character hash per template field.
     """
     svc = name(i)

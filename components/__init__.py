@@ -1,251 +1,92 @@
-"""knative-platform: Pulumi components and typed specs for a Knative platform you own.
+"""knative-platform: Pulumi components and a typed model for a Knative platform you own.
 
 Import what you need::
 
-    from knative_platform import Service, Canary, KnativeApp, KnativeAppArgs
+    from knative_platform import Canary, KnativeApp, KnativeAppArgs, Service
 
-(Installed, the package is ``knative_platform``; in the platform repository it
-is the ``components`` folder, and ``knative_platform`` names the same modules:
-see :mod:`components.checkout`.)
+The package root holds the public API, :data:`PUBLIC_API`: the components and
+their arguments, the service model and its traffic policies, the stack-config
+entry points and the errors. Everything else is importable from its own module
+(``knative_platform.model.service.traffic``, ``knative_platform.manifests.knative``
+...). Each name loads on first use (PEP 562), so importing the package needs
+neither Pulumi nor pulumi-gcp, and only the three components that create Google
+Cloud resources need pulumi-gcp (the ``gke`` extra, :data:`NEEDS_GKE_EXTRA`).
+Type checkers read ``__init__.pyi``, generated from :data:`PUBLIC_API`
+(tests/test_public_api.py).
 
-The spec layer (``Service``, traffic policies, ``build_platform_spec``) and the
-renderers (``render_service`` ...) need no Pulumi and are imported eagerly. The
-Pulumi components are imported on first use, so ``components.model`` and
-``components.manifests`` stay usable in tools and tests without the Pulumi SDK.
+In the repository the folder is ``components/`` and its one import name is
+``knative_platform``: the ``knative_platform`` link at the repository's root
+points at it, and ``pip install -e .`` installs it under that name.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import importlib.util
+from typing import Any
 
-from .checkout import alias_checkout
-from .manifests.knative import render_domain_mapping, render_namespace, render_service
-from .manifests.urls import ServiceUrls, service_urls
-from .model.cluster.cluster import (
-    AuthorizedNetwork,
-    BinaryAuthorization,
-    CloudDns,
-    ClusterProfile,
-    DiskType,
-    GkeClusterSpec,
-    MaintenanceWindow,
-    Network,
-    NodePool,
-    Relaxations,
-    ReleaseChannel,
-    SecretsEncryption,
-    Taint,
-    TaintEffect,
-    Weekday,
-    gke_cluster_problems,
-)
-from .model.core.errors import Problem, SpecError
-from .model.platform.knative import (
-    AutoscalerSettings,
-    DefaultsSettings,
-    DeploymentSettings,
-    FeatureFlag,
-    FeatureSettings,
-    GcSettings,
-    Ingress,
-    KnativeSettings,
-    NetworkSettings,
-)
-from .model.platform.platform import ExistingCluster, PlatformSpec, build_platform_spec
-from .model.service.containers import Container, EmptyDir, EmptyDirMedium, EnvFrom, Volume
-from .model.service.identity import ServiceAccount
-from .model.service.service import (
-    Autoscaling,
-    Metric,
-    PortProtocol,
-    Probe,
-    Probes,
-    ProbeType,
-    Quantities,
-    Resources,
-    SecretKeyRef,
-    Service,
-    Visibility,
-    service_problems,
-    validate_service,
-)
-from .model.service.traffic import (
-    LATEST,
-    BlueGreen,
-    Canary,
-    Colour,
-    Gradual,
-    Latest,
-    Pin,
-    Rollback,
-    Split,
-    Target,
-    TrafficPolicy,
-    compile_traffic,
-)
-from .model.source.source import BuildPlatform, Source
-from .model.tls.tls import AcmeServer, Challenge, CloudDnsSolver, HttpProtocol, TlsSpec
+if __name__ != "knative_platform":  # the folder imported by its own name would be a second copy of every class
+    raise ImportError(f"import knative_platform, not {__name__}: the folder {__path__[0]} is the knative_platform "
+                      "package (the repository's root links knative_platform to it; `pip install -e .` installs it)",
+                      name=__name__)
 
-alias_checkout(__name__)
-
-if TYPE_CHECKING:
-    from .app import KnativeApp, KnativeAppArgs
-    from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs
-    from .dns01 import Dns01Identity, Dns01IdentityArgs
-    from .gke import GkeCluster, GkeClusterArgs
-    from .identity import ServiceIdentity, ServiceIdentityArgs
-    from .kgateway import Kgateway, KgatewayArgs
-    from .knative import KnativeServing, KnativeServingArgs
-    from .kourier import Kourier, KourierArgs
-    from .platform import Platform, PlatformArgs
-    from .reference import PlatformReference, PlatformReferenceArgs
-    from .runtime.config import StackConfig, load_stack_config
-    from .runtime.errors import ConfigError
-    from .tls import AutoTls, AutoTlsArgs
-
-_LAZY = {
-    "BinaryAuthorizationPolicy": ".binauthz",
-    "BinaryAuthorizationPolicyArgs": ".binauthz",
-    "Dns01Identity": ".dns01",
-    "Dns01IdentityArgs": ".dns01",
-    "GkeCluster": ".gke",
-    "GkeClusterArgs": ".gke",
-    "KnativeApp": ".app",
-    "KnativeAppArgs": ".app",
-    "KnativeServing": ".knative",
-    "KnativeServingArgs": ".knative",
-    "Kgateway": ".kgateway",
-    "ServiceIdentity": ".identity",
-    "ServiceIdentityArgs": ".identity",
-    "KgatewayArgs": ".kgateway",
-    "Kourier": ".kourier",
-    "KourierArgs": ".kourier",
-    "AutoTls": ".tls",
-    "AutoTlsArgs": ".tls",
-    "Platform": ".platform",
-    "PlatformArgs": ".platform",
-    "PlatformReference": ".reference",
-    "PlatformReferenceArgs": ".reference",
-    "ConfigError": ".runtime.errors",
-    "StackConfig": ".runtime.config",
-    "load_stack_config": ".runtime.config",
+PUBLIC_API: dict[str, tuple[str, ...]] = {
+    # the components, each with its arguments
+    ".app": ("KnativeApp", "KnativeAppArgs"),
+    ".binauthz": ("BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs"),
+    ".dns01": ("Dns01Identity", "Dns01IdentityArgs"),
+    ".gke": ("GkeCluster", "GkeClusterArgs"),
+    ".identity": ("ServiceIdentity", "ServiceIdentityArgs"),
+    ".kgateway": ("Kgateway", "KgatewayArgs"),
+    ".knative": ("KnativeServing", "KnativeServingArgs"),
+    ".kourier": ("Kourier", "KourierArgs"),
+    ".platform": ("Platform", "PlatformArgs"),
+    ".reference": ("PlatformReference", "PlatformReferenceArgs"),
+    ".tls": ("AutoTls", "AutoTlsArgs"),
+    # the service model: what an app team declares
+    ".model.service.service": ("Quantities", "Resources", "Service", "Visibility"),
+    ".model.service.autoscaling": ("Autoscaling",),
+    ".model.service.identity": ("ServiceAccount",),
+    ".model.service.traffic": ("BlueGreen", "Canary", "Colour", "Gradual", "Latest", "Pin", "Rollback", "Split",
+                               "Target", "TrafficPolicy"),
+    ".model.source.source": ("Source",),
+    # a stack's config, validated, and the errors bad input raises
+    ".model.platform.platform": ("build_platform_spec",),
+    ".runtime.config": ("load_stack_config",),
+    ".model.core.errors": ("SpecError",),
+    ".runtime.errors": ("ConfigError",),
 }
+"""Every public name, by the module it comes from: the one list (``__all__`` and the stub follow it)."""
+
+NEEDS_GKE_EXTRA = frozenset({".binauthz", ".dns01", ".gke"})
+"""The modules of :data:`PUBLIC_API` that import pulumi-gcp. Without the ``gke`` extra their names are left out
+of ``__all__``, so ``from knative_platform import *`` works; imported by name, each says which extra it needs."""
+
+_MODULE_OF = {name: module for module, names in PUBLIC_API.items() for name in names}
+_HAVE_GCP = importlib.util.find_spec("pulumi_gcp") is not None
+
+__all__ = sorted(name for name, module in _MODULE_OF.items() if _HAVE_GCP or module not in NEEDS_GKE_EXTRA)
 
 
 def __getattr__(name: str) -> Any:
-    """Import Pulumi components on first use (PEP 562)."""
-    if name in _LAZY:
-        try:
-            module = importlib.import_module(_LAZY[name], __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != "pulumi_gcp":
-                raise
-            # Only the platform's own components create Google Cloud resources; app stacks skip the 290 MB.
-            raise ModuleNotFoundError(f"{name} creates Google Cloud resources and needs pulumi-gcp: install "
-                                      "knative-platform[gke] (an app stack needs only KnativeApp and "
-                                      "PlatformReference, which do not)", name="pulumi_gcp") from exc
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """Load a public name from its module on first use (PEP 562)."""
+    module_name = _MODULE_OF.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(module_name, __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != "pulumi_gcp":
+            raise
+        from .runtime.gcp_sdk import pulumi_gcp
+
+        pulumi_gcp(name)  # raises: the name, that it creates Google Cloud resources, and the extra to install
+        raise
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "LATEST",
-    "AcmeServer",
-    "AuthorizedNetwork",
-    "AutoTls",
-    "AutoTlsArgs",
-    "AutoscalerSettings",
-    "Autoscaling",
-    "BinaryAuthorization",
-    "BinaryAuthorizationPolicy",
-    "BinaryAuthorizationPolicyArgs",
-    "BlueGreen",
-    "BuildPlatform",
-    "Canary",
-    "Challenge",
-    "CloudDns",
-    "CloudDnsSolver",
-    "ClusterProfile",
-    "Colour",
-    "ConfigError",
-    "Container",
-    "DefaultsSettings",
-    "DeploymentSettings",
-    "DiskType",
-    "Dns01Identity",
-    "Dns01IdentityArgs",
-    "EmptyDir",
-    "EmptyDirMedium",
-    "EnvFrom",
-    "ExistingCluster",
-    "FeatureFlag",
-    "FeatureSettings",
-    "GcSettings",
-    "GkeCluster",
-    "GkeClusterArgs",
-    "GkeClusterSpec",
-    "Gradual",
-    "HttpProtocol",
-    "Ingress",
-    "Kgateway",
-    "KgatewayArgs",
-    "KnativeApp",
-    "KnativeAppArgs",
-    "KnativeServing",
-    "KnativeServingArgs",
-    "KnativeSettings",
-    "Kourier",
-    "KourierArgs",
-    "Latest",
-    "MaintenanceWindow",
-    "Metric",
-    "Network",
-    "NetworkSettings",
-    "NodePool",
-    "Pin",
-    "Platform",
-    "PlatformArgs",
-    "PlatformReference",
-    "PlatformReferenceArgs",
-    "PlatformSpec",
-    "PortProtocol",
-    "Probe",
-    "ProbeType",
-    "Probes",
-    "Problem",
-    "Quantities",
-    "Relaxations",
-    "ReleaseChannel",
-    "Resources",
-    "Rollback",
-    "SecretKeyRef",
-    "SecretsEncryption",
-    "Service",
-    "ServiceAccount",
-    "ServiceIdentity",
-    "ServiceIdentityArgs",
-    "ServiceUrls",
-    "Source",
-    "SpecError",
-    "Split",
-    "StackConfig",
-    "Taint",
-    "TaintEffect",
-    "Target",
-    "TlsSpec",
-    "TrafficPolicy",
-    "Visibility",
-    "Volume",
-    "Weekday",
-    "build_platform_spec",
-    "compile_traffic",
-    "gke_cluster_problems",
-    "load_stack_config",
-    "render_domain_mapping",
-    "render_namespace",
-    "render_service",
-    "service_problems",
-    "service_urls",
-    "validate_service",
-]
+def __dir__() -> list[str]:
+    """The module's attributes and every public name, loaded or not."""
+    return sorted({*globals(), *__all__})

@@ -1,16 +1,16 @@
 """``KnativeApp``: one app team's service on the platform, as Kubernetes resources.
 
 The component only wires: the Knative objects come from
-:mod:`components.manifests.knative`, the URLs from
-:mod:`components.manifests.urls` and the revision checks from
-:mod:`components.model.revisions.revisions`. It validates its service before registering
+:mod:`knative_platform.manifests.knative`, the URLs from
+:mod:`knative_platform.manifests.urls` and the revision checks from
+:mod:`knative_platform.model.revisions.revisions`. It validates its service before registering
 anything, so an importer who builds a bad ``Service`` in Python gets the same
 path-naming error a stack file would. A service with ``serviceAccount`` gets
-its own :class:`~components.identity.ServiceIdentity`, which the Knative
+its own :class:`~knative_platform.identity.ServiceIdentity`, which the Knative
 Service waits for, so no revision starts before its account and grants exist.
 Its Kubernetes objects also wait for the revision checks against what earlier
 deployments of the stack created, and it adds its service's revisions to the
-stack output ``revisions`` itself (:class:`~components.runtime.history.StackHistory`),
+stack output ``revisions`` itself (:class:`~knative_platform.runtime.history.StackHistory`),
 which the stack's next update reads back: a program need not export anything
 for its revisions to be remembered.
 """
@@ -61,12 +61,12 @@ class KnativeAppArgs:
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
     history: pulumi.Input[Previous | Mapping[str, Any]] | None = None
-    """What the stack's last deployment recorded (:meth:`~components.runtime.history.StackHistory.read`, or its
+    """What the stack's last deployment recorded (:meth:`~knative_platform.runtime.history.StackHistory.read`, or its
     ``revisions`` output); None: the app reads it itself. Either way the app adds its own record to the stack
     output ``revisions``."""
     plan: pulumi.Input[RevisionPlan | Mapping[str, RevisionPlan]] | None = None
     """The service's revision plan when the caller already made it against ``history``, or every service's plan
-    by name (as :class:`~components.platform.Platform` makes them at once), so it is not made twice."""
+    by name (as :class:`~knative_platform.platform.Platform` makes them at once), so it is not made twice."""
 
 
 def revision_plan(service: Service, previous: Previous,

@@ -3,7 +3,7 @@
 A GKE cluster in ``PROJECT_SINGLETON_POLICY_ENFORCE`` mode checks every pod
 against its project's policy, and a project whose policy was never written
 allows every image. This component writes it from
-:mod:`components.gcp_args.binauthz`: deny by default, admit the platform's own
+:mod:`knative_platform.gcp_args.binauthz`: deny by default, admit the platform's own
 images, the stack's service images and the registry paths the stack names;
 dev and staging run it in dry run (``relax.binaryAuthorizationDryRun``), prod
 blocks. The policy is a singleton of the project: one platform stack per

@@ -1,11 +1,10 @@
 """The ``knative-platform`` command: one entry point for the platform's tools.
 
 Each subcommand is a module's own command line, run with the arguments that
-follow its name: ``knative-platform render --stack dev`` is
-``python -m knative_platform.offline render --stack dev``,
-``knative-platform build --stack dev`` is ``python -m knative_platform.imagebuild
---stack dev``, and ``knative-platform smoke --stack dev`` is ``python -m
-knative_platform.smoke --stack dev``. :data:`SUBCOMMANDS` is the whole list; a tool joins it with one entry.
+follow its name: ``render`` and ``diff`` are :mod:`.offline`'s, ``build`` is
+:mod:`.imagebuild`'s and ``smoke`` is :mod:`.smoke`'s. :data:`SUBCOMMANDS` is the
+whole list; a tool joins it with one entry. Where the command is not installed
+(a workflow with only requirements.txt), ``python -m knative_platform ...`` runs it.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class Dns01IdentityArgs:
     """The cluster cert-manager runs on, the project holding the DNS zones, and the GCP provider to use.
 
     ``workload_pool`` is the cluster's Workload Identity pool as the cluster
-    reports it (:attr:`components.gke.GkeCluster.workload_pool`), so the grant
+    reports it (:attr:`knative_platform.gke.GkeCluster.workload_pool`), so the grant
     waits for the cluster that creates the pool.
     """
 

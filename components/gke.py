@@ -1,8 +1,8 @@
 """``GkeCluster``: a secure-by-default GKE Standard cluster, its network, and a Kubernetes provider for it.
 
 The component only wires: every argument comes from
-:mod:`components.gcp_args.gke`, built from a validated
-:class:`~components.model.cluster.cluster.GkeClusterSpec`. It creates, through one
+:mod:`knative_platform.gcp_args.gke`, built from a validated
+:class:`~knative_platform.model.cluster.cluster.GkeClusterSpec`. It creates, through one
 explicit ``gcp.Provider`` (never the ambient ``gcp:*`` config):
 
 * a VPC, the nodes' subnet with secondary ranges for pods and services, and a
@@ -37,7 +37,7 @@ class GkeClusterArgs:
     """The cluster's spec, and the platform's domain (for the optional ``*.<domain>`` DNS record).
 
     ``dns_records`` are names below the domain that get an address record of
-    their own too (:func:`~components.model.platform.hosts.dns_record_names`): each served
+    their own too (:func:`~knative_platform.model.platform.hosts.dns_record_names`): each served
     namespace's ``*.<ns>.<domain>`` and each custom domain under the domain.
     """
 
@@ -47,7 +47,7 @@ class GkeClusterArgs:
 
 
 class GkeCluster(pulumi.ComponentResource):
-    """One GKE cluster, ready for Knative: its outputs are what :class:`~components.platform.Platform` connects to."""
+    """One GKE cluster, ready for Knative: its outputs are what :class:`~knative_platform.Platform` connects to."""
 
     provider: k8s.Provider
     gcp_provider: gcp.Provider

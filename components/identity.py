@@ -1,8 +1,8 @@
 """``ServiceIdentity``: one service's own Kubernetes service account, bound to Google through Workload Identity.
 
 The Kubernetes ServiceAccount comes from
-:func:`components.manifests.knative.render_service_account`; the names and IAM
-members from :mod:`components.model.service.identity`. On a GKE cluster (a
+:func:`knative_platform.manifests.knative.render_service_account`; the names and IAM
+members from :mod:`knative_platform.model.service.identity`. On a GKE cluster (a
 ``workload_pool`` is given) the account acts as a Google service account:
 either an existing one the service names, or one created here with the roles
 the service lists on the cluster's project. The Google account grants
@@ -54,9 +54,9 @@ class ServiceIdentityArgs:
     exist``, terraform-google-kubernetes-engine #916). So the pool must come
     from the cluster: on a platform stack it is the cluster's own
     ``workload_identity_config.workload_pool`` output
-    (:attr:`components.gke.GkeCluster.workload_pool`), which makes every grant
+    (:attr:`knative_platform.gke.GkeCluster.workload_pool`), which makes every grant
     here wait for the cluster; on an app stack it is the platform stack's
-    ``workloadIdentityPool`` output (:class:`components.reference.PlatformReference`),
+    ``workloadIdentityPool`` output (:class:`knative_platform.reference.PlatformReference`),
     which exists only once the platform's cluster does.
     """
 
@@ -81,7 +81,7 @@ def role_resource_names(name: str, roles: Sequence[str]) -> dict[str, str]:
 class ServiceIdentity(pulumi.ComponentResource):
     """A Kubernetes service account for one service and, on GKE, its Google identity; :attr:`ready` holds both.
 
-    Its attributes are read-only properties, as :class:`~components.app.KnativeApp`'s
+    Its attributes are read-only properties, as :class:`~knative_platform.app.KnativeApp`'s
     are: the SDK would evaluate class annotations again for every instance (issue 9).
     """
 

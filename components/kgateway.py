@@ -5,17 +5,17 @@ Installed, in this order:
 1. the ``kgateway-system`` namespace and the Gateway API CRDs (standard channel, pinned);
 2. the ``kgateway-crds`` chart, then the ``kgateway`` chart (same pinned version);
    the controller creates and owns the ``kgateway`` GatewayClass itself, so the
-   platform does not author it (see :data:`~components.manifests.gateway.GATEWAY_CLASS`);
+   platform does not author it (see :data:`~knative_platform.manifests.gateway.GATEWAY_CLASS`);
 3. two GatewayParameters and two Gateways: ``knative-external`` (LoadBalancer
    on the reserved static IP) and ``knative-local`` (ClusterIP);
 4. net-gateway-api, after Knative Serving's core (it is a Serving extension
    living in ``knative-serving``), and its ``config-gateway`` naming our Gateways;
 5. with TLS, the platform's Certificates (after cert-manager's ClusterIssuer),
    which the external Gateway's HTTPS listeners serve, and the route that
-   redirects plain HTTP to HTTPS (:mod:`components.manifests.gateway_tls`).
+   redirects plain HTTP to HTTPS (:mod:`knative_platform.manifests.gateway_tls`).
 
 Knative's ``config-network`` ``ingress-class`` is set by
-:class:`~components.knative.KnativeServing` from the platform's ``ingress``
+:class:`~knative_platform.knative.KnativeServing` from the platform's ``ingress``
 choice, so one patch owns that map.
 """
 

@@ -15,7 +15,7 @@ Order, explicit in the resource graph:
 Knative rewrites its webhook configurations at run time (``caBundle``,
 ``rules``) and Kubernetes fills aggregated ClusterRoles' ``rules``; a transform
 leaves those fields out of what Pulumi applies, so server-side apply never
-makes Pulumi their owner (:mod:`components.manifests.bundles`).
+makes Pulumi their owner (:mod:`knative_platform.manifests.bundles`).
 ``serving-post-install-jobs.yaml`` is never applied here: it uses
 ``generateName``, which server-side apply refuses (docs/knative.md, "Upgrading").
 """
@@ -43,7 +43,7 @@ def leave_controller_owned_fields(args: pulumi.ResourceTransformArgs) -> pulumi.
 
     Server-side apply would make Pulumi their owner and the next apply would
     conflict with Knative's webhook or Kubernetes' role aggregation; see
-    :mod:`components.manifests.bundles`. The transform runs on every child of
+    :mod:`knative_platform.manifests.bundles`. The transform runs on every child of
     a yaml/v2 ConfigFile (Pulumi ``transforms`` reach the children of
     provider-side components).
     """

@@ -326,7 +326,7 @@ class Platform(pulumi.ComponentResource):
         Knative gives their services; ``httpsHosts`` says exactly which of them
         the platform serves over HTTPS (null without TLS), and PlatformReference
         refuses an app whose public hosts it does not serve. ``revisions`` is what the stack's next
-        update reads back (:mod:`components.runtime.history`): each service's revisions
+        update reads back (:mod:`knative_platform.runtime.history`): each service's revisions
         and their share of traffic, which the apps record themselves. ``binaryAuthorization`` (when the platform
         writes the project's image policy) is its enforcement and allowlist, which
         app stacks check their images against.

@@ -11,7 +11,7 @@ and builds the provider, so an app program is::
                                                                    services=(api,)))
     api_app = KnativeApp("api", platform.app_args(api))
 
-It also reads the app stack's *own* previous outputs (:mod:`components.runtime.history`),
+It also reads the app stack's *own* previous outputs (:mod:`knative_platform.runtime.history`),
 so each app's revision checks know what earlier deployments of the app stack
 created; each app records its revisions in the stack output ``revisions`` for
 the next update. The services named in ``services`` are planned here, once,
@@ -51,7 +51,7 @@ class PlatformReferenceArgs:
     so ``dev`` app stacks can never reach the ``prod`` cluster by accident.
     ``services`` are the apps the stack deploys: their revision checks, and
     the check that the platform serves each of their public hosts (its
-    ``httpsHosts`` output, :mod:`components.model.tls.coverage`), run before the
+    ``httpsHosts`` output, :mod:`knative_platform.model.tls.coverage`), run before the
     provider is ready, so a refused update creates no Kubernetes object at all
     (not even the team's namespace).
     """

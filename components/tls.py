@@ -3,13 +3,13 @@
 cert-manager is installed from its pinned chart with ``crds.enabled=true``, so
 its CRDs exist before Knative's ``config-network`` turns
 ``external-domain-tls`` on (the Serving controller exits at start without
-them): :class:`~components.knative.KnativeServing` waits for :attr:`AutoTls.ready`
+them): :class:`~knative_platform.knative.KnativeServing` waits for :attr:`AutoTls.ready`
 before writing its ConfigMaps, then restarts its controller. On kgateway the
-platform's own Certificates (:class:`~components.kgateway.Kgateway`) wait for it too.
+platform's own Certificates (:class:`~knative_platform.kgateway.Kgateway`) wait for it too.
 
 The ClusterIssuer is created only once cert-manager's API answers through its
 webhook: a Job runs cert-manager's own ``check api`` first
-(:func:`~components.manifests.tls.api_check_objects`), since the chart's hook
+(:func:`~knative_platform.manifests.tls.api_check_objects`), since the chart's hook
 that does it is never run by a Chart v4 and the webhook's CA arrives late.
 
 cert-manager's webhook is called by the API server on port 10250 of the

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 class Image:
     """A container image a pinned bundle runs, named as its pods name it: ``repository`` plus a tag or a digest.
 
-    Binary Authorization admits pods by these names (:mod:`components.gcp_args.binauthz`), so each pin lists
+    Binary Authorization admits pods by these names (:mod:`knative_platform.gcp_args.binauthz`), so each pin lists
     the images it runs, read from its source at the pinned tag.
     """
 

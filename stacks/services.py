@@ -7,7 +7,7 @@ Declare a service in one place only: a name in both is an error.
 
 from __future__ import annotations
 
-from components import Autoscaling, Service, versions
+from knative_platform import Autoscaling, Service, versions
 
 
 def helloworld(target: str) -> Service:

@@ -1,7 +1,7 @@
 """Shared helpers: run the real program for a stack under the project's own mocks.
 
 Every program-level test goes through :func:`run_stack`, the same machinery as
-``python -m components.offline render``, which sets the Pulumi runtime up and
+``python -m knative_platform.offline render``, which sets the Pulumi runtime up and
 tears it down around each run, so no settings leak between tests.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from components.offline.engine import Capture, RecordingMonitor, own_stack_name, run_program
-from components.offline.mocks import PlatformMocks
-from components.offline.stackfile import load_program_config
-from components.runtime.errors import ConfigError
+from knative_platform.offline.engine import Capture, RecordingMonitor, own_stack_name, run_program
+from knative_platform.offline.mocks import PlatformMocks
+from knative_platform.offline.stackfile import load_program_config
+from knative_platform.runtime.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ("local", "dev", "staging", "prod")
@@ -106,7 +106,7 @@ def committed_team_app(stack: str) -> Capture:
 @functools.cache
 def committed_files(stack: str) -> dict[str, str]:
     """The render tree of the committed stack (see :func:`committed`)."""
-    from components.offline.render import render_files
+    from knative_platform.offline.render import render_files
 
     return render_files(committed(stack), load_program_config(ROOT, stack))
 
@@ -141,7 +141,7 @@ def edited_project(tmp_path: Path, stack: str, edits: tuple[tuple[str, str], ...
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """Every stack rendered as committed (one directory per stack); tests that edit a render copy it first."""
-    from components.offline.render import write_tree
+    from knative_platform.offline.render import write_tree
 
     out = tmp_path_factory.mktemp("clean")
     for stack in STACKS:

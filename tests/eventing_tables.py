@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.manifests.eventing import broker_manifest, immutable_changes, trigger_manifest
-from components.model.core.decode import INVALID, Decoder
-from components.model.eventing.eventing import Broker, EventingSpec, Trigger
-from components.model.eventing.eventing_checks import EventingCluster, eventing_problems
-from components.model.service.service import Service, decode_service
+from knative_platform.manifests.eventing import broker_manifest, immutable_changes, trigger_manifest
+from knative_platform.model.core.decode import INVALID, Decoder
+from knative_platform.model.eventing.eventing import Broker, EventingSpec, Trigger
+from knative_platform.model.eventing.eventing_checks import EventingCluster, eventing_problems
+from knative_platform.model.service.service import Service, decode_service
 
 IMAGE = "ghcr.io/knative/helloworld-go@sha256:" + "0" * 64
 NS = "test-ns"

@@ -15,9 +15,9 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.model.cluster.address_space import PROD_MAX_PUBLIC_IPV4, covers_everything, public_addresses
-from components.model.core.errors import SpecError
-from components.model.platform.platform import build_platform_spec
+from knative_platform.model.cluster.address_space import PROD_MAX_PUBLIC_IPV4, covers_everything, public_addresses
+from knative_platform.model.core.errors import SpecError
+from knative_platform.model.platform.platform import build_platform_spec
 
 sys.path.insert(0, str(ROOT / "policy"))
 import policy_gcp  # the pack's own module, as the Pulumi CLI loads it

@@ -11,17 +11,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import Canary, Service, Visibility, versions
-from components.manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
-from components.manifests.ingress_checks import ingress_problems
-from components.manifests.knative_config import config_network
-from components.model.core.errors import SpecError
-from components.model.platform.app_namespaces import public_app_namespaces
-from components.model.platform.hosts import covers, dns_record_names, public_hosts
-from components.model.platform.platform import build_platform_spec, platform_served_names
-from components.model.tls.certificates import WILDCARD_GROUPS, certificate_plan, wildcard_group
-from components.model.tls.coverage import app_host_problems
-from components.model.tls.tls import dns_zones
+from knative_platform import Canary, Service, Visibility, versions
+from knative_platform.manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
+from knative_platform.manifests.ingress_checks import ingress_problems
+from knative_platform.manifests.knative_config import config_network
+from knative_platform.model.core.errors import SpecError
+from knative_platform.model.platform.app_namespaces import public_app_namespaces
+from knative_platform.model.platform.hosts import covers, dns_record_names, public_hosts
+from knative_platform.model.platform.platform import build_platform_spec, platform_served_names
+from knative_platform.model.tls.certificates import WILDCARD_GROUPS, certificate_plan, wildcard_group
+from knative_platform.model.tls.coverage import app_host_problems
+from knative_platform.model.tls.tls import dns_zones
 
 IMAGE = versions.SAMPLE_IMAGE
 DOMAIN = "apps.example.com"

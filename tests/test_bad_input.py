@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, config_error, k8s_objects, run_stack
 
-from components import Rollback, Service, versions
-from components.model.core.errors import Problem, SpecError
-from components.model.platform.platform import build_platform_spec
-from components.model.service.service import validate_service
+from knative_platform import Rollback, Service, versions
+from knative_platform.model.core.errors import Problem, SpecError
+from knative_platform.model.platform.platform import build_platform_spec
+from knative_platform.model.service.service import validate_service
 
 IMAGE = versions.SAMPLE_IMAGE
 BASE = {"cluster": {"type": "existing", "context": "team-cluster"}, "domain": "example.com"}

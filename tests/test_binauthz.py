@@ -14,9 +14,9 @@ from conftest import ROOT, STACKS, committed, config_error, k8s_objects, run_sta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import versions
-from components.gcp_args.binauthz import allow_patterns, installed_pins, system_patterns
-from components.model.cluster.binauthz import (
+from knative_platform import versions
+from knative_platform.gcp_args.binauthz import allow_patterns, installed_pins, system_patterns
+from knative_platform.model.cluster.binauthz import (
     ANY_DIGEST,
     admission_problems,
     admits,
@@ -28,13 +28,13 @@ from components.model.cluster.binauthz import (
     resolved_repository,
     service_patterns,
 )
-from components.model.platform.knative import Ingress
-from components.model.service.containers import Container
-from components.model.service.service import Service
-from components.offline.engine import RecordingMonitor, run_program
-from components.offline.mocks import PlatformMocks
-from components.offline.stackfile import load_program_config
-from components.runtime.errors import ConfigError
+from knative_platform.model.platform.knative import Ingress
+from knative_platform.model.service.containers import Container
+from knative_platform.model.service.service import Service
+from knative_platform.offline.engine import RecordingMonitor, run_program
+from knative_platform.offline.mocks import PlatformMocks
+from knative_platform.offline.stackfile import load_program_config
+from knative_platform.runtime.errors import ConfigError
 
 POLICY = "gcp:binaryauthorization/policy:Policy"
 TEAM_APP = ROOT / "examples" / "team-app"

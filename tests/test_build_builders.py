@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from buildtools import BUILDAH, STACK, local_registry, make_project, no_stored_logins, recorded, require
 
-from components import cli, versions
-from components.imagebuild.builders import Buildah, BuildError, BuildRequest, CloudBuild, Docker
-from components.imagebuild.run import build_one
-from components.imagebuild.stackconfig import load_stack_build
+from knative_platform import cli, versions
+from knative_platform.imagebuild.builders import Buildah, BuildError, BuildRequest, CloudBuild, Docker
+from knative_platform.imagebuild.run import build_one
+from knative_platform.imagebuild.stackconfig import load_stack_build
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported
 

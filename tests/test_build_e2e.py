@@ -26,9 +26,9 @@ from buildtools import (
 )
 from conftest import ROOT
 
-from components import cli
-from components.imagebuild.fingerprint import fingerprint
-from components.model.source.source import Source
+from knative_platform import cli
+from knative_platform.imagebuild.fingerprint import fingerprint
+from knative_platform.model.source.source import Source
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported
 

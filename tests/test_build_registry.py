@@ -16,8 +16,14 @@ from pathlib import Path
 import pytest
 from buildtools import PASSWORD, USER, local_registry, no_stored_logins
 
-from components.imagebuild.credentials import CredentialError, Credentials, auth_file, auth_files, find_credentials
-from components.imagebuild.oci import RegistryClient, RegistryError, api_host, is_loopback
+from knative_platform.imagebuild.credentials import (
+    CredentialError,
+    Credentials,
+    auth_file,
+    auth_files,
+    find_credentials,
+)
+from knative_platform.imagebuild.oci import RegistryClient, RegistryError, api_host, is_loopback
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported
 

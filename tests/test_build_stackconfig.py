@@ -13,11 +13,11 @@ from conftest import ROOT, STACKS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import cli
-from components.imagebuild.stackconfig import load_stack_build, set_config_map, write_images
-from components.model.core.errors import SpecError
-from components.offline.stackfile import StackFileError, load_program_config
-from components.offline.stackyaml import load_yaml
+from knative_platform import cli
+from knative_platform.imagebuild.stackconfig import load_stack_build, set_config_map, write_images
+from knative_platform.model.core.errors import SpecError
+from knative_platform.offline.stackfile import StackFileError, load_program_config
+from knative_platform.offline.stackyaml import load_yaml
 
 KEY = "knative-platform:images"
 RECORD = {"hello": {"source": "f" * 64, "repository": "localhost:5001/apps/hello", "digest": "sha256:" + "0" * 64}}

@@ -8,9 +8,9 @@ import pulumi
 import pytest
 import yaml
 
-from components.knative import leave_controller_owned_fields
-from components.kourier import _node_port_transform
-from components.manifests.bundles import as_node_port_service, without_controller_owned_fields
+from knative_platform.knative import leave_controller_owned_fields
+from knative_platform.kourier import _node_port_transform
+from knative_platform.manifests.bundles import as_node_port_service, without_controller_owned_fields
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bundles"
 GROUPS = {"MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, committed, committed_team_app
 
-from components import cli
-from components.model.platform.platform import build_platform_spec
-from components.offline.stackfile import StackFileError, load_program_config
+from knative_platform import cli
+from knative_platform.model.platform.platform import build_platform_spec
+from knative_platform.offline.stackfile import StackFileError, load_program_config
 
 TEAM_APP = ROOT / "examples" / "team-app"
 
@@ -26,6 +30,33 @@ def test_help_shows_every_subcommand_examples_and_the_exit_status_contract(capsy
     assert "exit status:" in text
     assert "2  bad configuration, input or usage" in text
 
+
+RST = re.compile(r"``|:(?:class|attr|mod|func|data|meth):")
+"""Sphinx and reST markup, which a terminal shows as it is."""
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in cli.SUBCOMMANDS)])
+def test_every_help_is_plain_text(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*command, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: knative-platform {command[0] if command else ''}".rstrip())
+    assert not RST.search(text), RST.search(text)
+
+
+def test_the_set_up_installs_the_command_and_the_import_name(tmp_path):
+    """README's set-up (requirements-dev.txt) installs this package editable: the command, and the import name
+    from anywhere (here from a directory outside the repository, where no link to components/ is in reach)."""
+    script = Path(sys.executable).parent / "knative-platform"
+    assert script.is_file(), f"no {script}: run the set-up, .venv/bin/pip install -r requirements-dev.txt"
+    result = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: knative-platform") and not RST.search(result.stdout)
+    code = "import knative_platform; print(knative_platform.__file__)"
+    imported = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert imported.returncode == 0, imported.stderr
+    assert Path(imported.stdout.strip()).parts[-2:] == ("components", "__init__.py")  # a checkout, editable
 
 def test_version_is_the_distributions(capsys):
     with pytest.raises(SystemExit):
@@ -107,18 +138,34 @@ def test_a_template_is_named_after_its_directory_and_its_stack_files_follow(tmp_
     assert load_program_config(TEAM_APP, "prod").project == "team-app"
 
 
-def test_inside_the_repository_knative_platform_is_the_components_folder():
-    """One set of modules and classes, whichever name a program imports (examples/team-app uses the other)."""
-    import knative_platform
-    import knative_platform.offline.engine
-    from knative_platform import KnativeApp
+def test_one_process_runs_the_platform_and_the_app_project_on_one_set_of_modules():
+    """The engine runs the platform program and examples/team-app in one process: one module per file, one name.
 
-    import components
-    import components.offline.engine
+    Every module of the components/ folder loaded here is a ``knative_platform`` module; no second copy under
+    another name (a second ``KnativeApp`` class, a second ``ConfigError`` the command would not recognise).
+    """
+    import sys
 
-    assert knative_platform is components
-    assert knative_platform.offline.engine is components.offline.engine
-    assert KnativeApp is components.KnativeApp
+    import knative_platform.app
+
+    committed("dev")
+    committed_team_app("dev")
+    folder = (ROOT / "components").resolve()
+    loaded = {name: Path(module.__file__).resolve() for name, module in list(sys.modules.items())
+              if getattr(module, "__file__", None)}
+    ours = {name for name, path in loaded.items() if path.is_relative_to(folder)}
+    assert "knative_platform.app" in ours and "knative_platform.offline.engine" in ours
+    assert {name.split(".", 1)[0] for name in ours} == {"knative_platform"}
+    assert len({loaded[name] for name in ours}) == len(ours)  # each file once
+    assert knative_platform.app.KnativeApp is knative_platform.KnativeApp
+
+
+@pytest.mark.parametrize("command", [["-c", "import components"], ["-m", "components.offline", "--help"]])
+def test_the_folder_has_one_import_name(command):
+    """``components`` is the folder; importing it by that name is refused, with the name to use."""
+    result = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "ImportError: import knative_platform, not components" in result.stderr
 
 
 def test_the_template_renders_after_pulumi_new_lays_it_down(tmp_path, capsys):

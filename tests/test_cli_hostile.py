@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from components.offline.__main__ import main
-from components.offline.outdir import OWNED, OutputError, replace_dir, write_files
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.outdir import OWNED, OutputError, replace_dir, write_files
 
 
 def tiny_project(root: Path, *stacks: str) -> Path:
@@ -153,7 +153,7 @@ def test_a_ref_that_is_a_git_option_writes_no_file_and_reaches_no_other_reposito
 
 
 def test_a_ref_is_resolved_to_its_commit_before_git_sees_it(tmp_path):
-    from components.offline.gitrefs import resolve_commit
+    from knative_platform.offline.gitrefs import resolve_commit
 
     repo = git_repo(tmp_path / "repo")
     sha = resolve_commit(repo, "main")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.model.cluster.cluster import (
+from knative_platform.model.cluster.cluster import (
     PROFILE_RELAXATIONS,
     AuthorizedNetwork,
     ClusterProfile,
@@ -15,8 +15,8 @@ from components.model.cluster.cluster import (
     TaintEffect,
     gke_cluster_problems,
 )
-from components.model.core.errors import SpecError
-from components.model.platform.platform import build_platform_spec
+from knative_platform.model.core.errors import SpecError
+from knative_platform.model.platform.platform import build_platform_spec
 
 PROD = {"type": "gke", "project": "acme-prod", "location": "europe-west1", "name": "knative-prod",
         "securityGroup": "gke-security-groups@example.com"}

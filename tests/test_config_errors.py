@@ -10,7 +10,7 @@ import pulumi
 import pytest
 from conftest import config_error
 
-from components import versions
+from knative_platform import versions
 
 IMAGE = versions.SAMPLE_IMAGE
 
@@ -183,9 +183,9 @@ def test_kubeconfig_must_be_a_secret():
 
 
 def test_python_declared_services_meet_the_same_type_checks():
-    from components import Service
-    from components.model.core.errors import SpecError
-    from components.model.platform.platform import build_platform_spec
+    from knative_platform import Service
+    from knative_platform.model.core.errors import SpecError
+    from knative_platform.model.platform.platform import build_platform_spec
 
     with pytest.raises(SpecError) as info:
         build_platform_spec("dev", {"domain": "example.com"}, [Service(name="api", image=IMAGE, port="8080")])  # type: ignore[arg-type]

@@ -16,13 +16,13 @@ import pytest
 import yaml
 from conftest import ROOT, run_stack
 
-import components.model.core.decode as decode
-import components.model.platform.platform as spec_platform
-import components.model.service.validated as validated
-from components import KnativeApp, KnativeAppArgs, Platform, PlatformArgs, Service, build_platform_spec
-from components.offline.engine import RecordingMonitor, run_function
-from components.offline.mocks import PlatformMocks
-from components.runtime.errors import ConfigError
+import knative_platform.model.core.decode as decode
+import knative_platform.model.platform.platform as spec_platform
+import knative_platform.model.service.validated as validated
+from knative_platform import KnativeApp, KnativeAppArgs, Platform, PlatformArgs, Service, build_platform_spec
+from knative_platform.offline.engine import RecordingMonitor, run_function
+from knative_platform.offline.mocks import PlatformMocks
+from knative_platform.runtime.errors import ConfigError
 
 CONFIG = {"cluster": {"type": "existing", "context": "kind"}, "domain": "apps.example.com"}
 
@@ -114,8 +114,8 @@ def test_the_decoder_reads_each_class_type_hints_once(monkeypatch):
 
 def test_an_existing_cluster_stack_does_not_import_pulumi_gcp():
     code = ("import sys\n"
-            "from components.offline.engine import run_program\n"
-            "from components.offline.stackfile import load_program_config\n"
+            "from knative_platform.offline.engine import run_program\n"
+            "from knative_platform.offline.stackfile import load_program_config\n"
             "run_program(load_program_config('.', 'local'))\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi_gcp'))\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
@@ -125,7 +125,7 @@ def test_an_existing_cluster_stack_does_not_import_pulumi_gcp():
 
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 def test_stack_files_are_parsed_by_libyaml():
-    from components.offline import stackyaml
+    from knative_platform.offline import stackyaml
 
     assert issubclass(stackyaml.Loader, yaml.CSafeLoader)
 
@@ -147,8 +147,8 @@ def _apps(capture):
 def test_the_benchmark_floors_register_the_programs_graph(tmp_path):
     """The scale benchmark's ratios mean something only if its floors register what the program does."""
     from benchmarks.shapes import STACK, write_projects
-    from components.offline.engine import run_program
-    from components.offline.stackfile import load_program_config
+    from knative_platform.offline.engine import run_program
+    from knative_platform.offline.stackfile import load_program_config
 
     projects = write_projects(3, tmp_path)
     program, floor, minimal = (run_program(load_program_config(projects[kind], STACK))
@@ -174,7 +174,7 @@ def test_the_benchmark_floors_register_the_programs_graph(tmp_path):
 
 def test_each_service_costs_the_program_one_output_apply(monkeypatch):
     """Its traffic (the Service's too): no URL Outputs under a domain, no Output.all, one record for the stack."""
-    own = str(ROOT / "components")
+    own = (str(ROOT / "components"), str(ROOT / "knative_platform"))  # the folder, by either path to it
     calls: Counter[str] = Counter()
 
     def counting(name, method):
@@ -200,7 +200,7 @@ def test_each_service_costs_the_program_one_output_apply(monkeypatch):
 
 def test_an_update_reads_each_services_previous_revisions_once(monkeypatch):
     """An update of a deployed stack parses each service's record once, not once per service (quadratic)."""
-    import components.model.revisions.revision_record as record
+    import knative_platform.model.revisions.revision_record as record
 
     services = {name: {**service, "autoscaling": {"minScale": 1}} for name, service in _services(12).items()}
     first = run_stack("local", {"services": services})
@@ -223,8 +223,8 @@ def test_an_app_stack_does_not_pay_for_the_platforms_other_services(monkeypatch)
 
     from pulumi import Output
 
-    from components import PlatformReference, PlatformReferenceArgs
-    from components.versions import SAMPLE_IMAGE
+    from knative_platform import PlatformReference, PlatformReferenceArgs
+    from knative_platform.versions import SAMPLE_IMAGE
 
     platform = "organization/knative-platform/dev"
     base = json.loads((ROOT / "examples" / "team-app" / "stacks" / "stack-outputs.json").read_text())[platform]

@@ -14,13 +14,13 @@ import pytest
 import yaml
 from conftest import ROOT, STACKS, run_stack
 
-from components.offline import report
-from components.offline.__main__ import main
-from components.offline.diff import Action, FindingKind, Render, compare, load_renders, redact
-from components.offline.render import render_files, write_tree
-from components.offline.rules import knative_minor_skip, replacement_reasons, security_topics
-from components.offline.secrets import PLAIN_TEXT, REDACTED
-from components.offline.stackfile import load_program_config
+from knative_platform.offline import report
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.diff import Action, FindingKind, Render, compare, load_renders, redact
+from knative_platform.offline.render import render_files, write_tree
+from knative_platform.offline.rules import knative_minor_skip, replacement_reasons, security_topics
+from knative_platform.offline.secrets import PLAIN_TEXT, REDACTED
+from knative_platform.offline.stackfile import load_program_config
 
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -168,7 +168,7 @@ def test_turning_off_prod_deletion_protection_is_security_relevant(clean, tmp_pa
 
 @pytest.mark.parametrize(("bumped", "skips"), [("knative-v1.24.0", False), ("knative-v1.25.0", True)])
 def test_a_knative_upgrade_is_listed_with_its_upstream_versions(clean, tmp_path, monkeypatch, bumped, skips):
-    from components import versions
+    from knative_platform import versions
 
     for name in ("SERVING_CRDS", "SERVING_CORE", "NET_GATEWAY_API", "NET_KOURIER"):
         pin = getattr(versions, name)
@@ -348,8 +348,8 @@ def test_a_renamed_resource_is_a_replacement_that_suggests_aliases():
 
 
 
-def _renamed_component(new_name: str, aliases: list) -> tuple[dict, dict]:
-    """A component and its namespace child, before (Gloo gloo) and after a rename to Kgateway ``new_name``."""
+def _rename(new_name: str, aliases: list):
+    """The review of Gloo("gloo") with a namespace child becoming Kgateway(``new_name``): it and each key's action."""
     child = {"type": "kubernetes:core/v1:Namespace", "name": "kgateway-system",
              "inputs": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kgateway-system"}}}
     before = {"knative-platform:index:Gloo::gloo": {"type": "knative-platform:index:Gloo", "name": "gloo",
@@ -359,7 +359,8 @@ def _renamed_component(new_name: str, aliases: list) -> tuple[dict, dict]:
     after = {parent: {"type": "knative-platform:index:Kgateway", "name": new_name, "inputs": {},
                       "parent": "knative-platform:index:Platform::p", "options": {"aliases": aliases}},
              "kubernetes:core/v1:Namespace::kgateway-system": {**child, "parent": parent}}
-    return before, after
+    review = compare({"s": _render(before)}, {"s": _render(after)})
+    return review, {c.key: c.action for c in review.stack("s").changes}
 
 
 GLOO_ALIAS = {"spec": {"name": "gloo", "parentUrn": "", "type": "knative-platform:index:Gloo"}}
@@ -367,9 +368,7 @@ GLOO_ALIAS = {"spec": {"name": "gloo", "parentUrn": "", "type": "knative-platfor
 
 def test_a_component_renamed_with_an_alias_keeps_itself_and_its_children():
     """Pulumi finds the component by its alias and each child by the alias its parent's implies: nothing replaced."""
-    before, after = _renamed_component("ingress", [GLOO_ALIAS])
-    review = compare({"s": _render(before)}, {"s": _render(after)})
-    actions = {c.key: c.action for c in review.stack("s").changes}
+    review, actions = _rename("ingress", [GLOO_ALIAS])
     assert actions == {"knative-platform:index:Kgateway::ingress": Action.UPDATE,
                        "kubernetes:core/v1:Namespace::kgateway-system": Action.UPDATE}
     assert not [f for f in review.findings if f.kind in (FindingKind.REPLACEMENT, FindingKind.DELETION)]
@@ -377,9 +376,7 @@ def test_a_component_renamed_with_an_alias_keeps_itself_and_its_children():
 
 def test_an_alias_that_does_not_reach_a_child_still_replaces_it():
     """A child whose name starts with its parent's new name is looked for under the old one: "gloo-system"."""
-    before, after = _renamed_component("kgateway", [GLOO_ALIAS])
-    review = compare({"s": _render(before)}, {"s": _render(after)})
-    actions = {c.key: c.action for c in review.stack("s").changes}
+    review, actions = _rename("kgateway", [GLOO_ALIAS])
     assert actions == {"knative-platform:index:Kgateway::kgateway": Action.UPDATE,
                        "kubernetes:core/v1:Namespace::kgateway-system": Action.REPLACE}
     (change,) = [c for c in review.stack("s").changes if c.action is Action.REPLACE]
@@ -387,12 +384,10 @@ def test_an_alias_that_does_not_reach_a_child_still_replaces_it():
 
 
 def test_without_the_alias_a_renamed_component_is_deleted_and_its_children_replaced():
-    before, after = _renamed_component("ingress", [])
-    review = compare({"s": _render(before)}, {"s": _render(after)})
-    actions = {c.key: c.action for c in review.stack("s").changes}
-    assert actions == {"knative-platform:index:Gloo::gloo": Action.DELETE,
-                       "knative-platform:index:Kgateway::ingress": Action.CREATE,
-                       "kubernetes:core/v1:Namespace::kgateway-system": Action.REPLACE}
+    assert _rename("ingress", [])[1] == {"knative-platform:index:Gloo::gloo": Action.DELETE,
+                                         "knative-platform:index:Kgateway::ingress": Action.CREATE,
+                                         "kubernetes:core/v1:Namespace::kgateway-system": Action.REPLACE}
+
 
 def test_upstream_bundle_moves_are_listed_with_knative_upgrade_rules():
     def bundle(version: str) -> dict:
@@ -483,9 +478,11 @@ def git(repo: Path, *args: str) -> str:
 def repo(tmp_path_factory):
     """A repository holding this project; its second commit changes a canary and a renderer."""
     repo = tmp_path_factory.mktemp("repo")
-    for name in ("Pulumi.yaml", "__main__.py", "components", "stacks", "examples"):
+    for name in ("Pulumi.yaml", "__main__.py", "components", "knative_platform", "stacks", "examples"):
         source = ROOT / name
-        if source.is_dir():
+        if source.is_symlink():  # knative_platform -> components, as git keeps it
+            (repo / name).symlink_to(source.readlink())
+        elif source.is_dir():
             shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "build"))
         else:
             shutil.copy(source, repo / name)
@@ -509,7 +506,7 @@ def test_git_refs_are_each_rendered_with_their_own_code_and_the_working_tree_is_
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "components.offline", "diff", "--base-ref", "HEAD~1", "--project", ".",
+            [sys.executable, "-m", "knative_platform.offline", "diff", "--base-ref", "HEAD~1", "--project", ".",
              "--project", "examples/team-app", "--stack", "staging", "--stack", "prod", "--summary", str(summary),
              "--detail", str(tmp_path / "detail.md"), "--keep-renders", str(tmp_path / "renders")],
             cwd=repo, env=env, capture_output=True, text=True, check=False)

@@ -12,11 +12,11 @@ import pytest
 import yaml
 from test_stackfile import HEAD, project
 
-from components.offline import report
-from components.offline.__main__ import main
-from components.offline.diff import FindingKind, compare, load_renders
-from components.offline.esc import INLINE, environment_imports
-from components.offline.stackfile import StackFileError, load_program_config
+from knative_platform.offline import report
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.diff import FindingKind, compare, load_renders
+from knative_platform.offline.esc import INLINE, environment_imports
+from knative_platform.offline.stackfile import StackFileError, load_program_config
 
 ENV = "environment:\n  - knative/qa\n  - shared/dns\n"
 

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from eventing_tables import IMAGE, NS
 
-from components.knative import leave_controller_owned_fields
-from components.manifests.bundles import controller_ignored_fields, without_controller_owned_fields
-from components.manifests.eventing import (
+from knative_platform.knative import leave_controller_owned_fields
+from knative_platform.manifests.bundles import controller_ignored_fields, without_controller_owned_fields
+from knative_platform.manifests.eventing import (
     REPLACE_ON_CHANGES,
     broker_manifest,
     immutable_changes,
@@ -23,9 +23,9 @@ from components.manifests.eventing import (
     service_event_manifests,
     trigger_manifest,
 )
-from components.manifests.eventing_sources import guess_resource, source_manifests
-from components.model.core.decode import Decoder
-from components.model.eventing.eventing import (
+from knative_platform.manifests.eventing_sources import guess_resource, source_manifests
+from knative_platform.model.core.decode import Decoder
+from knative_platform.model.eventing.eventing import (
     ApiServerSpec,
     Broker,
     BrokerClass,
@@ -40,7 +40,7 @@ from components.model.eventing.eventing import (
     Trigger,
     WatchedResource,
 )
-from components.model.service.service import Service, decode_service
+from knative_platform.model.service.service import Service, decode_service
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bundles" / "eventing-core.yaml"
 KAFKA = KafkaSettings(bootstrap_servers=("b-1.kafka:9092", "b-2.kafka:9092"), auth=KafkaAuth(secret="kafka-sasl"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.model.eventing import cron, iso_period
-from components.model.eventing.iso_period import IsoPeriod
+from knative_platform.model.eventing import cron, iso_period
+from knative_platform.model.eventing.iso_period import IsoPeriod
 
 # parser_test.go TestRange: getRange errors (the bounds of the schedule fields stand in for the test's own).
 RANGE_ERRORS = [

@@ -23,9 +23,9 @@ from eventing_tables import IMAGE, NS, project_paths, stack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.model.cluster.cluster import ClusterProfile
-from components.model.core.decode import INVALID, Decoder, config_fields, config_key
-from components.model.eventing.eventing import (
+from knative_platform.model.cluster.cluster import ClusterProfile
+from knative_platform.model.core.decode import INVALID, Decoder, config_fields, config_key
+from knative_platform.model.eventing.eventing import (
     Broker,
     BrokerClass,
     Destination,
@@ -36,10 +36,10 @@ from components.model.eventing.eventing import (
     Schedule,
     Trigger,
 )
-from components.model.eventing.eventing_checks import EventingCluster, eventing_problems
-from components.model.eventing.eventing_rules import destination_problems
-from components.model.eventing.eventing_source_rules import json_object_problem
-from components.model.service.service import Service, decode_service, service_problems
+from knative_platform.model.eventing.eventing_checks import EventingCluster, eventing_problems
+from knative_platform.model.eventing.eventing_rules import destination_problems
+from knative_platform.model.eventing.eventing_source_rules import json_object_problem
+from knative_platform.model.service.service import Service, decode_service, service_problems
 
 LOCAL = EventingCluster()
 

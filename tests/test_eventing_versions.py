@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT
 
-from components import versions
-from components.offline.rules import knative_minor_skip
+from knative_platform import versions
+from knative_platform.offline.rules import knative_minor_skip
 
 EVENTING = {
     "EVENTING_CRDS": "knative/eventing/releases/download/{v}/eventing-crds.yaml",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from eventing_tables import NS, OFF, B, Case, T, check, score, stack, trigger
 
-from components.model.eventing.eventing import BrokerClass, KafkaSettings
+from knative_platform.model.eventing.eventing import BrokerClass, KafkaSettings
 
 NO_ANNOTATIONS = "the platform renders no knative.dev/dependency or eventing.knative.dev/injection annotation"
 NO_SUBSCRIBER = "a trigger's subscriber is always its service: it cannot be left out or misnamed"

@@ -12,13 +12,13 @@ import pulumi
 import pytest
 from conftest import ROOT, committed, config_error, run_stack
 
-from components.gke import GkeCluster, GkeClusterArgs
-from components.model.cluster.cluster import GkeClusterSpec
-from components.offline.engine import RecordingMonitor, run_function
-from components.offline.mocks import PlatformMocks
-from components.offline.render import render_files
-from components.offline.stackfile import load_program_config
-from components.runtime.errors import ConfigError
+from knative_platform.gke import GkeCluster, GkeClusterArgs
+from knative_platform.model.cluster.cluster import GkeClusterSpec
+from knative_platform.offline.engine import RecordingMonitor, run_function
+from knative_platform.offline.mocks import PlatformMocks
+from knative_platform.offline.render import render_files
+from knative_platform.offline.stackfile import load_program_config
+from knative_platform.runtime.errors import ConfigError
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import yaml
 
-from components.gcp_args import gke as build
-from components.model.cluster.cluster import GkeClusterSpec, MaintenanceWindow, NodePool, Taint, TaintEffect, Weekday
+from knative_platform.gcp_args import gke as build
+from knative_platform.model.cluster.cluster import (
+    GkeClusterSpec,
+    MaintenanceWindow,
+    NodePool,
+    Taint,
+    TaintEffect,
+    Weekday,
+)
 
 SPEC = GkeClusterSpec(project="acme-prod", location="europe-west1", name="knative-prod",
                       security_group="gke-security-groups@example.com")

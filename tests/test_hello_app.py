@@ -9,8 +9,8 @@ from http.server import ThreadingHTTPServer
 
 from conftest import ROOT
 
-from components.imagebuild.fingerprint import list_files
-from components.model.source.source import Source, source_location_problems
+from knative_platform.imagebuild.fingerprint import list_files
+from knative_platform.model.source.source import Source, source_location_problems
 
 APP = ROOT / "apps" / "hello"
 

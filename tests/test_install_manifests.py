@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import yaml
 
-from components.manifests import gateway, knative_config, kourier, tls
-from components.manifests.knative import render_system_namespace
-from components.model.platform.knative import AutoscalerSettings, DefaultsSettings, GcSettings, Ingress, KnativeSettings
-from components.model.tls.tls import Challenge, CloudDnsSolver, TlsSpec
+from knative_platform.manifests import gateway, knative_config, kourier, tls
+from knative_platform.manifests.knative import render_system_namespace
+from knative_platform.model.platform.knative import (
+    AutoscalerSettings,
+    DefaultsSettings,
+    GcSettings,
+    Ingress,
+    KnativeSettings,
+)
+from knative_platform.model.tls.tls import Challenge, CloudDnsSolver, TlsSpec
 
 HTTP01 = TlsSpec(email="ops@example.com")
 DNS01 = TlsSpec(email="ops@example.com", challenge=Challenge.DNS01,
@@ -167,9 +173,9 @@ def test_install_renderers_and_versions_import_without_pulumi():
 
     from conftest import ROOT
 
-    code = ("import sys, components.versions, components.manifests.knative_config, components.manifests.gateway, "
-            "components.manifests.kourier, components.manifests.tls, components.model.platform.knative, "
-            "components.model.tls.tls; "
+    code = ("import sys, knative_platform.versions, knative_platform.manifests.knative_config, "
+            "knative_platform.manifests.gateway, knative_platform.manifests.kourier, knative_platform.manifests.tls, "
+            "knative_platform.model.platform.knative, knative_platform.model.tls.tls; "
             "loaded = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')); "
             "print(loaded); sys.exit(1 if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)

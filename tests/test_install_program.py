@@ -9,10 +9,10 @@ import pytest
 import yaml
 from conftest import ROOT, STACKS, committed, config_error, run_stack
 
-from components import versions
-from components.offline.engine import run_program
-from components.offline.render import BUNDLE_TYPES
-from components.offline.stackfile import load_program_config
+from knative_platform import versions
+from knative_platform.offline.engine import run_program
+from knative_platform.offline.render import BUNDLE_TYPES
+from knative_platform.offline.stackfile import load_program_config
 
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -331,11 +331,11 @@ def test_versions_output_lists_what_is_installed(captures):
 
 
 def test_bad_platform_arguments_are_refused_before_registration():
-    from components.knative import KnativeServing, KnativeServingArgs
-    from components.model.platform.knative import AutoscalerSettings, KnativeSettings
-    from components.offline.engine import RecordingMonitor, run_function
-    from components.offline.mocks import PlatformMocks
-    from components.runtime.errors import ConfigError
+    from knative_platform.knative import KnativeServing, KnativeServingArgs
+    from knative_platform.model.platform.knative import AutoscalerSettings, KnativeSettings
+    from knative_platform.offline.engine import RecordingMonitor, run_function
+    from knative_platform.offline.mocks import PlatformMocks
+    from knative_platform.runtime.errors import ConfigError
 
     bad = KnativeSettings(autoscaler=replace(AutoscalerSettings(), stable_window="2h"))
     monitor = RecordingMonitor(PlatformMocks())

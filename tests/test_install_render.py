@@ -8,9 +8,9 @@ import pytest
 import yaml
 from conftest import ROOT, run_stack
 
-from components import versions
-from components.offline.render import render_files
-from components.offline.stackfile import load_program_config
+from knative_platform import versions
+from knative_platform.offline.render import render_files
+from knative_platform.offline.stackfile import load_program_config
 
 
 def render(stack):

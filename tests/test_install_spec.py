@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from conftest import config_error
 
-from components import versions
-from components.model.core.errors import SpecError
-from components.model.platform.knative import Ingress, KnativeSettings
-from components.model.platform.platform import address_in_domain, build_platform_spec
-from components.model.service.service import Service
-from components.model.tls.tls import Challenge
+from knative_platform import versions
+from knative_platform.model.core.errors import SpecError
+from knative_platform.model.platform.knative import Ingress, KnativeSettings
+from knative_platform.model.platform.platform import address_in_domain, build_platform_spec
+from knative_platform.model.service.service import Service
+from knative_platform.model.tls.tls import Challenge
 
 IMAGE = versions.SAMPLE_IMAGE
 DNS01 = {"email": "ops@example.com", "challenge": "dns01",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from components import versions
-from components.manifests.knative import render_domain_claim, render_domain_mapping, render_service
-from components.manifests.urls import service_urls
-from components.model.service.service import (
+from knative_platform import versions
+from knative_platform.manifests.knative import render_domain_claim, render_domain_mapping, render_service
+from knative_platform.manifests.urls import service_urls
+from knative_platform.model.service.service import (
     Autoscaling,
     Metric,
     Probe,
@@ -17,7 +17,7 @@ from components.model.service.service import (
     Service,
     Visibility,
 )
-from components.model.service.traffic import BlueGreen, Canary, Colour, Gradual
+from knative_platform.model.service.traffic import BlueGreen, Canary, Colour, Gradual
 
 IMAGE = versions.SAMPLE_IMAGE
 

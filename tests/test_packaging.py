@@ -29,7 +29,7 @@ import pytest
 from conftest import ROOT
 from packaging.requirements import Requirement
 
-import components
+import knative_platform
 
 IGNORE = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache",
                                 ".ruff_cache", "site")
@@ -39,8 +39,10 @@ CHECK_INSTALLED = r"""
 import importlib, json, sys
 from importlib import metadata
 import knative_platform
+star = {}
+exec("from knative_platform import *", star)  # everything public, without pulumi-gcp too
 names, needs_gke = {}, {}
-for name in knative_platform.__all__:
+for name in (n for names in knative_platform.PUBLIC_API.values() for n in names):
     try:
         names[name] = type(getattr(knative_platform, name)).__name__
     except ModuleNotFoundError as exc:
@@ -63,6 +65,7 @@ except ImportError:
 import components  # the app's own package, untouched by the platform's
 print(json.dumps({
     "file": knative_platform.__file__,
+    "star": sorted(name for name in star if not name.startswith("__")),
     "names": names,
     "needs_gke": needs_gke,
     "modules": modules,
@@ -158,10 +161,10 @@ def world(tmp_path_factory):
     site_dirs = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     # A path: a copy of the working tree without git metadata (an archive, a download): the fallback version.
     source = root / "source"
-    shutil.copytree(ROOT, source, ignore=IGNORE)
+    shutil.copytree(ROOT, source, ignore=IGNORE, symlinks=True)
     # A git URL: a clone-able repository whose HEAD carries a release tag.
     repo = root / "repo"
-    shutil.copytree(ROOT, repo, ignore=IGNORE)
+    shutil.copytree(ROOT, repo, ignore=IGNORE, symlinks=True)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "release")
@@ -190,7 +193,7 @@ def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(
     assert Path(installed["file"]) == site / "knative_platform" / "__init__.py"
     assert str(installed["venv"]) in installed["file"]
     assert Path(installed["app_components"]) == installed["app"] / "components" / "__init__.py"
-    assert sorted([*installed["names"], *installed["needs_gke"]]) == sorted(components.__all__)
+    assert sorted([*installed["names"], *installed["needs_gke"]]) == knative_platform.__all__
     assert installed["names"]["PlatformReference"] == "type"
     assert installed["names"]["KnativeApp"] == "type"
     # every file imported: the modules and subpackages walked, those needing [gke], and the package itself
@@ -201,12 +204,18 @@ def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(
 def test_without_the_gke_extra_only_the_platforms_gke_components_are_out_of_reach(world):
     plain, gke = world["venvs"]["from-git"], world["venvs"]["from-path"]
     # Platform imports pulumi_gcp only where it builds a GKE cluster, its image policy or a DNS-01 identity (issue 9)
-    assert sorted(plain["needs_gke"]) == ["BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs",
-                                          "Dns01Identity", "Dns01IdentityArgs", "GkeCluster", "GkeClusterArgs"]
-    assert all("install knative-platform[gke]" in m for m in plain["needs_gke"].values())
-    assert plain["modules_needing_gke"] == ["knative_platform.binauthz", "knative_platform.dns01",
-                                            "knative_platform.gke"]
+    gke_names = [n for m in sorted(knative_platform.NEEDS_GKE_EXTRA) for n in knative_platform.PUBLIC_API[m]]
+    assert sorted(plain["needs_gke"]) == sorted(gke_names) == [
+        "BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs", "Dns01Identity", "Dns01IdentityArgs",
+        "GkeCluster", "GkeClusterArgs"]
+    # each names what it creates and the extra, in the words of runtime/gcp_sdk.py
+    assert all(m.startswith(f"{n} creates Google Cloud resources and needs pulumi-gcp: install knative-platform[gke]")
+               for n, m in plain["needs_gke"].items())
+    assert plain["modules_needing_gke"] == sorted(f"knative_platform{m}" for m in knative_platform.NEEDS_GKE_EXTRA)
     assert gke["needs_gke"] == {} and gke["modules_needing_gke"] == []
+    # `from knative_platform import *` works without the extra (newcomer L4): all but those names
+    assert plain["star"] == sorted(set(knative_platform.__all__) - set(gke_names))
+    assert gke["star"] == knative_platform.__all__
 
 
 def test_the_version_comes_from_the_git_tag_or_the_fallback_without_git(world):
@@ -222,7 +231,7 @@ def test_the_wheel_holds_every_module_of_components_as_knative_platform_and_noth
                  and "__pycache__" not in f}
         package = ROOT / "components"
         source = {f"knative_platform/{p.relative_to(package)}" for p in package.rglob("*.py")}
-        assert files == source | {"knative_platform/py.typed"}
+        assert files == source | {"knative_platform/py.typed", "knative_platform/__init__.pyi"}
         assert [f for f in installed["files"] if f.endswith("LICENSE")], "the wheel carries the licence text"
 
 

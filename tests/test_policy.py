@@ -404,7 +404,7 @@ def test_the_iam_rule_covers_exactly_the_sdks_grant_types_by_pattern():
 
 
 def test_the_offline_review_reads_iam_grants_by_the_same_pattern():
-    from components.offline.rules import IAM_GRANT_TYPES, security_topics
+    from knative_platform.offline.rules import IAM_GRANT_TYPES, security_topics
 
     assert IAM_GRANT_TYPES.pattern == pp.IAM_TYPES.pattern
     for type_ in ("gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",

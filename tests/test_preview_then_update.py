@@ -30,8 +30,8 @@ import pytest
 import time_machine
 from conftest import ROOT
 
-from components.offline.engine import UNKNOWN, Capture, Mode, own_stack_name, run_program
-from components.offline.stackfile import load_program_config
+from knative_platform.offline.engine import UNKNOWN, Capture, Mode, own_stack_name, run_program
+from knative_platform.offline.stackfile import load_program_config
 
 CASES = (*((".", s) for s in ("local", "dev", "staging", "prod")), ("examples/team-app", "dev"),
          ("examples/team-app", "prod"))
@@ -64,7 +64,7 @@ import datetime, json, sys
 import time_machine
 with time_machine.travel(datetime.datetime.fromisoformat({UPDATE_CLOCK!r}), tick=True):
     from tests.test_preview_then_update import deploy
-    from components.offline.engine import Mode
+    from knative_platform.offline.engine import Mode
     json.dump(deploy(Mode.UPDATE), sys.stdout)
 """
 
@@ -114,7 +114,7 @@ def test_the_comparison_sees_a_difference_and_forgives_an_unknown():
 
 
 def test_a_render_can_run_as_the_update(tmp_path):
-    from components.offline.__main__ import main
+    from knative_platform.offline.__main__ import main
 
     assert main(["render", "--stack", "local", "--project", str(ROOT), "--out", str(tmp_path / "u"),
                  "--mode", "update"]) == 0

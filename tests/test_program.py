@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import ROOT, STACKS, committed, k8s_objects, run_stack
 
-from components import versions
-from components.offline.stackfile import load_program_config
+from knative_platform import versions
+from knative_platform.offline.stackfile import load_program_config
 
 IMAGE = versions.SAMPLE_IMAGE
 KSVC = "kubernetes:serving.knative.dev/v1:Service"

@@ -1,7 +1,7 @@
 """Property: any stack file, however mangled, renders or is refused with a path; never a traceback (issue 8).
 
 Stack files are generated from the typed model itself (every config key of
-:class:`~components.model.Service` and its parts, with values of the declared
+:class:`~knative_platform.Service` and its parts, with values of the declared
 types), then mutated the ways real files go wrong: wrong types, unknown keys,
 YAML oddities, huge numbers, deep nesting, secure values, duplicates, long and
 unencodable strings. Each one goes through the stack-file reader and the real
@@ -33,13 +33,13 @@ from conftest import ROOT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from components import versions
-from components.model.core.decode import config_fields, config_key
-from components.model.service.service import Service
-from components.offline.engine import RecordingMonitor, run_program
-from components.offline.mocks import PlatformMocks
-from components.offline.stackfile import StackFileError, load_program_config
-from components.runtime.errors import ConfigError
+from knative_platform import versions
+from knative_platform.model.core.decode import config_fields, config_key
+from knative_platform.model.service.service import Service
+from knative_platform.offline.engine import RecordingMonitor, run_program
+from knative_platform.offline.mocks import PlatformMocks
+from knative_platform.offline.stackfile import StackFileError, load_program_config
+from knative_platform.runtime.errors import ConfigError
 
 settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

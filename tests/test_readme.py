@@ -70,14 +70,14 @@ def component_reference() -> str:
 
     import pulumi
 
-    import components
+    import knative_platform
 
     blocks = []
-    for name in sorted(components.__all__):
-        cls = getattr(components, name)
+    for name in sorted(knative_platform.__all__):
+        cls = getattr(knative_platform, name)
         if not (inspect.isclass(cls) and issubclass(cls, pulumi.ComponentResource)):
             continue
-        args = getattr(components, f"{name}Args")
+        args = getattr(knative_platform, f"{name}Args")
         about = " ".join(inspect.getdoc(c).split("\n\n")[0].replace("\n", " ") for c in (cls, args))
         lines = [f"### `{name}`", "", about, "", f"`{name}(name, {args.__name__}(...), opts=None)`", "",
                  "| argument | type | default |", "|---|---|---|"]
@@ -107,12 +107,12 @@ def test_the_component_reference_is_generated_from_the_code():
 
 def sample_review(tmp_path) -> str:
     """Staging's canary to 50%, greeter made public, helloworld-go's env changed without a new revision."""
-    from components.offline import report
-    from components.offline.diff import compare, load_renders
-    from components.offline.engine import run_program
-    from components.offline.render import render_files, write_tree
-    from components.offline.stackfile import load_program_config
-    from components.offline.update import previous_outputs, run_update
+    from knative_platform.offline import report
+    from knative_platform.offline.diff import compare, load_renders
+    from knative_platform.offline.engine import run_program
+    from knative_platform.offline.render import render_files, write_tree
+    from knative_platform.offline.stackfile import load_program_config
+    from knative_platform.offline.update import previous_outputs, run_update
 
     head_project = edited_project(tmp_path, "staging", (
         ("      percent: 20", "      percent: 50"), ("visibility: cluster-local", "visibility: public"),

@@ -11,13 +11,17 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT, k8s_objects
 
-from components.model.platform.reference import REQUIRED_PLATFORM_OUTPUTS, missing_output_problems, stack_name_problem
-from components.offline.__main__ import main
-from components.offline.engine import RecordingMonitor, run_program
-from components.offline.mocks import PlatformMocks
-from components.offline.render import render_files
-from components.offline.stackfile import load_program_config
-from components.runtime.errors import ConfigError
+from knative_platform.model.platform.reference import (
+    REQUIRED_PLATFORM_OUTPUTS,
+    missing_output_problems,
+    stack_name_problem,
+)
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.engine import RecordingMonitor, run_program
+from knative_platform.offline.mocks import PlatformMocks
+from knative_platform.offline.render import render_files
+from knative_platform.offline.stackfile import load_program_config
+from knative_platform.runtime.errors import ConfigError
 
 TEAM_APP = ROOT / "examples" / "team-app"
 DEV_PLATFORM = "organization/knative-platform/dev"
@@ -240,8 +244,8 @@ def test_a_stack_output_is_secret_exactly_when_the_referenced_stack_marks_it():
     """stack_output keeps StackReference.get_output's secrecy, per output (components/runtime/stack_outputs.py)."""
     import pulumi
 
-    from components.offline.engine import run_function
-    from components.runtime.stack_outputs import stack_output
+    from knative_platform.offline.engine import run_function
+    from knative_platform.runtime.stack_outputs import stack_output
 
     def program():
         reference = pulumi.StackReference("platform", stack_name=DEV_PLATFORM)
@@ -283,7 +287,7 @@ def test_team_app_prod_has_an_https_listener_and_a_certificate_for_every_host_it
 
     from conftest import committed
 
-    from components.model.platform.hosts import covers
+    from knative_platform.model.platform.hosts import covers
 
     platform = k8s_objects(committed("prod"))
     gateway = platform[("Gateway", "knative-external")]

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from conftest import ROOT, STACKS, committed_files, run_stack
 
-from components.offline.__main__ import main
-from components.offline.render import render_files
-from components.offline.stackfile import load_program_config
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.render import render_files
+from knative_platform.offline.stackfile import load_program_config
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -98,7 +98,7 @@ def test_bad_config_exits_2_with_the_message_and_no_traceback(tmp_path):
         "  knative-platform:services:\n    api:\n      image: gcr.io/x/y\n"
         "      autoscaling: {minScale: 5, maxScale: 2}\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "components.offline", "render", "--stack", "broken",
+    result = subprocess.run([sys.executable, "-m", "knative_platform.offline", "render", "--stack", "broken",
                              "--project", str(project)], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 2
     assert result.stderr == "error: services.api.autoscaling.minScale: must be <= maxScale (2)\n"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from conftest import ROOT, STACKS
 
-from components.offline import report
-from components.offline.__main__ import main
-from components.offline.diff import Action, FindingKind, Render, compare, flatten, load_renders
-from components.offline.gitrefs import platform_requirement, render_refs
+from knative_platform.offline import report
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.diff import Action, FindingKind, Render, compare, flatten, load_renders
+from knative_platform.offline.gitrefs import platform_requirement, render_refs
 
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 
@@ -159,7 +159,7 @@ def test_mentions_in_pull_request_text_notify_nobody():
 
 
 BLOCK_PULUMI = ("import sys; sys.modules['pulumi'] = None; "
-                "from components.offline.__main__ import main; sys.exit(main())")
+                "from knative_platform.offline.__main__ import main; sys.exit(main())")
 
 
 def test_two_renders_compare_without_the_pulumi_sdk_as_the_comment_workflow_runs_it(clean, tmp_path):

@@ -20,10 +20,10 @@ from cmarkgfm.cmark import Options
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from components.offline import report
-from components.offline.diff import Render, RenderError, compare, load_renders
-from components.offline.markdown import code, prose
-from components.offline.report import no_mentions
+from knative_platform.offline import report
+from knative_platform.offline.diff import Render, RenderError, compare, load_renders
+from knative_platform.offline.markdown import code, prose
+from knative_platform.offline.report import no_mentions
 
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 ATTACK = ("<!-- x [Approve](https://attacker.example) <img src=https://attacker.example/p.png>")
@@ -304,8 +304,8 @@ def test_untrusted_text_in_a_code_span_or_left_in_a_sentence_by_mistake_is_inert
 
 
 def test_release_notes_link_only_to_the_upstream_projects_the_platform_pins():
-    from components import versions
-    from components.offline.rules import RELEASE_REPOSITORIES, release_links
+    from knative_platform import versions
+    from knative_platform.offline.rules import RELEASE_REPOSITORIES, release_links
 
     pinned = {re.match(r"https://github\.com/([^/]+/[^/]+)/", pin.url).group(1)
               for pin in vars(versions).values() if isinstance(getattr(pin, "url", None), str)
@@ -350,7 +350,7 @@ def test_a_yaml_bomb_or_a_recursive_alias_in_a_render_is_refused_quickly_and_cle
 
 def test_a_render_that_shares_a_value_through_an_alias_is_read():
     # PyYAML's dumper writes a value the program used twice as an anchor and an alias: a render may have some
-    from components.offline.renders import read_render_yaml
+    from knative_platform.offline.renders import read_render_yaml
 
     shared = {"app": "x"}
     text = yaml.safe_dump({"a": {"labels": shared}, "b": {"labels": shared}})

@@ -6,9 +6,9 @@ import pytest
 import yaml
 from conftest import ROOT, edited_project
 
-from components.offline import report
-from components.offline.__main__ import main
-from components.offline.diff import FindingKind, compare, load_renders
+from knative_platform.offline import report
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.diff import FindingKind, compare, load_renders
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Revisions across deployments, as ``pulumi up`` runs them one after another (under the project's mocks).
 
 Each update reads the previous one's outputs through the stack's reference to
-itself (:mod:`components.runtime.history`): ``run_stack(..., previous=capture)`` answers
+itself (:mod:`knative_platform.runtime.history`): ``run_stack(..., previous=capture)`` answers
 that reference with ``capture``'s outputs, as the engine answers it with the
 last update's.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, STACKS, k8s_objects, refused_update, run_stack
 
-from components.versions import SAMPLE_IMAGE
+from knative_platform.versions import SAMPLE_IMAGE
 
 HELLO = "helloworld-go"
 

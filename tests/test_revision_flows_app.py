@@ -9,12 +9,12 @@ import pulumi
 import pytest
 from conftest import ROOT, k8s_objects
 
-from components import KnativeApp, KnativeAppArgs, PlatformReference, PlatformReferenceArgs, Service
-from components.model.service.traffic import Canary, Latest, Pin, Rollback
-from components.offline.engine import RecordingMonitor, run_function
-from components.offline.mocks import PlatformMocks
-from components.runtime.errors import ConfigError
-from components.versions import SAMPLE_IMAGE
+from knative_platform import KnativeApp, KnativeAppArgs, PlatformReference, PlatformReferenceArgs, Service
+from knative_platform.model.service.traffic import Canary, Latest, Pin, Rollback
+from knative_platform.offline.engine import RecordingMonitor, run_function
+from knative_platform.offline.mocks import PlatformMocks
+from knative_platform.runtime.errors import ConfigError
+from knative_platform.versions import SAMPLE_IMAGE
 
 pytestmark = pytest.mark.usefixtures("failing_program")  # refused updates leave futures nobody awaits
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.manifests.knative import render_service
-from components.model.revisions.revision_record import MAX_GENERATION, read_service_history
-from components.model.revisions.revisions import Previous, plan_service, revisions_output
-from components.model.service.service import Service
-from components.model.service.traffic import Canary
+from knative_platform.manifests.knative import render_service
+from knative_platform.model.revisions.revision_record import MAX_GENERATION, read_service_history
+from knative_platform.model.revisions.revisions import Previous, plan_service, revisions_output
+from knative_platform.model.service.service import Service
+from knative_platform.model.service.traffic import Canary
 
 IMAGE = "ghcr.io/example/api:1.0"
 API = Service(name="api", image=IMAGE, revision="v2", env={"LOG_LEVEL": "info"},

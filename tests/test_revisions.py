@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from components.manifests.knative import render_service
-from components.model.core.names import revision_full_name
-from components.model.revisions.revision_record import (
+from knative_platform.manifests.knative import render_service
+from knative_platform.model.core.names import revision_full_name
+from knative_platform.model.revisions.revision_record import (
     KEEP_UNROUTED,
     ServiceHistory,
     changed_fields,
@@ -16,9 +16,9 @@ from components.model.revisions.revision_record import (
     template_digest,
     template_fields,
 )
-from components.model.revisions.revisions import plan_revisions, revisions_output
-from components.model.service.service import Service
-from components.model.service.traffic import BlueGreen, Canary, Colour, Latest, Pin, Rollback, Split, Target
+from knative_platform.model.revisions.revisions import plan_revisions, revisions_output
+from knative_platform.model.service.service import Service
+from knative_platform.model.service.traffic import BlueGreen, Canary, Colour, Latest, Pin, Rollback, Split, Target
 
 IMAGE = "ghcr.io/knative/helloworld-go:latest"
 

@@ -3,7 +3,7 @@
 A Pulumi secret never reaches a render. A credential written in plain text
 (in the stack file, or in a render a fork edited) is already public, but the
 README promises that a render, a review and its detail do not repeat it: the
-second line of redaction (:mod:`components.offline.secrets`) catches it by its
+second line of redaction (:mod:`knative_platform.offline.secrets`) catches it by its
 name (``GITHUB_PAT``, ``PGPASSWORD``) and by its shape (a URL with a password,
 a PEM private key, ``Bearer …``, ``--token=…``), and the review tells the
 author to make it a Pulumi secret.
@@ -16,11 +16,11 @@ import json
 import pytest
 from conftest import ROOT, committed_files, edited_project, run_stack
 
-from components.offline import report
-from components.offline.diff import compare, load_renders
-from components.offline.render import render_files, write_tree
-from components.offline.secrets import PLAIN_TEXT, REDACTED, is_redacted, redact
-from components.offline.stackfile import load_program_config
+from knative_platform.offline import report
+from knative_platform.offline.diff import compare, load_renders
+from knative_platform.offline.render import render_files, write_tree
+from knative_platform.offline.secrets import PLAIN_TEXT, REDACTED, is_redacted, redact
+from knative_platform.offline.stackfile import load_program_config
 
 X = "hunter2-Xq7"
 PEM = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA" + X + "\n-----END RSA PRIVATE KEY-----")

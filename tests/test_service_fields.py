@@ -12,11 +12,12 @@ import json
 import pytest
 from conftest import ROOT, committed_files, config_error, k8s_objects, run_stack
 
-from components import Container, EnvFrom, Probe, Probes, ProbeType, Service, ServiceAccount, Volume, versions
-from components.model.service.service import service_problems
-from components.offline.diff import FindingKind, compare, load_renders
-from components.offline.render import render_files, write_tree
-from components.offline.stackfile import load_program_config
+from knative_platform import Service, ServiceAccount, versions
+from knative_platform.model.service.containers import Container, EnvFrom, Volume
+from knative_platform.model.service.service import Probe, Probes, ProbeType, service_problems
+from knative_platform.offline.diff import FindingKind, compare, load_renders
+from knative_platform.offline.render import render_files, write_tree
+from knative_platform.offline.stackfile import load_program_config
 
 IMAGE = versions.SAMPLE_IMAGE
 SIDECAR = "ghcr.io/example/proxy:1.0"
@@ -292,7 +293,7 @@ def test_a_new_google_identity_is_in_the_diffs_security_section(tmp_path):
 
 
 def test_look_alike_roles_get_distinct_resource_names():
-    from components.identity import role_resource_names
+    from knative_platform.identity import role_resource_names
 
     names = role_resource_names("api-identity", ("roles/a.b", "roles/a_b", "roles/cloudsql.client"))
     assert names["roles/a.b"] == "api-identity-a-b"
@@ -313,7 +314,7 @@ def test_look_alike_roles_get_distinct_resource_names():
     ("kubernetes:serving.knative.dev/v1:Service", "spec.template.spec.volumes[0].configMap.name", []),
 ])
 def test_identity_and_secret_sources_are_security_relevant(type_, path, topics):
-    from components.offline.rules import security_topics
+    from knative_platform.offline.rules import security_topics
 
     assert security_topics(type_, path) == topics
 

@@ -1,4 +1,4 @@
-"""``python -m components.smoke`` against a fake gateway on 127.0.0.1 that routes by Host header.
+"""``python -m knative_platform.smoke`` against a fake gateway on 127.0.0.1 that routes by Host header.
 
 The fake plays what Knative programs into the gateway: a tag host answers its revision's body, the
 main host splits between revisions by the declared weights (a seeded RNG), a host with no route
@@ -22,7 +22,7 @@ import pytest
 import trustme
 from conftest import ROOT
 
-from components.smoke.__main__ import build_parser, main
+from knative_platform.smoke.__main__ import build_parser, main
 
 DOMAIN = "example.test"
 MAIN = f"helloworld-go.default.{DOMAIN}"
@@ -368,17 +368,17 @@ def test_the_outputs_come_from_pulumi_stack_output(tmp_path, monkeypatch, capsys
 
 def test_the_help_shows_examples_and_the_exit_status_contract():
     text = build_parser().format_help()
-    assert "python -m components.smoke --stack local" in text
+    assert "knative-platform smoke --stack local" in text
     assert "0  every check passed" in text and "1  a check failed" in text and "2  bad input" in text
 
 
 def test_the_command_runs_as_a_module_with_the_standard_library_only(tmp_path):
     missing = tmp_path / "none.json"
-    result = subprocess.run([sys.executable, "-m", "components.smoke", "--outputs", str(missing)], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "knative_platform.smoke", "--outputs", str(missing)], cwd=ROOT,
                             capture_output=True, text=True, check=False, timeout=30)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: --outputs {missing}: ") and "give a readable JSON file" in result.stderr
-    loaded = subprocess.run([sys.executable, "-c", "import sys, components.smoke.__main__; "
+    loaded = subprocess.run([sys.executable, "-c", "import sys, knative_platform.smoke.__main__; "
                              "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'yaml', 'trustme'}))"],
                             cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
     assert loaded.stdout.strip() == "[]"

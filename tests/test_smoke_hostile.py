@@ -19,8 +19,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from components.smoke.__main__ import main
-from components.smoke.probe import Gateway, ProbeError
+from knative_platform.smoke.__main__ import main
+from knative_platform.smoke.probe import Gateway, ProbeError
 
 HOST = "svc.default.example.test"
 Behaviour = Callable[[socket.socket, threading.Event], None]

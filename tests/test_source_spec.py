@@ -12,12 +12,12 @@ from conftest import ROOT, config_error
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.model.core.errors import SpecError
-from components.model.platform.platform import build_platform_spec
-from components.model.service.containers import image_problem
-from components.model.service.service import Service, validate_service
-from components.model.source.registry import ExternalRegistry, prefix_problem, repository_of, source_tag
-from components.model.source.source import BuildPlatform, Source, relative_path_problem, source_location_problems
+from knative_platform.model.core.errors import SpecError
+from knative_platform.model.platform.platform import build_platform_spec
+from knative_platform.model.service.containers import image_problem
+from knative_platform.model.service.service import Service, validate_service
+from knative_platform.model.source.registry import ExternalRegistry, prefix_problem, repository_of, source_tag
+from knative_platform.model.source.source import BuildPlatform, Source, relative_path_problem, source_location_problems
 
 BASE = {"domain": "apps.example.com", "cluster": {"type": "existing", "context": "kind"}}
 FINGERPRINT, DIGEST = "f" * 64, "sha256:" + "a" * 64

@@ -9,19 +9,19 @@ from decimal import Decimal
 import pytest
 from conftest import ROOT
 
-from components import versions
-from components.model.core.decode import Decoder, camel
-from components.model.core.errors import SpecError, did_you_mean
-from components.model.core.units import parse_duration, parse_quantity
-from components.model.platform.platform import build_platform_spec
-from components.model.service.service import Autoscaling, Service
-from components.model.service.traffic import Canary
+from knative_platform import versions
+from knative_platform.model.core.decode import Decoder, camel
+from knative_platform.model.core.errors import SpecError, did_you_mean
+from knative_platform.model.core.units import parse_duration, parse_quantity
+from knative_platform.model.platform.platform import build_platform_spec
+from knative_platform.model.service.service import Autoscaling, Service
+from knative_platform.model.service.traffic import Canary
 
 IMAGE = versions.SAMPLE_IMAGE
 
 
 def test_spec_and_manifests_import_without_pulumi():
-    code = ("import sys, components.model, components.manifests.knative, components.manifests.urls; "
+    code = ("import sys, knative_platform.model, knative_platform.manifests.knative, knative_platform.manifests.urls; "
             "loaded = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')); "
             "print(loaded); sys.exit(1 if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)

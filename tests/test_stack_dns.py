@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import STACKS, committed, committed_team_app
 
-from components.offline.engine import Capture
+from knative_platform.offline.engine import Capture
 
 RECORD_SET = "gcp:dns/recordSet:RecordSet"
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import ROOT, STACKS
 
-from components.model import schema
+from knative_platform.model import schema
 
 SCHEMA_FILE = ROOT / "stacks" / "stack-file.schema.json"
 COMMENT = "# yaml-language-server: $schema=./stack-file.schema.json\n"
@@ -31,7 +31,7 @@ def test_the_committed_schema_is_the_generated_one():
     if os.environ.get("UPDATE_GOLDEN"):
         SCHEMA_FILE.write_text(schema.render(), encoding="utf-8")
     assert SCHEMA_FILE.read_text(encoding="utf-8") == schema.render(), (
-        "stacks/stack-file.schema.json is stale; regenerate: python -m components.model.schema > "
+        "stacks/stack-file.schema.json is stale; regenerate: python -m knative_platform.model.schema > "
         "stacks/stack-file.schema.json")
 
 

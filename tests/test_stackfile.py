@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from components.offline.__main__ import main
-from components.offline.secrets import is_credential_name
-from components.offline.stackfile import StackFileError, load_program_config
+from knative_platform.offline.__main__ import main
+from knative_platform.offline.secrets import is_credential_name
+from knative_platform.offline.stackfile import StackFileError, load_program_config
 
 HEAD = ("config:\n  knative-platform:cluster: {type: existing, context: team-cluster}\n"
         "  knative-platform:domain: example.com\n")

@@ -13,9 +13,9 @@ import subprocess
 import pytest
 from conftest import ROOT
 
-from components.model.core.decode import config_fields, config_key
-from components.model.service.autoscaling import Autoscaling
-from components.model.service.service import Service
+from knative_platform.model.core.decode import config_fields, config_key
+from knative_platform.model.service.autoscaling import Autoscaling
+from knative_platform.model.service.service import Service
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

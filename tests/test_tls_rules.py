@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from conftest import config_error
 
-from components import versions
-from components.manifests.gateway_tls import TlsListener, gateway_tls
-from components.model.core.errors import SpecError
-from components.model.platform.hosts import HostKind, certificate_names, covers, public_hosts
-from components.model.platform.platform import build_platform_spec, platform_served_names
-from components.model.tls.tls_rules import GATEWAY_MAX_LISTENERS
+from knative_platform import versions
+from knative_platform.manifests.gateway_tls import TlsListener, gateway_tls
+from knative_platform.model.core.errors import SpecError
+from knative_platform.model.platform.hosts import HostKind, certificate_names, covers, public_hosts
+from knative_platform.model.platform.platform import build_platform_spec, platform_served_names
+from knative_platform.model.tls.tls_rules import GATEWAY_MAX_LISTENERS
 
 IMAGE = versions.SAMPLE_IMAGE
 EMAIL = "ops@example.com"

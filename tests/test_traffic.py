@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.model.service.traffic import (
+from knative_platform.model.service.traffic import (
     ROLLOUT_DURATION_ANNOTATION,
     BlueGreen,
     Canary,

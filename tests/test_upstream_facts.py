@@ -14,9 +14,9 @@ import pytest
 import yaml
 from conftest import ROOT, STACKS, committed, k8s_objects
 
-from components import versions
-from components.manifests import gateway, knative_config, kourier
-from components.model.platform.knative import KnativeSettings
+from knative_platform import versions
+from knative_platform.manifests import gateway, knative_config, kourier
+from knative_platform.model.platform.knative import KnativeSettings
 
 SAMPLE_REPOSITORY = "ghcr.io/knative/helloworld-go"
 
@@ -104,11 +104,11 @@ def test_stack_files_parse(path: str):
 # -- the checks on the renders refuse each class of defect, before anything is registered ----------------------------
 
 def _prod_ingress():
-    from components.manifests.gateway_tls import gateway_tls, kgateway_objects
-    from components.manifests.knative_config import config_network
-    from components.model.platform.hosts import public_hosts
-    from components.model.platform.platform import build_platform_spec, platform_served_names
-    from components.offline.stackfile import load_program_config
+    from knative_platform.manifests.gateway_tls import gateway_tls, kgateway_objects
+    from knative_platform.manifests.knative_config import config_network
+    from knative_platform.model.platform.hosts import public_hosts
+    from knative_platform.model.platform.platform import build_platform_spec, platform_served_names
+    from knative_platform.offline.stackfile import load_program_config
 
     program = load_program_config(ROOT, "prod")
     config = {k.split(":", 1)[1]: json.loads(v) if v[:1] in "[{" else v for k, v in program.config.items()
@@ -122,7 +122,7 @@ def _prod_ingress():
 
 
 def _paths(objects, network, gateway, hosts, node_ports=None):
-    from components.manifests.ingress_checks import ingress_problems
+    from knative_platform.manifests.ingress_checks import ingress_problems
 
     return [p.path for p in ingress_problems(objects, network, gateway, hosts, node_ports)]
 
@@ -203,7 +203,7 @@ def test_a_listener_whose_certificate_does_not_cover_its_hosts_is_refused():
 def test_a_node_port_gateway_without_tls_exposes_no_https_port():
     # audit 2 M1: kgateway pkg/deployer/values_helpers.go GetPortsValues adds every GatewayParameters port to the
     # proxy Service, listener or not: 443 without TLS would be a node port with nothing behind it.
-    from components.manifests.gateway_tls import kgateway_objects
+    from knative_platform.manifests.gateway_tls import kgateway_objects
 
     plain = kgateway_objects(None, {80: 31080, 443: 31443})["knative-external-parameters"]["spec"]["kube"]["service"]
     assert plain == {"type": "NodePort", "ports": [{"port": 80, "nodePort": 31080}]}

@@ -11,8 +11,8 @@ from dataclasses import fields
 import pytest
 from conftest import ROOT
 
-from components import versions
-from components.versions import HelmChart, ReleaseManifest
+from knative_platform import versions
+from knative_platform.versions import HelmChart, ReleaseManifest
 
 PINS = {name: value for name, value in vars(versions).items() if isinstance(value, (ReleaseManifest, HelmChart))}
 SEMVER = re.compile(r"\bv\d+\.\d+\.\d+\b")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from conftest import config_error, k8s_objects, run_stack
 
-from components import versions
+from knative_platform import versions
 
 IMAGE = versions.SAMPLE_IMAGE
 INT32_MAX = 2**31 - 1

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from components.model.cluster.existing import NodePorts
-from components.offline import report
-from components.offline.__main__ import build_parser
-from components.smoke.__main__ import build_parser as smoke_parser
+from knative_platform.model.cluster.existing import NodePorts
+from knative_platform.offline import report
+from knative_platform.offline.__main__ import build_parser
+from knative_platform.smoke.__main__ import build_parser as smoke_parser
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONS = ROOT / ".github" / "actions"
@@ -143,17 +143,17 @@ def test_actionlint_and_renovate_run_at_pinned_releases_in_ci():
 
 
 def diff_command(run: str) -> list[str]:
-    """The ``python -m components.offline diff`` invocation inside a shell step, as argv."""
+    """The ``python -m knative_platform diff`` invocation (``knative-platform diff``) inside a shell step, as argv."""
     joined = run.replace("\\\n", " ")
-    line = next(line for line in joined.splitlines() if "python -m components.offline diff" in line)
-    return shlex.split(line.split("python -m components.offline", 1)[1])
+    line = next(line for line in joined.splitlines() if "python -m knative_platform diff" in line)
+    return shlex.split(line.split("python -m knative_platform", 1)[1])
 
 
 def test_the_review_renders_base_and_head_of_every_stack_and_publishes_the_summary():
     job = load("review.yml")["jobs"]["offline-review"]
     (checkout,) = steps_using(job, "actions/checkout")
     assert checkout["with"]["fetch-depth"] == 2  # HEAD^1 is the base the merge commit was made on
-    run = next(s["run"] for s in job["steps"] if "components.offline diff" in s.get("run", ""))
+    run = next(s["run"] for s in job["steps"] if "python -m knative_platform diff" in s.get("run", ""))
     args = build_parser().parse_args(diff_command(run))
     assert (args.base_ref, args.head_ref) == ("HEAD^1", "HEAD")
     assert args.project == [".", "examples/team-app"]
@@ -181,7 +181,7 @@ def test_the_comment_follow_up_computes_the_review_with_the_base_code_and_never_
     (download,) = steps_using(job, "actions/download-artifact")
     assert download["with"]["name"] == "offline-review"
     assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
-    compute = next(s for s in job["steps"] if "components.offline diff" in s.get("run", ""))
+    compute = next(s for s in job["steps"] if "python -m knative_platform diff" in s.get("run", ""))
     args = build_parser().parse_args(diff_command(compute["run"]))
     assert (args.base, args.head) == ("$REVIEW/renders/base", "$REVIEW/renders/head")  # data, not code
     assert args.base_ref is None and args.head_ref is None
@@ -199,7 +199,7 @@ def test_the_comment_follow_up_computes_the_review_with_the_base_code_and_never_
 
 def test_the_review_run_uploads_both_renders_for_the_comment_follow_up():
     job = load("review.yml")["jobs"]["offline-review"]
-    run = next(s["run"] for s in job["steps"] if "components.offline diff" in s.get("run", ""))
+    run = next(s["run"] for s in job["steps"] if "python -m knative_platform diff" in s.get("run", ""))
     args = build_parser().parse_args(diff_command(run))
     assert args.keep_renders == "build/review/renders"  # base/ and head/ below it, inside the uploaded path
 
@@ -262,8 +262,8 @@ def test_each_deploy_smoke_checks_every_url_its_stack_exports_right_after_pulumi
         assert "if" not in smoke  # runs whenever `pulumi up` succeeded, and its failure fails the job
         assert smoke["env"]["PULUMI_BACKEND_URL"] == steps[up]["with"]["cloud-url"]  # the stack `up` just wrote
         command = smoke["run"].strip()
-        assert command.startswith(".venv/bin/python -m components.smoke ")  # the venv setup-pulumi-gcp made
-        args = smoke_parser().parse_args(shlex.split(command.split("-m components.smoke", 1)[1]))
+        assert command.startswith(".venv/bin/python -m knative_platform smoke ")  # the venv setup-pulumi-gcp made
+        args = smoke_parser().parse_args(shlex.split(command.split("-m knative_platform smoke", 1)[1]))
         assert args.stack == stack and args.outputs is None and args.gateway_address is None
         assert not args.insecure and args.ca_file is None  # https: the certificates Let's Encrypt issued, verified
         assert (args.http_port, args.https_port) == (80, 443)
@@ -422,8 +422,8 @@ def test_e2e_deploys_local_smoke_checks_it_scales_to_zero_and_back_and_always_de
     assert ingress["run"] == "pulumi config set knative-platform:ingress kgateway --stack local"
     up, deploy = step_running("pulumi up")
     assert deploy["run"] == "pulumi up --yes --skip-preview --stack local"
-    smoke, check = step_running("components.smoke")
-    args = smoke_parser().parse_args(shlex.split(check["run"].split("python -m components.smoke", 1)[1]))
+    smoke, check = step_running("python -m knative_platform smoke")
+    args = smoke_parser().parse_args(shlex.split(check["run"].split("python -m knative_platform smoke", 1)[1]))
     assert args.stack == "local" and args.outputs is None
     scale, zero = step_running("scale to zero")
     assert 'serving.knative.dev/service=$SERVICE' in zero["run"]

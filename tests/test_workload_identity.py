@@ -23,8 +23,8 @@ import re
 import pytest
 from conftest import ROOT, STACKS, committed, committed_team_app, run_stack
 
-from components.offline.engine import Capture
-from components.offline.stackfile import load_program_config
+from knative_platform.offline.engine import Capture
+from knative_platform.offline.stackfile import load_program_config
 
 CLUSTER = "gcp:container/cluster:Cluster"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"

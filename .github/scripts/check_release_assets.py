@@ -4,7 +4,7 @@ Renovate follows ``knative/serving`` releases only, but ``KNATIVE_VERSION``
 also names the net-gateway-api and net-kourier bundles, which their own
 repositories publish hours or days later. A bump whose bundles do not exist
 yet would fail at ``pulumi up``; this check fails the pull request first.
-It asks GitHub for each :class:`components.versions.ReleaseManifest` URL
+It asks GitHub for each :class:`knative_platform.versions.ReleaseManifest` URL
 (a HEAD request, following the redirect to the asset) and needs network access.
 
 Usage: ``python .github/scripts/check_release_assets.py``
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from components import versions  # the repository's own package, from the checkout
+from knative_platform import versions  # the repository's own package, from the checkout
 
 
 def manifests() -> list[versions.ReleaseManifest]:

@@ -1,7 +1,7 @@
 """The project's Binary Authorization policy: the ``gcp.binaryauthorization.Policy`` arguments, from the spec.
 
 Deny by default; admit, one allowlist entry per image repository, the images the
-platform itself runs (read from the pins in :mod:`components.versions`, for the
+platform itself runs (read from the pins in :mod:`knative_platform.versions`, for the
 ingress and TLS this stack installs), the images of the stack's services, and
 every registry path the stack names. Google's own GKE system images are admitted
 by Google's global policy (``globalPolicyEvaluationMode: ENABLE``: "Controls

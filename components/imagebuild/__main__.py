@@ -1,4 +1,4 @@
-"""Command line: ``knative-platform build --stack <stack>`` (``python -m knative_platform.imagebuild``).
+"""Command line: ``knative-platform build --stack <stack>``.
 
 For each service of the stack file that declares ``source``: reuse the image already pushed for its source
 fingerprint (tag ``src-<fingerprint>`` in ``<registry>/<service>``), or build and push it; then record every
@@ -42,7 +42,8 @@ def default_storage() -> Path:
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The command line of ``knative-platform build``."""
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[1].replace("\n", " "))
+    about = __doc__.split("\n\n")[1].replace("\n", " ").replace("``", "")  # plain text: --help shows no reST
+    parser = argparse.ArgumentParser(prog=prog, description=about)
     parser.add_argument("--stack", "-s", required=True, help="stack name (reads stacks/Pulumi.<stack>.yaml)")
     parser.add_argument("--project", default=".", help="directory holding Pulumi.yaml (default: .)")
     parser.add_argument("--builder", choices=[k.value for k in BuilderKind], default=BuilderKind.BUILDAH.value,

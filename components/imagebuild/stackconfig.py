@@ -1,6 +1,6 @@
 """What ``knative-platform build`` reads from a stack (its source services, its registry) and what it writes back.
 
-Reading goes through the offline stack-file reader (:mod:`components.offline.stackfile`), the way the Pulumi
+Reading goes through the offline stack-file reader (:mod:`knative_platform.offline.stackfile`), the way the Pulumi
 CLI hands config to the program, and decodes with the spec's own decoders, so ``build`` and ``pulumi up``
 agree on what a service's ``source`` says. Services declared in Python (``stacks/*.py``, an app project's
 ``KnativeApp``) are not read here: only the stack file's ``services``.

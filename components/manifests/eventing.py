@@ -1,7 +1,7 @@
 """Knative Eventing objects: Brokers, the Kafka broker's ConfigMap, and each service's Triggers and PingSources.
 
-Input is a *validated* :class:`~components.model.eventing.eventing.EventingSpec` or
-:class:`~components.model.service.service.Service`; output is the plain dict Kubernetes
+Input is a *validated* :class:`~knative_platform.model.eventing.eventing.EventingSpec` or
+:class:`~knative_platform.model.service.service.Service`; output is the plain dict Kubernetes
 receives, in a fixed field order, so two renders of a stack are byte-identical.
 
 Every object carries what Eventing's defaulting webhook would add to it

@@ -1,6 +1,6 @@
 """Knative event sources the platform declares: ApiServerSource (with its own identity), ContainerSource, SinkBinding.
 
-Input is a *validated* :class:`~components.model.eventing.eventing.EventSource`; output
+Input is a *validated* :class:`~knative_platform.model.eventing.eventing.EventSource`; output
 the plain dicts Kubernetes receives, byte-identical across renders. What the
 defaulting webhook would add is rendered (knative.dev/eventing v0.50.0
 ``pkg/apis/sources/v1``): an ApiServerSource's ``mode`` and

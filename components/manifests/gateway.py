@@ -55,7 +55,7 @@ def render_gateway_parameters(name: str, service_type: str,
     ``AppendPortValue``). kgateway also adds each of these ports to the proxy
     Service when no listener uses it (``GetPortsValues`` merges them with the
     listener ports), so name only ports a listener serves
-    (:func:`~components.manifests.gateway_tls.gateway_ports`).
+    (:func:`~knative_platform.manifests.gateway_tls.gateway_ports`).
     """
     service: dict[str, Any] = {"type": service_type}
     if node_ports:

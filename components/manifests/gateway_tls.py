@@ -5,13 +5,13 @@ it names every HTTPS listener of one ingress alike and keeps only the last
 (net-gateway-api ``knative-v1.23.0``, ``pkg/reconciler/ingress/reconcile_resources.go``).
 So on kgateway Knative's own certificate provisioning stays off
 (``external-domain-tls: Disabled``) and the platform terminates TLS itself, for
-every name it serves (:func:`components.model.platform.hosts.served_names`: its own public
+every name it serves (:func:`knative_platform.model.platform.hosts.served_names`: its own public
 services' hosts and each declared app namespace's):
 
 - cert-manager ``Certificate`` objects issued by the platform's DNS-01
   ClusterIssuer: ``*.<namespace>.<domain>`` covers a namespace's services and
   tags, shared in a few certificates; a custom domain gets its own
-  (:mod:`components.model.tls.certificates`);
+  (:mod:`knative_platform.model.tls.certificates`);
 - HTTPS listeners on the external Gateway, on port 443 (the only HTTPS port
   net-gateway-api would dial without a ``service``: ``lister.go``). With
   ``tls.listeners: per-namespace`` one per namespace wildcard, admitting only
@@ -227,7 +227,7 @@ def gateway_ports(node_ports: Mapping[int, int] | None, tls: GatewayTls | None) 
 
 
 def kgateway_objects(tls: GatewayTls | None, node_ports: Mapping[int, int] | None = None) -> dict[str, dict[str, Any]]:
-    """Every object :class:`~components.kgateway.Kgateway` authors, by resource name.
+    """Every object :class:`~knative_platform.kgateway.Kgateway` authors, by resource name.
 
     The external Gateway comes without its reserved address, which may be known only after apply.
     """

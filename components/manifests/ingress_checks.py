@@ -1,6 +1,6 @@
 """Checks on what the platform would author for a stack's ingress, before anything is registered.
 
-The spec rules (:mod:`components.model.tls.tls_rules`, :mod:`components.model.cluster.existing`)
+The spec rules (:mod:`knative_platform.model.tls.tls_rules`, :mod:`knative_platform.model.cluster.existing`)
 refuse stacks that cannot work; these checks guard the renders themselves
 against the classes of defect an audit against upstream found (shared research
 ``upstream-audit.md``, F2-F7 and S1), so a renderer change that brings one back

@@ -1,6 +1,6 @@
 """Knative Serving objects for one service: the Service, its DomainMappings and their domain claims.
 
-Input is a *validated* :class:`~components.model.service.service.Service`; output is the
+Input is a *validated* :class:`~knative_platform.model.service.service.Service`; output is the
 plain dict Kubernetes receives. Field order and content depend only on the
 spec, so two renders of the same stack are byte-identical.
 """
@@ -221,7 +221,7 @@ def render_service_account(service: Service, google_email: Any = None) -> dict[s
 
     The annotation is how GKE Workload Identity maps the Kubernetes account to
     the Google one; the grant that allows it is the ``roles/iam.workloadIdentityUser``
-    binding :class:`components.identity.ServiceIdentity` creates.
+    binding :class:`knative_platform.identity.ServiceIdentity` creates.
     """
     assert service.service_account_name is not None
     metadata: dict[str, Any] = {

@@ -64,12 +64,12 @@ def config_network(settings: KnativeSettings, ingress: Ingress, tls: TlsSpec | N
 
     With Kourier, Knative provisions certificates itself (``external-domain-tls:
     Enabled`` with cert-manager). With kgateway the platform's own Gateway
-    listeners terminate TLS (:mod:`components.manifests.gateway_tls`), so
+    listeners terminate TLS (:mod:`knative_platform.manifests.gateway_tls`), so
     Knative's provisioning stays off and ``default-external-scheme: https`` only
     makes the URLs it reports say https (knative/networking ``release-1.23``,
     ``pkg/config/config.go``: ``default-external-scheme``). There ``http-protocol``
     changes nothing in net-gateway-api ``knative-v1.23.0``: it neither redirects
-    (the platform's own route does: :mod:`components.manifests.gateway_tls`) nor
+    (the platform's own route does: :mod:`knative_platform.manifests.gateway_tls`) nor
     reaches the prober, which always probes plain HTTP (``lister.go`` reads
     ``status.Backends.HTTPOption``, which ``reconcile_resources.go``
     ``probeTargets`` never sets). With Kourier, ``Redirected`` makes Kourier

@@ -186,7 +186,7 @@ def stack_file_schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "knative-platform stack file (stacks/Pulumi.<stack>.yaml)",
         "description": "Generated from the typed model (components/model); regenerate with "
-                       "`python -m components.model.schema > stacks/stack-file.schema.json`.",
+                       "`python -m knative_platform.model.schema > stacks/stack-file.schema.json`.",
         "type": "object",
         "properties": {
             "config": {

@@ -1,7 +1,7 @@
-"""Command line: ``python -m knative_platform.offline render --stack dev`` and ``... diff``.
+"""The offline render and review: ``knative-platform render --stack dev`` and ``knative-platform diff``.
 
-(``knative-platform render|diff`` runs the same; inside the platform repository,
-where the package is the ``components`` folder, ``python -m components.offline``.)
+(``python -m knative_platform render|diff`` runs the same where the command is not
+installed, as the workflows do.)
 
 ``render`` renders one stack (or ``--all``) of the project in ``--project``
 (default: the current directory) into ``--out`` (default ``build/render/<stack>``);
@@ -45,7 +45,7 @@ def render_command(args: argparse.Namespace) -> int:
 
     Every stack name is checked before anything runs (a name Pulumi would not
     give a stack is "no stack"), and each output directory is replaced only if
-    this tool made it (:mod:`components.offline.outdir`).
+    this tool made it (:mod:`knative_platform.offline.outdir`).
     """
     from .engine import Mode
     from .render import REFUSED, render_files, write_tree  # the Pulumi SDK: only rendering needs it
@@ -132,12 +132,12 @@ def diff_command(args: argparse.Namespace) -> int:
 
 
 PROG = f"python -m {__package__}"
-"""How this module is run: the package is ``knative_platform`` when installed, ``components`` in the repository."""
+"""How this module is run on its own (``knative-platform render`` and ``diff`` pass their own ``prog``)."""
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The command line of ``python -m <package>.offline`` (workflows call it; their tests parse with it)."""
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0].replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="render a stack's desired state to files, with no cloud")
     which = render.add_mutually_exclusive_group(required=True)

@@ -1,16 +1,16 @@
 """Compare two offline renders: which resources are created, updated, replaced or deleted, field by field.
 
-A render (see :mod:`components.offline.render`) is a directory per stack with
-``stack.yaml`` and ``resources.yaml``, read by :mod:`components.offline.renders`.
+A render (see :mod:`knative_platform.offline.render`) is a directory per stack with
+``stack.yaml`` and ``resources.yaml``, read by :mod:`knative_platform.offline.renders`.
 :func:`compare` turns a base and a head into a
-:class:`~components.offline.model.Review`: per stack, each changed resource with
+:class:`~knative_platform.offline.model.Review`: per stack, each changed resource with
 its changed fields, plus the findings a reviewer must see first
-(:mod:`components.offline.findings`: replacements, deletions,
+(:mod:`knative_platform.offline.findings`: replacements, deletions,
 security-relevant changes, updates Knative would refuse, upstream version
-moves). :mod:`components.offline.report` writes it as markdown.
+moves). :mod:`knative_platform.offline.report` writes it as markdown.
 
 Secret values never reach a review: renders already carry ``[secret]`` for
-every Pulumi secret, and the diff redacts again (:mod:`components.offline.secrets`)
+every Pulumi secret, and the diff redacts again (:mod:`knative_platform.offline.secrets`)
 so that a render produced by an older tool or edited by hand cannot leak
 through a diff. This module needs only PyYAML, so a diff runs wherever the
 renders are.
@@ -138,9 +138,11 @@ def _aliased_from(key: str, entry: Mapping[str, Any]) -> set[str]:
     pkg/resource/deploy/step_generator.go ``collapseAliasToUrn``). An alias to another parent, or by URN, is
     not followed: a render's keys do not say where a resource sat, so the review keeps calling that a replacement.
     """
-    type_, name = key.split("::", 1)
+    type_, _, name = key.partition("::")
+    options = entry.get("options")
+    aliases = options.get("aliases") if isinstance(options, Mapping) else None
     out: set[str] = set()
-    for alias in (entry.get("options") or {}).get("aliases") or ():
+    for alias in aliases if isinstance(aliases, list) else ():
         spec = alias.get("spec") if isinstance(alias, Mapping) else None
         if isinstance(spec, Mapping) and not spec.get("parentUrn") and not spec.get("noParent"):
             out.add(f"{spec.get('type') or type_}::{spec.get('name') or name}")
@@ -157,7 +159,7 @@ def _looked_up_as(name: str, before_parent: str, after_parent: str, resources: M
     entry = resources.get(after_parent)
     if not isinstance(entry, Mapping) or before_parent not in _aliased_from(after_parent, entry):
         return None
-    new_name, old_name = after_parent.split("::", 1)[1], before_parent.split("::", 1)[1]
+    new_name, old_name = after_parent.partition("::")[2], before_parent.partition("::")[2]
     return old_name + name[len(new_name):] if name.startswith(new_name) else name
 
 

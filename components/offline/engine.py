@@ -287,7 +287,7 @@ def run_function(fn: Callable[[], None], *, project: str = "knative-platform", s
 
 
 _PACKAGE = __name__.split(".", 1)[0]
-"""This package's import name: ``knative_platform`` installed, ``components`` inside the platform repository."""
+"""This package's import name, ``knative_platform``: in the platform repository, the root's link to ``components/``."""
 
 
 def _program_modules(main_dir: Path) -> list[str]:
@@ -296,7 +296,7 @@ def _program_modules(main_dir: Path) -> list[str]:
     Two projects (the platform and an app project) may both have a ``stacks``
     package, and an app project its own ``components``; dropping them around
     each run makes every run import its own. This package itself stays: in the
-    platform repository it is the program directory's ``components`` folder.
+    platform repository it is the program directory's ``knative_platform`` link.
     """
     local = {p.stem for p in main_dir.glob("*.py")} | {p.name for p in main_dir.iterdir() if p.is_dir()}
     local = {name for name in local if name.isidentifier() and name not in (_PACKAGE, "__main__")}
@@ -348,7 +348,7 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
 def own_stack_name(program: ProgramConfig) -> str:
     """The fully qualified name of the program's own stack, under the mocked runtime's organization.
 
-    The mocks answer the program's reference to itself by it (:func:`components.offline.mocks.qualified`).
+    The mocks answer the program's reference to itself by it (:func:`knative_platform.offline.mocks.qualified`).
     """
     return f"{ORGANIZATION}/{program.project}/{program.stack}"
 

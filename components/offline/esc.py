@@ -115,7 +115,7 @@ def environment_finding(record: Mapping[str, Any]) -> str:
 
     environment = StackEnvironment(tuple(names("imports")), tuple(names("setInStackFile")),
                                    tuple(names("mapsTheEnvironmentMayExtend")), tuple(names("projectDefaultsUsed")))
-    # The names come from a render, which a fork controls: each is quoted inert (components.offline.markdown).
+    # The names come from a render, which a fork controls: each is quoted inert (knative_platform.offline.markdown).
     imports = ", ".join(map(code, environment.imports)) or "(unnamed)"
     return (f"imports Pulumi ESC environment(s) {imports}, which this review cannot open: values they set are not "
             f"shown here, and `pulumi up` merges them in. From them may come {environment.keys_text(code)}. Set a "

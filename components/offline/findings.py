@@ -1,9 +1,9 @@
 """What a reviewer must see before the per-field detail: refusals, replacements, deletions, security, upgrades.
 
-Each function turns the changes :func:`components.offline.diff.compare` found
-into :class:`~components.offline.model.Finding` lines; the rules they apply
+Each function turns the changes :func:`knative_platform.offline.diff.compare` found
+into :class:`~knative_platform.offline.model.Finding` lines; the rules they apply
 (which fields are security-relevant, which pins are Knative's) are in
-:mod:`components.offline.rules`.
+:mod:`knative_platform.offline.rules`.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Each ref is exported with ``git archive`` into a temporary directory and
 rendered there in a subprocess whose ``PYTHONPATH`` is that directory, so the
-base of a pull request is rendered by the base's ``components`` and the head by
+base of a pull request is rendered by the base's code and the head by
 the head's: a change to a renderer shows up as the change it makes to the
 objects.
 
-In an app repository (no ``components`` package of its own) each ref renders
+In an app repository (no ``components`` folder of the platform's own) each ref renders
 with the platform release *it* pins: the ``knative-platform`` line of the
 project's ``requirements.txt`` at that ref is installed (``pip install
 --no-deps --target``) into a directory of its own that leads that render's
@@ -38,10 +38,13 @@ from ..model.core.errors import shorten, show
 from .renders import RenderError
 from .stackfile import available_stacks, project_name
 
-PLATFORM_OFFLINE = "components.offline"
-"""The platform repository's refs render with their own ``components`` (``PYTHONPATH`` is the ref's tree)."""
-INSTALLED_OFFLINE = "knative_platform.offline"
-"""An app repository's refs render with the platform package installed under its import name."""
+OFFLINE = "knative_platform.offline"
+"""The render command: of the ref's own tree in the platform repository, where the tree's ``knative_platform`` link
+(at its root, the render's working directory) comes first on ``sys.path``; of the installed package in an app
+repository."""
+COMPONENTS_OFFLINE = "components.offline"
+"""The render command of a platform tree from before the ``knative_platform`` link, which imported its
+``components`` folder by that name."""
 
 
 def _git(repo: Path, *args: str) -> bytes:
@@ -102,8 +105,13 @@ def _knows_previous(tree: Path) -> bool:
     return cli.is_file() and '"--previous"' in cli.read_text(encoding="utf-8")
 
 
+def _offline_module(tree: Path) -> str:
+    """The module that renders with ``tree``'s own code."""
+    return OFFLINE if (tree / "knative_platform" / "__init__.py").is_file() else COMPONENTS_OFFLINE
+
+
 def _render_commands(tree: Path, projects: Sequence[str], out: Path, stacks: Sequence[str] | None,
-                     previous: Path | None = None, module: str = PLATFORM_OFFLINE) -> list[tuple[str, list[str]]]:
+                     previous: Path | None = None, module: str = OFFLINE) -> list[tuple[str, list[str]]]:
     """One ``render`` command per project found in ``tree``, each writing ``out/<project name>/<stack>``.
 
     ``previous`` is the output root of the side rendered before (the base):
@@ -180,7 +188,7 @@ def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: 
     """Render each ``(ref, out)`` of ``repo`` (ref None: the working tree as it is), one side after the other.
 
     Every project of every ref renders in its own process, with ``PYTHONPATH``
-    set to that ref's tree so it imports that ref's ``components``; the
+    set to that ref's tree so it imports that ref's own code; the
     projects of one side run side by side (most of each one's time is
     importing the Pulumi SDKs, which parallelises well). Each side after the
     first renders as the update that follows the side before it (``render
@@ -212,7 +220,7 @@ def render_refs(repo: Path, sides: Sequence[tuple[str | None, Path]], projects: 
             tree = repo.resolve() if ref is None else export_ref(repo, ref, export)
             own_code = (tree / "components" / "__init__.py").is_file()
             jobs: list[_Job] = []
-            module = PLATFORM_OFFLINE if own_code else INSTALLED_OFFLINE
+            module = _offline_module(tree) if own_code else OFFLINE
             # An app project rendered with an installed platform package is not judged against a base.
             for project, args in _render_commands(tree, projects, out, stacks, previous if own_code else None,
                                                   module):

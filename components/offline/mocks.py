@@ -5,8 +5,8 @@ A resource's mocked state is its inputs plus the few outputs the program reads
 Every value derives from the resource's name, so renders are byte-identical.
 Addresses come from the documentation ranges (RFC 5737) and never route anywhere.
 A StackReference returns the outputs given for its stack in the project's file
-of mocked outputs (see :mod:`components.offline.stackfile`). The program's
-reference to its *own* stack (its previous deployment, :mod:`components.runtime.history`)
+of mocked outputs (see :mod:`knative_platform.offline.stackfile`). The program's
+reference to its *own* stack (its previous deployment, :mod:`knative_platform.runtime.history`)
 answers with that stack's entry when there is one, else with no outputs, as a
 stack that was never deployed does.
 """
@@ -90,7 +90,7 @@ _GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
 def qualified(stack: str) -> str:
     """``<organization>/<project>/<stack>`` of a reference, as a self-managed backend in the project layout reads it.
 
-    A bare ``<stack>`` (the program's reference to itself, :func:`components.runtime.history.own_stack_name`) or
+    A bare ``<stack>`` (the program's reference to itself, :func:`knative_platform.runtime.history.own_stack_name`) or
     ``<organization>/<stack>`` is in the running project (pulumi/pulumi v3.259.0 ``pkg/backend/diy/store.go``
     ``projectReferenceStore.ParseReference``).
     """

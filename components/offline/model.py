@@ -73,7 +73,7 @@ class Finding:
     ``stack`` and ``resource`` are untrusted text (they come from the renders);
     ``topic`` is the base code's; ``message`` is a sentence of the base code's
     that quotes untrusted values only in code spans
-    (:func:`components.offline.markdown.code`). ``links`` are ``(label, URL)``
+    (:func:`knative_platform.offline.markdown.code`). ``links`` are ``(label, URL)``
     pairs the base code checked (release notes of a known upstream project).
     """
 

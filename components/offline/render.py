@@ -71,7 +71,7 @@ def redact_object(obj: Mapping[str, Any]) -> dict[str, Any]:
 
     A Kubernetes Secret's data, values under credential-named keys, and
     environment variables named like credentials (``AWS_SECRET_ACCESS_KEY``)
-    read ``[secret]`` (:func:`components.offline.secrets.redact`).
+    read ``[secret]`` (:func:`knative_platform.offline.secrets.redact`).
     """
     kind = obj.get("kind")
     return dict(redact(obj, kind if isinstance(kind, str) else None))
@@ -124,7 +124,7 @@ def render_files(capture: Capture, program: ProgramConfig | None = None,
     """The render tree of a capture, as ``{relative path: text}``.
 
     ``refused`` are the problems for which the program refused this stack's
-    update after its previous deployment (:mod:`components.offline.update`);
+    update after its previous deployment (:mod:`knative_platform.offline.update`);
     the capture is then the stack rendered as a first deployment.
     """
     files: dict[str, str] = {}
@@ -164,7 +164,7 @@ def render_files(capture: Capture, program: ProgramConfig | None = None,
 def write_tree(files: Mapping[str, str], out: Path) -> Path:
     """Replace ``out`` with ``files``, only if ``out`` is missing, empty or an earlier output of this tool.
 
-    :func:`components.offline.outdir.write_files`: a directory the tool did
+    :func:`knative_platform.offline.outdir.write_files`: a directory the tool did
     not mark as its own is never deleted, and no file lands outside ``out``.
     """
     return write_files(files, out)

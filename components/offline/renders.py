@@ -56,7 +56,7 @@ def read_render_yaml(text: str, path: Path) -> Any:
 
     A fork writes the renders a review reads, so before anything is built from
     the parsed nodes, aliases are held to the bound the stack-file reader holds
-    them to (yaml.v3's, :func:`components.offline.stackyaml.check_expansion`: a
+    them to (yaml.v3's, :func:`knative_platform.offline.stackyaml.check_expansion`: a
     "billion laughs" file is refused in milliseconds), a recursive alias is
     refused, and nesting is bounded (:data:`MAX_RENDER_DEPTH`).
     """
@@ -114,7 +114,7 @@ def load_render(directory: Path, label: str | None = None) -> Render:
 
 
 def _environment(directory: Path) -> Mapping[str, Any] | None:
-    """``environment.yaml`` of a render (components.offline.esc), or None when the stack imports no environment."""
+    """``environment.yaml`` of a render (:mod:`.esc`), or None when the stack imports no environment."""
     if not (directory / ENVIRONMENT_FILE).is_file():
         return None
     record = _read_yaml(directory / ENVIRONMENT_FILE)

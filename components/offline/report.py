@@ -1,4 +1,4 @@
-"""Write a :class:`~components.offline.model.Review` as markdown: a PR-comment summary and the full detail.
+"""Write a :class:`~knative_platform.offline.model.Review` as markdown: a PR-comment summary and the full detail.
 
 The summary leads with counts per stack and component, then what needs a
 reviewer's judgement (updates Knative would refuse, replacements, deletions,
@@ -14,7 +14,7 @@ points at the detail file, which holds everything, including every field of
 created and deleted resources.
 
 Everything a render says is untrusted (a fork writes the renders): it reaches
-the markdown only through :mod:`components.offline.markdown`, in code spans
+the markdown only through :mod:`knative_platform.offline.markdown`, in code spans
 and code blocks with nothing that could end them, so the comment's headings,
 links, tables and HTML are this module's alone, and ``@``-mentions notify nobody.
 """
@@ -153,7 +153,7 @@ def _headline(review: Review, *, full: bool) -> str:
 
 
 def _shorten(message: str, cap: int | None) -> str:
-    """``message`` as markdown (:func:`~components.offline.markdown.prose`), cut to ``cap`` characters of it."""
+    """``message`` as markdown (:func:`~knative_platform.offline.markdown.prose`), cut to ``cap`` characters of it."""
     if cap is None or len(message) <= cap:
         return prose(message)
     cut = message[:cap].rstrip()

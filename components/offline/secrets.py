@@ -1,7 +1,7 @@
 """Which values are credentials, and their redaction: one rule for the render, the diff, its reports and smoke.
 
-Pulumi secrets are redacted where they are read (:mod:`components.offline.engine`,
-:mod:`components.offline.stackfile`) and read :data:`REDACTED`. This module is
+Pulumi secrets are redacted where they are read (:mod:`knative_platform.offline.engine`,
+:mod:`knative_platform.offline.stackfile`) and read :data:`REDACTED`. This module is
 the second line, for credentials written in plain text (in a stack file, or a
 render edited by hand): they read :data:`PLAIN_TEXT`, so a review can tell the
 author to make them Pulumi secrets. A value is a credential

@@ -1,7 +1,7 @@
 """Read a Pulumi project and one stack's config file the way the Pulumi CLI hands them to a program.
 
 Secrets never reach the render: a ``secure:`` value (at any depth) becomes the
-placeholder :data:`~components.offline.secrets.REDACTED` and its top-level key is listed as secret, as the
+placeholder :data:`~knative_platform.offline.secrets.REDACTED` and its top-level key is listed as secret, as the
 CLI lists it, so the program takes the same code paths it takes under ``pulumi up``.
 
 The project file's typed ``config:`` declarations act as the CLI applies them

@@ -22,7 +22,7 @@ Refused, with the line: a duplicate key (yaml.v3 refuses it too), ``.inf`` and
 that does not fit its value (``!!int abc``), ``!!set``, ``!!omap``, ``!!pairs`` and
 custom tags (the CLI has no such types), null, float or structured map keys, and,
 as a named choice of this project, values nested more than
-:data:`~components.model.core.bounds.MAX_DEPTH` levels. A file whose aliases expand it
+:data:`~knative_platform.model.core.bounds.MAX_DEPTH` levels. A file whose aliases expand it
 too far ("billion laughs") is refused by the rule yaml.v3 refuses it with
 (:func:`alias_share_allowed`); a file that writes its values out is read however
 large it is, as a stack of thousands of services is (issue 9).

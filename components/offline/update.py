@@ -1,7 +1,7 @@
 """Render a stack as the update that follows an earlier deployment, the way ``pulumi up`` would run it.
 
 ``pulumi up`` reads the stack's own previous outputs (its ``revisions``, see
-:mod:`components.runtime.history`); offline, the previous deployment is a render: the
+:mod:`knative_platform.runtime.history`); offline, the previous deployment is a render: the
 ``stack.yaml`` of the base of a review, or any render directory. The program's
 reference to its own stack then answers with that render's outputs, so the
 revision checks judge the head against the base exactly as the next update

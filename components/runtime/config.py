@@ -1,9 +1,9 @@
 """Read the stack's ``knative-platform:*`` configuration from Pulumi and build the validated spec.
 
-This is the thin shell around :func:`components.model.build_platform_spec`: it
+This is the thin shell around :func:`knative_platform.model.platform.platform.build_platform_spec`: it
 lists the config keys Pulumi passed to the program, parses structured values,
 reads credentials as Pulumi secrets, and turns any SpecError into a
-:class:`~components.runtime.errors.ConfigError` before a single resource is registered.
+:class:`~knative_platform.runtime.errors.ConfigError` before a single resource is registered.
 """
 
 from __future__ import annotations

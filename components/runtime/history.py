@@ -1,7 +1,7 @@
 """What earlier deployments of this stack left behind, and the record this one leaves for the next.
 
 A program learns which revisions its stack already created by reading the
-stack's own ``revisions`` output (:data:`~components.model.revisions.revision_record.REVISIONS_OUTPUT`)
+stack's own ``revisions`` output (:data:`~knative_platform.model.revisions.revision_record.REVISIONS_OUTPUT`)
 from the last update, with a StackReference to itself. The engine answers a
 StackReference from the backend's latest checkpoint of the named stack
 (pulumi/pulumi v3.259.0, the newest tag read, for the pinned 3.272.0:
@@ -30,7 +30,7 @@ while the project layout resolves a bare name against the current project
 (``projectReferenceStore.ParseReference``), so the bare name reads the stack
 itself in both. On Pulumi Cloud it is ``<organization>/<project>/<stack>``.
 
-**The record.** Every :class:`~components.app.KnativeApp` adds its service's
+**The record.** Every :class:`~knative_platform.app.KnativeApp` adds its service's
 record to the stack output ``revisions`` itself (:meth:`StackHistory.record`),
 so a program that exports nothing still remembers its revisions. It exports
 one value per stack with ``pulumi.export``, an awaitable that gathers the
@@ -45,7 +45,7 @@ stays the record, and a value that differs from it is reported.
 The reads and the record are per stack: one read of the stack's own outputs,
 shared by every component that plans revisions (:meth:`StackHistory.of_stack`).
 Offline, the project's mocks answer the stack's own reference from the
-previous render's outputs, or with none (:mod:`components.offline.mocks`).
+previous render's outputs, or with none (:mod:`knative_platform.offline.mocks`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Smoke-check a deployed platform stack from outside: ``python -m components.smoke --stack local``.
+"""Smoke-check a deployed platform stack from outside: ``knative-platform smoke --stack local``.
 
 It reads the stack's outputs (``pulumi stack output --json``, or ``--outputs FILE``) and checks
 what a user would check by hand with the recipe's ``curl -H "Host: …" http://<gatewayAddress>``:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m components.smoke --stack local`` (or ``--outputs FILE``).
+"""Command line: ``knative-platform smoke --stack local`` (or ``--outputs FILE``).
 
 Exit status: 0 every check passed (skips allowed), 1 a check failed, 2 bad input or usage
 (the message says the fix).
@@ -16,11 +16,11 @@ from .probe import Gateway, tls_context
 
 EPILOG = """\
 examples:
-  python -m components.smoke --stack local
-  python -m components.smoke --stack staging --project . --requests 400 --tolerance 5
+  knative-platform smoke --stack local
+  knative-platform smoke --stack staging --project . --requests 400 --tolerance 5
   pulumi stack output --json --stack prod > prod.json
-  python -m components.smoke --outputs prod.json --ca-file letsencrypt-staging.pem
-  python -m components.smoke --stack dev --gateway-address 127.0.0.1 --http-port 8080
+  knative-platform smoke --outputs prod.json --ca-file letsencrypt-staging.pem
+  knative-platform smoke --stack dev --gateway-address 127.0.0.1 --http-port 8080
 
 checks (one line each: ok, FAIL or skip, then "N passed, N failed, N skipped"):
   reach        every public service URL, tag URL and custom-domain URL answers 2xx through
@@ -40,7 +40,7 @@ exit status:
 
 
 PROG = f"python -m {__package__}"
-"""``python -m knative_platform.smoke`` installed; ``python -m components.smoke`` in the repository."""
+"""How this module is run on its own (``knative-platform smoke`` passes its own ``prog``)."""
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:

@@ -9,8 +9,9 @@ cluster and the platform's domain, and deploys each service with KnativeApp.
 
 import pulumi
 import pulumi_kubernetes as k8s
-from knative_platform import KnativeApp, PlatformReference, PlatformReferenceArgs, render_namespace
 
+from knative_platform import KnativeApp, PlatformReference, PlatformReferenceArgs
+from knative_platform.manifests.knative import render_namespace
 from stacks.services import NAMESPACE, services_for
 
 config = pulumi.Config()

@@ -2,7 +2,7 @@
 
 A cluster in ``PROJECT_SINGLETON_POLICY_ENFORCE`` mode checks every pod
 against its project's one policy, and a project that never wrote one allows
-every image. So the platform writes the policy (:mod:`components.binauthz`):
+every image. So the platform writes the policy (:mod:`knative_platform.binauthz`):
 deny by default, admit the images it runs itself, the images of the stack's
 services, and the registries the stack names (``cluster.imageRegistries``).
 
@@ -218,7 +218,7 @@ def image_policy_problems(cluster: GkeClusterSpec, services: Sequence[Service], 
 def admission_problems(services: Iterable[Service], policy: Mapping[str, Any], stack: str) -> list[Problem]:
     """Each container image of ``services`` that the platform's policy (its ``binaryAuthorization`` output) denies.
 
-    Used by app stacks (:class:`components.reference.PlatformReference`): their images must be admitted by the
+    Used by app stacks (:class:`knative_platform.reference.PlatformReference`): their images must be admitted by the
     platform stack's policy, or their revisions never start.
     """
     listed = policy.get("allow")

@@ -64,7 +64,7 @@ class BinaryAuthorization(enum.StrEnum):
     ``PROJECT_SINGLETON_POLICY_ENFORCE`` (the default) checks every pod against
     the project's policy, which the platform writes: deny by default, admit the
     platform's own images, the stack's service images and ``imageRegistries``
-    (:mod:`components.model.cluster.binauthz`). ``POLICY_BINDINGS`` uses
+    (:mod:`knative_platform.model.cluster.binauthz`). ``POLICY_BINDINGS`` uses
     continuous-validation platform policies instead and ``DISABLED`` checks
     nothing: with either, the platform writes no policy and nothing is enforced
     at admission, so profile prod refuses both.
@@ -385,7 +385,7 @@ _SECURITY_GROUP = re.compile(r"^gke-security-groups@[a-z0-9]([-a-z0-9]*[a-z0-9])
 MAX_CLUSTER_NAME = 24
 """GKE allows 40 characters, but the node service account is ``<name>-nodes`` and account ids stop at 30."""
 RESERVED_LABELS = frozenset({"managed-by", "platform", "profile"})
-"""Resource labels the component sets itself (see :func:`components.gcp_args.gke.resource_labels`)."""
+"""Resource labels the component sets itself (see :func:`knative_platform.gcp_args.gke.resource_labels`)."""
 MIN_MAINTENANCE_HOURS_PER_32_DAYS = 48
 """GKE refuses a maintenance window with less than 48 h of availability in any 32 days."""
 

@@ -5,7 +5,7 @@ of any length and code points that no encoder accepts. Left alone, such a value
 passes validation and breaks later: an integer past 2**63 fails while Pulumi
 serialises the resource that holds it, after the resources before it were
 registered (a half-applied ``pulumi up``); a lone surrogate fails when a file
-or a gRPC message is encoded. :mod:`components.model.core.decode` applies these checks
+or a gRPC message is encoded. :mod:`knative_platform.model.core.decode` applies these checks
 to every field it decodes or type-checks, so no field can forget them, and each
 message names the limit.
 """

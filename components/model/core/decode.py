@@ -124,7 +124,7 @@ def _float_text(value: float) -> str:
 
 
 def scalar_problem(value: Any, tp: Any) -> str | None:
-    """The bound ``value`` breaks as a ``tp`` field (see :mod:`components.model.core.bounds`), or None."""
+    """The bound ``value`` breaks as a ``tp`` field (see :mod:`knative_platform.model.core.bounds`), or None."""
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
         return int_problem(value)
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):

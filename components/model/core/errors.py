@@ -3,7 +3,7 @@
 Validation never stops at the first mistake: a user fixing a stack file wants
 every problem in one run, each naming the exact key and the fix. This module
 is pure Python so that the spec layer stays importable without Pulumi; the
-Pulumi shell (``components.runtime.config``) turns a :class:`SpecError` into a
+Pulumi shell (``knative_platform.runtime.config``) turns a :class:`SpecError` into a
 ``pulumi.RunError`` so the CLI prints it without a traceback.
 """
 

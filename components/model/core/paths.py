@@ -1,9 +1,9 @@
 """Field paths of nested values, as a reviewer reads them: ``spec.containers[0].env[name=TARGET].value``.
 
 One way of naming a field for every place that reports one: the offline diff
-(:mod:`components.offline.diff`) and the revision checks, which name the
+(:mod:`knative_platform.offline.diff`) and the revision checks, which name the
 template fields that changed under an unchanged revision name
-(:mod:`components.model.revisions.revision_record`). A list of named objects is keyed by
+(:mod:`knative_platform.model.revisions.revision_record`). A list of named objects is keyed by
 name, so adding one environment variable is one change, not a shift of every
 later index. Pure Python, no Pulumi.
 """

@@ -18,7 +18,7 @@ Everything is keyed by name, never by position, so reordering a stack file
 changes nothing. Field names and nesting follow the Knative objects
 (``pkg/apis/eventing/v1`` and ``pkg/apis/sources/v1`` of knative.dev/eventing
 v0.50.0, the Go module of Eventing ``knative-v1.23.0``), so each webhook rule in
-:mod:`components.model.eventing.eventing_rules` reads the value it checks under the name
+:mod:`knative_platform.model.eventing.eventing_rules` reads the value it checks under the name
 Knative gives it. Pure Python: no Pulumi import.
 """
 
@@ -124,7 +124,7 @@ class EventFilter:
 
     trigger_types.go ``SubscriptionsAPIFilter``. ``cesql`` is in the model so a
     stack file that uses it is answered with the reason it is refused
-    (:func:`components.model.eventing.eventing_rules.cesql_problems`), not "unknown key".
+    (:func:`knative_platform.model.eventing.eventing_rules.cesql_problems`), not "unknown key".
     """
 
     exact: Mapping[str, str] = field(default_factory=dict)

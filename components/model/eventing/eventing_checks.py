@@ -1,7 +1,7 @@
 """Eventing across objects: what Knative's webhook cannot see, and the verdict on a whole stack's events.
 
 :func:`eventing_problems` is the one entry: every webhook rule of
-:mod:`components.model.eventing.eventing_rules` on each broker, source, trigger and
+:mod:`knative_platform.model.eventing.eventing_rules` on each broker, source, trigger and
 schedule, plus the rules that need the whole stack, each stricter than Knative
 by choice and saying so in its message:
 

@@ -1,6 +1,6 @@
 """Knative Eventing's webhook rules for sources and schedules (PingSource, ApiServerSource, SinkBinding, ...).
 
-The source half of :mod:`components.model.eventing.eventing_rules` (whose docstring says
+The source half of :mod:`knative_platform.model.eventing.eventing_rules` (whose docstring says
 where the rules are read: Eventing ``knative-v1.23.0``, ``knative.dev/eventing
 v0.50.0`` ``pkg/apis/sources/v1``, and ``knative.dev/pkg``'s duck types and
 tracker, as vendored in knative/operator ``knative-v1.23.0``); one function per

@@ -1,6 +1,6 @@
 """The namespaces app stacks deploy into, declared by the platform: ``knative-platform:appNamespaces``, typed.
 
-App teams deploy from projects of their own (:class:`components.reference.PlatformReference`),
+App teams deploy from projects of their own (:class:`knative_platform.reference.PlatformReference`),
 but the gateway that answers for their hosts is the platform's. When the platform
 terminates TLS itself (kgateway), a namespace gets HTTPS only through a listener
 and a certificate the platform stack creates, so the platform must know the

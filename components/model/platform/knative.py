@@ -1,7 +1,7 @@
 """The platform team's Knative settings: the ``knative`` and ``ingress`` stack-config keys, typed.
 
 Each section maps to one of Knative Serving's ConfigMaps in ``knative-serving``
-(rendered by :mod:`components.manifests.knative_config`). Only keys a platform
+(rendered by :mod:`knative_platform.manifests.knative_config`). Only keys a platform
 team actually tunes are typed here; the defaults are Knative's own, so a stack
 without a ``knative`` key runs Knative as shipped, but the rendered ConfigMaps
 still state every typed value so a reviewer sees the policy in one place.
@@ -127,7 +127,7 @@ def resolved_features(features: FeatureSettings, needed: Iterable[str] = ()) -> 
     """``features`` with every unset service flag decided: enabled when a service needs it, else Knative's default.
 
     ``needed`` names FeatureSettings fields (see
-    :func:`components.model.service.service.required_features`). Flags the platform set
+    :func:`knative_platform.model.service.service.required_features`). Flags the platform set
     explicitly are kept as they are.
     """
     wanted = set(needed)

@@ -4,7 +4,7 @@
 takes the stack's ``knative-platform:*`` config values (already parsed from
 YAML/JSON) plus the services declared in Python, decodes and validates all of
 it, and either returns a :class:`PlatformSpec` or raises one
-:class:`~components.model.core.errors.SpecError` listing every problem, before the
+:class:`~knative_platform.model.core.errors.SpecError` listing every problem, before the
 Pulumi program registers anything.
 """
 
@@ -121,7 +121,7 @@ class PlatformSpec:
     """Written by ``knative-platform build``: per source service, the build it recorded. Never edit by hand."""
     reset_revision_history: tuple[str, ...] = ()
     """Services whose recorded revisions this update forgets (``*``: every one): the way past a record that
-    cannot be read (:mod:`components.model.revisions.revision_record`); remove it after that update."""
+    cannot be read (:mod:`knative_platform.model.revisions.revision_record`); remove it after that update."""
 
     def service(self, name: str) -> Service:
         """The service called ``name``."""

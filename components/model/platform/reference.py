@@ -1,7 +1,7 @@
 """The contract between a platform stack and the app stacks that deploy onto it. No Pulumi import here.
 
 An app-only project reads the platform stack's outputs through a Pulumi
-StackReference (:class:`components.reference.PlatformReference`). The names it
+StackReference (:class:`knative_platform.reference.PlatformReference`). The names it
 needs, and what to do when one is missing, live here so that the platform's
 exports and the reference's expectations are one list, testable without Pulumi.
 """

@@ -3,7 +3,7 @@
 Each update writes, per service, the revisions its stack created (the
 ``revisions`` stack output, :func:`revisions_output`) and the next update reads
 it back (:func:`read_service_history`) to plan its own
-(:mod:`components.model.revisions.revisions`). The record holds only what the next plan
+(:mod:`knative_platform.model.revisions.revisions`). The record holds only what the next plan
 needs plus the ``kn revision list`` view, and no clock: every value derives
 from the stack's inputs and the previous record, so ``pulumi preview`` and the
 ``pulumi up`` that follows write the same record (``up --plan`` compares them:
@@ -150,7 +150,7 @@ def template_fields(template: Mapping[str, Any]) -> dict[str, str]:
     """Each template field (name left out) by path (``spec.containers[0].env[name=TARGET].value``): its hash.
 
     Lists of named objects are keyed by name, as the offline diff writes them
-    (:func:`components.model.core.paths.flatten`), so a change names the variable, not
+    (:func:`knative_platform.model.core.paths.flatten`), so a change names the variable, not
     a position that shifts.
     """
     leaves = flatten(_unnamed(template))

@@ -3,9 +3,9 @@
 Knative names a revision once and never lets its template change under that
 name, and traffic can only name revisions that exist (DESIGN.md §6). A stack
 therefore remembers, per service, the revisions its deployments created: the
-``revisions`` stack output (:mod:`components.model.revisions.revision_record`), which the
+``revisions`` stack output (:mod:`knative_platform.model.revisions.revision_record`), which the
 next update reads back through a StackReference to its own stack
-(:mod:`components.runtime.history`) and hands to :func:`plan_service`. That plan, pure and computed before
+(:mod:`knative_platform.runtime.history`) and hands to :func:`plan_service`. That plan, pure and computed before
 anything is registered:
 
 - refuses a template that changes under the name of the revision the last

@@ -4,7 +4,7 @@ Every rule is knative/serving ``knative-v1.23.0``
 ``pkg/apis/autoscaling/annotation_validation.go`` (``ValidateAnnotations``), one
 function per upstream check. Platform-wide bounds (``max-scale-limit``,
 ``allow-zero-initial-scale``, scale to zero) depend on the platform's settings
-and are checked in :func:`components.model.platform.platform.platform_problems`.
+and are checked in :func:`knative_platform.model.platform.platform.platform_problems`.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ def max_scale_limit_problems(max_scale: int | None, limit: int, platform_max: in
     ``validateMaxScaleWithinLimit`` runs only when the revision sets max-scale: above the limit, or 0 (unlimited),
     is refused (annotation_validation_test.go TestValidateAnnotations, "maxScale is explicitly set to 0 when
     MaxScaleLimit and default MaxScale are set"). A service without maxScale (no annotation) gets the platform's
-    max-scale (``platform_max``), which
-    :func:`components.model.platform.knative.knative_problems` keeps within the limit (pkg/autoscaler/config/config.go).
+    max-scale (``platform_max``), which :func:`knative_platform.model.platform.knative.knative_problems` keeps
+    within the limit (pkg/autoscaler/config/config.go).
     """
     if not limit or max_scale is None:
         return []

@@ -11,7 +11,8 @@ read from knative/serving at ``knative-v1.23.0``:
 * ``pkg/apis/serving/fieldmask.go``: which fields may be set at all;
 * ``pkg/apis/config/features.go``: which flag each extension needs and its default.
 
-:mod:`components.model.service.service` composes them into a :class:`~components.model.service.service.Service`.
+:mod:`knative_platform.model.service.service` composes them into a
+:class:`~knative_platform.model.service.service.Service`.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 A :class:`Service` says what runs (image, command, env, port, resources,
 probes, volumes, sidecars and init containers from
-:mod:`components.model.service.containers`), how it scales (:class:`Autoscaling`, from
-:mod:`components.model.service.autoscaling`), who it runs as (:class:`ServiceAccount`,
-from :mod:`components.model.service.identity`), who can reach it (visibility, domains)
-and where its requests go (a traffic policy from :mod:`components.model.service.traffic`).
-It holds no Kubernetes knowledge: :mod:`components.manifests.knative` renders it.
+:mod:`knative_platform.model.service.containers`), how it scales (:class:`Autoscaling`, from
+:mod:`knative_platform.model.service.autoscaling`), who it runs as (:class:`ServiceAccount`,
+from :mod:`knative_platform.model.service.identity`), who can reach it (visibility, domains)
+and where its requests go (a traffic policy from :mod:`knative_platform.model.service.traffic`).
+It holds no Kubernetes knowledge: :mod:`knative_platform.manifests.knative` renders it.
 
 :func:`service_problems` gives the verdict Knative 1.23's webhook would give
 (knative/serving ``knative-v1.23.0``, each rule citing its function) before
@@ -188,7 +188,7 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
     """Everything Knative's webhook (or our own secure defaults) would refuse in ``service``.
 
     Each rule cites its source in knative/serving at ``knative-v1.23.0``; the
-    container-level rules live in :mod:`components.model.service.containers`.
+    container-level rules live in :mod:`knative_platform.model.service.containers`.
     """
     checker = Decoder()
     checker.typecheck(service, Service, path)
@@ -236,7 +236,7 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
     problems += traffic_problems(service.traffic, service.name, service.revision, join_path(path, "traffic"))
     for key in ("triggers", "schedules"):
         if getattr(service, key):
-            # Their model and rules exist (components.model.eventing.eventing*); installing Eventing does not yet.
+            # Their model and rules exist (knative_platform.model.eventing.eventing*); installing Eventing does not yet.
             add(key, "the platform does not install Knative Eventing yet (issue 21), so nothing would deliver "
                      "these events; remove them until a release that installs it")
     return problems

@@ -3,7 +3,7 @@
 A split target names a revision (``revision: v1``, or its full name), or the
 latest ready revision (``latest: true``, ``revision: "@latest"``, or neither).
 Knative's webhook judges each target alone; ``kn`` also refuses the same
-revision twice. These rules sit apart from :mod:`components.model.service.traffic`, which
+revision twice. These rules sit apart from :mod:`knative_platform.model.service.traffic`, which
 compiles and validates whole policies and calls them for its ``Split``.
 """
 

@@ -270,7 +270,7 @@ def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str 
     ``current_revision`` is the suffix of the service's own revision (None when
     Knative names it). A revision may be named by suffix (``v1``) or by its full
     name (``api-v1``, Knative's generated ``api-00003``); whether it exists is
-    checked against the stack's history by :mod:`components.model.revisions.revisions`.
+    checked against the stack's history by :mod:`knative_platform.model.revisions.revisions`.
     """
     problems: list[Problem] = []
 

@@ -1,6 +1,6 @@
 """Proof that a spec already passed validation, so each service is checked once per run (issue 9).
 
-:func:`~components.model.platform.platform.build_platform_spec` validates the whole stack;
+:func:`~knative_platform.model.platform.platform.build_platform_spec` validates the whole stack;
 ``Platform`` and ``KnativeApp`` must still validate what they are given, because
 an importer may build their arguments by hand in Python. Without a proof a
 stack's services were checked three times, the largest share of a large stack's
@@ -37,7 +37,7 @@ def proven(value: Any, context: Hashable = None) -> bool:
 
 
 def service_problems_once(service: Service, path: str, max_timeout_seconds: int) -> list[Problem]:
-    """:func:`~components.model.service.service.service_problems`, or nothing for a service already found valid.
+    """:func:`~knative_platform.model.service.service.service_problems`, or nothing for a service already found valid.
 
     The verdict depends on the platform's maximum revision timeout, so the proof is per timeout.
     """

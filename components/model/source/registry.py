@@ -7,7 +7,7 @@ the record of which fingerprint was built into which image: the first image
 pushed for a fingerprint wins, later builds reuse its digest.
 
 ``knative-platform:images`` is written by ``knative-platform build``
-(:mod:`components.imagebuild`), never by hand: per source service, the fingerprint
+(:mod:`knative_platform.imagebuild`), never by hand: per source service, the fingerprint
 it was built from, the repository and the image's digest. The program deploys
 ``<repository>@<digest>``, never a tag (a digest is what Knative deploys as is:
 knative/serving knative-v1.23.0 ``pkg/reconciler/revision/resolve.go``
@@ -40,7 +40,7 @@ TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 """A tag (distribution-spec v1.1.0 ``spec.md``): at most 128 characters."""
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
-"""A source fingerprint (:func:`components.imagebuild.fingerprint.fingerprint`): sha256, hex."""
+"""A source fingerprint (:func:`knative_platform.imagebuild.fingerprint.fingerprint`): sha256, hex."""
 NAME_TOTAL_MAX = 255
 """distribution/distribution v2.8.2 ``reference/reference.go`` ``NameTotalLengthMax``: host and path together."""
 SOURCE_TAG_PREFIX = "src-"

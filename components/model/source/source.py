@@ -2,11 +2,11 @@
 
 A service declares exactly one of ``image`` (a prebuilt image) and ``source``
 (this module). The image of a source service is built *before* ``pulumi up``
-by ``knative-platform build`` (:mod:`components.imagebuild`), never inside the
+by ``knative-platform build`` (:mod:`knative_platform.imagebuild`), never inside the
 Pulumi program: a build in the program breaks ``up --plan`` and turns previews
 into builds (research/source-and-eventing.md, §A3). The build pushes the image
 under the immutable tag ``src-<fingerprint>`` and records its digest in the
-stack's ``images`` key (:mod:`components.model.source.registry`).
+stack's ``images`` key (:mod:`knative_platform.model.source.registry`).
 
 Two kinds of rules, both with the config path and the fix:
 

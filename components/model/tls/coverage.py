@@ -1,7 +1,7 @@
 """Whether a platform serves an app stack's public hosts: its ``httpsHosts`` output against the app's services.
 
 The platform stack exports exactly what it serves over HTTPS
-(:func:`components.manifests.gateway_tls.https_hosts_output`):
+(:func:`knative_platform.manifests.gateway_tls.https_hosts_output`):
 
 ``terminatedBy: gateway``
     kgateway: the platform's own listeners terminate TLS, and ``names`` maps
@@ -18,7 +18,7 @@ The platform stack exports exactly what it serves over HTTPS
 
 :func:`app_host_problems` gives the problems of an app stack's services
 against that, each naming the fix on the platform stack, so
-:class:`components.reference.PlatformReference` refuses the app before it
+:class:`knative_platform.reference.PlatformReference` refuses the app before it
 registers anything. Cluster-local services have no public host and need nothing;
 a platform without TLS (``https: false``) serves plain HTTP to every namespace.
 No Pulumi import here.
