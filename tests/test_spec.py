@@ -21,7 +21,10 @@ IMAGE = versions.SAMPLE_IMAGE
 
 
 def test_spec_and_manifests_import_without_pulumi():
-    code = ("import sys, knative_platform.model, knative_platform.manifests.knative, knative_platform.manifests.urls; "
+    code = ("import importlib, pkgutil, sys, knative_platform.model, knative_platform.manifests.knative, "
+            "knative_platform.manifests.urls; "
+            "[importlib.import_module(m.name) for m in pkgutil.walk_packages(knative_platform.model.__path__, "
+            "'knative_platform.model.')]; "
             "loaded = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')); "
             "print(loaded); sys.exit(1 if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
