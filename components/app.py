@@ -28,9 +28,11 @@ from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
-from .model.revisions.revisions import Previous, RevisionPlan, plan_service, revisions_output
+from .manifests.service_plan import named_revision, plan_of
+from .model.revisions.revisions import Previous, RevisionPlan, revisions_output
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
 from .model.service.validated import service_problems_once
+from .model.source.resolve import Sources
 from .runtime.errors import checked
 from .runtime.history import StackHistory
 
@@ -67,21 +69,26 @@ class KnativeAppArgs:
     plan: pulumi.Input[RevisionPlan | Mapping[str, RevisionPlan]] | None = None
     """The service's revision plan when the caller already made it against ``history``, or every service's plan
     by name (as :class:`~knative_platform.platform.Platform` makes them at once), so it is not made twice."""
+    sources: Sources | None = None
+    """What the program knows of its source services (fingerprints, registry, recorded builds), for a source
+    service planned here rather than by Platform or PlatformReference (:mod:`knative_platform.runtime.sources`)."""
 
 
-def revision_plan(service: Service, previous: Previous,
-                  template: Mapping[str, Any] | None = None) -> tuple[RevisionPlan | None, list[Problem]]:
-    """The revision plan of ``service`` (whose rendered ``spec.template`` is ``template``) against the last record."""
-    if template is None:
-        template = render_service(service)["spec"]["template"]
-    return plan_service(service, template, previous, join_path("services", service.name))
+def revision_plan(service: Service, previous: Previous, template: Mapping[str, Any] | None = None,
+                  sources: Sources | None = None) -> tuple[RevisionPlan | None, list[Problem]]:
+    """The revision plan of ``service`` (whose rendered ``spec.template`` is ``template``) against the last record.
+
+    A source service's image is resolved from ``sources`` (:func:`~knative_platform.manifests.service_plan.plan_of`).
+    """
+    return plan_of(service, previous, sources, template)
 
 
-def revision_plans(services: Sequence[Service], previous: Previous) -> dict[str, RevisionPlan]:
+def revision_plans(services: Sequence[Service], previous: Previous,
+                   sources: Sources | None = None) -> dict[str, RevisionPlan]:
     """Each service's revision plan against the stack's last record, by name; every problem in one ConfigError."""
     plans, problems = {}, []
     for service in services:
-        plan, found = revision_plan(service, previous)
+        plan, found = revision_plan(service, previous, sources=sources)
         problems += found
         if plan is not None:
             plans[service.name] = plan
@@ -143,8 +150,9 @@ class KnativeApp(pulumi.ComponentResource):
             ), opts=pulumi.ResourceOptions(parent=self))
 
         # Every object below waits for the plan: a refused update registers none of them.
-        shape = render_service(svc)
+        shape = render_service(named_revision(svc))
         plan = self._plan(name, args, shape["spec"]["template"])
+        template = self._template(svc, shape, plan)
 
         def traffic_of(plans: RevisionPlan | Mapping[str, RevisionPlan]) -> list[dict[str, Any]]:
             planned = _own(plans, svc.name)
@@ -160,7 +168,7 @@ class KnativeApp(pulumi.ComponentResource):
             api_version=shape["apiVersion"],
             kind=shape["kind"],
             metadata=shape["metadata"],
-            spec={"template": shape["spec"]["template"], "traffic": traffic},
+            spec={"template": template, "traffic": traffic},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=self._identity.ready if self._identity else [])),
         )
@@ -207,7 +215,8 @@ class KnativeApp(pulumi.ComponentResource):
             "url": part(lambda u: u.url),
             "tagUrls": part(lambda u: dict(u.tag_urls)),
             "domainUrls": part(lambda u: dict(u.domain_urls)),
-            "revisionName": svc.revision_name,
+            "revisionName": named_revision(svc).revision_name if svc.source is None else plan.apply(
+                lambda plans: _own(plans, svc.name).service.revision_name),
             "traffic": traffic,
         }
         # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
@@ -277,12 +286,23 @@ class KnativeApp(pulumi.ComponentResource):
         def planned(value: Previous | Mapping[str, Any] | None) -> RevisionPlan:
             if not isinstance(value, Previous):  # the stack's ``revisions`` output itself, as earlier releases took
                 value = Previous(revisions=value, deployed=value is not None)
-            plan, problems = revision_plan(args.service, value, template)
+            plan, problems = revision_plan(args.service, value, template, args.sources)
             checked(problems)
             assert plan is not None
             return plan
 
         return _output(previous).apply(planned)
+
+    @staticmethod
+    def _template(svc: Service, shape: Mapping[str, Any],
+                  plan: pulumi.Output[Any]) -> Any:
+        """The revision template: the service's own (plain), or a source service's with its resolved image.
+
+        A source service's image is known once its plan is (the stack's record may hold its digest).
+        """
+        if svc.source is None:
+            return shape["spec"]["template"]
+        return plan.apply(lambda plans: render_service(_own(plans, svc.name).service)["spec"]["template"])
 
     @staticmethod
     def _urls(args: KnativeAppArgs) -> ServiceUrls | pulumi.Output[ServiceUrls]:

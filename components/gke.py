@@ -88,6 +88,7 @@ class GkeCluster(pulumi.ComponentResource):
                                    project=spec.project, role=role, member=node_account.member, opts=child)
             for role in build.NODE_SERVICE_ACCOUNT_ROLES
         ]
+        self.node_member = node_account.member  # pulls from the stack's registry (ArtifactRegistryRepository)
         self.webhook_firewall = gcp.compute.Firewall(
             f"{name}-control-plane-webhooks", network=network.id, target_service_accounts=[node_account.email],
             **build.webhook_firewall_args(spec), opts=child)

@@ -27,6 +27,7 @@ from .manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_obj
 from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
 from .manifests.knative_config import INGRESS_CLASSES, config_network
+from .manifests.service_plan import sources_output
 from .manifests.urls import service_urls
 from .model.cluster.binauthz import writes_project_policy
 from .model.cluster.cluster import GkeClusterSpec
@@ -43,10 +44,12 @@ from .model.platform.platform import (
     platform_served_names,
 )
 from .model.revisions.revision_record import REVISIONS_OUTPUT
+from .model.source.registry import ArtifactRegistry, registry_prefixes
 from .model.service.service import Service, Visibility
 from .model.tls.tls import Challenge, dns_zones
 from .runtime.errors import checked
 from .runtime.history import StackHistory
+from .runtime.sources import program_sources
 from .tls import AutoTls, AutoTlsArgs
 
 if TYPE_CHECKING:
@@ -76,6 +79,8 @@ class ClusterConnection:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     gcp_provider: gcp.Provider | None = None
     """The explicit GCP provider of a cluster the platform creates, for the GCP resources around it."""
+    node_member: pulumi.Output[str] | None = None
+    """``serviceAccount:<email>`` of the nodes of a cluster the platform creates: they pull the stack's images."""
     workload_pool: pulumi.Output[str] | None = None
     """The Workload Identity pool of a cluster the platform creates, read from the cluster: every IAM grant to
     one of its members waits for the cluster, which creates the pool (issue 18, N3)."""
@@ -117,6 +122,11 @@ class Platform(pulumi.ComponentResource):
     apps: dict[str, KnativeApp]
     binary_authorization: dict[str, Any] | None
     """The project's image policy as the ``binaryAuthorization`` output, when the platform writes one."""
+    registry: str | None
+    """Where source services' images are pushed (``<host>/<path>``), when the stack names a registry."""
+    sources: pulumi.Output[dict[str, dict[str, str]]] | None
+    """Per source service: its fingerprint, image, where the digest came from and its revision (the ``sources``
+    output: what a review shows, ``pending build`` in a preview before the build)."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
@@ -135,12 +145,14 @@ class Platform(pulumi.ComponentResource):
         # The platform (and with it every child, which waits for its parent) registers only once they pass.
         self.history = StackHistory.of_stack()
         previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
-        plans = previous.apply(lambda last: revision_plans(spec.services, last))
+        sources = program_sources(spec.services, spec.registry, spec.images)  # the checkout's fingerprints
+        plans = previous.apply(lambda last: revision_plans(spec.services, last, sources))
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
         self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
+        registry_ready = self._registry(spec)  # where source services' images are: before their revisions pull
         # The image policy before any pod: a new service's image is admitted before its revision starts.
         cluster_ready = [*self.cluster.ready, *self._binary_authorization(spec)]
 
@@ -221,7 +233,7 @@ class Platform(pulumi.ComponentResource):
                     domain_template=network.domain_template,
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
-                    depends_on=[*own_namespace, *platform_ready],
+                    depends_on=[*own_namespace, *platform_ready, *registry_ready],
                     workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,
@@ -232,6 +244,7 @@ class Platform(pulumi.ComponentResource):
 
         # Every app's record at once: one Output for the stack, not one per app (issue 23).
         self.history.record_all(plans.apply(lambda all_plans: {name: record_of(p) for name, p in all_plans.items()}))
+        self.sources = plans.apply(sources_output) if sources is not None else None
         public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
         address = self.gateway_address if self.gateway_address is not None else self.ingress.address_command
         self.curl = pulumi.Output.all(self.domain, address).apply(lambda pair: {
@@ -257,6 +270,19 @@ class Platform(pulumi.ComponentResource):
                                  opts=pulumi.ResourceOptions(parent=self))
         return identity.email, identity.ready
 
+    def _registry(self, spec: PlatformSpec) -> list[pulumi.Resource]:
+        """The registry source services push to (the ``registry`` output): an Artifact Registry one is created here."""
+        self.registry = spec.registry.prefix if spec.registry is not None else None
+        if not isinstance(spec.registry, ArtifactRegistry):
+            return []
+        assert isinstance(spec.cluster, GkeClusterSpec) and self.cluster.gcp_provider is not None  # platform_problems
+        from .registry import ArtifactRegistryRepository, ArtifactRegistryRepositoryArgs  # imports pulumi_gcp
+
+        repository = ArtifactRegistryRepository("registry", ArtifactRegistryRepositoryArgs(
+            registry=spec.registry, gcp_provider=self.cluster.gcp_provider, node_member=self.cluster.node_member,
+            protect=spec.cluster.deletion_protection), opts=pulumi.ResourceOptions(parent=self))
+        return repository.ready
+
     def _binary_authorization(self, spec: PlatformSpec) -> list[pulumi.Resource]:
         """On a GKE cluster that checks pods against the project policy, write that policy (deny by default)."""
         self.binary_authorization = None
@@ -266,8 +292,8 @@ class Platform(pulumi.ComponentResource):
         assert self.cluster.gcp_provider is not None  # a cluster the platform creates
         from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs  # imports pulumi_gcp
 
-        # issue 20's environment registry joins cluster.image_registries here
-        patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services, cluster.image_registries)
+        patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services,
+                                  (*cluster.image_registries, *registry_prefixes(spec.registry)))
         policy = BinaryAuthorizationPolicy("binauthz", BinaryAuthorizationPolicyArgs(
             cluster=cluster, patterns=patterns, gcp_provider=self.cluster.gcp_provider),
             opts=pulumi.ResourceOptions(parent=self))
@@ -298,6 +324,7 @@ class Platform(pulumi.ComponentResource):
                          "workloadIdentityPool": gke.workload_pool},
                 gcp_provider=gke.gcp_provider,
                 workload_pool=gke.workload_pool,
+                node_member=gke.node_member,
             )
         cluster: ExistingCluster = spec.cluster
         # A stable identifier keeps a kubeconfig edit from previewing as a replacement of every object.
@@ -336,6 +363,10 @@ class Platform(pulumi.ComponentResource):
             outputs["kubeconfig"] = self.cluster.kubeconfig
         if self.binary_authorization is not None:
             outputs["binaryAuthorization"] = self.binary_authorization
+        if self.registry is not None:
+            outputs["registry"] = self.registry
+        if self.sources is not None:
+            outputs["sources"] = self.sources
         return outputs | {
             "domain": self.domain,
             "https": self.https,

@@ -23,7 +23,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from .core.decode import camel, config_fields, config_key
 from .platform.platform import _CLUSTER_TYPES, SECRET_KEYS, PlatformSpec
 from .service.service import Service
-from .source.registry import ExternalRegistry
+from .source.registry import REGISTRY_TYPES
 
 NAMESPACE = "knative-platform"
 SCHEMA_ID = "https://knative-platform.invalid/stack-file.schema.json"
@@ -120,11 +120,14 @@ def _cluster(definitions: dict[str, Any]) -> dict[str, Any]:
 
 
 def _registry(definitions: dict[str, Any]) -> dict[str, Any]:
-    """``registry`` is selected by its required ``type`` key; ``external`` is the one kind so far."""
-    name = dataclass_schema(ExternalRegistry, definitions)
-    definitions[name]["properties"]["type"] = {"const": "external"}
-    definitions[name]["required"] = sorted({*definitions[name].get("required", ()), "type"})
-    return {"$ref": f"#/$defs/{name}"}
+    """``registry`` is selected by its required ``type`` key, each kind with its own keys."""
+    options = []
+    for kind, cls in REGISTRY_TYPES.items():
+        name = dataclass_schema(cls, definitions)
+        definitions[name]["properties"]["type"] = {"const": kind}
+        definitions[name]["required"] = sorted({*definitions[name].get("required", ()), "type"})
+        options.append({"$ref": f"#/$defs/{name}"})
+    return {"anyOf": options}
 
 
 def _service(definitions: dict[str, Any]) -> dict[str, Any]:

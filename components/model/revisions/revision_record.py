@@ -13,8 +13,8 @@ pulumi/pulumi v3.259.0 ``pkg/resource/deploy/plan.go``, ``checkOutputs`` via
 Per service: its ``namespace``, the Configuration's ``generation`` (template
 changes applied) and the ``list`` of revisions, newest first. Per revision: its
 ``name``, the ``generation`` that created it (what orders the list), its
-``image``, share (``percent``) and ``tags``, ``latest`` and ``generated`` (Knative
-named it), and ``specDigest``; the latest also carries ``digest`` (the whole
+``image`` (and a source service's ``source`` fingerprint), share (``percent``)
+and ``tags``, ``latest`` and ``generated`` (Knative named it), and ``specDigest``; the latest also carries ``digest`` (the whole
 template but its name) and ``fields``, one short hash per template field, so
 that a refused change can name the fields that changed. Digests are SHA-256 of
 the canonical JSON (sorted keys, no whitespace), cut to 128 bits; records
@@ -61,6 +61,7 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{32,64}$")
 _FIELD = 8
 """Characters of one field's hash: 4 hex of its path, 4 hex of its path and value."""
 _FIELDS = re.compile(r"^(?:[0-9a-f]{8})*$")
+_FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 _PROBLEMS_PER_SERVICE = 5
 
 
@@ -81,6 +82,9 @@ class RevisionRecord:
     """The Configuration generation that created it (Knative's generated names carry it)."""
     generated: bool = False
     """Knative named it (the template named no revision)."""
+    source: str = ""
+    """The source fingerprint a source service's revision was built from (empty for a prebuilt image): the next
+    update deploys the same image for the same fingerprint (:mod:`knative_platform.model.source.resolve`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,6 +204,8 @@ def record_row(record: RevisionRecord, share: int, tags: Sequence[str], latest: 
     if record.generation is not None:
         row["generation"] = record.generation
     row["image"] = record.image
+    if record.source:
+        row["source"] = record.source
     row["percent"] = share
     if tags:
         row["tags"] = list(tags)
@@ -277,6 +283,7 @@ def _row(reader: _Reader, raw: Any, path: str) -> tuple[RevisionRecord | None, b
         generation=reader.number(generation, join_path(path, "generation"), 1) if generation is not None else None,
         generated=reader.flag(raw["generated"], join_path(path, "generated"))
         if raw.get("generated") is not None else False,
+        source=reader.text(raw["source"], join_path(path, "source"), _FINGERPRINT) if raw.get("source") else "",
     )
     latest = reader.flag(raw["latest"], join_path(path, "latest")) if raw.get("latest") is not None else False
     return (record if name else None), latest

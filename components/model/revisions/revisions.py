@@ -44,6 +44,7 @@ from ..core.errors import Problem, join_path
 from ..core.names import revision_full_name
 from ..service.service import Service
 from ..service.traffic import LATEST, Split, Target, _target_paths, compile_traffic
+from ..source.resolve import SourceImage
 from .revision_record import (
     KEEP_UNROUTED,
     RESET_KEY,
@@ -89,7 +90,9 @@ class RevisionPlan:
     history: ServiceHistory
     """The history after this update: what the ``revisions`` output records."""
     notes: tuple[str, ...] = ()
-    """Warnings for the user (targets re-routed to the first revision)."""
+    """Warnings for the user (targets re-routed to the first revision, a source pending its build)."""
+    source: SourceImage | None = None
+    """A source service's image in this update and where its digest came from."""
 
 
 
@@ -125,17 +128,17 @@ def revisions_output(plan: RevisionPlan, traffic: Sequence[Mapping[str, Any]]) -
 
 
 def plan_service(service: Service, template: Mapping[str, Any], previous: Previous,
-                 path: str) -> tuple[RevisionPlan | None, list[Problem]]:
+                 path: str, fingerprint: str = "") -> tuple[RevisionPlan | None, list[Problem]]:
     """The revision plan of a *validated* service against what the stack's last deployment recorded.
 
     ``template`` is the service's rendered ``spec.template``; ``path`` its config
-    path (``services.api``). A record that cannot be read refuses the update
+    path (``services.api``); ``fingerprint`` a source service's, which its new revision records. A record that cannot be read refuses the update
     (the problems name its paths and the setting that forgets it).
     """
     if service.name in previous.reset or "*" in previous.reset:
         plan, problems = plan_revisions(service, template, ServiceHistory(), path,
                                         why_new=f"the stack's record of {service.name} is forgotten "
-                                                f"(knative-platform:{RESET_KEY})")
+                                                f"(knative-platform:{RESET_KEY})", fingerprint=fingerprint)
         note = (f"{path}: this update forgets the stack's record of {service.name}'s revisions "
                 f"(knative-platform:{RESET_KEY}) and records it afresh; remove the setting after this update")
         return (replace(plan, notes=(note, *plan.notes)) if plan else None), problems
@@ -151,7 +154,7 @@ def plan_service(service: Service, template: Mapping[str, Any], previous: Previo
         why = f"the stack's last deployment has no record of {service.name} (a service new to this stack)"
     else:
         why = "no earlier deployment of this stack created it"
-    return plan_revisions(service, template, history, path, why_new=why)
+    return plan_revisions(service, template, history, path, why_new=why, fingerprint=fingerprint)
 
 
 def _refused_rename(service: Service, latest: RevisionRecord, fields: Mapping[str, str], own: str,
@@ -166,7 +169,7 @@ def _refused_rename(service: Service, latest: RevisionRecord, fields: Mapping[st
 
 
 def _new_revision(service: Service, template: Mapping[str, Any], history: ServiceHistory,
-                  path: str) -> tuple[str, ServiceHistory, list[Problem]]:
+                  path: str, fingerprint: str) -> tuple[str, ServiceHistory, list[Problem]]:
     """The revision name of the update and the history after it; problems when Knative would refuse the template."""
     digest = template_digest(template)
     image = str(((template.get("spec") or {}).get("containers") or [{}])[0].get("image") or "")
@@ -179,7 +182,7 @@ def _new_revision(service: Service, template: Mapping[str, Any], history: Servic
     def record() -> RevisionRecord:  # the field hashes cost the most: made only for a record that needs them
         return RevisionRecord(name=name, image=image, digest=short(digest), spec_digest=short(spec_digest(template)),
                               fields=fields_text(template_fields(template)), generation=history.generation + 1,
-                              generated=own is None)
+                              generated=own is None, source=fingerprint)
 
     if latest is not None and same_name and (not latest.digest or same_digest(latest.digest, digest)):
         # The template the last deployment applied, unchanged; a record without (or with older) digests gets them.
@@ -216,7 +219,7 @@ def _next_suffix(service: Service, history: ServiceHistory) -> str:
 
 
 def plan_revisions(service: Service, template: Mapping[str, Any], history: ServiceHistory, path: str,
-                   why_new: str = "no earlier deployment of this stack created it",
+                   why_new: str = "no earlier deployment of this stack created it", fingerprint: str = "",
                    ) -> tuple[RevisionPlan | None, list[Problem]]:
     """The revisions of an update of a *validated* service whose rendered template is ``template``.
 
@@ -227,7 +230,7 @@ def plan_revisions(service: Service, template: Mapping[str, Any], history: Servi
         why_new = (f"{service.name} moves from namespace {history.namespace} to {service.namespace}, which "
                    "replaces the Service and its revisions")
         history = ServiceHistory()  # moving namespaces replaces the Service: its old revisions go with it
-    name, after, problems = _new_revision(service, template, history, path)
+    name, after, problems = _new_revision(service, template, history, path, fingerprint)
     compiled = compile_traffic(service.traffic)
     known = [r.name for r in after.revisions]
     others = [n for n in known if n != name]

@@ -59,10 +59,6 @@ from .traffic import Latest, TrafficPolicy, decode_traffic, traffic_problems
 MAX_TIMEOUT_SECONDS = 600
 """Knative's default ``max-revision-timeout-seconds``; a platform may raise it in config-defaults."""
 MAX_CONTAINER_CONCURRENCY = 1000
-UNDEPLOYED_SOURCE = ("is built and pushed by `knative-platform build --stack <stack>`, which prints the image's "
-                     "reference (<repository>@sha256:<digest>), but this version of the program does not deploy "
-                     "source services yet: set image to that reference in place of source")
-"""The refusal of a source service until the program deploys the digest `knative-platform build` records."""
 RESERVED_PORTS = frozenset({8008, 8012, 8013, 8022, 9090, 9091})
 """knative/serving knative-v1.23.0 pkg/apis/serving/k8s_validation.go ``reservedPorts``: queue-proxy's
 ports (8012, 8013, 8022, 9090, 9091) and the profiling port 8008 (``runtime.ProfilingDefaultPort``)."""
@@ -206,10 +202,7 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
     if ns_problem:
         add("namespace", ns_problem)
     _revision_name_problems(service, add)
-    before = len(problems)
     image_or_source_problems(service, add)
-    if service.source is not None and len(problems) == before:
-        add("source", UNDEPLOYED_SOURCE)
     command_problems(service.command, service.args, "", add)
     _env_problems(service, add)
     env_from_problems(service.env_from, "envFrom", add)

@@ -30,6 +30,7 @@ from typing import Any
 
 from ..core.decode import Decoder, describe
 from ..core.errors import Problem, did_you_mean, join_path, show
+from ..revisions.revision_record import KEEP_UNROUTED
 
 REPOSITORY_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
 """One ``/``-separated component of a repository name (distribution-spec v1.1.0 ``spec.md``)."""
@@ -47,9 +48,11 @@ SOURCE_TAG_PREFIX = "src-"
 
 
 class RegistryType(enum.StrEnum):
-    """Who runs the registry: for now one the platform does not create (kind's local registry, any OCI registry)."""
+    """Who runs the registry: one the platform does not create (kind's local registry, any OCI registry), or an
+    Artifact Registry repository the platform creates next to its GKE cluster."""
 
     EXTERNAL = "external"
+    ARTIFACT_REGISTRY = "artifactRegistry"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,10 +69,57 @@ class ExternalRegistry:
     """``<host>[:port][/<path>]``, for example ``localhost:5001/apps`` or ``europe-west1-docker.pkg.dev/p/apps``."""
 
 
-RegistrySpec = ExternalRegistry
+KEEP_VERSIONS = KEEP_UNROUTED + 20
+"""Versions per image the cleanup policy keeps at least: the revision record names up to
+:data:`~knative_platform.model.revisions.revision_record.KEEP_UNROUTED` revisions without traffic plus the routed
+ones (a handful of traffic targets), each one version; the margin covers routed revisions older than the newest
+unrouted ones, and builds recorded but never deployed."""
+DELETE_AFTER_DAYS = 90
+MAX_PUSHERS = 32
+AR_REPOSITORY = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+"""Artifact Registry repository ids: lower-case letters, digits and hyphens, a letter first, at most 63."""
+GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+GCP_REGION = re.compile(r"^[a-z]+(?:-[a-z]+)?[0-9]*(?:-[a-z]+[0-9]+)?$")
+"""A region (``europe-west1``) or multi-region (``europe``, ``us``) Artifact Registry accepts as a location."""
+IAM_MEMBER = re.compile(r"^(?:(?:user|serviceAccount|group|domain):[^\s:]+|principal(?:Set)?://\S+)$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactRegistry:
+    """A Docker-format Artifact Registry repository the platform creates for the stack (GKE clusters only).
+
+    Tags are immutable, so ``src-<fingerprint>`` names one digest for good (the
+    first build wins). The cleanup policies keep the newest ``keep`` versions of
+    each image and delete versions older than ``deleteAfterDays``; when both match,
+    the keep policy wins (cloud.google.com/artifact-registry/docs/repositories/cleanup-policy-overview).
+    ``cleanupDryRun`` (the default) only logs what they would delete: switch it off
+    once the logs show nothing the stack still routes to. ``pushers`` are the IAM
+    members (``serviceAccount:builder@<project>.iam.gserviceaccount.com``, a
+    Workload Identity ``principalSet://...``) granted ``roles/artifactregistry.writer``
+    on this repository only.
+    """
+
+    type: RegistryType = RegistryType.ARTIFACT_REGISTRY
+    project: str
+    location: str
+    """A region (``europe-west1``): the cluster's, so nodes pull without crossing regions."""
+    repository: str = "apps"
+    pushers: tuple[str, ...] = ()
+    keep: int = KEEP_VERSIONS
+    delete_after_days: int = DELETE_AFTER_DAYS
+    cleanup_dry_run: bool = True
+
+    @property
+    def prefix(self) -> str:
+        """``<location>-docker.pkg.dev/<project>/<repository>``: where its images are named."""
+        return f"{self.location}-docker.pkg.dev/{self.project}/{self.repository}"
+
+
+RegistrySpec = ExternalRegistry | ArtifactRegistry
 """Every kind of registry a stack can name."""
 
-_REGISTRY_TYPES: dict[str, type] = {RegistryType.EXTERNAL.value: ExternalRegistry}
+REGISTRY_TYPES: dict[str, type] = {RegistryType.EXTERNAL.value: ExternalRegistry,
+                                    RegistryType.ARTIFACT_REGISTRY.value: ArtifactRegistry}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,14 +143,14 @@ def decode_registry(raw: Any, path: str, decoder: Decoder) -> Any:
     """``registry`` is selected by its ``type`` key, so each kind keeps its own closed set of keys."""
     if not isinstance(raw, Mapping):
         return decoder.problem(path, f"expected a map with a type key, got {describe(raw)}")
-    kinds = ", ".join(_REGISTRY_TYPES)
+    kinds = ", ".join(REGISTRY_TYPES)
     if "type" not in raw:
         return decoder.problem(join_path(path, "type"), f"is required; expected one of: {kinds}")
     kind = raw["type"]
-    cls = _REGISTRY_TYPES.get(kind) if isinstance(kind, str) else None
+    cls = REGISTRY_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         shown = f"'{kind}'" if isinstance(kind, str) else describe(kind)
-        hint = did_you_mean(kind, _REGISTRY_TYPES) if isinstance(kind, str) else ""
+        hint = did_you_mean(kind, REGISTRY_TYPES) if isinstance(kind, str) else ""
         return decoder.problem(join_path(path, "type"),
                                f"{shown} is not a registry type{hint}; expected one of: {kinds}")
     return decoder.decode_dataclass(cls, raw, path)
@@ -133,15 +183,51 @@ def prefix_problem(prefix: str) -> str | None:
 
 def registry_problems(registry: RegistrySpec, path: str) -> list[Problem]:
     """What is wrong in a decoded (or Python-built) registry."""
+    if isinstance(registry, ArtifactRegistry):
+        return artifact_registry_problems(registry, path)
     problem = prefix_problem(registry.prefix)
     return [Problem(join_path(path, "prefix"), problem)] if problem else []
+
+
+def artifact_registry_problems(registry: ArtifactRegistry, path: str) -> list[Problem]:
+    """Artifact Registry's own naming rules, the cleanup bounds and the pushers' member syntax."""
+    problems = []
+    for key, value, pattern, what in (
+            ("project", registry.project, GCP_PROJECT, "a Google Cloud project id (6-30 lower-case letters, "
+                                                       "digits and hyphens, a letter first)"),
+            ("location", registry.location, GCP_REGION, "a region such as europe-west1"),
+            ("repository", registry.repository, AR_REPOSITORY, "a repository id (lower-case letters, digits and "
+                                                               "hyphens, a letter first, at most 63)")):
+        if not isinstance(value, str) or not pattern.match(value):
+            problems.append(Problem(join_path(path, key), f"{show(value)} is not {what}"))
+    if not 1 <= registry.keep <= 10_000:
+        problems.append(Problem(join_path(path, "keep"), f"is {registry.keep}, must be from 1 to 10000 (at least "
+                                                         f"{KEEP_VERSIONS} keeps every revision the stack records)"))
+    if not 1 <= registry.delete_after_days <= 3650:
+        problems.append(Problem(join_path(path, "deleteAfterDays"),
+                                f"is {registry.delete_after_days}, must be from 1 to 3650"))
+    if len(registry.pushers) > MAX_PUSHERS:
+        problems.append(Problem(join_path(path, "pushers"), f"has {len(registry.pushers)} members, at most "
+                                                            f"{MAX_PUSHERS}: grant a group instead"))
+    for i, member in enumerate(registry.pushers[:MAX_PUSHERS]):
+        if not IAM_MEMBER.match(member) or len(member) > 512:
+            problems.append(Problem(f"{join_path(path, 'pushers')}[{i}]", (
+                f"{show(member)} is not an IAM member: serviceAccount:<email>, group:<email>, user:<email> or a "
+                "Workload Identity principal://... / principalSet://...")))
+    return problems
+
+
+def registry_prefixes(registry: RegistrySpec | None) -> tuple[str, ...]:
+    """The stack's registry path for the Binary Authorization allowlist (none without a registry)."""
+    return () if registry is None else (registry.prefix,)
 
 
 def repository_of(registry: RegistrySpec, service: str) -> str:
     """The repository a source service is pushed to: ``<prefix>/<service>``.
 
-    The one place a registry becomes a repository name; a registry the platform
-    creates (Artifact Registry) will plug in here.
+    The one place a registry becomes a repository name: an Artifact Registry
+    repository's prefix is ``<location>-docker.pkg.dev/<project>/<repository>``
+    (cloud.google.com/artifact-registry/docs/docker/names).
     """
     return f"{registry.prefix.rstrip('/')}/{service}"
 
