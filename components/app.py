@@ -26,9 +26,9 @@ import pulumi_kubernetes as k8s
 
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
+from .manifests.service_plan import named_revision, plan_of
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
-from .manifests.service_plan import named_revision, plan_of
 from .model.revisions.revisions import Previous, RevisionPlan, revisions_output
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
 from .model.service.validated import service_problems_once

@@ -44,8 +44,8 @@ from .model.platform.platform import (
     platform_served_names,
 )
 from .model.revisions.revision_record import REVISIONS_OUTPUT
-from .model.source.registry import ArtifactRegistry, registry_prefixes
 from .model.service.service import Service, Visibility
+from .model.source.registry import ArtifactRegistry, registry_prefixes
 from .model.tls.tls import Challenge, dns_zones
 from .runtime.errors import checked
 from .runtime.history import StackHistory
@@ -143,9 +143,9 @@ class Platform(pulumi.ComponentResource):
                                      gateway, hosts, node_ports))
         # The revision checks need the stack's previous outputs: the one read before anything else registers.
         # The platform (and with it every child, which waits for its parent) registers only once they pass.
+        sources = program_sources(spec.services, spec.registry, spec.images)  # the checkout's fingerprints
         self.history = StackHistory.of_stack()
         previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
-        sources = program_sources(spec.services, spec.registry, spec.images)  # the checkout's fingerprints
         plans = previous.apply(lambda last: revision_plans(spec.services, last, sources))
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))

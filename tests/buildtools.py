@@ -144,6 +144,30 @@ def make_project(root: Path, prefix: str, source: str = "{path: apps/hello}") ->
     return root
 
 
+PROGRAM = """import pulumi
+
+from knative_platform import Platform, PlatformArgs, load_stack_config
+
+stack_config = load_stack_config()
+platform = Platform("platform", PlatformArgs(spec=stack_config.spec, kubeconfig=stack_config.kubeconfig))
+for key, value in platform.stack_outputs().items():
+    pulumi.export(key, value)
+"""
+CLUSTER = ("  knative-platform:cluster: {type: existing, context: kind-knative, gatewayService: NodePort}\n"
+           "  knative-platform:domain: 127.0.0.1.sslip.io\n"
+           "  knative-platform:ingress: kourier\n")
+
+
+def make_program(root: Path, prefix: str, source: str = "{path: apps/hello}", revision: str = "auto") -> Path:
+    """:func:`make_project` made a Pulumi program: the platform's own ``__main__.py`` on a kind cluster."""
+    make_project(root, prefix, source)
+    stack_file = root / "stacks" / f"Pulumi.{STACK}.yaml"
+    text = stack_file.read_text().replace("config:\n", "config:\n" + CLUSTER, 1)
+    stack_file.write_text(text + f"      revision: {revision}\n")
+    (root / "__main__.py").write_text(PROGRAM)
+    return root
+
+
 def recorded(project: Path) -> dict:
     """The stack file's ``knative-platform:images``."""
     doc = yaml.safe_load((project / "stacks" / f"Pulumi.{STACK}.yaml").read_text())

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from knative_platform.offline.engine import Capture, RecordingMonitor, own_stack_name, run_program
+from knative_platform.offline.engine import Capture, Mode, RecordingMonitor, own_stack_name, run_program
 from knative_platform.offline.mocks import PlatformMocks
 from knative_platform.offline.stackfile import load_program_config
 from knative_platform.runtime.errors import ConfigError
@@ -38,7 +38,7 @@ def _key(key: str) -> str:
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None, *, secrets: dict[str, str] | None = None,
               monitor: RecordingMonitor | None = None, project: Path = ROOT,
-              previous: Capture | None = None) -> Capture:
+              previous: Capture | None = None, mode: Mode = Mode.PREVIEW) -> Capture:
     """Run ``__main__.py`` for ``stack``.
 
     ``overrides`` replace config keys (un-namespaced keys are ours); ``secrets``
@@ -52,7 +52,7 @@ def run_stack(stack: str, overrides: dict[str, Any] | None = None, *, secrets: d
     if secrets:
         program = replace(program, secret_keys=tuple(sorted({*program.secret_keys, *map(_key, secrets)})))
     extra = {_key(k): _encode(v) for k, v in {**(overrides or {}), **(secrets or {})}.items()}
-    return run_program(program, extra_config=extra, monitor=monitor)
+    return run_program(program, extra_config=extra, monitor=monitor, mode=mode)
 
 
 def config_error(stack: str, overrides: dict[str, Any], secrets: dict[str, str] | None = None) -> ConfigError:
@@ -65,13 +65,13 @@ def config_error(stack: str, overrides: dict[str, Any], secrets: dict[str, str] 
 
 
 def refused_update(stack: str, overrides: dict[str, Any], previous: Capture, *,
-                   project: Path = ROOT) -> ConfigError:
+                   project: Path = ROOT, mode: Mode = Mode.PREVIEW) -> ConfigError:
     """Run a platform update the revision checks must refuse; assert that only the previous-outputs read happened."""
     program = load_program_config(project, stack)
     outputs = {**program.stack_outputs, own_stack_name(program): previous.outputs}
     monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
     with pytest.raises(ConfigError) as info:
-        run_stack(stack, overrides, monitor=monitor, project=project, previous=previous)
+        run_stack(stack, overrides, monitor=monitor, project=project, previous=previous, mode=mode)
     registered = sorted((r.type, r.name) for r in monitor.recorded.values())
     assert registered == [("pulumi:pulumi:StackReference", "platform-previous")], registered  # the read, only
     return info.value

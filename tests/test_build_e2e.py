@@ -19,6 +19,7 @@ from buildtools import (
     STACK,
     USER,
     local_registry,
+    make_program,
     make_project,
     no_stored_logins,
     recorded,
@@ -29,6 +30,8 @@ from conftest import ROOT
 from knative_platform import cli
 from knative_platform.imagebuild.fingerprint import fingerprint
 from knative_platform.model.source.source import Source
+from knative_platform.offline.engine import Mode, run_program
+from knative_platform.offline.stackfile import load_program_config
 
 __all__ = ["no_stored_logins"]  # the autouse fixture, imported
 
@@ -78,6 +81,37 @@ def test_build_pushes_records_the_registrys_digest_then_reuses_it_and_follows_a_
     assert second["source"] != first["source"] and second["digest"] != first["digest"]
     assert second["digest"] == skopeo_digest(registry, f"apps/hello:src-{second['source']}")
     assert skopeo_digest(registry, f"apps/hello:src-{first['source']}") == first["digest"]  # the first image stays
+
+
+def deployed(project: Path) -> dict:
+    """The revision template ``pulumi up`` applies for ``hello`` (the program under the offline engine)."""
+    capture = run_program(load_program_config(project, STACK), mode=Mode.UPDATE)
+    return capture.named("hello", "kubernetes:serving.knative.dev/v1:Service").inputs["spec"]["template"]
+
+
+def test_source_to_render_the_service_runs_the_digest_the_registry_serves_and_follows_a_change(registry, tmp_path,
+                                                                                                capsys):
+    project = make_program(tmp_path / "project", f"{registry.host}/apps")
+    assert build(project) == 0
+    fp = fingerprint(Source(path="apps/hello"), project / "apps" / "hello").value
+    first = deployed(project)
+    assert first["spec"]["containers"][0]["image"] == \
+        f"{registry.host}/apps/hello@{skopeo_digest(registry, f'apps/hello:src-{fp}')}"
+    assert first["metadata"]["name"].startswith("hello-r")
+
+    pushes = len(registry.requests("PUT"))
+    assert build(project) == 0
+    assert "hello: reused " in capsys.readouterr().out and len(registry.requests("PUT")) == pushes
+    assert deployed(project) == first
+
+    (project / "apps" / "hello" / "greeting.txt").write_text("Hello from a changed source\n")
+    assert build(project) == 0
+    changed = fingerprint(Source(path="apps/hello"), project / "apps" / "hello").value
+    second = deployed(project)
+    digest = skopeo_digest(registry, f"apps/hello:src-{changed}")
+    assert changed != fp and second["spec"]["containers"][0]["image"] == f"{registry.host}/apps/hello@{digest}"
+    assert digest not in first["spec"]["containers"][0]["image"]
+    assert second["metadata"]["name"] != first["metadata"]["name"]
 
 
 def test_a_failing_build_exits_1_with_buildahs_error_and_records_nothing(registry, tmp_path, capsys):

@@ -47,9 +47,11 @@ def checkout_fingerprints(services: Sequence[Service], project_dir: Path) -> tup
             continue
         path = join_path("services", service.name)
         found: list[Problem] = []
-        source_location_problems(service.source, project_dir,
-                                 lambda key, message, p=path: found.append(Problem(join_path(p, key), message)),
-                                 reserved=reserved)
+
+        def add(key: str, message: str, p: str = path, into: list[Problem] = found) -> None:
+            into.append(Problem(join_path(p, key), message))
+
+        source_location_problems(service.source, project_dir, add, reserved=reserved)
         if not found:
             try:
                 fingerprints[service.name] = fingerprint(service.source, project_dir / service.source.path).value

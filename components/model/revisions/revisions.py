@@ -132,8 +132,9 @@ def plan_service(service: Service, template: Mapping[str, Any], previous: Previo
     """The revision plan of a *validated* service against what the stack's last deployment recorded.
 
     ``template`` is the service's rendered ``spec.template``; ``path`` its config
-    path (``services.api``); ``fingerprint`` a source service's, which its new revision records. A record that cannot be read refuses the update
-    (the problems name its paths and the setting that forgets it).
+    path (``services.api``); ``fingerprint`` a source service's, which its new
+    revision records. A record that cannot be read refuses the update (the
+    problems name its paths and the setting that forgets it).
     """
     if service.name in previous.reset or "*" in previous.reset:
         plan, problems = plan_revisions(service, template, ServiceHistory(), path,

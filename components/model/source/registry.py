@@ -48,8 +48,7 @@ SOURCE_TAG_PREFIX = "src-"
 
 
 class RegistryType(enum.StrEnum):
-    """Who runs the registry: one the platform does not create (kind's local registry, any OCI registry), or an
-    Artifact Registry repository the platform creates next to its GKE cluster."""
+    """Who runs the registry: another (kind's local one, any OCI registry), or the platform (Artifact Registry)."""
 
     EXTERNAL = "external"
     ARTIFACT_REGISTRY = "artifactRegistry"
