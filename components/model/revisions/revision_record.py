@@ -15,8 +15,9 @@ changes applied) and the ``list`` of revisions, newest first. Per revision: its
 ``name``, the ``generation`` that created it (what orders the list), its
 ``image`` (and a source service's ``source`` fingerprint), share (``percent``)
 and ``tags``, ``latest`` and ``generated`` (Knative named it), and ``specDigest``;
-the latest also carries ``digest`` (the whole template but its name) and ``fields``, one short hash per template field, so
-that a refused change can name the fields that changed. Digests are SHA-256 of
+the latest also carries ``digest`` (the whole template but its name) and
+``fields``, one short hash per template field, so that a refused change can
+name the fields that changed. Digests are SHA-256 of
 the canonical JSON (sorted keys, no whitespace), cut to 128 bits; records
 written before carried all 256, and ``created`` times, which are still read.
 
