@@ -233,7 +233,7 @@ class Platform(pulumi.ComponentResource):
                     domain_template=network.domain_template,
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
-                    depends_on=[*own_namespace, *platform_ready, *registry_ready],
+                    depends_on=[*own_namespace, *platform_ready, *(registry_ready if service.source else [])],
                     workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,

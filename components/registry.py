@@ -50,6 +50,9 @@ class ArtifactRegistryRepository(pulumi.ComponentResource):
         grants = [gcp.artifactregistry.RepositoryIamMember(f"{name}-push-{member_key(member)}",
                                                            **grant_args(registry, WRITER_ROLE, member), opts=after)
                   for member in registry.pushers]
+        grants += [gcp.artifactregistry.RepositoryIamMember(f"{name}-pull-{member_key(member)}",
+                                                            **grant_args(registry, READER_ROLE, member), opts=after)
+                   for member in registry.readers]
         if args.node_member is not None:
             grants.append(gcp.artifactregistry.RepositoryIamMember(
                 f"{name}-pull-nodes", **grant_args(registry, READER_ROLE, args.node_member), opts=after))

@@ -18,6 +18,7 @@ source or the process would differ.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -30,8 +31,11 @@ import pytest
 import time_machine
 from conftest import ROOT
 
+from knative_platform.imagebuild.__main__ import plan
+from knative_platform.imagebuild.stackconfig import load_stack_build
 from knative_platform.offline.engine import UNKNOWN, Capture, Mode, own_stack_name, run_program
 from knative_platform.offline.stackfile import load_program_config
+from knative_platform.runtime.errors import ConfigError
 
 CASES = (*((".", s) for s in ("local", "dev", "staging", "prod")), ("examples/team-app", "dev"),
          ("examples/team-app", "prod"))
@@ -45,15 +49,27 @@ def snapshot(capture: Capture) -> dict[str, Any]:
             "components": capture.component_outputs, "outputs": capture.outputs}
 
 
+def built(project: Path, stack: str) -> dict[str, str]:
+    """The ``images`` record ``knative-platform build`` would write for the stack's source services (none: {}).
+
+    A preview and the update that follows read the same record (deploy.yml hands it from the build job to both).
+    """
+    records = {row["service"]: {"source": row["fingerprint"], "repository": row["repository"],
+                                "digest": "sha256:" + hashlib.sha256(row["fingerprint"].encode()).hexdigest()}
+               for row in plan(load_stack_build(project, stack))}
+    return {"knative-platform:images": json.dumps(records)} if records else {}
+
+
 def deploy(mode: Mode, previous: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Each case fresh and, over ``previous`` outputs (default: this run's fresh ones), as a second deployment."""
     runs: dict[str, dict[str, Any]] = {}
     for project, stack in CASES:
         program = load_program_config(ROOT / project, stack)
-        fresh = run_program(program, mode=mode)
+        images = built(ROOT / project, stack)
+        fresh = run_program(program, mode=mode, extra_config=images)
         first = (previous or {}).get(f"{project}:{stack}", fresh.outputs)
         second = run_program(replace(program, stack_outputs={**program.stack_outputs, own_stack_name(program): first}),
-                             mode=mode)
+                             mode=mode, extra_config=images)
         runs[f"{project}:{stack}:fresh"] = snapshot(fresh)
         runs[f"{project}:{stack}:second"] = snapshot(second)
     return runs
@@ -116,8 +132,20 @@ def test_the_comparison_sees_a_difference_and_forgives_an_unknown():
 def test_a_render_can_run_as_the_update(tmp_path):
     from knative_platform.offline.__main__ import main
 
-    assert main(["render", "--stack", "local", "--project", str(ROOT), "--out", str(tmp_path / "u"),
+    assert main(["render", "--stack", "dev", "--project", str(ROOT), "--out", str(tmp_path / "u"),
                  "--mode", "update"]) == 0
     assert (tmp_path / "u" / "stack.yaml").is_file()
     assert Path(tmp_path / "u" / "resources.yaml").read_text() == \
-        (ROOT / "tests" / "golden" / "local" / "resources.yaml").read_text()
+        (ROOT / "tests" / "golden" / "dev" / "resources.yaml").read_text()
+
+
+def test_a_source_service_nobody_built_previews_as_pending_build_and_is_refused_at_up():
+    """By design the two differ here: the preview shows a placeholder, and the update stops before registering."""
+    program = load_program_config(ROOT, "local")
+    preview = run_program(program, mode=Mode.PREVIEW)
+    assert preview.outputs["sources"]["hello"]["from"] == "pending build"
+    with pytest.raises(ConfigError, match="run `knative-platform build --stack local`"):
+        run_program(program, mode=Mode.UPDATE)
+    update = run_program(program, mode=Mode.UPDATE, extra_config=built(ROOT, "local"))
+    assert update.outputs["sources"]["hello"]["from"] == "build"
+    assert update.outputs["sources"]["hello"]["revision"] == preview.outputs["sources"]["hello"]["revision"]

@@ -95,7 +95,8 @@ class ArtifactRegistry:
     once the logs show nothing the stack still routes to. ``pushers`` are the IAM
     members (``serviceAccount:builder@<project>.iam.gserviceaccount.com``, a
     Workload Identity ``principalSet://...``) granted ``roles/artifactregistry.writer``
-    on this repository only.
+    on this repository only; ``readers`` get ``roles/artifactregistry.reader`` (the
+    nodes' account gets it without being named).
     """
 
     type: RegistryType = RegistryType.ARTIFACT_REGISTRY
@@ -104,6 +105,9 @@ class ArtifactRegistry:
     """A region (``europe-west1``): the cluster's, so nodes pull without crossing regions."""
     repository: str = "apps"
     pushers: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()
+    """IAM members granted ``roles/artifactregistry.reader`` on this repository: the next environments' builders,
+    which copy an image by digest from here into their own registry (promotion without a rebuild)."""
     keep: int = KEEP_VERSIONS
     delete_after_days: int = DELETE_AFTER_DAYS
     cleanup_dry_run: bool = True
@@ -205,15 +209,18 @@ def artifact_registry_problems(registry: ArtifactRegistry, path: str) -> list[Pr
     if not 1 <= registry.delete_after_days <= 3650:
         problems.append(Problem(join_path(path, "deleteAfterDays"),
                                 f"is {registry.delete_after_days}, must be from 1 to 3650"))
-    if len(registry.pushers) > MAX_PUSHERS:
-        problems.append(Problem(join_path(path, "pushers"), f"has {len(registry.pushers)} members, at most "
-                                                            f"{MAX_PUSHERS}: grant a group instead"))
-    for i, member in enumerate(registry.pushers[:MAX_PUSHERS]):
-        if not IAM_MEMBER.match(member) or len(member) > 512:
-            problems.append(Problem(f"{join_path(path, 'pushers')}[{i}]", (
-                f"{show(member)} is not an IAM member: serviceAccount:<email>, group:<email>, user:<email> or a "
-                "Workload Identity principal://... / principalSet://...")))
+    for key, members in (("pushers", registry.pushers), ("readers", registry.readers)):
+        problems += _member_problems(members, join_path(path, key))
     return problems
+
+
+def _member_problems(members: tuple[str, ...], path: str) -> list[Problem]:
+    """At most :data:`MAX_PUSHERS` IAM members, each well formed."""
+    if len(members) > MAX_PUSHERS:
+        return [Problem(path, f"has {len(members)} members, at most {MAX_PUSHERS}: grant a group instead")]
+    return [Problem(f"{path}[{i}]", (f"{show(member)} is not an IAM member: serviceAccount:<email>, group:<email>, "
+                                     "user:<email> or a Workload Identity principal://... / principalSet://..."))
+            for i, member in enumerate(members) if not IAM_MEMBER.match(member) or len(member) > 512]
 
 
 def registry_prefixes(registry: RegistrySpec | None) -> tuple[str, ...]:

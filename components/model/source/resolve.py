@@ -119,10 +119,15 @@ def _recorded(name: str, fingerprint: str, repository: str, sources: Sources,
     return None, [Problem(join_path("images", name), f"the recorded build {what}; {_fix(sources.stack)}")]
 
 
-def _from_history(fingerprint: str, history: ServiceHistory) -> SourceImage | None:
-    """The image an earlier deployment of this stack ran for ``fingerprint``, newest first."""
+def _from_history(fingerprint: str, repository: str, history: ServiceHistory) -> SourceImage | None:
+    """The image an earlier deployment of this stack ran for ``fingerprint`` in ``repository``, newest first.
+
+    A placeholder is never a built image, even in a record (a preview's, read back by an offline review).
+    """
+    unbuilt = placeholder(repository, fingerprint)
     for record in reversed(history.revisions):
-        if record.source == fingerprint and "@sha256:" in record.image:
+        if record.source == fingerprint and record.image.startswith(f"{repository}@sha256:") \
+                and record.image != unbuilt:
             return SourceImage(fingerprint=fingerprint, image=record.image, origin=Origin.HISTORY)
     return None
 
@@ -142,7 +147,7 @@ def resolve_image(name: str, sources: Sources, history: ServiceHistory,
     found, stale = _recorded(name, fingerprint, repository, sources, path)
     if found is not None:
         return found, []
-    found = _from_history(fingerprint, history)
+    found = _from_history(fingerprint, repository, history)
     if found is not None:
         return found, []
     if sources.preview:
