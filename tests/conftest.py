@@ -129,6 +129,7 @@ def edited_project(tmp_path: Path, stack: str, edits: tuple[tuple[str, str], ...
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, project / name)
     shutil.copytree(ROOT / "stacks", project / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "apps", project / "apps", ignore=shutil.ignore_patterns("__pycache__"))  # source services
     path = project / "stacks" / f"Pulumi.{stack}.yaml"
     text = path.read_text()
     for old, new in edits:

@@ -69,7 +69,8 @@ def test_dev_deploys_the_classic_sample_scaling_to_zero():
 
 def test_local_uses_sslip_io_urls():
     outputs = run_stack("local").outputs
-    assert outputs["serviceUrls"] == {"helloworld-go": "http://helloworld-go.default.127.0.0.1.sslip.io"}
+    assert outputs["serviceUrls"] == {"hello": "http://hello.default.127.0.0.1.sslip.io",
+                                      "helloworld-go": "http://helloworld-go.default.127.0.0.1.sslip.io"}
 
 
 def after_v1(stack):

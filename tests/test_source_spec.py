@@ -30,18 +30,28 @@ def problems(config: dict) -> list[str]:
 
 
 def test_a_source_decodes_with_its_defaults_and_camel_case_keys():
-    with pytest.raises(SpecError) as info:
-        build_platform_spec("test", {**BASE, "services": {"hello": {"source": {
-            "path": "apps/hello", "dockerfile": "build/Dockerfile", "target": "runtime",
-            "buildArgs": {"VERSION": "1.2"}, "platform": "linux/arm64"}}}})
-    (only,) = info.value.problems  # the source is well formed; only deploying it is not there yet
-    assert only.path == "services.hello.source"
-    assert "knative-platform build --stack <stack>" in only.message and "set image to that reference" in only.message
+    spec = build_platform_spec("test", {**BASE, "registry": {"type": "external", "prefix": "localhost:5001/apps"},
+                                        "services": {"hello": {"source": {
+                                            "path": "apps/hello", "dockerfile": "build/Dockerfile",
+                                            "target": "runtime", "buildArgs": {"VERSION": "1.2"},
+                                            "platform": "linux/arm64"}}}})
+    assert spec.service("hello").source == Source(path="apps/hello", dockerfile="build/Dockerfile", target="runtime",
+                                                  build_args={"VERSION": "1.2"}, platform=BuildPlatform.LINUX_ARM64)
 
 
-def test_a_source_service_is_refused_before_anything_registers_until_the_program_deploys_it():
-    error = config_error("local", {"services": {"hello": {"source": {"path": "apps/hello"}}}})
-    assert "services.hello.source: is built and pushed by `knative-platform build" in str(error)
+def test_a_source_service_needs_a_registry_before_anything_registers():
+    error = config_error("local", {"registry": None, "services": {"hello": {"source": {"path": "apps/hello"}}}})
+    assert "registry: is required: hello build from source and push there" in str(error)
+
+
+def test_an_artifact_registry_needs_a_gke_cluster_and_well_formed_names():
+    found = problems({"registry": {"type": "artifactRegistry", "project": "P", "location": "europe-west1",
+                                   "repository": "-x", "pushers": ["someone"], "keep": 0}})
+    assert any(p.startswith("registry.type: artifactRegistry is created with the cluster") for p in found)
+    assert any(p.startswith("registry.project: 'P' is not a Google Cloud project id") for p in found)
+    assert any(p.startswith("registry.repository: '-x' is not a repository id") for p in found)
+    assert any(p.startswith("registry.pushers[0]: 'someone' is not an IAM member") for p in found)
+    assert any(p.startswith("registry.keep: is 0") for p in found)
 
 
 def test_a_source_service_declared_in_python_meets_the_same_rules():
