@@ -28,15 +28,18 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .app import KnativeAppArgs, record_of, revision_plans
+from .manifests.service_plan import sources_output
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .model.cluster.binauthz import Enforcement, admission_problems
 from .model.core.errors import Problem, SpecError
 from .model.platform.reference import missing_output_problems, stack_name_problem
+from .model.source.resolve import Sources, platform_registry_problems, with_platform_registry
 from .model.service.service import Service
 from .model.tls.coverage import app_host_problems
 from .runtime.errors import ConfigError, checked
 from .runtime.gcp_sdk import pulumi_gcp
 from .runtime.history import StackHistory
+from .runtime.sources import configured_images, program_sources
 from .runtime.stack_outputs import stack_output
 
 if TYPE_CHECKING:
@@ -82,6 +85,11 @@ class PlatformReference(pulumi.ComponentResource):
     tag_template: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    registry: pulumi.Output[str | None]
+    """Where the app stack's source services are pushed: the platform stack's ``registry`` output."""
+    sources: pulumi.Output[dict[str, dict[str, str]]]
+    """Per source service: its fingerprint, image, where the digest came from and its revision (export it as
+    ``sources`` for the review)."""
     workload_pool: pulumi.Output[str | None]
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE.
 
@@ -91,6 +99,9 @@ class PlatformReference(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformReferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problem = stack_name_problem(args.stack) if isinstance(args.stack, str) else "expected a string"
         checked([Problem("stack", problem)] if problem else [])
+        services = tuple(args.services)
+        # Source services: the checkout's fingerprints and the stack's recorded builds, read before anything registers.
+        sources = program_sources(services, None, configured_images(services))
         super().__init__("knative-platform:index:PlatformReference", name, None, opts)
         self.stack_name = args.stack
         self.stack_reference = pulumi.StackReference(
@@ -110,8 +121,11 @@ class PlatformReference(pulumi.ComponentResource):
         self.history = StackHistory.of_stack()
         self._previous = self.history.read(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
         self._services = {service.name: service for service in args.services}
-        services = tuple(args.services)
-        self._plans = revisions_ok = self._previous.apply(lambda last: revision_plans(services, last))
+        # Source services push to the registry the platform stack exports (its `registry` output).
+        self.registry = stack_output(self.stack_reference, "registry")
+        self._plans = revisions_ok = pulumi.Output.all(self._previous, self.registry).apply(
+            lambda pair: _plans(services, pair[0], with_platform_registry(sources, pair[1]), args.stack))
+        self.sources = self._plans.apply(sources_output)
         # The records of the apps made for these services, at once (StackHistory keeps those of claimed services).
         self.history.record_all(self._plans.apply(lambda plans: {name: record_of(p) for name, p in plans.items()}))
         # Images the platform's Binary Authorization policy denies would never start: refused like a bad revision,
@@ -196,6 +210,12 @@ class PlatformReference(pulumi.ComponentResource):
         if problems:
             raise ConfigError(SpecError(problems))
         return value
+
+
+def _plans(services: Sequence[Service], previous: Any, sources: Sources | None, platform: str) -> dict[str, Any]:
+    """Every service's revision plan, a source service's image resolved in the platform's registry."""
+    checked(platform_registry_problems(sources, platform))
+    return revision_plans(services, previous, sources)
 
 
 def _images_admitted(services: Sequence[Service], policy: Any, stack: str) -> None:

@@ -201,3 +201,45 @@ def test_the_record_keeps_the_fingerprint_and_reads_it_back():
     assert found == [] and back.revisions[0].source == FP
     _, found = read_service_history({"hello": {**record, "list": [{**record["list"][0], "source": "x"}]}}, "hello")
     assert found and found[0].path == "revisions.hello.list[0].source"
+
+
+# -- an app stack (PlatformReference) ----------------------------------------------------------------------------
+
+DEV_PLATFORM = "organization/knative-platform/dev"
+AR_PREFIX = "europe-west1-docker.pkg.dev/knative-platform-dev/apps"
+
+
+def app_stack(project: Path, registry: str | None, mode: Mode, config: dict[str, str] | None = None) -> Capture:
+    """An app program with one source service on the dev platform, whose ``registry`` output is ``registry``."""
+    import pulumi
+
+    from knative_platform import KnativeApp, PlatformReference, PlatformReferenceArgs
+    from knative_platform.offline.engine import run_function
+
+    service = Service(name="hello", namespace="team-app", source=Source(path="apps/hello"), revision="auto")
+
+    def program() -> None:
+        platform = PlatformReference("platform", PlatformReferenceArgs(stack=DEV_PLATFORM, services=(service,)))
+        KnativeApp("hello", platform.app_args(service))
+        pulumi.export("sources", platform.sources)
+
+    outputs = json.loads((Path(__file__).parents[1] / "examples" / "team-app" / "stacks" / "stack-outputs.json")
+                         .read_text())[DEV_PLATFORM]
+    outputs = {k: v for k, v in {**outputs, "registry": registry}.items() if v is not None}
+    return run_function(program, monitor=RecordingMonitor(PlatformMocks(stack_outputs={DEV_PLATFORM: outputs})),
+                        project="team-app", stack="dev", config=config or {}, mode=mode)
+
+
+def test_an_app_stacks_source_service_is_pushed_to_the_registry_its_platform_exports(tmp_path, monkeypatch):
+    project = make_program(tmp_path / "project", PREFIX)
+    monkeypatch.chdir(project)  # the Pulumi CLI runs a program in its project directory
+    fp = fp_of(project)
+    preview = app_stack(project, AR_PREFIX, Mode.PREVIEW)
+    assert image(preview) == placeholder(f"{AR_PREFIX}/hello", fp)
+    assert preview.outputs["sources"]["hello"]["from"] == "pending build"
+    with pytest.raises(ConfigError, match="run `knative-platform build --stack dev`"):
+        app_stack(project, AR_PREFIX, Mode.UPDATE)
+    update = app_stack(project, AR_PREFIX, Mode.UPDATE, images(fp, DIGEST, f"{AR_PREFIX}/hello"))
+    assert image(update) == f"{AR_PREFIX}/hello@{DIGEST}"
+    with pytest.raises(ConfigError, match="the platform stack organization/knative-platform/dev exports no registry"):
+        app_stack(project, None, Mode.PREVIEW)

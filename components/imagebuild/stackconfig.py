@@ -5,7 +5,7 @@ CLI hands config to the program, and decodes with the spec's own decoders, so ``
 agree on what a service's ``source`` says. Services declared in Python (``stacks/*.py``, an app project's
 ``KnativeApp``) are not read here: only the stack file's ``services``.
 
-Writing sets one key, ``<project>:images``, in ``Pulumi.<stack>.yaml`` as ``pulumi config set --path``
+Writing sets one key, ``knative-platform:images``, in ``Pulumi.<stack>.yaml`` as ``pulumi config set --path``
 would store it (a YAML map under ``config:``), and changes nothing else in the file: comments, order,
 quoting and blank lines stay byte for byte (the Pulumi CLI itself re-marshals the whole file and loses some
 of that: pulumi/pulumi#423). The new text is read back with the CLI's YAML rules before it replaces the
@@ -34,6 +34,9 @@ from ..offline.stackfile import load_program_config
 from ..offline.stackyaml import Loader, StackYamlError, load_yaml
 
 IMAGES_KEY = "images"
+CONFIG_NAMESPACE = "knative-platform"
+"""Where the program reads ``registry``, ``services`` and ``images`` (:mod:`knative_platform.runtime.history`
+``CONFIG_NAMESPACE``), whatever the project is called: an app project's images are ``knative-platform:images``."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def load_stack_build(project_dir: Path | str, stack: str, registry: str | None =
     project or stack file.
     """
     program = load_program_config(project_dir, stack)
-    ns = program.project
+    ns = CONFIG_NAMESPACE  # the library's settings, in the platform project and in app projects alike
     decoder = Decoder()
     services = _source_services(_parsed(program.config.get(f"{ns}:services")), decoder)
     reg: RegistrySpec | None

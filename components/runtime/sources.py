@@ -12,19 +12,25 @@ where the build records its images) must not be inside a source.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import yaml
 
 from ..imagebuild.fingerprint import SourceError, fingerprint
-from ..model.core.errors import Problem, join_path
+from ..model.core.decode import INVALID, Decoder
+from ..model.core.errors import Problem, SpecError, join_path
 from ..model.service.service import Service
-from ..model.source.registry import BuiltImage, RegistrySpec
+from ..model.source.registry import BuiltImage, RegistrySpec, images_problems
 from ..model.source.resolve import Sources
 from ..model.source.source import source_location_problems
-from .errors import checked
+from .errors import ConfigError, checked
+from .history import CONFIG_NAMESPACE
+
+IMAGES_KEY = "images"
 
 
 def stack_config_dir(project_dir: Path) -> Path:
@@ -74,3 +80,23 @@ def program_sources(services: Sequence[Service], registry: RegistrySpec | None,
     checked(problems)
     return Sources(stack=pulumi.get_stack(), fingerprints=fingerprints, registry=registry, images=dict(images),
                    preview=pulumi.runtime.is_dry_run())
+
+
+def configured_images(services: Sequence[Service]) -> dict[str, BuiltImage]:
+    """An app stack's ``knative-platform:images`` (written by ``knative-platform build``), decoded and checked.
+
+    A platform stack reads it with the rest of its spec (:func:`~knative_platform.load_stack_config`).
+    """
+    raw: Any = pulumi.Config(CONFIG_NAMESPACE).get(IMAGES_KEY)
+    if raw is None:
+        return {}
+    try:
+        raw = json.loads(raw)
+    except json.JSONDecodeError:
+        pass  # a plain string: refused below as not a map
+    decoder = Decoder()
+    images = decoder.decode(Mapping[str, BuiltImage], raw, IMAGES_KEY)
+    if images is INVALID or decoder.problems:
+        raise ConfigError(SpecError(decoder.problems))
+    checked(images_problems(images, (s.name for s in services if s.source is not None)))
+    return dict(images)

@@ -27,12 +27,12 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.errors import Problem, join_path
 from ..revisions.revision_record import ServiceHistory, canonical_json
-from .registry import BuiltImage, RegistrySpec, repository_of
+from .registry import BuiltImage, ExternalRegistry, RegistrySpec, repository_of
 
 AUTO_REVISION = "auto"
 """``revision: auto``: the revision is named after a digest of its template (:func:`auto_suffix`)."""
@@ -78,6 +78,27 @@ class Sources:
     images: Mapping[str, BuiltImage] = field(default_factory=dict)
     preview: bool = False
     """A dry run (``pulumi preview``): a missing build is a placeholder instead of a refusal."""
+
+
+def with_platform_registry(sources: Sources | None, prefix: Any) -> Sources | None:
+    """An app stack's sources with the registry its platform stack exports (the ``registry`` output).
+
+    Raises nothing: a platform without a registry leaves ``registry`` None, and
+    :func:`platform_registry_problems` says why an app stack's source services cannot be resolved.
+    """
+    if sources is None:
+        return None
+    return replace(sources, registry=ExternalRegistry(prefix=prefix) if isinstance(prefix, str) and prefix else None)
+
+
+def platform_registry_problems(sources: Sources | None, platform: str) -> list[Problem]:
+    """The app stack's source services need the platform stack to name a registry they push to."""
+    if sources is None or sources.registry is not None:
+        return []
+    return [Problem(join_path("services", name), (
+        f"is built from source, but the platform stack {platform} exports no registry: set "
+        "knative-platform:registry on the platform stack ({type: artifactRegistry, ...} on GKE, or {type: external, "
+        "prefix: <host>/<path>}) and update it")) for name in sorted(sources.fingerprints)]
 
 
 def placeholder(repository: str, fingerprint: str) -> str:
