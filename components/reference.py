@@ -33,8 +33,8 @@ from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .model.cluster.binauthz import Enforcement, admission_problems
 from .model.core.errors import Problem, SpecError
 from .model.platform.reference import missing_output_problems, stack_name_problem
-from .model.source.resolve import Sources, platform_registry_problems, with_platform_registry
 from .model.service.service import Service
+from .model.source.resolve import Sources, platform_registry_problems, with_platform_registry
 from .model.tls.coverage import app_host_problems
 from .runtime.errors import ConfigError, checked
 from .runtime.gcp_sdk import pulumi_gcp

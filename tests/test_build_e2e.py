@@ -153,7 +153,7 @@ def test_plan_prints_the_fingerprints_offline(tmp_path, capsys):
 
 
 def test_a_stack_without_source_services_builds_nothing_and_is_left_alone(capsys):
-    before = (ROOT / "stacks" / "Pulumi.local.yaml").read_bytes()
-    assert cli.main(["build", "--stack", "local", "--project", str(ROOT), "--builder", "buildah"]) == 0
+    before = (ROOT / "stacks" / "Pulumi.dev.yaml").read_bytes()
+    assert cli.main(["build", "--stack", "dev", "--project", str(ROOT), "--builder", "buildah"]) == 0
     assert "nothing to build" in capsys.readouterr().out
-    assert (ROOT / "stacks" / "Pulumi.local.yaml").read_bytes() == before
+    assert (ROOT / "stacks" / "Pulumi.dev.yaml").read_bytes() == before

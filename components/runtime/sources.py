@@ -12,6 +12,7 @@ where the build records its images) must not be inside a source.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -90,10 +91,8 @@ def configured_images(services: Sequence[Service]) -> dict[str, BuiltImage]:
     raw: Any = pulumi.Config(CONFIG_NAMESPACE).get(IMAGES_KEY)
     if raw is None:
         return {}
-    try:
+    with contextlib.suppress(json.JSONDecodeError):  # a plain string: refused below as not a map
         raw = json.loads(raw)
-    except json.JSONDecodeError:
-        pass  # a plain string: refused below as not a map
     decoder = Decoder()
     images = decoder.decode(Mapping[str, BuiltImage], raw, IMAGES_KEY)
     if images is INVALID or decoder.problems:
