@@ -243,3 +243,27 @@ def test_an_app_stacks_source_service_is_pushed_to_the_registry_its_platform_exp
     assert image(update) == f"{AR_PREFIX}/hello@{DIGEST}"
     with pytest.raises(ConfigError, match="the platform stack organization/knative-platform/dev exports no registry"):
         app_stack(project, None, Mode.PREVIEW)
+
+
+def test_the_offline_review_shows_a_changed_source_with_its_fingerprint_image_and_revision(tmp_path):
+    from conftest import ROOT, edited_project
+
+    from knative_platform.offline import report
+    from knative_platform.offline.diff import compare, load_renders
+    from knative_platform.offline.render import render_files, write_tree
+    from knative_platform.offline.update import previous_outputs, run_update
+
+    head = edited_project(tmp_path, "local", ())
+    app = head / "apps" / "hello" / "app.py"
+    app.write_text(app.read_text().replace("Hello from source", "Hi from source"))
+    base_program = load_program_config(ROOT, "local")
+    write_tree(render_files(run_program(base_program), base_program), tmp_path / "base" / "local")
+    program = load_program_config(head, "local")
+    capture, refused = run_update(program, previous_outputs(tmp_path / "base", "local"))
+    write_tree(render_files(capture, program, refused), tmp_path / "head" / "local")
+    summary = report.summary(compare(load_renders(tmp_path / "base"), load_renders(tmp_path / "head")),
+                             title="t", detail="d")
+    before, after = fp_of(ROOT)[:12], fp_of(head)[:12]
+    revision = capture.outputs["sources"]["hello"]["revision"]
+    assert "### Source builds" in summary
+    assert f"`service hello`: source {after}… (was {before}…) deploys pending build as revision `{revision}`" in summary

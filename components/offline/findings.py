@@ -96,6 +96,25 @@ def findings_of(diff: StackDiff, old: Render, new: Render) -> list[Finding]:
         if change.type in BUNDLE_TYPES and change.action is not Action.CREATE:
             out += _upgrades(diff.label, change, new.resources.get(change.key, {}).get("inputs") or {})
     out += _config_secrets(diff)
+    out += source_builds(diff.label, old, new)
+    return out
+
+
+def source_builds(label: str, old: Render, new: Render) -> list[Finding]:
+    """Each source service whose row of the ``sources`` output changes: its fingerprint, image and revision."""
+    before, after = old.outputs.get("sources"), new.outputs.get("sources")
+    before = before if isinstance(before, Mapping) else {}
+    out = []
+    for name, row in sorted(after.items()) if isinstance(after, Mapping) else ():
+        previous = before.get(name)
+        if not isinstance(row, Mapping) or row == previous:
+            continue
+        fingerprint = str(row.get("fingerprint", ""))[:12]
+        was = previous.get("fingerprint") if isinstance(previous, Mapping) else None
+        moved = f" (was {str(was)[:12]}…)" if was and was != row.get("fingerprint") else ""
+        image = "pending build" if row.get("from") == "pending build" else code(str(row.get("image", "")))
+        out.append(Finding(FindingKind.SOURCE, label, f"service {name}", "source",
+                           f"source {fingerprint}…{moved} deploys {image} as revision {code(str(row.get('revision')))}"))
     return out
 
 

@@ -41,6 +41,7 @@ class FindingKind(enum.StrEnum):
     DELETE = "delete"
     SECURITY = "security"
     UPGRADE = "upgrade"
+    SOURCE = "source"
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,10 @@ _SECTIONS: dict[FindingKind, tuple[str, str, str]] = {
     FindingKind.SECURITY: ("Security-relevant changes", "", "security-relevant changes"),
     FindingKind.UPGRADE: ("Upstream versions", "Pinned releases that change; read their release notes.",
                           "upstream version moves"),
+    FindingKind.SOURCE: ("Source builds", "Services built from source whose source or image changes: the "
+                                          "fingerprint, the image it deploys (or *pending build*: `pulumi up` "
+                                          "refuses it until `knative-platform build` records one) and its revision.",
+                         "source services"),
 }
 _SIGN = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
 _FOOTER = ("Rendered offline under the project's own mocks (`knative-platform diff`): what the "
