@@ -113,8 +113,9 @@ def source_builds(label: str, old: Render, new: Render) -> list[Finding]:
         was = previous.get("fingerprint") if isinstance(previous, Mapping) else None
         moved = f" (was {str(was)[:12]}…)" if was and was != row.get("fingerprint") else ""
         image = "pending build" if row.get("from") == "pending build" else code(str(row.get("image", "")))
+        revision = code(str(row.get("revision")))
         out.append(Finding(FindingKind.SOURCE, label, f"service {name}", "source",
-                           f"source {fingerprint}…{moved} deploys {image} as revision {code(str(row.get('revision')))}"))
+                           f"source {fingerprint}…{moved} deploys {image} as revision {revision}"))
     return out
 
 
