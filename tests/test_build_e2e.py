@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from buildtools import (
     BUILDAH,
     PASSWORD,
@@ -112,6 +113,35 @@ def test_source_to_render_the_service_runs_the_digest_the_registry_serves_and_fo
     assert changed != fp and second["spec"]["containers"][0]["image"] == f"{registry.host}/apps/hello@{digest}"
     assert digest not in first["spec"]["containers"][0]["image"]
     assert second["metadata"]["name"] != first["metadata"]["name"]
+
+
+def test_promotion_copies_the_recorded_image_by_digest_and_a_preview_can_record_it_first(registry, tmp_path, capsys):
+    project = make_project(tmp_path / "project", f"{registry.host}/dev")
+    assert build(project) == 0
+    built = recorded(project)["hello"]
+    stacks = project / "stacks"
+    text = (stacks / f"Pulumi.{STACK}.yaml").read_text().split("  knative-platform:images:")[0]
+    (stacks / "Pulumi.staging.yaml").write_text(text.replace(f"{registry.host}/dev", f"{registry.host}/staging"))
+    promote = ["build", "--stack", "staging", "--project", str(project), "--promote-from", STACK]
+    capsys.readouterr()
+
+    pushes = len(registry.requests("PUT"))
+    assert cli.main([*promote, "--record-only"]) == 0
+    assert len(registry.requests("PUT")) == pushes  # nothing copied
+    planned = yaml.safe_load((stacks / "Pulumi.staging.yaml").read_text())["config"]["knative-platform:images"]
+    assert planned == {"hello": {**built, "repository": f"{registry.host}/staging/hello"}}
+
+    assert cli.main(promote) == 0
+    assert capsys.readouterr().out.splitlines()[-2].startswith(f"hello: copied   {registry.host}/staging/hello@")
+    assert skopeo_digest(registry, f"staging/hello:src-{built['source']}") == built["digest"]  # digest unchanged
+    assert yaml.safe_load((stacks / "Pulumi.staging.yaml").read_text())["config"]["knative-platform:images"] == \
+        planned
+    assert cli.main(promote) == 0
+    assert "hello: recorded " in capsys.readouterr().out  # already there: nothing to copy
+
+    (project / "apps" / "hello" / "greeting.txt").write_text("a source the origin never built\n")
+    assert cli.main(promote) == 2
+    assert f"run `knative-platform build --stack {STACK}` on this commit first" in capsys.readouterr().err
 
 
 def test_a_failing_build_exits_1_with_buildahs_error_and_records_nothing(registry, tmp_path, capsys):

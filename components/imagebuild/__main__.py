@@ -6,6 +6,10 @@ service's ``{source, repository, digest}`` in the stack file's ``knative-platfor
 program deploys as ``<repository>@<digest>``. One line per service says what was reused or built, and how
 long it took. Run it before ``pulumi up``, in CI or on a laptop; it never runs inside the program.
 
+``--promote-from <stack>`` builds nothing: it copies the image each source service's build recorded in that
+stack into this stack's registry, by digest, and records it here (:mod:`.promote`); with ``--record-only`` it
+only writes the records the copy will produce (for a preview that may not push).
+
 ``--plan`` prints what the build would do, as JSON (service, path, fingerprint, repository, tag), without
 asking a registry or building: the fingerprints are computed offline.
 
@@ -28,8 +32,9 @@ from .builders import BuilderKind, BuildError, make_builder
 from .credentials import CredentialError
 from .fingerprint import SourceError, fingerprint, list_files
 from .oci import RegistryError
+from .promote import PromotionError, copy, promotions
 from .run import build_one
-from .stackconfig import StackBuild, load_stack_build, write_images
+from .stackconfig import StackBuild, load_stack_build, recorded_images, write_images
 
 PROG = f"python -m {__package__}"
 
@@ -50,6 +55,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                         help="buildah (daemonless, default), docker (buildx) or cloudbuild (gcloud builds submit)")
     parser.add_argument("--registry", metavar="HOST/PATH",
                         help="push to this registry prefix instead of the stack's knative-platform:registry")
+    parser.add_argument("--promote-from", metavar="STACK",
+                        help="copy the images STACK recorded (same sources) into this stack's registry by digest")
+    parser.add_argument("--record-only", action="store_true",
+                        help="with --promote-from: record the copies' images without copying (nothing is pushed)")
     parser.add_argument("--plan", action="store_true",
                         help="print the fingerprints and tags as JSON; ask no registry, build nothing, write nothing")
     parser.add_argument("--buildah-storage", metavar="DIR", type=Path,
@@ -76,6 +85,8 @@ def build_command(args: argparse.Namespace) -> int:
     if args.plan:
         print(json.dumps(plan(stack), indent=2))
         return 0
+    if args.promote_from:
+        return promote_command(stack, args.project, args.promote_from, args.record_only)
     if not stack.targets:
         print(f"{args.stack}: no service in {stack.stack_file.name} declares source; nothing to build")
         if write_images(stack.stack_file, stack.namespace, {}):
@@ -103,6 +114,23 @@ def build_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def promote_command(stack: StackBuild, project: str, origin: str, record_only: bool) -> int:
+    """Copy (or, ``record_only``, only record) the origin stack's images into ``stack``'s registry."""
+    rows = promotions(stack, origin, recorded_images(Path(project), origin))
+    for row in rows:
+        try:
+            copied = False if record_only else copy(row)
+        except (PromotionError, RegistryError, CredentialError) as exc:
+            print(f"{row.service}: failed: {exc}", file=sys.stderr, flush=True)
+            print(f"error: nothing recorded in {stack.stack_file}", file=sys.stderr)
+            return 1
+        print(row.line(copied), flush=True)
+    changed = write_images(stack.stack_file, stack.namespace, {row.service: row.record for row in rows})
+    where = f"{stack.namespace}:images in {stack.stack_file}"
+    print(f"recorded {len(rows)} image(s) in {where}" if changed else f"{where} is up to date")
+    return 0
+
+
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """Parse the command line and run it; configuration errors exit 2 without a traceback."""
     args = build_parser(prog).parse_args(argv)
@@ -112,6 +140,9 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BuildError as exc:  # the builder chosen is not installed
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PromotionError as exc:  # the origin recorded no build of this source
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SourceError as exc:  # --plan on a source git cannot list

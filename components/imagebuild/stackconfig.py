@@ -136,6 +136,12 @@ def load_stack_build(project_dir: Path | str, stack: str, registry: str | None =
                       targets=targets)
 
 
+def recorded_images(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The ``knative-platform:images`` key of ``stack``'s file as the program reads it (empty when unset)."""
+    raw = _parsed(load_program_config(project_dir, stack).config.get(f"{CONFIG_NAMESPACE}:{IMAGES_KEY}"))
+    return dict(raw) if isinstance(raw, Mapping) else {}
+
+
 # -- writing the images key ------------------------------------------------------------------------------
 
 
