@@ -25,7 +25,8 @@ if [ "$(docker inspect -f '{{.State.Running}}' "$reg_name" 2>/dev/null || true)"
 fi
 
 if ! kind get clusters | grep -qx "$cluster"; then
-  kind create cluster --name "$cluster" --config "$here/kind.yaml" ${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"}
+  # KIND_NODE_IMAGE: a pinned node image (docs/kind.md; e2e-kind.yml pins one by digest)
+  kind create cluster --name "$cluster" --config "$here/kind.yaml" --wait 180s ${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"}
 fi
 
 registry_dir="/etc/containerd/certs.d/localhost:${reg_port}"

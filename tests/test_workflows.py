@@ -236,9 +236,10 @@ def test_merges_to_main_deploy_dev_then_staging_and_prod_behind_environments():
     assert triggers(deploy) == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
     assert deploy["permissions"] == {}
     jobs = deploy["jobs"]
-    assert list(jobs) == ["dev", "preview-staging", "staging", "preview-prod", "prod"]
-    assert "needs" not in jobs["dev"]
-    assert [jobs[j]["needs"] for j in list(jobs)[1:]] == ["dev", "preview-staging", "staging", "preview-prod"]
+    assert list(jobs) == ["build", "dev", "preview-staging", "staging", "preview-prod", "prod"]
+    assert "needs" not in jobs["build"]
+    assert [jobs[j]["needs"] for j in list(jobs)[1:]] == ["build", "dev", "preview-staging", "staging",
+                                                           "preview-prod"]
     for stack in DEPLOYED:
         job = jobs[stack]
         assert job["environment"] == stack  # staging and prod carry required reviewers (README)
@@ -269,6 +270,42 @@ def test_each_deploy_smoke_checks_every_url_its_stack_exports_right_after_pulumi
         assert (args.http_port, args.https_port) == (80, 443)
 
 
+def run_steps(job: dict, text: str) -> list[int]:
+    return [i for i, s in enumerate(job["steps"]) if text in s.get("run", "")]
+
+
+def test_source_services_are_built_once_in_dev_and_promoted_by_digest_to_staging_and_prod():
+    """Issue 20: the build job hands dev's digests on; staging and prod copy dev's image, never rebuild."""
+    jobs = load("deploy.yml")["jobs"]
+    build = jobs["build"]
+    assert build["environment"] == "dev" and build["permissions"] == {"contents": "read", "id-token": "write"}
+    (auth,) = steps_using(build, "google-github-actions/auth")
+    assert auth["with"]["service_account"] == "${{ vars.GCP_BUILDER_SERVICE_ACCOUNT }}"  # dev's builder
+    assert auth["with"]["token_format"] == "access_token" and auth["with"]["create_credentials_file"] is False
+    (built,) = run_steps(build, "knative_platform build --stack dev --builder")
+    (upload,) = steps_using(build, "actions/upload-artifact")
+    assert upload["with"] == {"name": "images-dev", "path": "stacks/Pulumi.dev.yaml", "retention-days": 7,
+                              "if-no-files-found": "error"}
+    assert built < build["steps"].index(upload)
+    (download,) = steps_using(jobs["dev"], "actions/download-artifact")
+    assert download["with"] == {"name": "images-dev", "path": "stacks"}
+    for stack in ("staging", "prod"):
+        preview, gated = jobs[f"preview-{stack}"], jobs[stack]
+        (record,) = run_steps(preview, f"build --stack {stack} --promote-from dev --record-only")
+        assert record < preview["steps"].index(pulumi_step(preview))
+        names = {s["with"]["name"]: s["with"]["path"] for s in steps_using(preview, "actions/upload-artifact")}
+        assert names[f"images-{stack}"] == f"stacks/Pulumi.{stack}.yaml"
+        fetched = {s["with"]["name"]: s["with"]["path"] for s in steps_using(gated, "actions/download-artifact")}
+        assert fetched["images-dev"] == "stacks" and fetched[f"images-{stack}"] == "${{ runner.temp }}/approved"
+        (copy,) = run_steps(gated, f"build --stack {stack} --promote-from dev\n")
+        assert f'cmp "$RUNNER_TEMP/approved/Pulumi.{stack}.yaml" stacks/Pulumi.{stack}.yaml' in \
+            gated["steps"][copy]["run"]
+        assert copy < gated["steps"].index(pulumi_step(gated))  # the copy before `up --plan`
+        (auth,) = steps_using(gated, "google-github-actions/auth")
+        assert auth["with"]["create_credentials_file"] is False  # the deployer's credentials stay the job's
+    assert sum("--builder" in s.get("run", "") for job in jobs.values() for s in job["steps"]) == 1  # dev only
+
+
 def test_no_concurrency_group_spans_an_approval_gate():
     deploy = load("deploy.yml")
     assert "concurrency" not in deploy  # a workflow-level group is held while prod waits for approval
@@ -291,8 +328,9 @@ def test_each_approval_gate_follows_a_preview_of_the_same_commit_and_applies_its
         assert (shown["command"], shown["stack-name"]) == ("preview", stack)
         assert shown["comment-on-summary"] is True  # what the approver reads, in the run's summary
         assert shown["plan"] == applied["plan"] == f"${{{{ runner.temp }}}}/plan/{stack}.json"
-        (upload,) = steps_using(preview, "actions/upload-artifact")
-        (download,) = steps_using(gated, "actions/download-artifact")
+        (upload,) = [s for s in steps_using(preview, "actions/upload-artifact") if s["with"]["name"] == f"plan-{stack}"]
+        (download,) = [s for s in steps_using(gated, "actions/download-artifact")
+                       if s["with"]["name"] == f"plan-{stack}"]
         assert upload["with"]["name"] == download["with"]["name"] == f"plan-{stack}"
         assert upload["with"]["path"] == shown["plan"]
         assert download["with"]["path"] == "${{ runner.temp }}/plan"
@@ -405,8 +443,10 @@ def test_e2e_pins_kind_its_node_image_and_the_pulumi_cli_of_the_sdk():  # the CL
     _, install = step_running("get.pulumi.com")
     assert 'PULUMI_VERSION="$(cat .pulumi-version)"' in install["run"]
     assert '--version "$PULUMI_VERSION"' in install["run"]
-    _, kind = step_running("kind create cluster")
-    assert "--config stacks/kind.yaml" in kind["run"] and '--image "$KIND_NODE_IMAGE"' in kind["run"]
+    _, kind = step_running("stacks/kind-registry.sh")  # the cluster (stacks/kind.yaml) and its local registry
+    script = (ROOT / "stacks" / "kind-registry.sh").read_text()
+    assert 'kind create cluster --name "$cluster" --config "$here/kind.yaml"' in script
+    assert '${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"}' in script
     _, download = step_running("kind-linux-amd64")
     assert "$KIND_VERSION" in download["run"] and "sha256sum -c" in download["run"]
 
@@ -450,7 +490,7 @@ def test_the_kind_config_maps_the_gateway_node_ports_to_80_and_443_on_localhost(
     mappings = {m["containerPort"]: m for m in node["extraPortMappings"]}
     assert {port: m["hostPort"] for port, m in mappings.items()} == {31080: 80, 31443: 443}
     assert {(m["listenAddress"], m["protocol"]) for m in mappings.values()} == {("127.0.0.1", "TCP")}
-    assert load(E2E)["jobs"]["e2e"]["steps"][-1]["run"] == f"kind delete cluster --name {config['name']}"
+    assert load(E2E)["jobs"]["e2e"]["steps"][-1]["run"].splitlines()[-1] == f"kind delete cluster --name {config['name']}"
     # The local stack's gateway listens on these node ports (its nodePorts, or the defaults).
     assert cluster["gatewayService"] == "NodePort"
     ports = NodePorts(**cluster.get("nodePorts", {}))
