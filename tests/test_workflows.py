@@ -443,7 +443,7 @@ def test_e2e_pins_kind_its_node_image_and_the_pulumi_cli_of_the_sdk():  # the CL
     _, install = step_running("get.pulumi.com")
     assert 'PULUMI_VERSION="$(cat .pulumi-version)"' in install["run"]
     assert '--version "$PULUMI_VERSION"' in install["run"]
-    _, kind = step_running("stacks/kind-registry.sh")  # the cluster (stacks/kind.yaml) and its local registry
+    step_running("stacks/kind-registry.sh")  # the cluster (stacks/kind.yaml) and its local registry
     script = (ROOT / "stacks" / "kind-registry.sh").read_text()
     assert 'kind create cluster --name "$cluster" --config "$here/kind.yaml"' in script
     assert '${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"}' in script
@@ -490,7 +490,8 @@ def test_the_kind_config_maps_the_gateway_node_ports_to_80_and_443_on_localhost(
     mappings = {m["containerPort"]: m for m in node["extraPortMappings"]}
     assert {port: m["hostPort"] for port, m in mappings.items()} == {31080: 80, 31443: 443}
     assert {(m["listenAddress"], m["protocol"]) for m in mappings.values()} == {("127.0.0.1", "TCP")}
-    assert load(E2E)["jobs"]["e2e"]["steps"][-1]["run"].splitlines()[-1] == f"kind delete cluster --name {config['name']}"
+    last = load(E2E)["jobs"]["e2e"]["steps"][-1]["run"].splitlines()[-1]
+    assert last == f"kind delete cluster --name {config['name']}"
     # The local stack's gateway listens on these node ports (its nodePorts, or the defaults).
     assert cluster["gatewayService"] == "NodePort"
     ports = NodePorts(**cluster.get("nodePorts", {}))
