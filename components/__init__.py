@@ -34,6 +34,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     # the components, each with its arguments
     ".app": ("KnativeApp", "KnativeAppArgs"),
     ".binauthz": ("BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs"),
+    ".registry": ("ArtifactRegistryRepository", "ArtifactRegistryRepositoryArgs"),
     ".dns01": ("Dns01Identity", "Dns01IdentityArgs"),
     ".gke": ("GkeCluster", "GkeClusterArgs"),
     ".identity": ("ServiceIdentity", "ServiceIdentityArgs"),
@@ -58,7 +59,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
 }
 """Every public name, by the module it comes from: the one list (``__all__`` and the stub follow it)."""
 
-NEEDS_GKE_EXTRA = frozenset({".binauthz", ".dns01", ".gke"})
+NEEDS_GKE_EXTRA = frozenset({".binauthz", ".dns01", ".gke", ".registry"})
 """The modules of :data:`PUBLIC_API` that import pulumi-gcp. Without the ``gke`` extra their names are left out
 of ``__all__``, so ``from knative_platform import *`` works; imported by name, each says which extra it needs."""
 

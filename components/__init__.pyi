@@ -42,6 +42,8 @@ from .platform import Platform as Platform
 from .platform import PlatformArgs as PlatformArgs
 from .reference import PlatformReference as PlatformReference
 from .reference import PlatformReferenceArgs as PlatformReferenceArgs
+from .registry import ArtifactRegistryRepository as ArtifactRegistryRepository
+from .registry import ArtifactRegistryRepositoryArgs as ArtifactRegistryRepositoryArgs
 from .runtime.config import load_stack_config as load_stack_config
 from .runtime.errors import ConfigError as ConfigError
 from .tls import AutoTls as AutoTls
@@ -49,6 +51,8 @@ from .tls import AutoTlsArgs as AutoTlsArgs
 
 PUBLIC_API: dict[str, tuple[str, ...]]
 __all__ = [
+    "ArtifactRegistryRepository",
+    "ArtifactRegistryRepositoryArgs",
     "AutoTls",
     "AutoTlsArgs",
     "Autoscaling",

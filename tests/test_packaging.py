@@ -203,9 +203,11 @@ def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(
 
 def test_without_the_gke_extra_only_the_platforms_gke_components_are_out_of_reach(world):
     plain, gke = world["venvs"]["from-git"], world["venvs"]["from-path"]
-    # Platform imports pulumi_gcp only where it builds a GKE cluster, its image policy or a DNS-01 identity (issue 9)
+    # Platform imports pulumi_gcp only where it builds a GKE cluster, its image policy, its registry or a DNS-01
+    # identity (issue 9)
     gke_names = [n for m in sorted(knative_platform.NEEDS_GKE_EXTRA) for n in knative_platform.PUBLIC_API[m]]
     assert sorted(plain["needs_gke"]) == sorted(gke_names) == [
+        "ArtifactRegistryRepository", "ArtifactRegistryRepositoryArgs",
         "BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs", "Dns01Identity", "Dns01IdentityArgs",
         "GkeCluster", "GkeClusterArgs"]
     # each names what it creates and the extra, in the words of runtime/gcp_sdk.py
