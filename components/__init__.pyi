@@ -5,14 +5,8 @@ Regenerate with ``UPDATE_STUB=1 pytest tests/test_public_api.py``.
 
 from .app import KnativeApp as KnativeApp
 from .app import KnativeAppArgs as KnativeAppArgs
-from .binauthz import BinaryAuthorizationPolicy as BinaryAuthorizationPolicy
-from .binauthz import BinaryAuthorizationPolicyArgs as BinaryAuthorizationPolicyArgs
-from .dns01 import Dns01Identity as Dns01Identity
-from .dns01 import Dns01IdentityArgs as Dns01IdentityArgs
 from .gke import GkeCluster as GkeCluster
 from .gke import GkeClusterArgs as GkeClusterArgs
-from .identity import ServiceIdentity as ServiceIdentity
-from .identity import ServiceIdentityArgs as ServiceIdentityArgs
 from .kgateway import Kgateway as Kgateway
 from .kgateway import KgatewayArgs as KgatewayArgs
 from .knative import KnativeServing as KnativeServing
@@ -20,7 +14,6 @@ from .knative import KnativeServingArgs as KnativeServingArgs
 from .kourier import Kourier as Kourier
 from .kourier import KourierArgs as KourierArgs
 from .model.core.errors import SpecError as SpecError
-from .model.platform.platform import build_platform_spec as build_platform_spec
 from .model.service.autoscaling import Autoscaling as Autoscaling
 from .model.service.identity import ServiceAccount as ServiceAccount
 from .model.service.service import Quantities as Quantities
@@ -36,34 +29,24 @@ from .model.service.traffic import Pin as Pin
 from .model.service.traffic import Rollback as Rollback
 from .model.service.traffic import Split as Split
 from .model.service.traffic import Target as Target
-from .model.service.traffic import TrafficPolicy as TrafficPolicy
 from .model.source.source import Source as Source
 from .platform import Platform as Platform
 from .platform import PlatformArgs as PlatformArgs
 from .reference import PlatformReference as PlatformReference
 from .reference import PlatformReferenceArgs as PlatformReferenceArgs
-from .registry import ArtifactRegistryRepository as ArtifactRegistryRepository
-from .registry import ArtifactRegistryRepositoryArgs as ArtifactRegistryRepositoryArgs
-from .runtime.config import load_stack_config as load_stack_config
 from .runtime.errors import ConfigError as ConfigError
 from .tls import AutoTls as AutoTls
 from .tls import AutoTlsArgs as AutoTlsArgs
 
 PUBLIC_API: dict[str, tuple[str, ...]]
 __all__ = [
-    "ArtifactRegistryRepository",
-    "ArtifactRegistryRepositoryArgs",
     "AutoTls",
     "AutoTlsArgs",
     "Autoscaling",
-    "BinaryAuthorizationPolicy",
-    "BinaryAuthorizationPolicyArgs",
     "BlueGreen",
     "Canary",
     "Colour",
     "ConfigError",
-    "Dns01Identity",
-    "Dns01IdentityArgs",
     "GkeCluster",
     "GkeClusterArgs",
     "Gradual",
@@ -86,14 +69,9 @@ __all__ = [
     "Rollback",
     "Service",
     "ServiceAccount",
-    "ServiceIdentity",
-    "ServiceIdentityArgs",
     "Source",
     "SpecError",
     "Split",
     "Target",
-    "TrafficPolicy",
     "Visibility",
-    "build_platform_spec",
-    "load_stack_config",
 ]
