@@ -146,7 +146,8 @@ def make_project(root: Path, prefix: str, source: str = "{path: apps/hello}") ->
 
 PROGRAM = """import pulumi
 
-from knative_platform import Platform, PlatformArgs, load_stack_config
+from knative_platform import Platform, PlatformArgs
+from knative_platform.runtime.config import load_stack_config
 
 stack_config = load_stack_config()
 platform = Platform("platform", PlatformArgs(spec=stack_config.spec, kubeconfig=stack_config.kubeconfig))

@@ -29,7 +29,7 @@ from buildtools import (
 from conftest import ROOT
 
 from knative_platform import cli
-from knative_platform.imagebuild.fingerprint import fingerprint
+from knative_platform.model.source.fingerprint import fingerprint
 from knative_platform.model.source.source import Source
 from knative_platform.offline.engine import Mode, run_program
 from knative_platform.offline.stackfile import load_program_config

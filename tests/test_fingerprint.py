@@ -15,7 +15,7 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knative_platform.imagebuild.fingerprint import SourceError, fingerprint, list_files, stage, tree_id
+from knative_platform.model.source.fingerprint import SourceError, fingerprint, list_files, stage, tree_id
 from knative_platform.model.source.source import BuildPlatform, Source
 
 FIXTURE = ROOT / "tests" / "fixtures" / "source" / "hello"
@@ -75,7 +75,7 @@ def test_mtime_umask_and_checkout_path_do_not_count(copy, tmp_path):
 def test_the_hash_seed_does_not_count():
     """This process runs with a random hash seed; the child with seed 0."""
     code = ("from pathlib import Path\n"
-            "from knative_platform.imagebuild.fingerprint import fingerprint\n"
+            "from knative_platform.model.source.fingerprint import fingerprint\n"
             "from knative_platform.model.source.source import Source\n"
             "source = Source(path='x', build_args={'B': '2', 'A': '1', 'C': '3'})\n"
             "print(fingerprint(source, Path('tests/fixtures/source/hello')).value)\n")

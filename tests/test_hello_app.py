@@ -9,7 +9,7 @@ from http.server import ThreadingHTTPServer
 
 from conftest import ROOT
 
-from knative_platform.imagebuild.fingerprint import list_files
+from knative_platform.model.source.fingerprint import list_files
 from knative_platform.model.source.source import Source, source_location_problems
 
 APP = ROOT / "apps" / "hello"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from buildtools import STACK, make_program
 
-from knative_platform.imagebuild.fingerprint import fingerprint
 from knative_platform.manifests.service_plan import named_revision, plan_of
 from knative_platform.model.revisions.revision_record import RevisionRecord, ServiceHistory, read_service_history
 from knative_platform.model.revisions.revisions import Previous
 from knative_platform.model.service.service import Service
+from knative_platform.model.source.fingerprint import fingerprint
 from knative_platform.model.source.registry import BuiltImage, ExternalRegistry
 from knative_platform.model.source.resolve import Origin, Sources, placeholder, resolve_image
 from knative_platform.model.source.source import Source

@@ -26,11 +26,11 @@ import sys
 from pathlib import Path
 
 from ..model.core.errors import SpecError
+from ..model.source.fingerprint import SourceError, fingerprint, list_files
 from ..model.source.registry import source_tag
 from ..offline.stackfile import StackFileError
 from .builders import BuilderKind, BuildError, make_builder
 from .credentials import CredentialError
-from .fingerprint import SourceError, fingerprint, list_files
 from .oci import RegistryError
 from .promote import PromotionError, copy, promotions
 from .run import build_one

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..model.source.fingerprint import fingerprint, list_files
 from ..model.source.registry import DIGEST, source_tag, split_prefix
 from .credentials import Credentials, auth_file, find_credentials
-from .fingerprint import fingerprint, list_files
 from .oci import RegistryClient, is_loopback
 from .stackconfig import StackBuild
 

@@ -1,6 +1,6 @@
 """Build (or reuse) each source service's image and record its digest: the body of ``knative-platform build``.
 
-Per service, in order: fingerprint the source (:mod:`.fingerprint`); ask the registry whether
+Per service, in order: fingerprint the source (:mod:`knative_platform.model.source.fingerprint`); ask the registry whether
 ``<repository>:src-<fingerprint>`` exists (:mod:`.oci`) and reuse its digest if so: the first image pushed
 for a fingerprint wins, so a rebuild that would not be bit-for-bit identical never replaces it; otherwise
 stage exactly the fingerprinted files, build and push them (:mod:`.builders`), and ask the registry again:
@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model.source.fingerprint import Fingerprint, fingerprint, list_files, stage
 from ..model.source.registry import source_tag, split_prefix
 from .builders import Builder, BuildError, BuildRequest
 from .credentials import Credentials, find_credentials
-from .fingerprint import Fingerprint, fingerprint, list_files, stage
 from .oci import RegistryClient
 from .stackconfig import BuildTarget
 

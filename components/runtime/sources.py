@@ -5,7 +5,7 @@ directory), so each source service's ``path`` is read from the working
 directory: the directory must exist inside the project and hold its Dockerfile
 (:func:`~knative_platform.model.source.source.source_location_problems`), and its
 fingerprint is computed offline exactly as ``knative-platform build`` computes
-it (:func:`~knative_platform.imagebuild.fingerprint.fingerprint`: git's view of the
+it (:func:`~knative_platform.model.source.fingerprint.fingerprint`: git's view of the
 files, uncommitted changes included). The stack-config directory (``stackConfigDir``,
 where the build records its images) must not be inside a source.
 """
@@ -21,10 +21,10 @@ from typing import Any
 import pulumi
 import yaml
 
-from ..imagebuild.fingerprint import SourceError, fingerprint
 from ..model.core.decode import INVALID, Decoder
 from ..model.core.errors import Problem, SpecError, join_path
 from ..model.service.service import Service
+from ..model.source.fingerprint import SourceError, fingerprint
 from ..model.source.registry import BuiltImage, RegistrySpec, images_problems
 from ..model.source.resolve import Sources
 from ..model.source.source import source_location_problems

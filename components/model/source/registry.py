@@ -41,7 +41,7 @@ TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 """A tag (distribution-spec v1.1.0 ``spec.md``): at most 128 characters."""
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
-"""A source fingerprint (:func:`knative_platform.imagebuild.fingerprint.fingerprint`): sha256, hex."""
+"""A source fingerprint (:func:`knative_platform.model.source.fingerprint.fingerprint`): sha256, hex."""
 NAME_TOTAL_MAX = 255
 """distribution/distribution v2.8.2 ``reference/reference.go`` ``NameTotalLengthMax``: host and path together."""
 SOURCE_TAG_PREFIX = "src-"

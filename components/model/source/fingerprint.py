@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model.source.source import Source
+from .source import Source
 
 SCHEME = "knative-platform/source-fingerprint/v1"
 """Changing what the fingerprint covers changes this name, so no old fingerprint is reused by mistake."""
