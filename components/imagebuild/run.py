@@ -5,8 +5,8 @@ the registry whether ``<repository>:src-<fingerprint>`` exists (:mod:`.oci`) and
 the first image pushed for a fingerprint wins, so a rebuild that would not be bit-for-bit identical never
 replaces it; otherwise stage exactly the fingerprinted files, build and push them (:mod:`.builders`), and
 ask the registry again: the digest recorded is the one the registry serves for the tag, never only the
-builder's word. Then every service's ``{source, repository, digest}`` is written to the stack's ``images`` key in one go, or nothing
-is written when any service failed.
+builder's word. Then every service's ``{source, repository, digest}`` is written to the stack's
+``images`` key in one go, or nothing is written when any service failed.
 """
 
 from __future__ import annotations
