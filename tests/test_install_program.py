@@ -81,7 +81,7 @@ def test_the_local_stack_demonstrates_kourier(captures):
 
 def test_a_reserved_address_is_requested_by_the_gateway_and_exported():
     capture = run_stack("dev", {"cluster": {"type": "existing", "context": "gke_acme_europe-west1_apps",
-                                            "ingressAddress": "203.0.113.7"}})
+                                            "ingressAddress": "203.0.113.7"}, "registry": None})
     external = capture.named("knative-external", GATEWAY).inputs
     assert external["spec"]["addresses"] == [{"type": "IPAddress", "value": "203.0.113.7"}]
     assert "addresses" not in capture.named("knative-local", GATEWAY).inputs["spec"]
@@ -92,7 +92,8 @@ def test_a_reserved_address_is_requested_by_the_gateway_and_exported():
 
 def test_without_a_domain_the_reserved_address_gives_an_sslip_domain():
     program = load_program_config(ROOT, "dev")
-    config = {k: v for k, v in program.config.items() if k != "knative-platform:domain"}
+    config = {k: v for k, v in program.config.items()
+              if k not in ("knative-platform:domain", "knative-platform:registry")}  # an AR needs a gke cluster
     config["knative-platform:cluster"] = json.dumps(
         {"type": "existing", "context": "team-cluster", "ingressAddress": "203.0.113.7"})
     capture = run_program(replace(program, config=config))
@@ -103,7 +104,7 @@ def test_without_a_domain_the_reserved_address_gives_an_sslip_domain():
 def test_kourier_requests_the_reserved_address_on_its_gateway_service():
     capture = run_stack("dev", {"ingress": "kourier",
                                 "cluster": {"type": "existing", "context": "team-cluster",
-                                            "ingressAddress": "203.0.113.7"}})
+                                            "ingressAddress": "203.0.113.7"}, "registry": None})
     service = capture.named("kourier-gateway-address", "kubernetes:core/v1:ServicePatch").inputs
     assert service["metadata"] == {"name": "kourier", "namespace": "kourier-system"}
     assert service["spec"] == {"loadBalancerIP": "203.0.113.7"}
@@ -112,7 +113,8 @@ def test_kourier_requests_the_reserved_address_on_its_gateway_service():
 def test_curl_lines_follow_the_recipe(captures):
     local = captures["local"].outputs
     assert local["gatewayAddress"] == "127.0.0.1"
-    assert local["curl"] == {"helloworld-go": 'curl -H "Host: helloworld-go.default.127.0.0.1.sslip.io" '
+    assert local["curl"] == {"hello": 'curl -H "Host: hello.default.127.0.0.1.sslip.io" http://127.0.0.1',
+                             "helloworld-go": 'curl -H "Host: helloworld-go.default.127.0.0.1.sslip.io" '
                                               "http://127.0.0.1"}
     # cluster-local services are not reachable through the gateway: no curl line
     assert sorted(captures["staging"].outputs["curl"]) == ["helloworld-go"]
