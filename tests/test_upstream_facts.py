@@ -35,7 +35,8 @@ def test_the_sample_image_is_the_ghcr_one_pinned_by_digest():
     # (knative/docs, .github/workflows/knative-docs-image.yaml builds code-samples/serving/hello-world/helloworld-go).
     assert versions.SAMPLE_IMAGE.startswith(f"{SAMPLE_REPOSITORY}@sha256:")
     images = _stack_images()
-    assert images and set(images) == {versions.SAMPLE_IMAGE}
+    built = {"localhost:5001/apps/"}  # local's hello, built from apps/hello (issue 20): a digest of its own registry
+    assert images and {i for i in images if not i.startswith(tuple(built))} == {versions.SAMPLE_IMAGE}
 
 
 def test_no_shipped_file_names_the_deleted_registry():
