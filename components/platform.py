@@ -124,9 +124,9 @@ class Platform(pulumi.ComponentResource):
     """The project's image policy as the ``binaryAuthorization`` output, when the platform writes one."""
     registry: str | None
     """Where source services' images are pushed (``<host>/<path>``), when the stack names a registry."""
-    sources: pulumi.Output[dict[str, dict[str, str]]] | None
-    """Per source service: its fingerprint, image, where the digest came from and its revision (the ``sources``
-    output: what a review shows, ``pending build`` in a preview before the build)."""
+    sources: pulumi.Output[dict[str, dict[str, Any]]] | None
+    """Per source service: its fingerprint, image and revision, and ``pendingBuild: true`` for a preview's
+    placeholder (the ``sources`` output: what a review shows)."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec

@@ -87,9 +87,9 @@ class PlatformReference(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     registry: pulumi.Output[str | None]
     """Where the app stack's source services are pushed: the platform stack's ``registry`` output."""
-    sources: pulumi.Output[dict[str, dict[str, str]]]
-    """Per source service: its fingerprint, image, where the digest came from and its revision (export it as
-    ``sources`` for the review)."""
+    sources: pulumi.Output[dict[str, dict[str, Any]]]
+    """Per source service: its fingerprint, image and revision, and ``pendingBuild: true`` for a preview's
+    placeholder (export it as ``sources`` for the review)."""
     workload_pool: pulumi.Output[str | None]
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE.
 

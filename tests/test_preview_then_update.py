@@ -143,9 +143,9 @@ def test_a_source_service_nobody_built_previews_as_pending_build_and_is_refused_
     """By design the two differ here: the preview shows a placeholder, and the update stops before registering."""
     program = load_program_config(ROOT, "local")
     preview = run_program(program, mode=Mode.PREVIEW)
-    assert preview.outputs["sources"]["hello"]["from"] == "pending build"
+    assert preview.outputs["sources"]["hello"]["pendingBuild"] is True
     with pytest.raises(ConfigError, match="run `knative-platform build --stack local`"):
         run_program(program, mode=Mode.UPDATE)
     update = run_program(program, mode=Mode.UPDATE, extra_config=built(ROOT, "local"))
-    assert update.outputs["sources"]["hello"]["from"] == "build"
+    assert "pendingBuild" not in update.outputs["sources"]["hello"]
     assert update.outputs["sources"]["hello"]["revision"] == preview.outputs["sources"]["hello"]["revision"]

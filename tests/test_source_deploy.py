@@ -78,7 +78,7 @@ def test_a_preview_without_any_build_shows_a_placeholder_marked_pending_build(pr
     capture = run(project, Mode.PREVIEW)
     assert image(capture) == placeholder(REPOSITORY, fp)
     assert capture.outputs["sources"] == {"hello": {"fingerprint": fp, "image": placeholder(REPOSITORY, fp),
-                                                    "from": "pending build",
+                                                    "pendingBuild": True,
                                                     "revision": template(capture)["metadata"]["name"]}}
     assert "services.hello.source: pending build" in capsys.readouterr().err
     assert capture.outputs["registry"] == PREFIX
@@ -96,7 +96,7 @@ def test_an_update_deploys_the_recorded_digest_and_agrees_with_its_preview(proje
     assert image(update) == f"{REPOSITORY}@{DIGEST}" == image(preview)
     assert template(update) == template(preview)
     assert update.outputs["sources"] == preview.outputs["sources"]
-    assert update.outputs["sources"]["hello"]["from"] == "build"
+    assert "pendingBuild" not in update.outputs["sources"]["hello"]
     assert update.outputs["revisions"]["hello"]["list"][0]["source"] == fp_of(project)
 
 
@@ -116,7 +116,7 @@ def test_the_stacks_history_keeps_the_image_of_an_unchanged_source_without_a_bui
     second = run(project, Mode.UPDATE, previous=first)  # CI's images record is gone; the source is unchanged
     assert image(second) == f"{REPOSITORY}@{DIGEST}"
     assert template(second) == template(first)
-    assert second.outputs["sources"]["hello"]["from"] == "history"
+    assert second.outputs["sources"] == first.outputs["sources"]  # history or build: the same image, one value
 
 
 def test_a_changed_source_gets_a_new_revision_name_under_auto_and_is_refused_under_an_explicit_one(project):
@@ -236,7 +236,7 @@ def test_an_app_stacks_source_service_is_pushed_to_the_registry_its_platform_exp
     fp = fp_of(project)
     preview = app_stack(project, AR_PREFIX, Mode.PREVIEW)
     assert image(preview) == placeholder(f"{AR_PREFIX}/hello", fp)
-    assert preview.outputs["sources"]["hello"]["from"] == "pending build"
+    assert preview.outputs["sources"]["hello"]["pendingBuild"] is True
     with pytest.raises(ConfigError, match="run `knative-platform build --stack dev`"):
         app_stack(project, AR_PREFIX, Mode.UPDATE)
     update = app_stack(project, AR_PREFIX, Mode.UPDATE, images(fp, DIGEST, f"{AR_PREFIX}/hello"))

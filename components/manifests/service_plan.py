@@ -79,6 +79,6 @@ def plan_of(service: Service, previous: Previous, sources: Sources | None = None
     return replace(plan, source=found, notes=(*plan.notes, *([note] if note else []))), problems
 
 
-def sources_output(plans: Mapping[str, RevisionPlan]) -> dict[str, dict[str, str]]:
-    """The stack output ``sources``: per source service its fingerprint, image, where it came from, its revision."""
+def sources_output(plans: Mapping[str, RevisionPlan]) -> dict[str, dict[str, Any]]:
+    """The stack output ``sources``: per source service its fingerprint, image, revision (and ``pendingBuild``)."""
     return {name: plan.source.row(plan.revision) for name, plan in sorted(plans.items()) if plan.source is not None}

@@ -112,7 +112,7 @@ def source_builds(label: str, old: Render, new: Render) -> list[Finding]:
         fingerprint = str(row.get("fingerprint", ""))[:12]
         was = previous.get("fingerprint") if isinstance(previous, Mapping) else None
         moved = f" (was {str(was)[:12]}…)" if was and was != row.get("fingerprint") else ""
-        image = "pending build" if row.get("from") == "pending build" else code(str(row.get("image", "")))
+        image = "pending build" if row.get("pendingBuild") is True else code(str(row.get("image", "")))
         revision = code(str(row.get("revision")))
         out.append(Finding(FindingKind.SOURCE, label, f"service {name}", "source",
                            f"source {fingerprint}…{moved} deploys {image} as revision {revision}"))

@@ -12,7 +12,7 @@ the stack's registry. The digest comes, in order, from:
    and a new digest under ``revision: auto``'s unchanged name would be refused by
    Knative; the recorded one keeps the revision;
 3. in a preview only (``pulumi preview``, the offline render and review): a
-   placeholder digest derived from the fingerprint, marked ``pending build``
+   placeholder digest derived from the fingerprint, marked *pending build*
    (:class:`Origin.PENDING`). ``pulumi up`` refuses it, and a build recorded
    for another fingerprint, with the fix (:func:`resolve_image`). A preview with a
    placeholder therefore never turns into an update that deploys something else:
@@ -60,10 +60,14 @@ class SourceImage:
     image: str
     origin: Origin
 
-    def row(self, revision: str) -> dict[str, str]:
-        """The service's entry of the stack output ``sources``: what a review shows per source service."""
-        return {"fingerprint": self.fingerprint, "image": self.image, "from": self.origin.value,
-                "revision": revision}
+    def row(self, revision: str) -> dict[str, Any]:
+        """The service's entry of the stack output ``sources``: what a review shows per source service.
+
+        Where a built digest came from (the build record or the stack's history) is left out: the same image
+        either way, so a preview and the update after a build of the same source export the same value.
+        """
+        row: dict[str, Any] = {"fingerprint": self.fingerprint, "image": self.image, "revision": revision}
+        return row | ({"pendingBuild": True} if self.origin is Origin.PENDING else {})
 
 
 @dataclass(frozen=True, kw_only=True)
