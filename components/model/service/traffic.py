@@ -296,5 +296,5 @@ def decode_traffic(raw: Any, path: str, decoder: Decoder) -> Any:
     if cls is Latest and body is True:
         return Latest()
     if cls.shorthand is not None and isinstance(body, str):
-        return cls(**{cls.shorthand: body})
+        return decoder.decode_dataclass(cls, {cls.shorthand: body}, kpath)
     return decoder.decode_dataclass(cls, body, kpath)
