@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -56,7 +56,7 @@ class KnativeAppArgs:
     tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    workload_pool: pulumi.Input[str] | None = None
+    workload_pool: pulumi.Input[str | None] | None = None
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
@@ -97,6 +97,11 @@ def record_of(plan: RevisionPlan) -> dict[str, Any]:
 def _own(plans: RevisionPlan | Mapping[str, RevisionPlan], name: str) -> RevisionPlan:
     """The plan of service ``name``: the one given, or its entry of every service's."""
     return plans if isinstance(plans, RevisionPlan) else plans[name]
+
+
+def _after(plan: pulumi.Output[Any], value: Mapping[str, Any]) -> pulumi.Output[Mapping[str, Any]]:
+    """``value`` once ``plan`` is made: the object waits for the revision checks."""
+    return plan.apply(lambda _: value)
 
 
 def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
@@ -171,7 +176,7 @@ class KnativeApp(pulumi.ComponentResource):
                 api_version=claim["apiVersion"],
                 kind=claim["kind"],
                 metadata=claim["metadata"],
-                spec=plan.apply(lambda _p, spec=claim["spec"]: spec),
+                spec=_after(plan, claim["spec"]),
                 opts=child,
             )
             mapping = render_domain_mapping(svc, domain)
@@ -237,12 +242,12 @@ class KnativeApp(pulumi.ComponentResource):
     @property
     def revision_name(self) -> str | None:
         """The name of the revision the service's template declares (None: Knative names it)."""
-        return self._outputs["revisionName"]
+        return cast("str | None", self._outputs["revisionName"])
 
     @property
     def traffic(self) -> pulumi.Output[list[dict[str, object]]]:
         """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
-        return self._outputs["traffic"]
+        return cast("pulumi.Output[list[dict[str, object]]]", self._outputs["traffic"])
 
     @property
     def revisions(self) -> pulumi.Output[dict[str, Any]]:

@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -62,7 +62,7 @@ class ServiceIdentityArgs:
 
     service: Service
     provider: k8s.Provider
-    workload_pool: pulumi.Input[str] | None = None
+    workload_pool: pulumi.Input[str | None] | None = None
     gcp_provider: gcp.Provider | None = None
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
@@ -100,7 +100,8 @@ class ServiceIdentity(pulumi.ComponentResource):
         self._google_email: pulumi.Output[str] | None = None
         if account.wants_google:
             assert args.workload_pool is not None and args.gcp_provider is not None
-            pool = pulumi.Output.from_input(args.workload_pool).apply(lambda p: _checked_pool(p, path))
+            given = cast("pulumi.Input[str]", args.workload_pool)  # None, or a str an app stack read: checked here
+            pool = pulumi.Output.from_input(given).apply(lambda p: _checked_pool(p, path))
             self._google_email = self._google(name, svc, pool, args.gcp_provider)
         manifest = render_service_account(svc, self._google_email)
         ksa = k8s.core.v1.ServiceAccount(

@@ -84,7 +84,7 @@ class Kgateway(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(renamed, opts))
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
-        def after(*resources: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
+        def after(*resources: pulumi.Resource, **extra: Any) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(resources), **extra))
 
         namespace = render_system_namespace(KGATEWAY_NAMESPACE, "ingress")

@@ -30,12 +30,11 @@ from .manifests.knative_config import INGRESS_CLASSES, config_network
 from .manifests.urls import service_urls
 from .model.cluster.binauthz import writes_project_policy
 from .model.cluster.cluster import GkeClusterSpec
-from .model.cluster.existing import gateway_node_ports
+from .model.cluster.existing import ExistingCluster, gateway_node_ports
 from .model.platform.app_namespaces import public_app_namespaces
 from .model.platform.hosts import dns_record_names, public_hosts
 from .model.platform.knative import Ingress
 from .model.platform.platform import (
-    ExistingCluster,
     PlatformSpec,
     address_in_domain,
     platform_features,
@@ -136,8 +135,10 @@ class Platform(pulumi.ComponentResource):
         self.history = StackHistory.of_stack()
         previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
         plans = previous.apply(lambda last: revision_plans(spec.services, last))
+        read = self.history.reference
+        assert read is not None  # made by the read above
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
+            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: read)])))
         self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
         self.provider = self.cluster.provider
         reserved = self.cluster.ingress_address
