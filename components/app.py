@@ -264,7 +264,11 @@ class KnativeApp(pulumi.ComponentResource):
         return _output(self.outputs["domainUrls"])
 
     def _plan(self, name: str, args: KnativeAppArgs, template: Mapping[str, Any]) -> pulumi.Output[RevisionPlan]:
-        """The service's revision plan: the caller's, or made here against the stack's last record."""
+        """The service's revision plan: the caller's, or made here against the stack's last record.
+
+        Made here, it is the app's second validation round: it needs the stack's previous outputs, known only
+        once the engine has read them, so it cannot join :meth:`_problems`; nothing of the app's registers first.
+        """
         if args.plan is not None:
             return _output(args.plan)
         previous = args.history if args.history is not None else StackHistory.of_stack().read(
