@@ -28,15 +28,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .app import KnativeAppArgs
-from .manifests.revision_plans import records, revision_plans
+from .manifests.app_stack import PlatformFacts, app_stack_round
+from .manifests.revision_plans import records
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
-from .model.cluster.binauthz import Enforcement, admission_problems
 from .model.core.errors import Problem, SpecError
 from .model.platform.reference import missing_output_problems, stack_name_problem
-from .model.revisions.revisions import Previous, RevisionPlan
+from .model.revisions.revisions import RevisionPlan
 from .model.service.identity import POOL_SUFFIX
 from .model.service.service import Service
-from .model.tls.coverage import app_host_problems
 from .runtime.errors import ConfigError, checked
 from .runtime.gcp_sdk import pulumi_gcp
 from .runtime.history import StackHistory
@@ -168,7 +167,7 @@ class PlatformReference(pulumi.ComponentResource):
         return pulumi.Output.all(
             self._previous, self.domain, self.domain_template, self.tag_template, self.https,
             stack_output(ref, "httpsHosts"), stack_output(ref, "binaryAuthorization"),
-        ).apply(lambda v: _app_stack_round(self.stack_name, services, *v))
+        ).apply(lambda values: _app_stack_round(self.stack_name, services, values))
 
     def app_args(self, service: Service, depends_on: Sequence[pulumi.Resource] = ()) -> KnativeAppArgs:
         """KnativeApp arguments for ``service`` on this platform: its provider, domain, scheme and templates.
@@ -213,22 +212,10 @@ class PlatformReference(pulumi.ComponentResource):
         return value
 
 
-def _app_stack_round(stack: str, services: Sequence[Service], previous: Previous, domain: str, domain_template: str,
-                     tag_template: str, https: bool, https_hosts: Any, policy: Any) -> dict[str, RevisionPlan]:
-    """The services' plans, or every problem of the round in one ConfigError (:meth:`PlatformReference._checked_plans`).
-
-    A platform that writes no image policy (not GKE, or an older platform) exports no ``binaryAuthorization``;
-    under a dry-run policy the images it would deny are warnings, not problems.
-    """
-    plans, problems = revision_plans(services, previous)
-    problems += app_host_problems(stack, services, domain, domain_template, tag_template, https, https_hosts)
-    if isinstance(policy, Mapping):
-        denied = admission_problems(services, policy, stack)
-        if policy.get("enforcement") == Enforcement.ENFORCED:
-            problems += denied
-        else:
-            for problem in denied:
-                pulumi.log.warn(f"{problem.path}: {problem.message} (the platform's policy is a dry run: it only logs "
-                                "it)")
-    checked(problems)
-    return plans
+def _app_stack_round(stack: str, services: Sequence[Service], values: list[Any]) -> dict[str, RevisionPlan]:
+    """The services' plans, or every problem of the round in one ConfigError (PlatformReference._checked_plans)."""
+    found = app_stack_round(stack, services, values[0], PlatformFacts(*values[1:]))
+    for problem in found.warnings:
+        pulumi.log.warn(f"{problem.path}: {problem.message} (the platform's policy is a dry run: it only logs it)")
+    checked(found.problems)
+    return found.plans

@@ -344,3 +344,22 @@ def test_an_app_stacks_revision_host_and_image_problems_come_out_in_one_error(fa
                                                     "services.inventory.image", "services.storefront.image"]
     created = sorted(r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference")
     assert created == [], created
+
+
+def test_the_app_stack_round_refuses_under_an_enforced_policy_and_only_warns_under_a_dry_run():
+    from knative_platform.manifests.app_stack import PlatformFacts, app_stack_round
+    from knative_platform.model.revisions.revisions import Previous
+    from knative_platform.model.service.service import Service
+
+    services = [Service(name="api", image="ghcr.io/team/api@sha256:" + "a" * 64)]
+
+    def facts(enforcement):
+        return PlatformFacts(domain="example.com", domain_template="{{.Name}}.{{.Namespace}}.{{.Domain}}",
+                             tag_template="{{.Tag}}-{{.Name}}", https=False, https_hosts=None,
+                             binary_authorization={"enforcement": enforcement, "allow": ["gcr.io/other/*"]})
+
+    enforced = app_stack_round("org/p/dev", services, Previous(), facts("ENFORCED_BLOCK_AND_AUDIT_LOG"))
+    dry_run = app_stack_round("org/p/dev", services, Previous(), facts("DRYRUN_AUDIT_LOG_ONLY"))
+    assert ([p.path for p in enforced.problems], enforced.warnings) == (["services.api.image"], [])
+    assert (dry_run.problems, [p.path for p in dry_run.warnings]) == ([], ["services.api.image"])
+    assert list(enforced.plans) == list(dry_run.plans) == ["api"]
