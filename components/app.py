@@ -19,16 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
+from .manifests.revision_plans import own_plan, record_of, revision_plan
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
-from .model.revisions.revisions import Previous, RevisionPlan, plan_service, revisions_output
+from .model.revisions.revisions import Previous, RevisionPlan
+from .model.service.identity import google_identity_problems
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
 from .model.service.validated import service_problems_once
 from .runtime.errors import checked
@@ -56,7 +58,7 @@ class KnativeAppArgs:
     tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    workload_pool: pulumi.Input[str] | None = None
+    workload_pool: pulumi.Input[str | None] | None = None
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
@@ -69,34 +71,9 @@ class KnativeAppArgs:
     by name (as :class:`~knative_platform.platform.Platform` makes them at once), so it is not made twice."""
 
 
-def revision_plan(service: Service, previous: Previous,
-                  template: Mapping[str, Any] | None = None) -> tuple[RevisionPlan | None, list[Problem]]:
-    """The revision plan of ``service`` (whose rendered ``spec.template`` is ``template``) against the last record."""
-    if template is None:
-        template = render_service(service)["spec"]["template"]
-    return plan_service(service, template, previous, join_path("services", service.name))
-
-
-def revision_plans(services: Sequence[Service], previous: Previous) -> dict[str, RevisionPlan]:
-    """Each service's revision plan against the stack's last record, by name; every problem in one ConfigError."""
-    plans, problems = {}, []
-    for service in services:
-        plan, found = revision_plan(service, previous)
-        problems += found
-        if plan is not None:
-            plans[service.name] = plan
-    checked(problems)
-    return plans
-
-
-def record_of(plan: RevisionPlan) -> dict[str, Any]:
-    """The service's entry of the stack output ``revisions`` after the update ``plan`` makes."""
-    return revisions_output(plan, render_traffic(plan.service))
-
-
-def _own(plans: RevisionPlan | Mapping[str, RevisionPlan], name: str) -> RevisionPlan:
-    """The plan of service ``name``: the one given, or its entry of every service's."""
-    return plans if isinstance(plans, RevisionPlan) else plans[name]
+def _after(plan: pulumi.Output[Any], value: Mapping[str, Any]) -> pulumi.Output[Mapping[str, Any]]:
+    """``value`` once ``plan`` is made: the object waits for the revision checks."""
+    return plan.apply(lambda _: value)
 
 
 def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
@@ -121,42 +98,58 @@ class KnativeApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
-        path = join_path("services", svc.name)
-        # A service of a validated platform spec is not checked again; one built by hand is.
-        problems = service_problems_once(svc, path, args.max_timeout_seconds)
-        if svc.service_account is not None and svc.service_account.wants_google and (
-                args.workload_pool is None or args.gcp_provider is None):
-            problems.append(Problem(join_path(path, "serviceAccount"),
-                                    "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
-                                    "and gcp_provider (Platform and PlatformReference.app_args do)"))
         history = StackHistory.of_stack()
-        problems += history.claim(svc.name, path)
-        checked(problems)
+        checked(self._problems(args, history))  # one round, before anything registers
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-
-        self._identity: ServiceIdentity | None = None
-        if svc.service_account is not None:  # pods must find their account (and its grants) when they start
-            self._identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
-                service=svc, provider=args.provider, workload_pool=args.workload_pool,
-                gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
-            ), opts=pulumi.ResourceOptions(parent=self))
-
+        self._identity = self._service_identity(args)
         # Every object below waits for the plan: a refused update registers none of them.
         shape = render_service(svc)
         plan = self._plan(name, args, shape["spec"]["template"])
+        traffic = self._knative_service(shape, plan, child)
+        self._domain_mappings(svc, plan, child)
+        self._record_revisions(svc.name, history, plan, grouped=args.plan is not None)
+        self._outputs = self._url_outputs(args) | {"revisionName": svc.revision_name, "traffic": traffic}
+        # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
+        # would hold it once more (issue 23).
+        self.register_outputs(self._outputs)
+
+    @staticmethod
+    def _problems(args: KnativeAppArgs, history: StackHistory) -> list[Problem]:
+        """Every problem of the app's declarations; a service of a validated platform spec is not checked again."""
+        svc = args.service
+        path = join_path("services", svc.name)
+        problems = service_problems_once(svc, path, args.max_timeout_seconds)
+        problems += google_identity_problems(svc.service_account, path,
+                                             wired=args.workload_pool is not None and args.gcp_provider is not None)
+        return problems + history.claim(svc.name, path)
+
+    def _service_identity(self, args: KnativeAppArgs) -> ServiceIdentity | None:
+        """The service's own account (and Google identity): pods must find it, and its grants, when they start."""
+        svc = args.service
+        if svc.service_account is None:
+            return None
+        return ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
+            service=svc, provider=args.provider, workload_pool=args.workload_pool,
+            gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _knative_service(self, shape: Mapping[str, Any], plan: pulumi.Output[Any],
+                         child: pulumi.ResourceOptions) -> pulumi.Output[list[dict[str, Any]]]:
+        """The Knative Service; returns its ``spec.traffic``, which waits for the plan and is an output too."""
+        name = shape["metadata"]["name"]
 
         def traffic_of(plans: RevisionPlan | Mapping[str, RevisionPlan]) -> list[dict[str, Any]]:
-            planned = _own(plans, svc.name)
+            planned = own_plan(plans, name)
             for note in planned.notes:
                 pulumi.log.warn(note, resource=self)
             return render_traffic(planned.service)
 
         # A plan re-routes traffic targets only (plan_revisions), so the template and the Service's metadata are the
-        # service's own, plain values; only the traffic waits for the plan, and is the component's output too.
+        # service's own, plain values; only the traffic waits for the plan.
         traffic = plan.apply(traffic_of)
         self._service = k8s.apiextensions.CustomResource(
-            svc.name,
+            name,
             api_version=shape["apiVersion"],
             kind=shape["kind"],
             metadata=shape["metadata"],
@@ -164,6 +157,10 @@ class KnativeApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=self._identity.ready if self._identity else [])),
         )
+        return traffic
+
+    def _domain_mappings(self, svc: Service, plan: pulumi.Output[Any], child: pulumi.ResourceOptions) -> None:
+        """Each custom domain's claim (after the plan) and DomainMapping (after the Service and the claim)."""
         for domain in svc.domains:
             claim = render_domain_claim(svc, domain)
             claim_resource = k8s.apiextensions.CustomResource(
@@ -171,7 +168,7 @@ class KnativeApp(pulumi.ComponentResource):
                 api_version=claim["apiVersion"],
                 kind=claim["kind"],
                 metadata=claim["metadata"],
-                spec=plan.apply(lambda _p, spec=claim["spec"]: spec),
+                spec=_after(plan, claim["spec"]),
                 opts=child,
             )
             mapping = render_domain_mapping(svc, domain)
@@ -186,33 +183,32 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        # The record is made only when something needs it as an Output of its own (a caller that planned several
-        # services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
-        # than joined with ``traffic`` by Output.all, which would walk and re-wrap both values (issue 9).
+    def _record_revisions(self, name: str, history: StackHistory, plan: pulumi.Output[Any], grouped: bool) -> None:
+        """Add the service's record to the stack output ``revisions``.
+
+        The record is made only when something needs it as an Output of its own (a caller that planned several
+        services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
+        than joined with the Service's traffic by Output.all, which would walk and re-wrap both values (issue 9).
+        """
         self._revisions: pulumi.Output[dict[str, Any]] | None = None
 
         def revisions() -> pulumi.Output[dict[str, Any]]:
             if self._revisions is None:
-                self._revisions = plan.apply(lambda plans: record_of(_own(plans, svc.name)))
+                self._revisions = plan.apply(lambda plans: record_of(own_plan(plans, name)))
             return self._revisions
 
         self._record = revisions
-        history.record(svc.name, revisions, grouped=args.plan is not None)
+        history.record(name, revisions, grouped=grouped)
+
+    def _url_outputs(self, args: KnativeAppArgs) -> dict[str, Any]:
+        """``url``, ``tagUrls`` and ``domainUrls``: plain where the domain and templates are, Outputs otherwise."""
         urls = self._urls(args)
 
         def part(get: Callable[[ServiceUrls], Any]) -> Any:
             return urls.apply(get) if isinstance(urls, pulumi.Output) else get(urls)
 
-        self._outputs: dict[str, Any] = {
-            "url": part(lambda u: u.url),
-            "tagUrls": part(lambda u: dict(u.tag_urls)),
-            "domainUrls": part(lambda u: dict(u.domain_urls)),
-            "revisionName": svc.revision_name,
-            "traffic": traffic,
-        }
-        # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
-        # would hold it once more (issue 23).
-        self.register_outputs(self._outputs)
+        return {"url": part(lambda u: u.url), "tagUrls": part(lambda u: dict(u.tag_urls)),
+                "domainUrls": part(lambda u: dict(u.domain_urls))}
 
     @property
     def service(self) -> k8s.apiextensions.CustomResource:
@@ -237,12 +233,12 @@ class KnativeApp(pulumi.ComponentResource):
     @property
     def revision_name(self) -> str | None:
         """The name of the revision the service's template declares (None: Knative names it)."""
-        return self._outputs["revisionName"]
+        return cast("str | None", self._outputs["revisionName"])
 
     @property
     def traffic(self) -> pulumi.Output[list[dict[str, object]]]:
         """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
-        return self._outputs["traffic"]
+        return cast("pulumi.Output[list[dict[str, object]]]", self._outputs["traffic"])
 
     @property
     def revisions(self) -> pulumi.Output[dict[str, Any]]:
@@ -268,7 +264,11 @@ class KnativeApp(pulumi.ComponentResource):
         return _output(self.outputs["domainUrls"])
 
     def _plan(self, name: str, args: KnativeAppArgs, template: Mapping[str, Any]) -> pulumi.Output[RevisionPlan]:
-        """The service's revision plan: the caller's, or made here against the stack's last record."""
+        """The service's revision plan: the caller's, or made here against the stack's last record.
+
+        Made here, it is the app's second validation round: it needs the stack's previous outputs, known only
+        once the engine has read them, so it cannot join :meth:`_problems`; nothing of the app's registers first.
+        """
         if args.plan is not None:
             return _output(args.plan)
         previous = args.history if args.history is not None else StackHistory.of_stack().read(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -47,7 +48,7 @@ def _node_port_transform(node_ports: Mapping[int, int]) -> pulumi.ResourceTransf
     """A transform that turns Kourier's gateway Service into a NodePort Service before it is applied."""
 
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        metadata = args.props.get("metadata") or {}
+        metadata: Any = args.props.get("metadata") or {}
         if (args.type_ == "kubernetes:core/v1:Service" and metadata.get("name") == KOURIER_SERVICE
                 and metadata.get("namespace") == KOURIER_NAMESPACE):
             return pulumi.ResourceTransformResult(props=as_node_port_service(args.props, node_ports), opts=args.opts)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ingress_checks import ingress_problems
 
 from knative_platform import Canary, Service, Visibility, versions
 from knative_platform.manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
-from knative_platform.manifests.ingress_checks import ingress_problems
 from knative_platform.manifests.knative_config import config_network
 from knative_platform.model.core.errors import SpecError
 from knative_platform.model.platform.app_namespaces import public_app_namespaces

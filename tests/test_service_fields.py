@@ -293,7 +293,7 @@ def test_a_new_google_identity_is_in_the_diffs_security_section(tmp_path):
 
 
 def test_look_alike_roles_get_distinct_resource_names():
-    from knative_platform.identity import role_resource_names
+    from knative_platform.model.service.identity import role_resource_names
 
     names = role_resource_names("api-identity", ("roles/a.b", "roles/a_b", "roles/cloudsql.client"))
     assert names["roles/a.b"] == "api-identity-a-b"

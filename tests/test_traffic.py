@@ -18,8 +18,8 @@ from knative_platform.model.service.traffic import (
     Split,
     Target,
     compile_traffic,
-    traffic_problems,
 )
+from knative_platform.model.service.traffic_rules import traffic_problems
 
 
 def targets(policy):

@@ -127,7 +127,7 @@ def load_stack_build(project_dir: Path | str, stack: str, registry: str | None =
         decoder.problem("(stack file)", f"Pulumi.{stack}.yaml does not exist; the build records its images there")
     decoder.finish()
     assert program.stack_file is not None
-    targets = tuple(BuildTarget(s.name, s.source, repository_of(reg, s.name))  # type: ignore[arg-type]
+    targets = tuple(BuildTarget(s.name, s.source, repository_of(reg, s.name))
                     for s in sorted(services, key=lambda s: s.name) if s.source is not None and reg is not None)
     return StackBuild(project_dir=program.project_dir, namespace=ns, stack_file=program.stack_file,
                       targets=targets)

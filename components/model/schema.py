@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, get_args, get_origin, get_type_hints
 
 from .core.decode import camel, config_fields, config_key
-from .platform.platform import _CLUSTER_TYPES, SECRET_KEYS, PlatformSpec
+from .platform.platform import CLUSTER_TYPES, SECRET_KEYS, PlatformSpec
 from .service.service import Service
+from .service.traffic import POLICY_KEYS
 from .source.registry import ExternalRegistry
 
 NAMESPACE = "knative-platform"
@@ -31,7 +32,7 @@ SCHEMA_ID = "https://knative-platform.invalid/stack-file.schema.json"
 _SCALARS: dict[Any, dict[str, Any]] = {str: {"type": "string"}, bool: {"type": "boolean"},
                                        int: {"type": "integer"}, float: {"type": "number"}}
 _ANY_SHAPE = ("checked by the program, not by this schema: a list of targets, or a one-key map naming a policy "
-              "(pin, split, canary, blueGreen, gradual, rollback)")
+              f"({', '.join(POLICY_KEYS)})")
 _SPECIAL: dict[tuple[str, str], Any] = {}
 """``(class name, field name)`` -> schema, for the fields whose config shape a type hint cannot express."""
 
@@ -112,7 +113,7 @@ def dataclass_schema(cls: type, definitions: dict[str, Any], **fixed: Any) -> st
 def _cluster(definitions: dict[str, Any]) -> dict[str, Any]:
     """``cluster`` is selected by its ``type`` key (default ``existing``), each kind with its own keys."""
     options = []
-    for kind, cls in _CLUSTER_TYPES.items():
+    for kind, cls in CLUSTER_TYPES.items():
         name = dataclass_schema(cls, definitions)
         definitions[name]["properties"]["type"] = {"const": kind}
         options.append({"$ref": f"#/$defs/{name}"})

@@ -144,7 +144,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Record the request, then let the SDK's mock monitor answer it."""
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # pulumi.runtime.mocks is unannotated
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response
@@ -166,7 +166,7 @@ class RecordingMonitor(MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Record a read (a StackReference, a ``get`` of an existing resource) with the ID it reads."""
-        response = super().ReadResource(request)
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         properties = plain(json_format.MessageToDict(request.properties))
         record = Registration(
             urn=response.urn,
@@ -198,7 +198,7 @@ class RecordingMonitor(MockMonitor):
         with self.lock:
             outputs = plain(json_format.MessageToDict(request.outputs))
             self.outputs_by_urn[request.urn] = {**self.outputs_by_urn.get(request.urn, {}), **outputs}
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 class _Diagnostics(logging.Handler):
@@ -248,17 +248,16 @@ def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mappin
                 os.environ[key] = value
 
 
-def _run_to_completion(fn: Callable[[], None]) -> None:
+def _run_to_completion(fn: Callable[[], object]) -> None:
     """Run ``fn`` as a program under the mocks: every registration awaited, the stack's exports registered."""
 
-    @pulumi.runtime.test
     def program() -> None:
         fn()
         root = pulumi.runtime.get_root_resource()
-        if root is not None:  # pulumi.export() writes here; register the exports as the language host does
-            root.register_outputs(dict(getattr(root, "outputs", {}) or {}))
+        if isinstance(root, pulumi.ComponentResource):  # the Stack: pulumi.export() writes its outputs
+            root.register_outputs(dict(getattr(root, "outputs", {}) or {}))  # as the language host does
 
-    program()
+    pulumi.runtime.test(program)()
 
 
 def _capture(project: str, stack: str, monitor: RecordingMonitor) -> Capture:
@@ -273,7 +272,7 @@ def _capture(project: str, stack: str, monitor: RecordingMonitor) -> Capture:
     )
 
 
-def run_function(fn: Callable[[], None], *, project: str = "knative-platform", stack: str = "test",
+def run_function(fn: Callable[[], object], *, project: str = "knative-platform", stack: str = "test",
                  config: Mapping[str, str] | None = None, secret_keys: tuple[str, ...] = (),
                  monitor: RecordingMonitor | None = None, mode: Mode = Mode.PREVIEW) -> Capture:
     """Run ``fn`` as if it were a Pulumi program, under mocks; raise what it raises.

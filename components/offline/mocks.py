@@ -127,6 +127,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         """
         stack = qualified(stack)
         own = self.own_stack or f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+        outputs: Mapping[str, Any] | None
         if stack == own:
             outputs = self.stack_outputs.get(stack, {})
         else:

@@ -146,8 +146,8 @@ def render_files(capture: Capture, program: ProgramConfig | None = None,
     bundles = {}
     for reg in capture.registrations:
         if reg.type in BUNDLE_TYPES:
-            keys = BUNDLE_TYPES[reg.type]
-            bundles[reg.name] = redact({"type": reg.type, **{k: reg.inputs[k] for k in keys if k in reg.inputs}})
+            shown = BUNDLE_TYPES[reg.type]
+            bundles[reg.name] = redact({"type": reg.type, **{k: reg.inputs[k] for k in shown if k in reg.inputs}})
         elif is_kubernetes_object(reg):
             path = _object_path(reg)
             if path in files:

@@ -9,7 +9,7 @@ reads credentials as Pulumi secrets, and turns any SpecError into a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from pulumi.runtime import config as runtime_config
 
 from ..model.core.bounds import depth_problem, too_deep
 from ..model.core.errors import Problem, SpecError
+from ..model.platform.cluster_target import cluster_target_problems
 from ..model.platform.platform import PlatformSpec, build_platform_spec
 from ..model.service.service import Service
 from .errors import ConfigError
@@ -63,27 +64,6 @@ def _parse(raw: Any) -> Any:
 
 TOO_DEEP: Any = object()
 """What :func:`_parse` returns for JSON nested past what Python's parser can follow (about 1,000 levels)."""
-
-
-NO_CLUSTER_FIX = ("name the cluster this stack deploys to. For a cluster you already have: "
-                  "`cluster: {type: existing, context: <kubeconfig context>}` (or `kubeconfig: <path>`, or the "
-                  "secret knative-platform:kubeconfig); for one the platform creates: `cluster: {type: gke, ...}`")
-
-
-def cluster_target_problems(values: Mapping[str, Any], secret_keys: Iterable[str]) -> list[Problem]:
-    """A stack must say which cluster it deploys to: never whatever kubectl's current context happens to be."""
-    if "cluster" in secret_keys:  # refused by the spec: a cluster is not a secret
-        return []
-    cluster = values.get("cluster")
-    if "cluster" not in values or cluster is None:
-        return [Problem("cluster", f"is required: {NO_CLUSTER_FIX}")]
-    if (isinstance(cluster, Mapping) and cluster.get("type", "existing") == "existing"
-            and not cluster.get("context") and not cluster.get("kubeconfig") and "kubeconfig" not in secret_keys):
-        return [Problem("cluster.context", "is required for an existing cluster, or the stack would deploy to "
-                                           "whatever kubectl's current context is: set context to a kubeconfig "
-                                           "context, or kubeconfig to a kubeconfig file's path, or set the secret "
-                                           "knative-platform:kubeconfig")]
-    return []
 
 
 def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:

@@ -227,7 +227,7 @@ def plan(outputs: Mapping[str, Any], *, gateway_address: str | None = None) -> P
     tags = _mapping(outputs, "tagUrls", skips, "tag URLs")
     domains = _mapping(outputs, "domainUrls", skips, "custom-domain URLs")
     traffic = _mapping(outputs, "traffic", skips, "traffic splits")
-    revisions = outputs.get("revisions") if isinstance(outputs.get("revisions"), dict) else {}
+    revisions: dict[str, Any] = outputs["revisions"] if isinstance(outputs.get("revisions"), dict) else {}
     template, domain = outputs.get("domainTemplate"), outputs.get("domain")
     for service, url in sorted(urls.items()):
         _name(service, f"outputs.serviceUrls.{_key(service)}")
