@@ -27,7 +27,8 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .gcp_args import gke as build
-from .model.cluster.cluster import GkeClusterSpec, gke_cluster_problems
+from .model.cluster.cluster import GkeClusterSpec
+from .model.cluster.cluster_rules import gke_cluster_problems
 from .model.service.identity import workload_pool
 from .runtime.errors import checked
 
