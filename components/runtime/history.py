@@ -50,13 +50,13 @@ previous render's outputs, or with none (:mod:`knative_platform.offline.mocks`).
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
 
+from ..model.core.config_value import parse_config_value
 from ..model.core.errors import Problem
 from ..model.revisions.revision_record import RESET_KEY, REVISIONS_OUTPUT, reset_problems
 from ..model.revisions.revisions import Previous
@@ -150,7 +150,7 @@ class StackHistory:
         if self._previous is not None:
             return self._previous
         if reset is None:
-            value = _parsed(pulumi.Config(CONFIG_NAMESPACE).get(RESET_KEY))
+            value = parse_config_value(pulumi.Config(CONFIG_NAMESPACE).get(RESET_KEY))
             checked(reset_problems(value, None, f"{CONFIG_NAMESPACE}:{RESET_KEY}"))
             reset = tuple(value or ())
         forget = frozenset(reset)
@@ -216,16 +216,6 @@ class StackHistory:
         if not ours:
             pulumi.log.warn(f"the program exports its own '{REVISIONS_OUTPUT}'; knative-platform records each "
                             "KnativeApp's revisions there itself and keeps its record: remove that export")
-
-
-def _parsed(raw: str | None) -> Any:
-    """A config value as set: structured values arrive as JSON text, anything else stays the text (and is refused)."""
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 def previous(outputs: Any, reset: frozenset[str] = frozenset()) -> Previous:
