@@ -36,6 +36,11 @@ def spec(**config):
     return build_platform_spec("test", {"domain": DOMAIN, **config})
 
 
+def accepted(**config) -> None:
+    """The stack file is valid: the assertion is that ``build_platform_spec`` raises no SpecError."""
+    spec(**config)
+
+
 def problems(**config) -> list[str]:
     with pytest.raises(SpecError) as info:
         spec(**config)
@@ -171,7 +176,7 @@ def test_per_namespace_listeners_stop_at_63_and_name_the_shared_layout(count, re
         "more than the 63 it holds next to its HTTP listener; set tls.listeners: shared (one listener for every "
         "namespace; a route of one namespace may then answer for another's hosts), or spread the services over "
         "fewer namespaces or custom domains"]
-    assert spec(tls=SHARED, appNamespaces=namespaces(count)).tls is not None
+    accepted(tls=SHARED, appNamespaces=namespaces(count))
 
 
 @pytest.mark.parametrize(("count", "refused"), [(62, False), (63, True)])
@@ -179,7 +184,7 @@ def test_shared_listeners_stop_at_62_custom_domains(count, refused):
     config = {"tls": {**SHARED, "server": "staging"},
               "appNamespaces": {"a": {"domains": [f"d{i}.example.com" for i in range(count)]}}}
     if not refused:
-        assert spec(**config).tls is not None
+        accepted(**config)
         return
     assert problems(**config) == [
         "tls: needs 64 HTTPS listeners on the external Gateway (one shared by the namespaces and one per custom "
@@ -192,12 +197,12 @@ def test_lets_encrypt_issues_50_new_certificates_per_registered_domain(count, re
     # one wildcard group for namespace a, plus a certificate per custom domain, all under example.com
     config = {"tls": DNS01, "appNamespaces": {"a": {"domains": [f"d{i}.example.com" for i in range(count)]}}}
     if not refused:
-        assert spec(**config).tls is not None
+        accepted(**config)
         return
     assert problems(**config) == [
         "tls: needs 51 certificates under example.com, more than the 50 new certificates Let's Encrypt issues per "
         "registered domain in a week (each custom domain has its own); serve fewer custom domains under it"]
-    assert spec(**{**config, "tls": {**DNS01, "server": "staging"}}).tls is not None  # staging's limits are higher
+    accepted(**{**config, "tls": {**DNS01, "server": "staging"}})  # staging's limits are higher
 
 
 def _in_one_group(count: int) -> dict[str, dict]:
@@ -210,7 +215,7 @@ def _in_one_group(count: int) -> dict[str, dict]:
 def test_a_certificate_holds_at_most_100_names(count, refused):
     config = {"tls": SHARED, "appNamespaces": _in_one_group(count)}
     if not refused:
-        assert spec(**config).tls is not None
+        accepted(**config)
         return
     (problem,) = problems(**config)
     assert problem.startswith("tls: https-wildcards-") and problem.endswith(
@@ -326,7 +331,7 @@ def test_knatives_own_certificates_on_kourier_meet_the_same_limit(challenge, cou
     config = {"tls": tls, "ingress": "kourier", "services": services,
               "appNamespaces": namespaces(count) if challenge == "dns01" else {}}
     if not refused:
-        assert spec(**config).tls is not None
+        accepted(**config)
         return
     (problem,) = problems(**config)
     assert problem.startswith(f"tls: needs {count + 1 if challenge == 'dns01' else count} certificates under "
