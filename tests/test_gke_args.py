@@ -41,11 +41,6 @@ def test_kubeconfig_falls_back_to_the_ip_endpoint_with_the_cluster_ca():
         assert config["clusters"][0]["cluster"] == {"server": "https://10.0.0.2", "certificate-authority-data": "Q0E="}
 
 
-def test_kubeconfig_is_deterministic():
-    args = {"endpoint": "10.0.0.2", "ca_certificate": "Q0E=", "dns_endpoint": "gke-1.gke.goog"}
-    assert build.kubeconfig(SPEC, **args) == build.kubeconfig(SPEC, **args)
-
-
 def test_maintenance_window_is_a_fixed_recurring_window():
     assert build.maintenance_policy(MaintenanceWindow()) == {"recurring_window": {
         "start_time": "2025-01-01T03:00:00Z", "end_time": "2025-01-01T07:00:00Z", "recurrence": "FREQ=DAILY"}}
