@@ -21,7 +21,7 @@ StackReference from the backend's latest checkpoint of the named stack
   outputs and overlays the new ones (``executeRegisterResourceOutputs`` with
   ``errored``), so a revision a failed update applied is still recorded.
 
-The name it reads (:func:`own_stack_name`) is the bare stack name on a
+The name it reads (:func:`self_reference_name`) is the bare stack name on a
 self-managed backend, whose organization is always ``organization``
 (``pkg/backend/diy/state.go``): a state bucket in the legacy layout (no
 projects) parses references with ``tokens.ParseStackName``, which refuses a
@@ -68,7 +68,7 @@ CONFIG_NAMESPACE = "knative-platform"
 """The config namespace of the library's own settings, in the platform project and in app projects alike."""
 
 
-def own_stack_name() -> str:
+def self_reference_name() -> str:
     """The name the running program's reference to its own stack reads (see the module docstring)."""
     organization = pulumi.get_organization()
     if organization == SELF_MANAGED_ORGANIZATION:
@@ -154,7 +154,7 @@ class StackHistory:
             checked(reset_problems(value, None, f"{CONFIG_NAMESPACE}:{RESET_KEY}"))
             reset = tuple(value or ())
         forget = frozenset(reset)
-        self.reference = pulumi.StackReference(name, stack_name=own_stack_name(), opts=opts)
+        self.reference = pulumi.StackReference(name, stack_name=self_reference_name(), opts=opts)
         # The record holds names, images and digests, nothing secret (only the kubeconfig output is).
         self._previous = pulumi.Output.unsecret(self.reference.outputs.apply(lambda outputs: previous(outputs, forget)))
         return self._previous
