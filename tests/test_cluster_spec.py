@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from knative_platform.model.cluster.cluster import (
-    PROFILE_RELAXATIONS,
-    AuthorizedNetwork,
-    ClusterProfile,
-    GkeClusterSpec,
-    NodePool,
-    Relaxations,
-    Taint,
-    TaintEffect,
-)
+from knative_platform.model.cluster.cluster import PROFILE_RELAXATIONS, ClusterProfile, GkeClusterSpec, Relaxations
 from knative_platform.model.cluster.cluster_rules import gke_cluster_problems
+from knative_platform.model.cluster.parts import AuthorizedNetwork, NodePool, Taint, TaintEffect
 from knative_platform.model.core.errors import SpecError
 from knative_platform.model.platform.platform import build_platform_spec
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 import yaml
 
 from knative_platform.gcp_args import gke as build
-from knative_platform.model.cluster.cluster import (
-    GkeClusterSpec,
-    MaintenanceWindow,
-    NodePool,
-    Taint,
-    TaintEffect,
-    Weekday,
-)
+from knative_platform.model.cluster.cluster import GkeClusterSpec
+from knative_platform.model.cluster.parts import MaintenanceWindow, NodePool, Taint, TaintEffect, Weekday
 
 SPEC = GkeClusterSpec(project="acme-prod", location="europe-west1", name="knative-prod",
                       security_group="gke-security-groups@example.com")

@@ -12,7 +12,8 @@ from conftest import ROOT, edited_project
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = ROOT / "docs"
-GENERATED = {"component-reference": DOCS / "components.md", "sample-review": DOCS / "review.md"}
+GENERATED = {"component-reference": DOCS / "components.md", "sample-review": DOCS / "review.md",
+             "cluster-keys": DOCS / "cluster.md"}
 """Where each generated section lives: between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
 
 
@@ -63,6 +64,23 @@ def _cell(text: str) -> str:
     return f"`{text}`".replace("|", "\\|")
 
 
+def _default(field) -> str:
+    """A default as a short cell: a value, or what builds it (a giant repr says nothing)."""
+    import dataclasses
+
+    if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+        return "required"
+    if field.default is not dataclasses.MISSING:
+        value = field.default
+        text = repr(value)
+    else:
+        value = field.default_factory()
+        text = repr(value)
+        if dataclasses.is_dataclass(value):
+            text = f"{type(value).__name__}()"
+    return _cell(text) if len(text) <= 40 else _cell(f"{type(value).__name__}(...)")
+
+
 def component_reference() -> str:
     """Every public component, its argument dataclass and its attributes (annotated, then properties), from the code."""
     import dataclasses
@@ -71,6 +89,8 @@ def component_reference() -> str:
     import pulumi
 
     import knative_platform
+    from knative_platform.model.core.docstrings import field_docs
+    from knative_platform.model.key_table import markdown_text
 
     blocks = []
     for name in sorted(knative_platform.__all__):
@@ -78,17 +98,13 @@ def component_reference() -> str:
         if not (inspect.isclass(cls) and issubclass(cls, pulumi.ComponentResource)):
             continue
         args = getattr(knative_platform, f"{name}Args")
-        about = " ".join(inspect.getdoc(c).split("\n\n")[0].replace("\n", " ") for c in (cls, args))
+        about = " ".join(markdown_text(inspect.getdoc(c).split("\n\n")[0]) for c in (cls, args))
+        docs = {f: markdown_text(d) for f, d in field_docs(args).items()}
         lines = [f"### `{name}`", "", about, "", f"`{name}(name, {args.__name__}(...), opts=None)`", "",
-                 "| argument | type | default |", "|---|---|---|"]
+                 "| argument | type | default | meaning |", "|---|---|---|---|"]
         for field in dataclasses.fields(args):
-            if field.default is not dataclasses.MISSING:
-                default = _cell(repr(field.default))
-            elif field.default_factory is not dataclasses.MISSING:
-                default = _cell(repr(field.default_factory()))
-            else:
-                default = "required"
-            lines.append(f"| `{field.name}` | {_cell(str(field.type))} | {default} |")
+            meaning = docs.get(field.name, "").replace("|", "\\|")
+            lines.append(f"| `{field.name}` | {_cell(str(field.type))} | {_default(field)} | {meaning} |")
         lines += ["", "| attribute | type |", "|---|---|"]
         properties = [(attr, inspect.signature(prop.fget).return_annotation) for attr, prop in vars(cls).items()
                       if isinstance(prop, property)]
@@ -103,6 +119,15 @@ def test_the_component_reference_is_generated_from_the_code():
     for name in ("KnativeApp", "Platform", "PlatformReference"):
         assert f"### `{name}`" in generated
     _check_or_update("component-reference", generated)
+
+
+def test_the_cluster_key_table_is_generated_from_the_attribute_docstrings():
+    from knative_platform.model.cluster.cluster import GkeClusterSpec
+    from knative_platform.model.key_table import key_rows, key_table
+
+    undocumented = [row.key for row in key_rows(GkeClusterSpec, collapsed={"relax"}) if not row.meaning]
+    assert undocumented == [], "give each cluster key an attribute docstring: the docs' table is made of them"
+    _check_or_update("cluster-keys", key_table(GkeClusterSpec, collapsed={"relax"}))
 
 
 def sample_review(tmp_path) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from ..model.cluster.cluster import GkeClusterSpec, MaintenanceWindow, NodePool, TaintEffect, Weekday
+from ..model.cluster.cluster import GkeClusterSpec
+from ..model.cluster.parts import MaintenanceWindow, NodePool, TaintEffect, Weekday
 from ..model.service.identity import workload_pool
 
 CONTROL_PLANE_WEBHOOK_PORTS: Mapping[int, str] = {

@@ -23,10 +23,16 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from ..core.decode import INVALID, Decoder, describe
-from ..core.errors import join_path
+from .parts import (
+    AuthorizedNetwork,
+    CloudDns,
+    MaintenanceWindow,
+    Network,
+    NodePool,
+    SecretsEncryption,
+    decode_node_pools,
+)
 
 REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 """A GCP region (``europe-west1``): a regional cluster's ``location``."""
@@ -76,35 +82,6 @@ class BinaryAuthorization(enum.StrEnum):
     PROJECT_SINGLETON_POLICY_ENFORCE = "PROJECT_SINGLETON_POLICY_ENFORCE"
     POLICY_BINDINGS = "POLICY_BINDINGS"
     POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE = "POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE"
-
-
-class DiskType(enum.StrEnum):
-    """Boot disk types GKE node pools accept."""
-
-    PD_STANDARD = "pd-standard"
-    PD_BALANCED = "pd-balanced"
-    PD_SSD = "pd-ssd"
-    HYPERDISK_BALANCED = "hyperdisk-balanced"
-
-
-class TaintEffect(enum.StrEnum):
-    """Kubernetes taint effects, spelled as ``kubectl taint`` spells them."""
-
-    NO_SCHEDULE = "NoSchedule"
-    PREFER_NO_SCHEDULE = "PreferNoSchedule"
-    NO_EXECUTE = "NoExecute"
-
-
-class Weekday(enum.StrEnum):
-    """Days of the week as RFC 5545 (the maintenance window's RRULE) spells them."""
-
-    MO = "MO"
-    TU = "TU"
-    WE = "WE"
-    TH = "TH"
-    FR = "FR"
-    SA = "SA"
-    SU = "SU"
 
 
 # -- the relaxations ------------------------------------------------------------------------------
@@ -170,65 +147,7 @@ PROD_FORBIDDEN_RELAXATIONS = ("zonal_control_plane", "public_endpoint", "no_dele
 """What prod never accepts: prod is regional, private, deletion-protected and blocks images it does not admit."""
 
 
-# -- the parts ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Network:
-    """The VPC's address plan: the nodes' subnet, its two secondary ranges (VPC-native) and the control plane's.
-
-    ``master_cidr`` is the /28 GKE peers the control plane into; the firewall
-    rule that lets the control plane call admission webhooks on the nodes
-    (Knative's listens on 8443) uses it as its source.
-    """
-
-    subnet_cidr: str = "10.10.0.0/20"
-    pods_cidr: str = "10.16.0.0/14"
-    services_cidr: str = "10.20.0.0/20"
-    master_cidr: str = "172.16.0.0/28"
-
-
-@dataclass(frozen=True, kw_only=True)
-class AuthorizedNetwork:
-    """A CIDR allowed to reach the control plane's IP endpoints, and a name saying whose it is."""
-
-    cidr: str
-    name: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Taint:
-    """A node taint: pods without a matching toleration stay off the pool."""
-
-    key: str
-    value: str = ""
-    effect: TaintEffect = TaintEffect.NO_SCHEDULE
-
-
-@dataclass(frozen=True, kw_only=True)
-class NodePool:
-    """One node pool. Sizes are per zone, as GKE counts them (a regional pool spans three zones).
-
-    Every pool runs COS_CONTAINERD with the GKE metadata server, secure boot and
-    integrity monitoring, as the cluster's least-privilege node service account;
-    none of that is configurable because nothing in the platform needs it off.
-    """
-
-    name: str = field(metadata={"from_config": False})
-    machine_type: str = "e2-standard-4"
-    disk_size_gb: int = 100
-    disk_type: DiskType = DiskType.PD_BALANCED
-    min_nodes: int = 1
-    max_nodes: int = 3
-    spot: bool | None = None
-    """None follows the cluster's ``relax.spotNodes``."""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    taints: tuple[Taint, ...] = ()
-    auto_repair: bool = True
-    auto_upgrade: bool = True
-    max_surge: int = 1
-    max_unavailable: int = 0
-
+# -- the default node pools ----------------------------------------------------------------------
 
 PROFILE_NODE_POOLS: Mapping[ClusterProfile, tuple[NodePool, ...]] = {
     # Knative Serving, kgateway and cert-manager fit on one e2-standard-2; autoscale to 3 for app pods.
@@ -239,51 +158,6 @@ PROFILE_NODE_POOLS: Mapping[ClusterProfile, tuple[NodePool, ...]] = {
     ClusterProfile.PROD: (NodePool(name="default", machine_type="e2-standard-4", min_nodes=1, max_nodes=5),),
 }
 """The node pools a profile gets when the stack declares none."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class MaintenanceWindow:
-    """When GKE may upgrade and repair automatically: ``start`` (UTC, ``HH:MM``) for ``hours`` on ``days``."""
-
-    start: str = "03:00"
-    hours: int = 4
-    days: tuple[Weekday, ...] = tuple(Weekday)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SecretsEncryption:
-    """Application-layer encryption of Kubernetes Secrets with a Cloud KMS key (CIS GKE 5.3.1).
-
-    By default the component creates a key ring (``key_ring``, default
-    ``<cluster name>-gke``) and a key ``secrets`` in the cluster's region,
-    rotated every ``rotation_days``, and grants GKE's service agent use of it.
-    Set ``key`` to the full resource name of an existing key instead; then grant
-    ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on it to
-    ``service-<project number>@container-engine-robot.iam.gserviceaccount.com`` yourself.
-    """
-
-    key: str | None = None
-    key_ring: str | None = None
-    rotation_days: int = 90
-
-
-@dataclass(frozen=True, kw_only=True)
-class CloudDns:
-    """A Cloud DNS managed zone that gets ``*.<domain>`` pointing at the platform gateway's address."""
-
-    zone: str
-    project: str | None = None
-    """The zone's project, when it is not the cluster's."""
-    ttl: int = 300
-
-
-def decode_node_pools(raw: Any, path: str, decoder: Decoder) -> Any:
-    """``nodePools`` maps a pool's name to its settings, as GKE names pools."""
-    if not isinstance(raw, Mapping):
-        return decoder.problem(path, f"expected a map from node pool name to its settings, got {describe(raw)}")
-    pools = [decoder.decode_dataclass(NodePool, spec, join_path(path, str(name)), name=str(name))
-             for name, spec in raw.items()]
-    return INVALID if any(p is INVALID for p in pools) else tuple(pools)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,26 +172,49 @@ class GkeClusterSpec:
     """
 
     type: ClusterType = ClusterType.GKE
+    """Selects this cluster kind (``existing`` is the other)."""
     project: str
+    """The GCP project id every GCP resource of the cluster lives in."""
     location: str
+    """A region (``europe-west1``: a regional control plane) or a zone (``europe-west1-b``: only with
+    ``relax.zonalControlPlane``)."""
     name: str
+    """The cluster's name, a DNS-1035 label of at most 24 characters; it names the VPC (``<name>``), subnet and
+    node service account (``<name>-nodes``), router, NAT, firewall, gateway address (``<name>-gateway``) and key
+    ring (``<name>-gke``)."""
     profile: ClusterProfile = ClusterProfile.PROD
+    """Which relaxations apply and which default node pool (see "Profiles and relaxations")."""
     relax: Relaxations | None = None
+    """The relaxations in force, each a named flag; unset: the profile's. A ``relax`` map replaces the
+    profile's, so a stack file lists all of them."""
     release_channel: ReleaseChannel = ReleaseChannel.REGULAR
+    """GKE picks and upgrades the Kubernetes version; none is pinned."""
     network: Network = field(default_factory=Network)
+    """The VPC's address plan."""
     authorized_networks: tuple[AuthorizedNetwork, ...] = ()
+    """Who may reach the control plane's IP endpoints."""
     node_pools: tuple[NodePool, ...] = field(default=(), metadata={"decode": decode_node_pools})
+    """A map from pool name to its settings; unset: the profile's default pool."""
     maintenance_window: MaintenanceWindow = field(default_factory=MaintenanceWindow)
+    """When GKE may upgrade and repair automatically."""
     binary_authorization: BinaryAuthorization = BinaryAuthorization.PROJECT_SINGLETON_POLICY_ENFORCE
+    """The evaluation mode. The two ``PROJECT_SINGLETON`` modes check pods against the project policy the
+    platform writes; with ``DISABLED`` or ``POLICY_BINDINGS`` nothing is checked at admission, and prod refuses
+    them."""
     image_registries: tuple[str, ...] = ()
     """Registry paths (``europe-west1-docker.pkg.dev/<project>/<repository>``) whose images the project's
     Binary Authorization policy admits besides the platform's own and the stack's service images: where app
     stacks' images come from."""
     secrets_encryption: SecretsEncryption = field(default_factory=SecretsEncryption)
+    """Application-layer encryption of Kubernetes Secrets with a Cloud KMS key."""
     security_group: str | None = None
-    """Google Groups for RBAC: must be ``gke-security-groups@<your domain>``."""
+    """Google Groups for RBAC: must be ``gke-security-groups@<your domain>``; required unless
+    ``relax.noGoogleGroups``."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """GCP resource labels on the cluster, nodes, address and key; ``managed-by``, ``platform`` and ``profile``
+    are the platform's."""
     dns: CloudDns | None = None
+    """A Cloud DNS zone that gets ``*.<domain>`` pointing at the gateway's address."""
     dns_endpoint: bool = True
     """GKE's DNS-based control-plane endpoint, open to callers with IAM permission (CI, laptops) wherever
     they are, while the IP endpoints stay private or closed. The kubeconfig uses it when on."""

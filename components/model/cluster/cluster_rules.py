@@ -26,9 +26,8 @@ from .cluster import (
     ClusterProfile,
     ClusterType,
     GkeClusterSpec,
-    Network,
-    TaintEffect,
 )
+from .parts import Network, TaintEffect
 
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
