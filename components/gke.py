@@ -43,8 +43,11 @@ class GkeClusterArgs:
     """
 
     spec: GkeClusterSpec
+    """The validated cluster spec."""
     domain: str | None = None
+    """The platform's domain; with ``spec.dns``, ``*.<domain>`` points at the gateway's address."""
     dns_records: tuple[str, ...] = ()
+    """Names below the domain that get an address record of their own."""
 
 
 class GkeCluster(pulumi.ComponentResource):
