@@ -118,6 +118,9 @@ def test_the_component_reference_is_generated_from_the_code():
     generated = component_reference()
     for name in ("KnativeApp", "Platform", "PlatformReference"):
         assert f"### `{name}`" in generated
+    undocumented = re.findall(r"^\| `(\w+)` \|.*\|  \|$", generated, re.M)
+    assert undocumented == [], "give each argument an attribute docstring: the reference's meaning column"
+    assert not re.search(r":[a-z]+:`", generated), "a Sphinx role is left in the Markdown"
     _check_or_update("component-reference", generated)
 
 
@@ -160,3 +163,17 @@ def test_the_sample_review_is_real_output_of_the_tool(tmp_path):
     for heading in ("### Refused by Knative", "### Security-relevant changes", "### Changes"):
         assert heading in generated
     _check_or_update("sample-review", generated)
+
+
+def test_one_command_regenerates_every_generated_file():
+    """.ci/regenerate runs every test that writes a generated file, with every variable that makes one write."""
+    script = (ROOT / ".ci" / "regenerate").read_text(encoding="utf-8")
+    writers = {}
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for variable in re.findall(r"os\.environ\.get\(\"(UPDATE_[A-Z]+)\"\)", path.read_text(encoding="utf-8")):
+            writers.setdefault(variable, set()).add(f"tests/{path.name}")
+    assert writers, "no test writes a generated file: the pattern above is stale"
+    command = script.split("UPDATE_GOLDEN=1", 1)[1]
+    for variable, files in writers.items():
+        assert f"{variable}=1" in script, variable
+        assert all(f in command for f in files), (variable, files)
