@@ -75,6 +75,10 @@ def test_no_module_or_function_in_components_is_over_the_limits():
     assert stale == [], "no longer over the limit: remove these from EXCEPTIONS"
 
 
+def test_the_benchmarks_and_the_policy_pack_keep_the_same_limits():
+    assert {**oversized(ROOT / "benchmarks"), **oversized(ROOT / "policy")} == {}
+
+
 def test_the_count_sees_methods_nested_functions_and_long_modules(tmp_path):
     package = tmp_path / "components"
     package.mkdir()
