@@ -51,13 +51,21 @@ class KnativeAppArgs:
     """
 
     service: Service
+    """The service to deploy, validated before anything registers."""
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster to deploy on; required, never the ambient kubeconfig."""
     domain: pulumi.Input[str]
+    """The platform's domain; the service's host is ``<name>.<namespace>.<domain>`` by default."""
     https: pulumi.Input[bool] = False
+    """Whether the platform serves the service's public URLs over HTTPS (the URLs' scheme)."""
     domain_template: pulumi.Input[str] = DEFAULT_DOMAIN_TEMPLATE
+    """Knative's ``domain-template`` (config-network), as the platform set it."""
     tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
+    """Knative's ``tag-template`` (config-network), as the platform set it."""
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
+    """The platform's ``max-revision-timeout-seconds``: the most a service's ``timeoutSeconds`` may be."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What must exist before the Knative Service: Serving's webhooks and ConfigMaps, the namespace."""
     workload_pool: pulumi.Input[str | None] | None = None
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None

@@ -27,7 +27,8 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .gcp_args import gke as build
-from .model.cluster.cluster import GkeClusterSpec, gke_cluster_problems
+from .model.cluster.cluster import GkeClusterSpec
+from .model.cluster.cluster_rules import gke_cluster_problems
 from .model.service.identity import workload_pool
 from .runtime.errors import checked
 
@@ -42,8 +43,11 @@ class GkeClusterArgs:
     """
 
     spec: GkeClusterSpec
+    """The validated cluster spec."""
     domain: str | None = None
+    """The platform's domain; with ``spec.dns``, ``*.<domain>`` points at the gateway's address."""
     dns_records: tuple[str, ...] = ()
+    """Names below the domain that get an address record of their own."""
 
 
 class GkeCluster(pulumi.ComponentResource):

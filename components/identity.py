@@ -62,10 +62,15 @@ class ServiceIdentityArgs:
     """
 
     service: Service
+    """The service whose Kubernetes (and Google) service account this is."""
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster."""
     workload_pool: pulumi.Input[str | None] | None = None
+    """The Workload Identity pool, from the cluster (never computed from the project id)."""
     gcp_provider: gcp.Provider | None = None
+    """The GCP provider a Google service account is created with."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What must exist before the Kubernetes service account (the namespace)."""
 
 
 class ServiceIdentity(pulumi.ComponentResource):

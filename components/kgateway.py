@@ -60,12 +60,19 @@ class KgatewayArgs:
     """
 
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster."""
     address: pulumi.Input[str] | None = None
+    """The reserved external IP the external gateway's load balancer takes, if any."""
     knative: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """Knative Serving's core: net-gateway-api needs its CRDs and namespace."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What must exist before kgateway's namespace and the Gateway API CRDs."""
     tls: GatewayTls | None = None
+    """HTTPS listeners on the external Gateway for the platform's hosts, if any."""
     certificates_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What the Certificates wait for (cert-manager's ClusterIssuer)."""
     node_ports: Mapping[int, int] | None = None
+    """Fixed node ports for the proxy's ports 80 and 443, for a cluster without load balancers."""
 
 
 class Kgateway(pulumi.ComponentResource):

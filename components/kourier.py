@@ -39,9 +39,13 @@ class KourierArgs:
     """
 
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster."""
     address: pulumi.Input[str] | None = None
+    """The reserved external IP the gateway's load balancer takes, if any."""
     knative: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """Knative Serving's core, which Kourier's release needs first."""
     node_ports: Mapping[int, int] | None = None
+    """Fixed node ports for the gateway's ports 80 and 443; unset: a LoadBalancer Service."""
 
 
 def _node_port_transform(node_ports: Mapping[int, int]) -> pulumi.ResourceTransform:

@@ -85,7 +85,9 @@ class PlatformArgs:
     """The stack's spec, and the kubeconfig content (a Pulumi secret) when the stack provides one."""
 
     spec: PlatformSpec
+    """The stack's validated spec (``build_platform_spec`` or ``load_stack_config``)."""
     kubeconfig: pulumi.Input[str] | None = None
+    """The kubeconfig of an existing cluster, a Pulumi secret; a GKE cluster writes its own."""
 
 
 class Platform(pulumi.ComponentResource):

@@ -59,7 +59,9 @@ class PlatformReferenceArgs:
     """
 
     stack: str
+    """The platform stack, ``<organization>/<project>/<stack>``."""
     services: Sequence[Service] = ()
+    """The app stack's services, checked against the platform's outputs before anything registers."""
 
 
 class PlatformReference(pulumi.ComponentResource):

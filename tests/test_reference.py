@@ -81,7 +81,8 @@ def test_team_app_deploys_through_the_reference_provider():
     assert reference.inputs["name"] == DEV_PLATFORM
     assert reference.parent == capture.named("platform", "knative-platform:index:PlatformReference").urn
     # and the app stack's own previous outputs: the revisions its earlier deployments created
-    assert previous.inputs["name"] == "dev" and previous.parent == reference.parent  # bare: see history.own_stack_name
+    # bare: see history.self_reference_name
+    assert previous.inputs["name"] == "dev" and previous.parent == reference.parent
     kubernetes = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
     assert len(kubernetes) == 4  # the namespace, two Knative Services and inventory's ServiceAccount
     assert all(r.provider.startswith(provider.urn) for r in kubernetes)

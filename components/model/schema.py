@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import itertools
 import json
 import types
 import typing
@@ -39,25 +38,6 @@ _SPECIAL: dict[tuple[str, str], Any] = {}
 
 def _doc(cls: type) -> str:
     return " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
-
-
-def _field_docs(cls: type) -> dict[str, str]:
-    """Attribute docstrings (a string literal right after a field), the model's own field descriptions."""
-    import ast
-    import inspect
-    import textwrap
-
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-    docs = {}
-    for node, after in itertools.pairwise(body):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
-            docs[node.target.id] = " ".join(after.value.value.split())
-    return docs
 
 
 def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +71,9 @@ def dataclass_schema(cls: type, definitions: dict[str, Any], **fixed: Any) -> st
     if name in definitions:
         return name
     definitions[name] = {}  # recursion guard
-    hints, docs = get_type_hints(cls), _field_docs(cls)
+    from .core.docstrings import field_docs  # here, not at the top: the import block is another stream's edit
+
+    hints, docs = get_type_hints(cls), field_docs(cls)
     properties: dict[str, Any] = {}
     required = []
     for field in config_fields(cls):
@@ -155,7 +137,7 @@ def _app_namespaces(definitions: dict[str, Any]) -> dict[str, Any]:
 
 
 def _node_pool() -> type:
-    from .cluster.cluster import NodePool
+    from .cluster.parts import NodePool
 
     return NodePool
 

@@ -8,7 +8,6 @@ reads credentials as Pulumi secrets, and turns any SpecError into a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from ..model.core.bounds import depth_problem, too_deep
+from ..model.core.config_value import nesting_problem, parse_config_value
 from ..model.core.errors import Problem, SpecError
 from ..model.platform.cluster_target import cluster_target_problems
 from ..model.platform.platform import PlatformSpec, build_platform_spec
@@ -42,30 +41,6 @@ def _secret_keys() -> set[str]:
     return keys | {k for k in _all_config() if runtime_config.is_config_secret(k)}
 
 
-def _parse(raw: Any) -> Any:
-    """Structured values arrive as JSON text; scalars stay the strings the user wrote.
-
-    A YAML ``null`` reaches the program as the text ``null`` (the Pulumi CLI
-    stores it as a JSON value: pulumi/pulumi sdk/go/common/resource/config/object.go,
-    ``unmarshalObject`` and ``MarshalString``), so it is read back as null.
-    JSON nested too deeply for the parser comes back as :data:`TOO_DEEP`.
-    """
-    if raw == "null":
-        return None
-    if isinstance(raw, str) and raw[:1] in "[{":
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw  # the spec reports it as a string where a map or list is expected
-        except RecursionError:
-            return TOO_DEEP
-    return raw
-
-
-TOO_DEEP: Any = object()
-"""What :func:`_parse` returns for JSON nested past what Python's parser can follow (about 1,000 levels)."""
-
-
 def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
     """The stack's validated spec; raises ConfigError (a ``pulumi.RunError``) listing every problem."""
     namespace = pulumi.get_project()
@@ -82,8 +57,8 @@ def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
             secret_keys.append(key)
             values[key] = None  # the value is read below as a secret, never as plain data
             continue
-        value = _parse(raw)
-        nesting = too_deep() if value is TOO_DEEP else depth_problem(value)
+        value = parse_config_value(raw)
+        nesting = nesting_problem(value)
         if nesting:
             problems.append(Problem(key, nesting))
         elif value is not None:  # `key: null` says what leaving the key out says

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..manifests.urls import CLUSTER_LOCAL_DOMAIN, host
 from ..model.core.errors import shorten
+from ..model.platform.hosts import CLUSTER_LOCAL_DOMAIN, host
 from ..offline.secrets import redact_url
 
 __all__ = ["InputError", "Plan", "Target", "TrafficEntry", "Url", "load_outputs", "plan"]

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..cluster.binauthz import image_policy_problems
-from ..cluster.cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
+from ..cluster.cluster import ClusterType, GkeClusterSpec
+from ..cluster.cluster_rules import gke_cluster_problems
 from ..cluster.existing import ExistingCluster, existing_cluster_problems
 from ..core.decode import INVALID, Decoder, config_fields, config_key, describe
 from ..core.errors import Problem, did_you_mean, join_path, raise_if
