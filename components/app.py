@@ -19,17 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
-from .manifests.service_plan import named_revision, plan_of
+from .manifests.revision_plans import own_plan, record_of, revision_plan
+from .manifests.service_plan import named_revision
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
-from .model.revisions.revisions import Previous, RevisionPlan, revisions_output
+from .model.revisions.revisions import Previous, RevisionPlan
+from .model.service.identity import google_identity_problems
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
 from .model.service.validated import service_problems_once
 from .model.source.resolve import Sources
@@ -51,14 +53,22 @@ class KnativeAppArgs:
     """
 
     service: Service
+    """The service to deploy, validated before anything registers."""
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster to deploy on; required, never the ambient kubeconfig."""
     domain: pulumi.Input[str]
+    """The platform's domain; the service's host is ``<name>.<namespace>.<domain>`` by default."""
     https: pulumi.Input[bool] = False
+    """Whether the platform serves the service's public URLs over HTTPS (the URLs' scheme)."""
     domain_template: pulumi.Input[str] = DEFAULT_DOMAIN_TEMPLATE
+    """Knative's ``domain-template`` (config-network), as the platform set it."""
     tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
+    """Knative's ``tag-template`` (config-network), as the platform set it."""
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
+    """The platform's ``max-revision-timeout-seconds``: the most a service's ``timeoutSeconds`` may be."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    workload_pool: pulumi.Input[str] | None = None
+    """What must exist before the Knative Service: Serving's webhooks and ConfigMaps, the namespace."""
+    workload_pool: pulumi.Input[str | None] | None = None
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
@@ -74,36 +84,9 @@ class KnativeAppArgs:
     service planned here rather than by Platform or PlatformReference (:mod:`knative_platform.runtime.sources`)."""
 
 
-def revision_plan(service: Service, previous: Previous, template: Mapping[str, Any] | None = None,
-                  sources: Sources | None = None) -> tuple[RevisionPlan | None, list[Problem]]:
-    """The revision plan of ``service`` (whose rendered ``spec.template`` is ``template``) against the last record.
-
-    A source service's image is resolved from ``sources`` (:func:`~knative_platform.manifests.service_plan.plan_of`).
-    """
-    return plan_of(service, previous, sources, template)
-
-
-def revision_plans(services: Sequence[Service], previous: Previous,
-                   sources: Sources | None = None) -> dict[str, RevisionPlan]:
-    """Each service's revision plan against the stack's last record, by name; every problem in one ConfigError."""
-    plans, problems = {}, []
-    for service in services:
-        plan, found = revision_plan(service, previous, sources=sources)
-        problems += found
-        if plan is not None:
-            plans[service.name] = plan
-    checked(problems)
-    return plans
-
-
-def record_of(plan: RevisionPlan) -> dict[str, Any]:
-    """The service's entry of the stack output ``revisions`` after the update ``plan`` makes."""
-    return revisions_output(plan, render_traffic(plan.service))
-
-
-def _own(plans: RevisionPlan | Mapping[str, RevisionPlan], name: str) -> RevisionPlan:
-    """The plan of service ``name``: the one given, or its entry of every service's."""
-    return plans if isinstance(plans, RevisionPlan) else plans[name]
+def _after(plan: pulumi.Output[Any], value: Mapping[str, Any]) -> pulumi.Output[Mapping[str, Any]]:
+    """``value`` once ``plan`` is made: the object waits for the revision checks."""
+    return plan.apply(lambda _: value)
 
 
 def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
@@ -128,43 +111,70 @@ class KnativeApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
-        path = join_path("services", svc.name)
-        # A service of a validated platform spec is not checked again; one built by hand is.
-        problems = service_problems_once(svc, path, args.max_timeout_seconds)
-        if svc.service_account is not None and svc.service_account.wants_google and (
-                args.workload_pool is None or args.gcp_provider is None):
-            problems.append(Problem(join_path(path, "serviceAccount"),
-                                    "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
-                                    "and gcp_provider (Platform and PlatformReference.app_args do)"))
         history = StackHistory.of_stack()
-        problems += history.claim(svc.name, path)
-        checked(problems)
+        checked(self._problems(args, history))  # one round, before anything registers
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-
-        self._identity: ServiceIdentity | None = None
-        if svc.service_account is not None:  # pods must find their account (and its grants) when they start
-            self._identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
-                service=svc, provider=args.provider, workload_pool=args.workload_pool,
-                gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
-            ), opts=pulumi.ResourceOptions(parent=self))
-
+        self._identity = self._service_identity(args)
         # Every object below waits for the plan: a refused update registers none of them.
-        shape = render_service(named_revision(svc))
+        shape = render_service(named_revision(svc))  # revision: auto named (a source service's: by its plan)
         plan = self._plan(name, args, shape["spec"]["template"])
-        template = self._template(svc, shape, plan)
+        traffic = self._knative_service(shape, plan, child, source=svc.source is not None)
+        self._domain_mappings(svc, plan, child)
+        self._record_revisions(svc.name, history, plan, grouped=args.plan is not None)
+        self._outputs = self._url_outputs(args) | {"revisionName": self._revision_name(svc, plan), "traffic": traffic}
+        # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
+        # would hold it once more (issue 23).
+        self.register_outputs(self._outputs)
+
+    @staticmethod
+    def _problems(args: KnativeAppArgs, history: StackHistory) -> list[Problem]:
+        """Every problem of the app's declarations; a service of a validated platform spec is not checked again."""
+        svc = args.service
+        path = join_path("services", svc.name)
+        problems = service_problems_once(svc, path, args.max_timeout_seconds)
+        problems += google_identity_problems(svc.service_account, path,
+                                             wired=args.workload_pool is not None and args.gcp_provider is not None)
+        return problems + history.claim(svc.name, path)
+
+    def _service_identity(self, args: KnativeAppArgs) -> ServiceIdentity | None:
+        """The service's own account (and Google identity): pods must find it, and its grants, when they start."""
+        svc = args.service
+        if svc.service_account is None:
+            return None
+        return ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
+            service=svc, provider=args.provider, workload_pool=args.workload_pool,
+            gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    @staticmethod
+    def _revision_name(svc: Service, plan: pulumi.Output[Any]) -> str | pulumi.Output[str | None] | None:
+        """The template's revision name: plain, or a source service's once its plan has resolved its image."""
+        if svc.source is None:
+            return named_revision(svc).revision_name
+        return plan.apply(lambda plans: own_plan(plans, svc.name).service.revision_name)
+
+    def _knative_service(self, shape: Mapping[str, Any], plan: pulumi.Output[Any], child: pulumi.ResourceOptions,
+                         source: bool = False) -> pulumi.Output[list[dict[str, Any]]]:
+        """The Knative Service; returns its ``spec.traffic``, which waits for the plan and is an output too.
+
+        A source service's template is its plan's: the image its digest resolved to (issue 20).
+        """
+        name = shape["metadata"]["name"]
 
         def traffic_of(plans: RevisionPlan | Mapping[str, RevisionPlan]) -> list[dict[str, Any]]:
-            planned = _own(plans, svc.name)
+            planned = own_plan(plans, name)
             for note in planned.notes:
                 pulumi.log.warn(note, resource=self)
             return render_traffic(planned.service)
 
         # A plan re-routes traffic targets only (plan_revisions), so the template and the Service's metadata are the
-        # service's own, plain values; only the traffic waits for the plan, and is the component's output too.
+        # service's own, plain values (but a source service's image); only the traffic waits for the plan.
         traffic = plan.apply(traffic_of)
+        template = plan.apply(lambda plans: render_service(own_plan(plans, name).service)["spec"]["template"]) \
+            if source else shape["spec"]["template"]
         self._service = k8s.apiextensions.CustomResource(
-            svc.name,
+            name,
             api_version=shape["apiVersion"],
             kind=shape["kind"],
             metadata=shape["metadata"],
@@ -172,6 +182,10 @@ class KnativeApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=self._identity.ready if self._identity else [])),
         )
+        return traffic
+
+    def _domain_mappings(self, svc: Service, plan: pulumi.Output[Any], child: pulumi.ResourceOptions) -> None:
+        """Each custom domain's claim (after the plan) and DomainMapping (after the Service and the claim)."""
         for domain in svc.domains:
             claim = render_domain_claim(svc, domain)
             claim_resource = k8s.apiextensions.CustomResource(
@@ -179,7 +193,7 @@ class KnativeApp(pulumi.ComponentResource):
                 api_version=claim["apiVersion"],
                 kind=claim["kind"],
                 metadata=claim["metadata"],
-                spec=plan.apply(lambda _p, spec=claim["spec"]: spec),
+                spec=_after(plan, claim["spec"]),
                 opts=child,
             )
             mapping = render_domain_mapping(svc, domain)
@@ -194,34 +208,32 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        # The record is made only when something needs it as an Output of its own (a caller that planned several
-        # services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
-        # than joined with ``traffic`` by Output.all, which would walk and re-wrap both values (issue 9).
+    def _record_revisions(self, name: str, history: StackHistory, plan: pulumi.Output[Any], grouped: bool) -> None:
+        """Add the service's record to the stack output ``revisions``.
+
+        The record is made only when something needs it as an Output of its own (a caller that planned several
+        services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
+        than joined with the Service's traffic by Output.all, which would walk and re-wrap both values (issue 9).
+        """
         self._revisions: pulumi.Output[dict[str, Any]] | None = None
 
         def revisions() -> pulumi.Output[dict[str, Any]]:
             if self._revisions is None:
-                self._revisions = plan.apply(lambda plans: record_of(_own(plans, svc.name)))
+                self._revisions = plan.apply(lambda plans: record_of(own_plan(plans, name)))
             return self._revisions
 
         self._record = revisions
-        history.record(svc.name, revisions, grouped=args.plan is not None)
+        history.record(name, revisions, grouped=grouped)
+
+    def _url_outputs(self, args: KnativeAppArgs) -> dict[str, Any]:
+        """``url``, ``tagUrls`` and ``domainUrls``: plain where the domain and templates are, Outputs otherwise."""
         urls = self._urls(args)
 
         def part(get: Callable[[ServiceUrls], Any]) -> Any:
             return urls.apply(get) if isinstance(urls, pulumi.Output) else get(urls)
 
-        self._outputs: dict[str, Any] = {
-            "url": part(lambda u: u.url),
-            "tagUrls": part(lambda u: dict(u.tag_urls)),
-            "domainUrls": part(lambda u: dict(u.domain_urls)),
-            "revisionName": named_revision(svc).revision_name if svc.source is None else plan.apply(
-                lambda plans: _own(plans, svc.name).service.revision_name),
-            "traffic": traffic,
-        }
-        # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
-        # would hold it once more (issue 23).
-        self.register_outputs(self._outputs)
+        return {"url": part(lambda u: u.url), "tagUrls": part(lambda u: dict(u.tag_urls)),
+                "domainUrls": part(lambda u: dict(u.domain_urls))}
 
     @property
     def service(self) -> k8s.apiextensions.CustomResource:
@@ -244,14 +256,17 @@ class KnativeApp(pulumi.ComponentResource):
         return self._outputs
 
     @property
-    def revision_name(self) -> str | None:
-        """The name of the revision the service's template declares (None: Knative names it)."""
-        return self._outputs["revisionName"]
+    def revision_name(self) -> str | pulumi.Output[str | None] | None:
+        """The name of the revision the service's template declares (None: Knative names it).
+
+        An Output for a service built from source: its plan names it (``revision: auto``, after its fingerprint).
+        """
+        return cast("str | pulumi.Output[str | None] | None", self._outputs["revisionName"])
 
     @property
     def traffic(self) -> pulumi.Output[list[dict[str, object]]]:
         """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
-        return self._outputs["traffic"]
+        return cast("pulumi.Output[list[dict[str, object]]]", self._outputs["traffic"])
 
     @property
     def revisions(self) -> pulumi.Output[dict[str, Any]]:
@@ -277,7 +292,11 @@ class KnativeApp(pulumi.ComponentResource):
         return _output(self.outputs["domainUrls"])
 
     def _plan(self, name: str, args: KnativeAppArgs, template: Mapping[str, Any]) -> pulumi.Output[RevisionPlan]:
-        """The service's revision plan: the caller's, or made here against the stack's last record."""
+        """The service's revision plan: the caller's, or made here against the stack's last record.
+
+        Made here, it is the app's second validation round: it needs the stack's previous outputs, known only
+        once the engine has read them, so it cannot join :meth:`_problems`; nothing of the app's registers first.
+        """
         if args.plan is not None:
             return _output(args.plan)
         previous = args.history if args.history is not None else StackHistory.of_stack().read(
@@ -292,17 +311,6 @@ class KnativeApp(pulumi.ComponentResource):
             return plan
 
         return _output(previous).apply(planned)
-
-    @staticmethod
-    def _template(svc: Service, shape: Mapping[str, Any],
-                  plan: pulumi.Output[Any]) -> Any:
-        """The revision template: the service's own (plain), or a source service's with its resolved image.
-
-        A source service's image is known once its plan is (the stack's record may hold its digest).
-        """
-        if svc.source is None:
-            return shape["spec"]["template"]
-        return plan.apply(lambda plans: render_service(_own(plans, svc.name).service)["spec"]["template"])
 
     @staticmethod
     def _urls(args: KnativeAppArgs) -> ServiceUrls | pulumi.Output[ServiceUrls]:

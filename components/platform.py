@@ -10,7 +10,7 @@ TLS is on) and the ingress's Gateways and configuration in place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,25 +18,24 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .app import KnativeApp, KnativeAppArgs, record_of, revision_plans
+from .app import KnativeApp, KnativeAppArgs
 from .gcp_args.binauthz import allow_patterns, policy_output
 from .kgateway import FORMER_TYPE, Kgateway, KgatewayArgs
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
-from .manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
-from .manifests.ingress_checks import ingress_problems
+from .manifests.gateway_tls import GatewayTls, gateway_tls, https_hosts_output
 from .manifests.knative import render_namespace
-from .manifests.knative_config import INGRESS_CLASSES, config_network
+from .manifests.knative_config import INGRESS_CLASSES
+from .manifests.revision_plans import records, revision_plans
 from .manifests.service_plan import sources_output
-from .manifests.urls import service_urls
+from .manifests.urls import curl_lines
 from .model.cluster.binauthz import writes_project_policy
 from .model.cluster.cluster import GkeClusterSpec
-from .model.cluster.existing import gateway_node_ports
+from .model.cluster.existing import ExistingCluster, gateway_node_ports
 from .model.platform.app_namespaces import public_app_namespaces
-from .model.platform.hosts import dns_record_names, public_hosts
+from .model.platform.hosts import dns_record_names
 from .model.platform.knative import Ingress
 from .model.platform.platform import (
-    ExistingCluster,
     PlatformSpec,
     address_in_domain,
     platform_features,
@@ -44,10 +43,10 @@ from .model.platform.platform import (
     platform_served_names,
 )
 from .model.revisions.revision_record import REVISIONS_OUTPUT
-from .model.service.service import Service, Visibility
+from .model.revisions.revisions import Previous, RevisionPlan
 from .model.source.registry import ArtifactRegistry, registry_prefixes
 from .model.tls.tls import Challenge, dns_zones
-from .runtime.errors import checked
+from .runtime.errors import checked, checked_result
 from .runtime.history import StackHistory
 from .runtime.sources import program_sources
 from .tls import AutoTls, AutoTlsArgs
@@ -91,21 +90,9 @@ class PlatformArgs:
     """The stack's spec, and the kubeconfig content (a Pulumi secret) when the stack provides one."""
 
     spec: PlatformSpec
+    """The stack's validated spec (``build_platform_spec`` or ``load_stack_config``)."""
     kubeconfig: pulumi.Input[str] | None = None
-
-
-def curl_line(service: Service, domain: str, address: str, https: bool, domain_template: str,
-              tag_template: str) -> str:
-    """The command that reaches ``service`` through the gateway before DNS exists: the recipe's curl line.
-
-    Over HTTPS the Host header alone would not select the certificate (SNI), so
-    the name is pinned to the gateway's address with ``--resolve`` instead.
-    """
-    url = service_urls(service, domain, https=https, domain_template=domain_template, tag_template=tag_template).url
-    host = url.split("://", 1)[1]
-    if https:
-        return f"curl --resolve {host}:443:{address} {url}"
-    return f'curl -H "Host: {host}" http://{address}'
+    """The kubeconfig of an existing cluster, a Pulumi secret; a GKE cluster writes its own."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -130,32 +117,40 @@ class Platform(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
-        checked(platform_problems_once(spec))  # a spec from build_platform_spec is not checked twice
-        public_namespaces = public_app_namespaces(spec.app_namespaces, spec.services)  # declared app ones too
-        network = spec.knative.network
-        hosts = public_hosts(spec.services, spec.domain or "", network.domain_template, network.tag_template)
-        served = platform_served_names(spec)  # what the platform serves: its own hosts and the app namespaces'
-        gateway = gateway_tls(spec.tls, spec.ingress, served, spec.domain or "")
-        node_ports = gateway_node_ports(spec.cluster)
-        if spec.ingress is Ingress.KGATEWAY:
-            checked(ingress_problems(kgateway_objects(gateway, node_ports),
-                                     config_network(spec.knative, spec.ingress, spec.tls, public_namespaces),
-                                     gateway, hosts, node_ports))
-        # The revision checks need the stack's previous outputs: the one read before anything else registers.
-        # The platform (and with it every child, which waits for its parent) registers only once they pass.
-        sources = program_sources(spec.services, spec.registry, spec.images)  # the checkout's fingerprints
+        # Validation, round 1: every problem the stack file and the typed declarations show, in one ConfigError
+        # (build_platform_spec's round; a spec it made is not checked twice). Nothing is registered yet.
+        checked(platform_problems_once(spec))
+        # Source services: each one's fingerprint of this checkout, and its directory checked (issue 20).
+        sources = program_sources(spec.services, spec.registry, spec.images)
+        # Round 2, the revision checks, needs the stack's previous outputs: the one read before anything else
+        # registers. The platform (and with it every child, which waits for its parent) registers once they pass.
         self.history = StackHistory.of_stack()
         previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
-        plans = previous.apply(lambda last: revision_plans(spec.services, last, sources))
+        plans = previous.apply(lambda last: checked_result(revision_plans(spec.services, last, sources)))
+        read = self.history.reference
+        assert read is not None  # made by the read above
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
+            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: read)])))
+        served = platform_served_names(spec)  # what the platform serves: its own hosts and the app namespaces'
         self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
         self.provider = self.cluster.provider
-        reserved = self.cluster.ingress_address
-        registry_ready = self._registry(spec)  # where source services' images are: before their revisions pull
         # The image policy before any pod: a new service's image is admitted before its revision starts.
         cluster_ready = [*self.cluster.ready, *self._binary_authorization(spec)]
+        registry_ready = self._registry(spec)  # where source services' images are, before their revisions pull
+        self._addresses(spec)
+        self._install(spec, gateway_tls(spec.tls, spec.ingress, served, spec.domain or ""), cluster_ready)
+        self._apps(spec, self._namespaces(spec, cluster_ready), previous, plans, registry_ready)
+        # Every app's record at once: one Output for the stack, not one per app (issue 23).
+        self.history.record_all(plans.apply(records))
+        self.sources = plans.apply(sources_output) if sources is not None else None
+        self.curl = self._curl(spec)
+        # The revision record is the stack's output alone: registered here too, the state would hold it twice more
+        # and the program would serialize it twice (issue 23).
+        self.register_outputs({k: v for k, v in self.stack_outputs().items() if k != REVISIONS_OUTPUT})
 
+    def _addresses(self, spec: PlatformSpec) -> None:
+        """The domain (given, or the reserved address's sslip.io name) and where clients reach the gateway."""
+        reserved = self.cluster.ingress_address
         if spec.domain is not None:
             self.domain = pulumi.Output.from_input(spec.domain)
         elif reserved is not None:
@@ -167,6 +162,8 @@ class Platform(pulumi.ComponentResource):
         self.gateway_address = (pulumi.Output.from_input(reserved) if reserved is not None
                                 else pulumi.Output.from_input(in_domain) if in_domain is not None else None)
 
+    def _install(self, spec: PlatformSpec, gateway: GatewayTls | None, cluster_ready: list[pulumi.Resource]) -> None:
+        """TLS (cert-manager), Knative Serving and the ingress, in that order, and the versions they install."""
         ingress_class = INGRESS_CLASSES[spec.ingress]
         self.tls = None
         zones = (dns_zones(spec.tls, spec.domain)
@@ -184,43 +181,57 @@ class Platform(pulumi.ComponentResource):
             settings=replace(spec.knative, features=platform_features(spec)),  # flags services need, switched on
             ingress=spec.ingress,
             tls=spec.tls,
-            public_namespaces=public_namespaces,
+            public_namespaces=public_app_namespaces(spec.app_namespaces, spec.services),  # declared app ones too
             depends_on=cluster_ready,
             config_after=self.tls.ready if self.tls else (),
         ), opts=pulumi.ResourceOptions(parent=self))
-        if spec.ingress is Ingress.KOURIER:
-            self.ingress = Kourier("kourier", KourierArgs(provider=self.provider, address=reserved,
-                                                          knative=[self.knative.core], node_ports=node_ports),
-                                   opts=pulumi.ResourceOptions(parent=self))
-        else:
-            # Gloo("gloo") before, aliased so a deployed stack keeps it and its children. Not "kgateway": the engine
-            # renames an aliased parent's children whose names start with the parent's ("kgateway-crds" would be
-            # looked for as "gloo-crds" and its CRDs replaced): see FORMER_TYPE.
-            self.ingress = Kgateway("ingress", KgatewayArgs(provider=self.provider, address=reserved,
-                                                            knative=[self.knative.core], depends_on=cluster_ready,
-                                                            tls=gateway,
-                                                            certificates_after=self.tls.ready if self.tls else (),
-                                                            node_ports=node_ports),
-                                    opts=pulumi.ResourceOptions(
-                                        parent=self, aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
-        self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
+        self.ingress = self._ingress(spec, gateway, cluster_ready)
+        installed = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
             self.tls.versions if self.tls else {})
-        self.installed_versions = dict(sorted(self.installed_versions.items()))
-        platform_ready = [*self.knative.ready, *self.ingress.ready]
+        self.installed_versions = dict(sorted(installed.items()))
 
+    def _ingress(self, spec: PlatformSpec, gateway: GatewayTls | None,
+                 cluster_ready: list[pulumi.Resource]) -> Kgateway | Kourier:
+        """The stack's ingress: Kourier, or kgateway behind net-gateway-api (the default)."""
+        reserved = self.cluster.ingress_address
+        node_ports = gateway_node_ports(spec.cluster)
+        if spec.ingress is Ingress.KOURIER:
+            return Kourier("kourier", KourierArgs(provider=self.provider, address=reserved,
+                                                  knative=[self.knative.core], node_ports=node_ports),
+                           opts=pulumi.ResourceOptions(parent=self))
+        # Gloo("gloo") before, aliased so a deployed stack keeps it and its children. Not "kgateway": the engine
+        # renames an aliased parent's children whose names start with the parent's ("kgateway-crds" would be
+        # looked for as "gloo-crds" and its CRDs replaced): see FORMER_TYPE.
+        return Kgateway("ingress", KgatewayArgs(provider=self.provider, address=reserved,
+                                                knative=[self.knative.core], depends_on=cluster_ready,
+                                                tls=gateway, certificates_after=self.tls.ready if self.tls else (),
+                                                node_ports=node_ports),
+                        opts=pulumi.ResourceOptions(parent=self,
+                                                    aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
+
+    def _namespaces(self, spec: PlatformSpec, cluster_ready: list[pulumi.Resource]) -> dict[str, k8s.core.v1.Namespace]:
+        """The services' namespaces other than ``default``, by name."""
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=cluster_ready)
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for ns in sorted({s.namespace for s in spec.services} - {"default"}):
             manifest = render_namespace(ns)
             namespaces[ns] = k8s.core.v1.Namespace(f"namespace-{ns}", metadata=manifest["metadata"], opts=k8s_opts)
+        return namespaces
 
-        https = spec.tls is not None
+    def _apps(self, spec: PlatformSpec, namespaces: Mapping[str, k8s.core.v1.Namespace],
+              previous: pulumi.Output[Previous], plans: pulumi.Output[dict[str, RevisionPlan]],
+              registry_ready: Sequence[pulumi.Resource] = ()) -> None:
+        """One KnativeApp per service, after its namespace and the platform's readiness.
+
+        A source service also waits for the registry it pulls from and the nodes' grant on it.
+        """
+        network = spec.knative.network
+        platform_ready = [*self.knative.ready, *self.ingress.ready]
         # What app stacks need to compute the same URLs Knative will (PlatformReference reads them).
-        self.https = https
+        self.https = spec.tls is not None
         self.domain_template = network.domain_template
         self.tag_template = network.tag_template
         self.apps = {}
-        pool = self.cluster.workload_pool
         for service in spec.services:
             own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
             self.apps[service.name] = KnativeApp(
@@ -229,12 +240,12 @@ class Platform(pulumi.ComponentResource):
                     service=service,
                     provider=self.provider,
                     domain=spec.domain if spec.domain is not None else self.domain,  # plain: URLs need no Output
-                    https=https,
+                    https=self.https,
                     domain_template=network.domain_template,
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
-                    depends_on=[*own_namespace, *platform_ready, *(registry_ready if service.source else [])],
-                    workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
+                    depends_on=[*own_namespace, *platform_ready, *(registry_ready if service.source else ())],
+                    workload_pool=self.cluster.workload_pool,  # a serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,
                     plan=plans,  # every service's: the app picks its own, with no Output of its own for that
@@ -242,18 +253,12 @@ class Platform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
-        # Every app's record at once: one Output for the stack, not one per app (issue 23).
-        self.history.record_all(plans.apply(lambda all_plans: {name: record_of(p) for name, p in all_plans.items()}))
-        self.sources = plans.apply(sources_output) if sources is not None else None
-        public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
+    def _curl(self, spec: PlatformSpec) -> pulumi.Output[dict[str, str]]:
+        """Each public service's curl line through the gateway (:func:`~knative_platform.manifests.urls.curl_lines`)."""
+        network, https = spec.knative.network, spec.tls is not None
         address = self.gateway_address if self.gateway_address is not None else self.ingress.address_command
-        self.curl = pulumi.Output.all(self.domain, address).apply(lambda pair: {
-            s.name: curl_line(s, pair[0], pair[1], https, network.domain_template, network.tag_template)
-            for s in sorted(public, key=lambda s: s.name)
-        })
-        # The revision record is the stack's output alone: registered here too, the state would hold it twice more
-        # and the program would serialize it twice (issue 23).
-        self.register_outputs({k: v for k, v in self.stack_outputs().items() if k != REVISIONS_OUTPUT})
+        return pulumi.Output.all(self.domain, address).apply(lambda pair: curl_lines(
+            spec.services, pair[0], pair[1], https, network.domain_template, network.tag_template))
 
     def _dns01_identity(self, spec: PlatformSpec) -> tuple[pulumi.Output[str] | None, list[pulumi.Resource]]:
         """On a GKE cluster we create, DNS-01 without a named account gets one made for it (keyless)."""
@@ -292,6 +297,7 @@ class Platform(pulumi.ComponentResource):
         assert self.cluster.gcp_provider is not None  # a cluster the platform creates
         from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs  # imports pulumi_gcp
 
+        # the stack's own registry (issue 20) joins the registries the cluster names
         patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services,
                                   (*cluster.image_registries, *registry_prefixes(spec.registry)))
         policy = BinaryAuthorizationPolicy("binauthz", BinaryAuthorizationPolicyArgs(

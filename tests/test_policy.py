@@ -410,3 +410,14 @@ def test_the_offline_review_reads_iam_grants_by_the_same_pattern():
     for type_ in ("gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
                   "gcp:secretmanager/secretIamBinding:SecretIamBinding"):
         assert "IAM" in security_topics(type_, None)
+
+
+def test_every_hardened_gke_setting_names_the_pack_rule_that_checks_it():
+    """gcp_args/gke.py gives each hardened setting a why and ``[rule-id]`` (or ``[no rule]``): the ids are the
+    pack's, and every pack rule on the cluster or its node pools is named there, beside the setting it checks."""
+    text = (ROOT / "components" / "gcp_args" / "gke.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"#.*\[([a-z0-9-]+)\]", text))  # "[no rule]" has a space: never an id
+    rules = {rule.name for rule in pp.RULES}
+    assert named - rules == set()
+    gke_rules = {rule.name for rule in pp.RULES if any(rule.applies(t) for t in (pp.CLUSTER, pp.NODE_POOL))}
+    assert gke_rules - named == set()

@@ -12,8 +12,6 @@ where the build records its images) must not be inside a source.
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from ..model.core.config_value import parse_config_value
 from ..model.core.decode import INVALID, Decoder
 from ..model.core.errors import Problem, SpecError, join_path
 from ..model.service.service import Service
@@ -88,11 +87,9 @@ def configured_images(services: Sequence[Service]) -> dict[str, BuiltImage]:
 
     A platform stack reads it with the rest of its spec (:func:`~knative_platform.load_stack_config`).
     """
-    raw: Any = pulumi.Config(CONFIG_NAMESPACE).get(IMAGES_KEY)
+    raw: Any = parse_config_value(pulumi.Config(CONFIG_NAMESPACE).get(IMAGES_KEY))
     if raw is None:
         return {}
-    with contextlib.suppress(json.JSONDecodeError):  # a plain string: refused below as not a map
-        raw = json.loads(raw)
     decoder = Decoder()
     images = decoder.decode(Mapping[str, BuiltImage], raw, IMAGES_KEY)
     if images is INVALID or decoder.problems:
