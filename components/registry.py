@@ -25,7 +25,9 @@ class ArtifactRegistryRepositoryArgs:
     """The registry's spec, the GCP provider, the nodes' account (they pull) and whether to protect it."""
 
     registry: ArtifactRegistry
+    """The stack's ``knative-platform:registry`` of type ``artifactRegistry``: names, grants, cleanup."""
     gcp_provider: gcp.Provider
+    """The cluster's explicit GCP provider: the repository and its grants live in the cluster's project setup."""
     node_member: pulumi.Input[str] | None = None
     """``serviceAccount:<the nodes' account>``: granted the reader role on the repository."""
     protect: bool = True
