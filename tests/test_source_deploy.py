@@ -267,3 +267,14 @@ def test_the_offline_review_shows_a_changed_source_with_its_fingerprint_image_an
     revision = capture.outputs["sources"]["hello"]["revision"]
     assert "### Source builds" in summary
     assert f"`service hello`: source {after}… (was {before}…) deploys pending build as revision `{revision}`" in summary
+
+
+def test_revision_auto_is_checked_at_the_length_of_the_name_it_makes():
+    """``auto`` names ``<service>-r<8 hex>``: 10 characters after the service's name, not 5 (``-auto``)."""
+    from knative_platform.model.core.errors import SpecError
+    from knative_platform.model.service.service import validate_service
+
+    fits = "a" * 53  # 53 + len("-r12345678") = 63
+    validate_service(Service(name=fits, image=f"r.example.com/a@{DIGEST}", revision="auto"))
+    with pytest.raises(SpecError, match=r"revision: revision name '.*-r' \+ 8 hex digits is 64 characters"):
+        validate_service(Service(name=fits + "a", image=f"r.example.com/a@{DIGEST}", revision="auto"))

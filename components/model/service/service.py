@@ -33,6 +33,7 @@ from ..core.names import (
 )
 from ..core.units import parse_quantity, quantity_problem
 from ..eventing.eventing import Schedule, Trigger
+from ..source.resolve import AUTO_HEX, AUTO_PREFIX, AUTO_REVISION
 from ..source.source import Source, source_problems
 from .autoscaling import Autoscaling, Metric, autoscaling_problems
 from .containers import (
@@ -271,6 +272,12 @@ def required_features(service: Service) -> dict[str, str]:
 def _revision_name_problems(service: Service, add: Any) -> None:
     """revision_validation.go ``validateRevisionName``: a DNS-1035 label prefixed by the service's name."""
     if service.revision is None:
+        return
+    if service.revision == AUTO_REVISION:  # named <service>-r<8 hex> once its template is known
+        length = len(revision_full_name(service.name, AUTO_PREFIX + "0" * AUTO_HEX))
+        if length > 63:
+            add("revision", f"revision name '{service.name}-{AUTO_PREFIX}' + {AUTO_HEX} hex digits is {length} "
+                            "characters, must be at most 63; use a shorter service name or an explicit revision")
         return
     revision_name = revision_full_name(service.name, service.revision)
     if len(revision_name) > 63:
