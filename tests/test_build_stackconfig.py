@@ -179,3 +179,13 @@ def test_a_bad_stack_file_exits_2_with_every_problem(tmp_path, capsys):
     assert "services.hello.source.path" in err and "services.hello.source.target" in err
     assert os.listdir(project / "stacks") == [f"Pulumi.{STACK}.yaml"]
     assert KEY not in yaml.safe_load((project / "stacks" / f"Pulumi.{STACK}.yaml").read_text())["config"]
+
+
+def test_the_build_pushes_to_the_artifact_registry_repository_the_stack_creates(tmp_path):
+    project = make_project(tmp_path / "project", "localhost:5001/apps")
+    stack_file = project / "stacks" / f"Pulumi.{STACK}.yaml"
+    stack_file.write_text(stack_file.read_text().replace(
+        "    type: external\n    prefix: localhost:5001/apps   # the test's own registry\n",
+        "    type: artifactRegistry\n    project: acme-apps-dev\n    location: europe-west1\n"))
+    (target,) = load_stack_build(project, STACK).targets
+    assert target.repository == "europe-west1-docker.pkg.dev/acme-apps-dev/apps/hello"
