@@ -189,3 +189,20 @@ def test_the_build_pushes_to_the_artifact_registry_repository_the_stack_creates(
         "    type: artifactRegistry\n    project: acme-apps-dev\n    location: europe-west1\n"))
     (target,) = load_stack_build(project, STACK).targets
     assert target.repository == "europe-west1-docker.pkg.dev/acme-apps-dev/apps/hello"
+
+
+def test_the_build_finds_the_source_services_the_project_declares_in_python(tmp_path):
+    project = make_project(tmp_path / "project", "localhost:5001/apps")
+    stack_file = project / "stacks" / f"Pulumi.{STACK}.yaml"
+    stack_file.write_text(stack_file.read_text().split("  knative-platform:services:")[0])  # none in the file
+    (project / "stacks" / "services.py").write_text(
+        "from knative_platform import Service, Source\n\n\n"
+        "def services_for(stack):\n"
+        "    return (Service(name='greeter', source=Source(path='apps/hello')),\n"
+        "            Service(name='prebuilt', image='registry.example.com/a@sha256:' + 'a' * 64))\n")
+    (target,) = load_stack_build(project, STACK).targets
+    assert (target.service, target.repository) == ("greeter", "localhost:5001/apps/greeter")
+    (project / "stacks" / "services.py").write_text("def services_for(stack):\n    raise RuntimeError('boom')\n")
+    with pytest.raises(SpecError, match=r"stacks/services\.py: could not be run to read its services: "
+                                        r"RuntimeError: boom"):
+        load_stack_build(project, STACK)

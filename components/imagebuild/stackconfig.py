@@ -2,8 +2,9 @@
 
 Reading goes through the offline stack-file reader (:mod:`knative_platform.offline.stackfile`), the way the Pulumi
 CLI hands config to the program, and decodes with the spec's own decoders, so ``build`` and ``pulumi up``
-agree on what a service's ``source`` says. Services declared in Python (``stacks/*.py``, an app project's
-``KnativeApp``) are not read here: only the stack file's ``services``.
+agree on what a service's ``source`` says. Services declared in Python are read from the platform project's
+``stacks/services.py`` (``services_for(stack)``, as its ``__main__.py`` reads them); an app project's
+``KnativeApp`` declarations are not seen (:func:`python_source_services`).
 
 Writing sets one key, ``knative-platform:images``, in ``Pulumi.<stack>.yaml`` as ``pulumi config set --path``
 would store it (a YAML map under ``config:``), and changes nothing else in the file: comments, order,
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,6 +93,34 @@ def _target_problems(service: Service, project_dir: Path, reserved: Path) -> lis
     return [Problem(join_path(path, key) if key else path, message) for key, message in found]
 
 
+PYTHON_SERVICES = Path("stacks") / "services.py"
+"""Where the platform project declares services in Python: its ``services_for(stack)``, which the project's
+``__main__.py`` hands to ``load_stack_config``."""
+
+
+def python_source_services(project_dir: Path, stack: str, decoder: Decoder) -> list[Service]:
+    """The source services ``stacks/services.py``'s ``services_for(stack)`` declares, when the project has one.
+
+    It runs that module as the Pulumi program does (the project directory first on ``sys.path``). Other
+    Python declarations (an app project's ``KnativeApp`` in its own ``__main__.py``) are not seen: declare
+    their source services in the stack file (docs/build.md).
+    """
+    path = project_dir / PYTHON_SERVICES
+    if not path.is_file():
+        return []
+    saved = list(sys.path)
+    sys.path.insert(0, str(project_dir))
+    try:
+        declared = runpy.run_path(str(path)).get("services_for")
+        services = list(declared(stack)) if callable(declared) else []
+    except Exception as exc:  # the project's own code: its error is the message, never a traceback
+        decoder.problem(str(PYTHON_SERVICES), f"could not be run to read its services: {type(exc).__name__}: {exc}")
+        return []
+    finally:
+        sys.path[:] = saved
+    return [s for s in services if isinstance(s, Service) and s.source is not None]
+
+
 def load_stack_build(project_dir: Path | str, stack: str, registry: str | None = None) -> StackBuild:
     """Read and check ``stack``'s source services; ``registry`` (a prefix) overrides the stack's registry.
 
@@ -100,6 +131,12 @@ def load_stack_build(project_dir: Path | str, stack: str, registry: str | None =
     ns = CONFIG_NAMESPACE  # the library's settings, in the platform project and in app projects alike
     decoder = Decoder()
     services = _source_services(parse_config_value(program.config.get(f"{ns}:services")), decoder)
+    in_file = {s.name for s in services}
+    for service in python_source_services(program.project_dir, stack, decoder):
+        if service.name in in_file:
+            decoder.problem(join_path("services", service.name), f"is declared in the stack file and in "
+                                                                 f"{PYTHON_SERVICES}; declare it in one place")
+        services.append(service)
     reg: RegistrySpec | None
     if registry is not None:
         reg = ExternalRegistry(prefix=registry)
