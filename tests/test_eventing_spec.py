@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from knative_platform.model.cluster.cluster import ClusterProfile
 from knative_platform.model.core.decode import INVALID, Decoder, config_fields, config_key
+from knative_platform.model.core.errors import SpecError
 from knative_platform.model.eventing.eventing import (
     Broker,
     BrokerClass,
@@ -39,7 +40,8 @@ from knative_platform.model.eventing.eventing import (
 from knative_platform.model.eventing.eventing_checks import EventingCluster, eventing_problems
 from knative_platform.model.eventing.eventing_rules import destination_problems
 from knative_platform.model.eventing.eventing_source_rules import json_object_problem
-from knative_platform.model.service.service import Service, decode_service, service_problems
+from knative_platform.model.platform.platform import build_platform_spec, uses_eventing
+from knative_platform.model.service.service import decode_service
 
 LOCAL = EventingCluster()
 
@@ -222,13 +224,19 @@ def test_destinations_follow_knatives_order_of_checks():
     assert paths() == ["d"]
 
 
-def test_a_service_with_events_is_refused_until_the_platform_installs_eventing():
-    service = Service(name="api", image=IMAGE, triggers={"t": Trigger(broker="default")},
-                      schedules={"s": Schedule(schedule="@daily")})
-    found = {p.path: p.message for p in service_problems(service, "services.api")}
-    assert set(found) == {"services.api.triggers", "services.api.schedules"}
-    assert "does not install Knative Eventing yet" in found["services.api.triggers"]
-    assert service_problems(Service(name="api", image=IMAGE), "services.api") == []
+def test_a_platform_spec_checks_its_services_events_against_its_own_brokers():
+    config = {"cluster": {"type": "existing", "ingressAddress": "203.0.113.10"},
+              "services": {"api": {"image": IMAGE, "namespace": NS,
+                                   "triggers": {"t": {"broker": "default"}},
+                                   "schedules": {"s": {"schedule": "not cron"}}}}}
+    with pytest.raises(SpecError) as refused:
+        build_platform_spec("dev", config)
+    assert [p.path for p in refused.value.problems] == ["services.api.triggers.t.broker",
+                                                        "services.api.schedules.s.schedule"]
+    config["eventing"] = {"brokers": {"default": {"namespace": NS}}}
+    config["services"]["api"]["schedules"]["s"]["schedule"] = "@daily"
+    spec = build_platform_spec("dev", config)
+    assert uses_eventing(spec) and not uses_eventing(dataclasses.replace(spec, eventing=EventingSpec(), services=()))
 
 
 def test_python_declared_eventing_meets_the_same_rules():

@@ -101,8 +101,8 @@ def eventing_problems(spec: EventingSpec, services: Sequence[Service], cluster: 
     for source in spec.sources:
         problems += _source_problems(spec, source, services, cluster)
     for service in services:
-        problems += _service_problems(spec, service, services)
-    problems += _name_collisions(services)
+        problems += service_event_problems(spec, service, services)
+    problems += name_collision_problems(services)
     problems += _account_collisions(spec, services)
     return problems
 
@@ -234,7 +234,11 @@ def _pubsub_problems(pubsub: PubSubSpec, sink: Destination, path: str, cluster: 
     return problems
 
 
-def _service_problems(spec: EventingSpec, service: Service, services: Sequence[Service]) -> list[Problem]:
+def service_event_problems(spec: EventingSpec, service: Service, services: Sequence[Service]) -> list[Problem]:
+    """The triggers and schedules of ``service`` against the brokers and settings of ``spec``.
+
+    ``services`` are the others a dead-letter ``service:`` sink may name (the stack's).
+    """
     path = join_path("services", service.name)
     problems: list[Problem] = []
     for key, trigger in service.triggers.items():
@@ -272,7 +276,7 @@ def _prefixed_name_problems(service: str, key: str, path: str, kind: str) -> lis
     return []
 
 
-def _name_collisions(services: Iterable[Service]) -> list[Problem]:
+def name_collision_problems(services: Iterable[Service]) -> list[Problem]:
     """Two keys that make one object name in one namespace (``a`` + ``b-c`` and ``a-b`` + ``c``)."""
     owners: dict[tuple[str, str, str], str] = {}
     problems = []

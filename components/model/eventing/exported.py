@@ -1,0 +1,81 @@
+"""What a platform stack tells its app stacks about Eventing, and the app stacks' events checked against it.
+
+The platform stack exports ``eventing`` (:func:`eventing_output`) when it
+installs Knative Eventing: its brokers by namespace and name, and the settings
+that change what Eventing's webhook accepts. An app stack's
+:class:`~knative_platform.reference.PlatformReference` reads it back
+(:func:`exported_eventing`) and checks each app service's triggers and
+schedules against it (:func:`app_event_problems`), with the rules a platform
+stack's own services meet (:func:`~.eventing_checks.service_event_problems`),
+before anything of the app registers. Pure Python: no Pulumi import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+from ..core.decode import INVALID, Decoder, config_key
+from ..core.errors import Problem, join_path
+from ..service.service import Service
+from .eventing import Broker, BrokerClass, EventingFeatures, EventingSpec
+from .eventing_checks import name_collision_problems, service_event_problems
+
+EVENTING_OUTPUT = "eventing"
+"""The platform stack's output: present (not null) exactly when the platform installs Knative Eventing."""
+
+
+def eventing_output(spec: EventingSpec) -> dict[str, Any]:
+    """The ``eventing`` output of a platform that installs Eventing: brokers, features, ping body limit."""
+    brokers = sorted(spec.brokers, key=lambda b: (b.namespace, b.name))
+    return {
+        "brokers": [{"name": b.name, "namespace": b.namespace, "class": b.class_.value} for b in brokers],
+        "features": {config_key(f): str(getattr(spec.features, f.name)) for f in fields(EventingFeatures)},
+        "pingDataMaxSize": spec.ping_data_max_size,
+    }
+
+
+def exported_eventing(value: Any) -> EventingSpec | str:
+    """The platform's brokers and settings from its ``eventing`` output, or why the output cannot be read."""
+    if not isinstance(value, Mapping):
+        return "is not a map of brokers, features and pingDataMaxSize"
+    raw_brokers = value.get("brokers", [])
+    if not isinstance(raw_brokers, list):
+        return "brokers is not a list"
+    brokers = []
+    for raw in raw_brokers:
+        if not (isinstance(raw, Mapping) and isinstance(raw.get("name"), str)
+                and isinstance(raw.get("namespace"), str) and raw.get("class") in set(BrokerClass)):
+            return f"brokers holds {raw!r}, not {{name, namespace, class}}"
+        brokers.append(Broker(name=raw["name"], namespace=raw["namespace"], class_=BrokerClass(raw["class"])))
+    decoder = Decoder()
+    features = decoder.decode_dataclass(EventingFeatures, value.get("features") or {}, "features")
+    max_size = value.get("pingDataMaxSize", -1)
+    if features is INVALID or decoder.problems or not isinstance(max_size, int) or isinstance(max_size, bool):
+        return "features or pingDataMaxSize do not have the shape this version of knative-platform writes"
+    return EventingSpec(brokers=tuple(brokers), features=features, ping_data_max_size=max_size)
+
+
+def app_event_problems(stack: str, services: Sequence[Service], exported: Any) -> list[Problem]:
+    """The app services' triggers and schedules against the platform stack's ``eventing`` output.
+
+    A platform that installs no Eventing exports none: an app's trigger or schedule would never be delivered,
+    so it is refused with the fix (the platform declares a broker).
+    """
+    with_events = [s for s in services if s.triggers or s.schedules]
+    if not with_events:
+        return []
+    if exported is None:
+        return [Problem(join_path(join_path("services", s.name), "triggers" if s.triggers else "schedules"),
+                        f"platform stack {stack} installs no Knative Eventing (it exports no {EVENTING_OUTPUT}); "
+                        "ask its owners to declare a broker in its knative-platform:eventing.brokers, then retry")
+                for s in with_events]
+    spec = exported_eventing(exported)
+    if isinstance(spec, str):
+        return [Problem(f"{stack} outputs.{EVENTING_OUTPUT}", f"{spec}; run `pulumi up` on the platform stack with "
+                                                               "this version of knative-platform, then retry")]
+    problems: list[Problem] = []
+    for service in with_events:
+        problems += service_event_problems(spec, service, services)
+    return problems + name_collision_problems(services)
