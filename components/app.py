@@ -25,9 +25,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .identity import ServiceIdentity, ServiceIdentityArgs
+from .manifests.eventing import REPLACE_ON_CHANGES, service_event_manifests
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
+from .model.eventing.eventing import EventingSpec
+from .model.eventing.eventing_checks import service_event_problems, service_events_once
 from .model.revisions.revisions import Previous, RevisionPlan, plan_service, revisions_output
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
 from .model.service.validated import service_problems_once
@@ -67,6 +70,12 @@ class KnativeAppArgs:
     plan: pulumi.Input[RevisionPlan | Mapping[str, RevisionPlan]] | None = None
     """The service's revision plan when the caller already made it against ``history``, or every service's plan
     by name (as :class:`~knative_platform.platform.Platform` makes them at once), so it is not made twice."""
+    eventing: pulumi.Input[EventingSpec] | None = None
+    """The brokers and Eventing settings the service's triggers and schedules are checked against: the
+    platform's (Platform passes its own; PlatformReference.app_args the platform stack's ``eventing`` output).
+    None: the service may declare no trigger or schedule."""
+    eventing_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What the service's Triggers and PingSources wait for besides the service: Eventing and its brokers."""
 
 
 def revision_plan(service: Service, previous: Previous,
@@ -109,6 +118,17 @@ def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
     return value if isinstance(value, pulumi.Output) else pulumi.Output.from_input(value)
 
 
+def _event_problems(service: Service, eventing: pulumi.Input[EventingSpec] | None, path: str) -> list[Problem]:
+    """The service's triggers and schedules against plain Eventing settings (an Output is checked when known)."""
+    if not (service.triggers or service.schedules):
+        return []
+    if eventing is None:
+        return [Problem(join_path(path, "triggers" if service.triggers else "schedules"),
+                        "need the platform's brokers and Eventing settings: pass eventing (Platform and "
+                        "PlatformReference.app_args do)")]
+    return service_events_once(eventing, service) if isinstance(eventing, EventingSpec) else []
+
+
 class KnativeApp(pulumi.ComponentResource):
     """A Knative Service plus its domain mappings; outputs its URL, tag URLs, traffic and revisions.
 
@@ -129,6 +149,7 @@ class KnativeApp(pulumi.ComponentResource):
             problems.append(Problem(join_path(path, "serviceAccount"),
                                     "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
                                     "and gcp_provider (Platform and PlatformReference.app_args do)"))
+        problems += _event_problems(svc, args.eventing, path)
         history = StackHistory.of_stack()
         problems += history.claim(svc.name, path)
         checked(problems)
@@ -186,6 +207,7 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
+        self._events = self._event_objects(args, child)
         # The record is made only when something needs it as an Output of its own (a caller that planned several
         # services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
         # than joined with ``traffic`` by Output.all, which would walk and re-wrap both values (issue 9).
@@ -218,6 +240,11 @@ class KnativeApp(pulumi.ComponentResource):
     def service(self) -> k8s.apiextensions.CustomResource:
         """The Knative Service."""
         return self._service
+
+    @property
+    def events(self) -> Sequence[pulumi.Resource]:
+        """The service's Triggers and PingSources (``kn trigger list``, ``kn source ping list``), by key."""
+        return tuple(self._events)
 
     @property
     def identity(self) -> ServiceIdentity | None:
@@ -283,6 +310,28 @@ class KnativeApp(pulumi.ComponentResource):
             return plan
 
         return _output(previous).apply(planned)
+
+    def _event_objects(self, args: KnativeAppArgs, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The service's Triggers and PingSources, after the service and Eventing's :attr:`ready`.
+
+        A Trigger moves to another broker by replacement (same name, deleted first): Eventing's webhook refuses
+        to change ``spec.broker``. Against the platform stack's brokers (an Output), each waits for the check.
+        """
+        svc, eventing = args.service, args.eventing
+        manifests = service_event_manifests(svc)
+        gate = eventing.apply(lambda spec: checked(service_event_problems(spec, svc, [svc]))) \
+            if isinstance(eventing, pulumi.Output) and manifests else None
+        made: list[pulumi.Resource] = []
+        for manifest in manifests:
+            replace_on = list(REPLACE_ON_CHANGES.get(manifest["kind"], ()))
+            made.append(k8s.apiextensions.CustomResource(
+                manifest["metadata"]["name"], api_version=manifest["apiVersion"], kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"] if gate is None else gate.apply(lambda _, spec=manifest["spec"]: spec),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                    depends_on=[self._service, *args.eventing_after], replace_on_changes=replace_on,
+                    delete_before_replace=bool(replace_on)))))
+        return made
 
     @staticmethod
     def _urls(args: KnativeAppArgs) -> ServiceUrls | pulumi.Output[ServiceUrls]:

@@ -19,10 +19,12 @@ import pulumi_kubernetes as k8s
 
 from . import versions
 from .app import KnativeApp, KnativeAppArgs, record_of, revision_plans
+from .eventing import KnativeEventing, KnativeEventingArgs
 from .gcp_args.binauthz import allow_patterns, policy_output
 from .kgateway import FORMER_TYPE, Kgateway, KgatewayArgs
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
+from .manifests.eventing_install import eventing_pins
 from .manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
 from .manifests.ingress_checks import ingress_problems
 from .manifests.knative import render_namespace
@@ -31,6 +33,8 @@ from .manifests.urls import service_urls
 from .model.cluster.binauthz import writes_project_policy
 from .model.cluster.cluster import GkeClusterSpec
 from .model.cluster.existing import gateway_node_ports
+from .model.eventing.eventing_checks import EventingCluster
+from .model.eventing.exported import EVENTING_OUTPUT, eventing_output
 from .model.platform.app_namespaces import public_app_namespaces
 from .model.platform.hosts import dns_record_names, public_hosts
 from .model.platform.knative import Ingress
@@ -41,6 +45,7 @@ from .model.platform.platform import (
     platform_features,
     platform_problems_once,
     platform_served_names,
+    uses_eventing,
 )
 from .model.revisions.revision_record import REVISIONS_OUTPUT
 from .model.service.service import Service, Visibility
@@ -112,6 +117,8 @@ class Platform(pulumi.ComponentResource):
     installed_versions: dict[str, str]
     curl: pulumi.Output[dict[str, str]]
     knative: KnativeServing
+    eventing: KnativeEventing | None
+    """Knative Eventing, when the stack declares a broker, a source, a trigger or a schedule."""
     ingress: Kgateway | Kourier
     tls: AutoTls | None
     apps: dict[str, KnativeApp]
@@ -191,8 +198,9 @@ class Platform(pulumi.ComponentResource):
                                                             node_ports=node_ports),
                                     opts=pulumi.ResourceOptions(
                                         parent=self, aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
+        self.eventing = self._eventing(spec, cluster_ready)
         self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
-            self.tls.versions if self.tls else {})
+            self.tls.versions if self.tls else {}) | (self.eventing.versions if self.eventing else {})
         self.installed_versions = dict(sorted(self.installed_versions.items()))
         platform_ready = [*self.knative.ready, *self.ingress.ready]
 
@@ -226,6 +234,8 @@ class Platform(pulumi.ComponentResource):
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,
                     plan=plans,  # every service's: the app picks its own, with no Output of its own for that
+                    eventing=spec.eventing,
+                    eventing_after=self.eventing.ready if self.eventing else (),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -241,6 +251,16 @@ class Platform(pulumi.ComponentResource):
         # The revision record is the stack's output alone: registered here too, the state would hold it twice more
         # and the program would serialize it twice (issue 23).
         self.register_outputs({k: v for k, v in self.stack_outputs().items() if k != REVISIONS_OUTPUT})
+
+    def _eventing(self, spec: PlatformSpec, cluster_ready: list[pulumi.Resource]) -> KnativeEventing | None:
+        """Knative Eventing with the stack's brokers and sources, when anything in the stack needs it."""
+        self.eventing_output: dict[str, Any] | None = None  # the output app stacks read; None: no Eventing
+        if not uses_eventing(spec):
+            return None
+        self.eventing_output = eventing_output(spec.eventing)
+        return KnativeEventing("eventing", KnativeEventingArgs(
+            provider=self.provider, spec=spec.eventing, cluster=EventingCluster.of(spec.cluster),
+            services=spec.services, depends_on=cluster_ready), opts=pulumi.ResourceOptions(parent=self))
 
     def _dns01_identity(self, spec: PlatformSpec) -> tuple[pulumi.Output[str] | None, list[pulumi.Resource]]:
         """On a GKE cluster we create, DNS-01 without a named account gets one made for it (keyless)."""
@@ -267,7 +287,8 @@ class Platform(pulumi.ComponentResource):
         from .binauthz import BinaryAuthorizationPolicy, BinaryAuthorizationPolicyArgs  # imports pulumi_gcp
 
         # issue 20's environment registry joins cluster.image_registries here
-        patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services, cluster.image_registries)
+        patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services, cluster.image_registries,
+                                  eventing_pins(spec.eventing) if uses_eventing(spec) else ())
         policy = BinaryAuthorizationPolicy("binauthz", BinaryAuthorizationPolicyArgs(
             cluster=cluster, patterns=patterns, gcp_provider=self.cluster.gcp_provider),
             opts=pulumi.ResourceOptions(parent=self))
@@ -344,6 +365,8 @@ class Platform(pulumi.ComponentResource):
             "httpsHosts": self.https_hosts,
             "gatewayAddress": self.gateway_address,
             "versions": self.installed_versions,
+            # what app stacks' triggers and schedules are checked against (PlatformReference); null: no Eventing
+            EVENTING_OUTPUT: self.eventing_output,
             "serviceUrls": {name: app.outputs["url"] for name, app in sorted(self.apps.items())},
             "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},

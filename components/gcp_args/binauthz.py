@@ -57,10 +57,14 @@ def system_patterns(pins: Iterable[versions.ReleaseManifest | versions.HelmChart
     return {f"{image.repository}{'@' if image.by_digest else ':'}*" for pin in pins for image in pin.images}
 
 
-def allow_patterns(ingress: Ingress, tls: bool, services: Iterable[Service], registries: Iterable[str] = ()
-                   ) -> tuple[str, ...]:
-    """Every allowlist entry of the stack's policy, sorted: system images, service images, registry paths."""
-    patterns = system_patterns(installed_pins(ingress, tls)) | service_patterns(services)
+def allow_patterns(ingress: Ingress, tls: bool, services: Iterable[Service], registries: Iterable[str] = (),
+                   eventing: Iterable[versions.ReleaseManifest] = ()) -> tuple[str, ...]:
+    """Every allowlist entry of the stack's policy, sorted: system images, service images, registry paths.
+
+    ``eventing``: the Eventing pins the stack installs (:func:`knative_platform.manifests.eventing_install.
+    eventing_pins`, with ``EVENTING_POST_INSTALL``), none when it installs no Eventing.
+    """
+    patterns = system_patterns((*installed_pins(ingress, tls), *eventing)) | service_patterns(services)
     patterns |= {p for prefix in registries for p in registry_patterns(prefix)}
     return tuple(sorted(patterns))
 

@@ -34,6 +34,7 @@ from ..cluster.existing import ExistingCluster
 from ..core.errors import Problem, join_path
 from ..core.names import dns1123_label_problem, dns1123_subdomain_problem
 from ..service.service import Service
+from ..service.validated import prove, proven
 from .eventing import (
     Broker,
     BrokerClass,
@@ -95,16 +96,39 @@ def apiserver_account_name(source: str) -> str:
 
 def eventing_problems(spec: EventingSpec, services: Sequence[Service], cluster: EventingCluster) -> list[Problem]:
     """Everything Eventing's webhook would refuse in the stack's events, and what the platform refuses besides."""
+    problems = declared_event_problems(spec, services, cluster)
+    for service in services:
+        problems += service_event_problems(spec, service, services)
+    return problems + name_collision_problems(services)
+
+
+def checked_with(spec: EventingSpec) -> tuple[str, int]:
+    """The proof context of a service whose events passed :func:`eventing_problems` against ``spec``."""
+    return ("eventing", id(spec))
+
+
+def prove_events(spec: EventingSpec, services: Sequence[Service]) -> None:
+    """Record that ``services``' triggers and schedules passed against ``spec`` (a stack found valid)."""
+    for service in services:
+        prove(service, checked_with(spec))
+
+
+def service_events_once(spec: EventingSpec, service: Service) -> list[Problem]:
+    """The triggers and schedules of ``service`` alone against ``spec``, unless a whole stack's check passed them."""
+    if not (service.triggers or service.schedules) or proven(service, checked_with(spec)):
+        return []
+    return service_event_problems(spec, service, [service]) + name_collision_problems([service])
+
+
+def declared_event_problems(spec: EventingSpec, services: Sequence[Service],
+                            cluster: EventingCluster) -> list[Problem]:
+    """The brokers' and sources' problems (``services``: the stack's, which a sink may name)."""
     problems: list[Problem] = []
     for broker in spec.brokers:
         problems += _broker_problems(spec, broker, services, cluster)
     for source in spec.sources:
         problems += _source_problems(spec, source, services, cluster)
-    for service in services:
-        problems += service_event_problems(spec, service, services)
-    problems += name_collision_problems(services)
-    problems += _account_collisions(spec, services)
-    return problems
+    return problems + _account_collisions(spec, services)
 
 
 def _names_problems(name: str, namespace: str, path: str) -> list[Problem]:

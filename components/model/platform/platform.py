@@ -22,7 +22,7 @@ from ..core.decode import INVALID, Decoder, config_fields, config_key, describe
 from ..core.errors import Problem, did_you_mean, join_path, raise_if
 from ..core.names import domain_problem
 from ..eventing.eventing import EventingSpec
-from ..eventing.eventing_checks import EventingCluster, eventing_problems
+from ..eventing.eventing_checks import EventingCluster, eventing_problems, prove_events
 from ..revisions.revision_record import RESET_KEY, reset_problems
 from ..service.autoscaling import max_scale_limit_problems
 from ..service.service import Service, decode_service, required_features, service_problems
@@ -123,7 +123,8 @@ class PlatformSpec:
     """Written by ``knative-platform build``: per source service, the build it recorded. Never edit by hand."""
     eventing: EventingSpec = field(default_factory=EventingSpec)
     """Knative Eventing's brokers and sources (docs/eventing.md); services declare their own triggers and
-    schedules. Eventing is installed only when the stack declares something that needs it (a broker, a source, a trigger or a schedule)."""
+    schedules. Eventing is installed only when the stack declares something that needs it (a broker, a source,
+    a trigger or a schedule)."""
     reset_revision_history: tuple[str, ...] = ()
     """Services whose recorded revisions this update forgets (``*``: every one): the way past a record that
     cannot be read (:mod:`knative_platform.model.revisions.revision_record`); remove it after that update."""
@@ -316,6 +317,8 @@ def platform_problems_once(spec: PlatformSpec) -> list[Problem]:
     problems = platform_problems(spec)
     if not problems:
         prove(spec)
+        prove(spec.eventing)  # KnativeEventing does not check the brokers and sources again
+        prove_events(spec.eventing, spec.services)  # nor KnativeApp its service's triggers and schedules
         for service in spec.services:
             prove(service, spec.knative.defaults.max_revision_timeout_seconds)
     return problems
