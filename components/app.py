@@ -30,7 +30,8 @@ from .manifests.knative import render_domain_claim, render_domain_mapping, rende
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
 from .model.eventing.eventing import EventingSpec
-from .model.eventing.eventing_checks import service_event_problems, service_events_once
+from .model.eventing.eventing_checks import service_events_once
+from .model.eventing.exported import events_against
 from .model.revisions.revisions import Previous, RevisionPlan, plan_service, revisions_output
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
 from .model.service.validated import service_problems_once
@@ -70,7 +71,7 @@ class KnativeAppArgs:
     plan: pulumi.Input[RevisionPlan | Mapping[str, RevisionPlan]] | None = None
     """The service's revision plan when the caller already made it against ``history``, or every service's plan
     by name (as :class:`~knative_platform.platform.Platform` makes them at once), so it is not made twice."""
-    eventing: pulumi.Input[EventingSpec] | None = None
+    eventing: pulumi.Input[EventingSpec | None] | None = None
     """The brokers and Eventing settings the service's triggers and schedules are checked against: the
     platform's (Platform passes its own; PlatformReference.app_args the platform stack's ``eventing`` output).
     None: the service may declare no trigger or schedule."""
@@ -118,7 +119,8 @@ def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
     return value if isinstance(value, pulumi.Output) else pulumi.Output.from_input(value)
 
 
-def _event_problems(service: Service, eventing: pulumi.Input[EventingSpec] | None, path: str) -> list[Problem]:
+def _event_problems(service: Service, eventing: pulumi.Input[EventingSpec | None] | None,
+                    path: str) -> list[Problem]:
     """The service's triggers and schedules against plain Eventing settings (an Output is checked when known)."""
     if not (service.triggers or service.schedules):
         return []
@@ -319,7 +321,7 @@ class KnativeApp(pulumi.ComponentResource):
         """
         svc, eventing = args.service, args.eventing
         manifests = service_event_manifests(svc)
-        gate = eventing.apply(lambda spec: checked(service_event_problems(spec, svc, [svc]))) \
+        gate = eventing.apply(lambda spec: checked(events_against(spec, svc))) \
             if isinstance(eventing, pulumi.Output) and manifests else None
         made: list[pulumi.Resource] = []
         for manifest in manifests:

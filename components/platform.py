@@ -33,7 +33,7 @@ from .manifests.urls import service_urls
 from .model.cluster.binauthz import writes_project_policy
 from .model.cluster.cluster import GkeClusterSpec
 from .model.cluster.existing import gateway_node_ports
-from .model.eventing.eventing_checks import EventingCluster
+from .model.eventing.eventing_checks import EventingCluster, event_namespaces
 from .model.eventing.exported import EVENTING_OUTPUT, eventing_output
 from .model.platform.app_namespaces import public_app_namespaces
 from .model.platform.hosts import dns_record_names, public_hosts
@@ -198,17 +198,17 @@ class Platform(pulumi.ComponentResource):
                                                             node_ports=node_ports),
                                     opts=pulumi.ResourceOptions(
                                         parent=self, aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
-        self.eventing = self._eventing(spec, cluster_ready)
-        self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
-            self.tls.versions if self.tls else {}) | (self.eventing.versions if self.eventing else {})
-        self.installed_versions = dict(sorted(self.installed_versions.items()))
         platform_ready = [*self.knative.ready, *self.ingress.ready]
 
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=cluster_ready)
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
-        for ns in sorted({s.namespace for s in spec.services} - {"default"}):
+        for ns in sorted(({s.namespace for s in spec.services} | event_namespaces(spec.eventing)) - {"default"}):
             manifest = render_namespace(ns)
             namespaces[ns] = k8s.core.v1.Namespace(f"namespace-{ns}", metadata=manifest["metadata"], opts=k8s_opts)
+        self.eventing = self._eventing(spec, [*cluster_ready, *namespaces.values()])
+        self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
+            self.tls.versions if self.tls else {}) | (self.eventing.versions if self.eventing else {})
+        self.installed_versions = dict(sorted(self.installed_versions.items()))
 
         https = spec.tls is not None
         # What app stacks need to compute the same URLs Knative will (PlatformReference reads them).

@@ -31,6 +31,8 @@ from .app import KnativeAppArgs, record_of, revision_plans
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .model.cluster.binauthz import Enforcement, admission_problems
 from .model.core.errors import Problem, SpecError
+from .model.eventing.eventing import EventingSpec
+from .model.eventing.exported import EVENTING_OUTPUT, app_event_problems, exported_eventing
 from .model.platform.reference import missing_output_problems, stack_name_problem
 from .model.service.service import Service
 from .model.tls.coverage import app_host_problems
@@ -82,6 +84,9 @@ class PlatformReference(pulumi.ComponentResource):
     tag_template: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    eventing: pulumi.Output[EventingSpec | None]
+    """The platform's brokers and Eventing settings (its ``eventing`` output; none when it installs no Eventing),
+    against which the services' triggers and schedules were checked."""
     workload_pool: pulumi.Output[str | None]
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE.
 
@@ -131,8 +136,11 @@ class PlatformReference(pulumi.ComponentResource):
         hosts_ok = pulumi.Output.all(self.domain, self.domain_template, self.tag_template, self.https,
                                      stack_output(self.stack_reference, "httpsHosts")).apply(
             lambda v: checked(app_host_problems(args.stack, services, *v)))
+        # The platform's brokers and Eventing settings, which the services' triggers and schedules are checked against.
+        exported = stack_output(self.stack_reference, EVENTING_OUTPUT)
+        self.eventing = exported.apply(lambda value: _eventing_spec(services, value, args.stack))
         # The provider (and so every app object) waits for every check: a refused app registers nothing.
-        self._checks_ok = pulumi.Output.all(revisions_ok, hosts_ok, images_ok)
+        self._checks_ok = pulumi.Output.all(revisions_ok, hosts_ok, images_ok, self.eventing)
         self.cluster_identifier = required("clusterIdentifier")
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(required("kubeconfig"), self._checks_ok).apply(lambda pair: pair[0]))
@@ -177,6 +185,8 @@ class PlatformReference(pulumi.ComponentResource):
             history=self._previous,
             # a service planned here (PlatformReferenceArgs.services) is not planned again by its app
             plan=self._plans if self._services.get(service.name) == service else None,
+            # a service not in PlatformReferenceArgs.services is checked by its app, before its events register
+            eventing=self.eventing,
         )
 
     def gcp_provider(self) -> gcp.Provider:
@@ -196,6 +206,16 @@ class PlatformReference(pulumi.ComponentResource):
         if problems:
             raise ConfigError(SpecError(problems))
         return value
+
+
+def _eventing_spec(services: Sequence[Service], exported: Any, stack: str) -> EventingSpec | None:
+    """The platform's Eventing as its ``eventing`` output says (None: it installs none).
+
+    Known only once the services' triggers and schedules pass against it.
+    """
+    checked(app_event_problems(stack, services, exported))
+    spec = exported_eventing(exported) if exported is not None else None
+    return spec if isinstance(spec, EventingSpec) else None
 
 
 def _images_admitted(services: Sequence[Service], policy: Any, stack: str) -> None:

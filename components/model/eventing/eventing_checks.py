@@ -84,6 +84,14 @@ class EventingCluster:
         return cls()
 
 
+def event_namespaces(spec: EventingSpec) -> set[str]:
+    """The namespaces the stack's brokers and sources live in: the platform creates them, as its services'.
+
+    A namespace with a platform broker is the platform's: an app stack deploying into it does not create it.
+    """
+    return {b.namespace for b in spec.brokers} | {s.namespace for s in spec.sources}
+
+
 def prefixed_name(owner: str, key: str) -> str:
     """The object a service's trigger or schedule becomes: ``<service>-<key>``."""
     return f"{owner}-{key}"

@@ -51,31 +51,38 @@ def exported_eventing(value: Any) -> EventingSpec | str:
         brokers.append(Broker(name=raw["name"], namespace=raw["namespace"], class_=BrokerClass(raw["class"])))
     decoder = Decoder()
     features = decoder.decode_dataclass(EventingFeatures, value.get("features") or {}, "features")
-    max_size = value.get("pingDataMaxSize", -1)
-    if features is INVALID or decoder.problems or not isinstance(max_size, int) or isinstance(max_size, bool):
+    max_size = value.get("pingDataMaxSize", -1)  # a number: a float once it went through the engine's JSON
+    if (features is INVALID or decoder.problems or not isinstance(max_size, (int, float))
+            or isinstance(max_size, bool) or not float(max_size).is_integer()):
         return "features or pingDataMaxSize do not have the shape this version of knative-platform writes"
-    return EventingSpec(brokers=tuple(brokers), features=features, ping_data_max_size=max_size)
+    return EventingSpec(brokers=tuple(brokers), features=features, ping_data_max_size=int(max_size))
 
 
 def app_event_problems(stack: str, services: Sequence[Service], exported: Any) -> list[Problem]:
-    """The app services' triggers and schedules against the platform stack's ``eventing`` output.
-
-    A platform that installs no Eventing exports none: an app's trigger or schedule would never be delivered,
-    so it is refused with the fix (the platform declares a broker).
-    """
-    with_events = [s for s in services if s.triggers or s.schedules]
-    if not with_events:
+    """The app services' triggers and schedules against the platform stack's ``eventing`` output."""
+    if not any(s.triggers or s.schedules for s in services):
         return []
-    if exported is None:
-        return [Problem(join_path(join_path("services", s.name), "triggers" if s.triggers else "schedules"),
-                        f"platform stack {stack} installs no Knative Eventing (it exports no {EVENTING_OUTPUT}); "
-                        "ask its owners to declare a broker in its knative-platform:eventing.brokers, then retry")
-                for s in with_events]
-    spec = exported_eventing(exported)
+    spec = exported_eventing(exported) if exported is not None else None
     if isinstance(spec, str):
         return [Problem(f"{stack} outputs.{EVENTING_OUTPUT}", f"{spec}; run `pulumi up` on the platform stack with "
                                                                "this version of knative-platform, then retry")]
     problems: list[Problem] = []
-    for service in with_events:
-        problems += service_event_problems(spec, service, services)
+    for service in services:
+        problems += events_against(spec, service, services)
     return problems + name_collision_problems(services)
+
+
+def events_against(spec: EventingSpec | None, service: Service, services: Sequence[Service] = ()) -> list[Problem]:
+    """The triggers and schedules of ``service`` against a platform's Eventing (None: it installs none).
+
+    A platform that installs no Eventing exports no ``eventing``: an app's trigger or schedule would never be
+    delivered, so it is refused with the fix (the platform declares a broker).
+    """
+    if not (service.triggers or service.schedules):
+        return []
+    if spec is None:
+        key = "triggers" if service.triggers else "schedules"
+        return [Problem(join_path(join_path("services", service.name), key),
+                        f"the platform stack installs no Knative Eventing (it exports no {EVENTING_OUTPUT}); ask "
+                        "its owners to declare a broker in its knative-platform:eventing.brokers, then retry")]
+    return service_event_problems(spec, service, services or [service])
