@@ -22,22 +22,21 @@ from .knative_config import config_map
 
 EVENTING_NAMESPACE = "knative-eventing"
 
-BROKER_BUNDLES: dict[BrokerClass, tuple[tuple[str, ReleaseManifest], ...]] = {
-    BrokerClass.MT_CHANNEL_BASED: (("in-memory-channel", versions.EVENTING_IN_MEMORY_CHANNEL),
-                                   ("mt-channel-broker", versions.EVENTING_MT_CHANNEL_BROKER)),
-    BrokerClass.KAFKA: (("kafka-controller", versions.KAFKA_CONTROLLER),
-                        ("kafka-broker", versions.KAFKA_BROKER)),
-}
-"""Per broker class, the bundles it needs in order, each with the name of its ConfigFile resource.
+def class_bundles(cls: BrokerClass) -> tuple[tuple[str, ReleaseManifest], ...]:
+    """The bundles a broker class needs, in order, each with the name of its ConfigFile resource.
 
-The in-memory channel first: the MT broker's ``config-br-default-channel`` names an InMemoryChannel.
-"""
+    The in-memory channel first: the MT broker's ``config-br-default-channel`` names an InMemoryChannel.
+    """
+    if cls is BrokerClass.KAFKA:
+        return (("kafka-controller", versions.KAFKA_CONTROLLER), ("kafka-broker", versions.KAFKA_BROKER))
+    return (("in-memory-channel", versions.EVENTING_IN_MEMORY_CHANNEL),
+            ("mt-channel-broker", versions.EVENTING_MT_CHANNEL_BROKER))
 
 
 def broker_bundles(spec: EventingSpec) -> list[tuple[str, ReleaseManifest]]:
     """The broker implementations of the classes the stack's brokers use, in install order (none without a broker)."""
     classes = {broker.class_ for broker in spec.brokers}
-    return [bundle for cls in BrokerClass if cls in classes for bundle in BROKER_BUNDLES[cls]]
+    return [bundle for cls in BrokerClass if cls in classes for bundle in class_bundles(cls)]
 
 
 def eventing_pins(spec: EventingSpec) -> tuple[ReleaseManifest, ...]:
