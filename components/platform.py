@@ -288,7 +288,8 @@ class Platform(pulumi.ComponentResource):
 
         # issue 20's environment registry joins cluster.image_registries here
         patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services, cluster.image_registries,
-                                  eventing_pins(spec.eventing) if uses_eventing(spec) else ())
+                                  eventing_pins(spec.eventing) if uses_eventing(spec) else (),
+                                  [s.container.image for s in spec.eventing.sources if s.container is not None])
         policy = BinaryAuthorizationPolicy("binauthz", BinaryAuthorizationPolicyArgs(
             cluster=cluster, patterns=patterns, gcp_provider=self.cluster.gcp_provider),
             opts=pulumi.ResourceOptions(parent=self))

@@ -144,7 +144,8 @@ def test_a_kafka_broker_needs_its_kafka_and_only_it_has_one():
     ("eventarc-gke", EventingCluster(profile=ClusterProfile.PROD, gke=True, private_endpoint=True), "broker",
      "cannot reach a cluster whose control plane has no public endpoint"),
     ("eventarc-gke", EventingCluster(profile=ClusterProfile.DEV, gke=True), "service", "needs sink: {broker: <name>}"),
-    ("eventarc-gke", EventingCluster(profile=ClusterProfile.DEV, gke=True), "broker", None),
+    # where Eventarc could deliver, the platform does not create its trigger yet: refused, never accepted and ignored
+    ("eventarc-gke", EventingCluster(profile=ClusterProfile.DEV, gke=True), "broker", "is not built in this release"),
 ])
 def test_pubsub_is_offered_where_it_works_and_refused_with_the_reason_elsewhere(backend, cluster, sink, reason):
     target = {"broker": "default"} if sink == "broker" else {"service": "svc"}

@@ -260,6 +260,14 @@ def _pubsub_problems(pubsub: PubSubSpec, sink: Destination, path: str, cluster: 
                                                             "has no public endpoint (Eventarc's GKE destinations "
                                                             "need one); set cluster.relax.publicEndpoint, or wait "
                                                             "for the adapter backend"))
+    else:
+        # Nothing may be accepted that the program then does not create: the Eventarc trigger, its service
+        # account and the one-time `gcloud eventarc gke-destinations init` grants are not built (docs/eventing.md).
+        problems.append(Problem(join_path(path, "backend"), "eventarc-gke is not built in this release: create the "
+                                                            "Eventarc trigger yourself (docs/eventing.md, \"Google "
+                                                            "Pub/Sub\") with destination broker-ingress.knative-"
+                                                            "eventing, path /<namespace>/<broker>, and remove this "
+                                                            "source"))
     if sink.broker is None:
         problems.append(Problem(path, "needs sink: {broker: <name>}: Eventarc delivers Pub/Sub messages to a "
                                       "broker's ingress, and triggers route them from there"))
