@@ -151,10 +151,15 @@ class KnativeEventing(pulumi.ComponentResource):
         return made
 
 
+def _snake(key: str) -> str:
+    """A top-level field as a resource argument (``roleRef`` -> ``role_ref``); nested keys stay camelCase."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
 def kubernetes_object(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource:
     """The typed resource for a core or RBAC object, a CustomResource for anything else."""
     kind = manifest["kind"]
-    rest = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    rest = {_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     if kind == "ServiceAccount":
         return k8s.core.v1.ServiceAccount(name, **rest, opts=opts)
     typed = {"Role": k8s.rbac.v1.Role, "ClusterRole": k8s.rbac.v1.ClusterRole, "RoleBinding": k8s.rbac.v1.RoleBinding,

@@ -6,6 +6,7 @@ The resource graph is what Pulumi follows: CRDs -> core -> broker implementation
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -166,3 +167,30 @@ def test_a_hand_built_app_with_events_needs_the_platforms_eventing(failing_progr
 
     with pytest.raises(ConfigError, match=r"services.orders.schedules: need the platform's brokers"):
         run_function(program)
+
+
+def test_the_platforms_sources_come_after_their_rbac_and_the_brokers():
+    capture = committed("staging")
+    objects = [capture.named(f"source-cluster-events-{kind}")
+               for kind in ("serviceaccount", "role", "rolebinding", "apiserversource")]
+    for before, after in itertools.pairwise(objects):
+        assert before.urn in after.dependencies, after.name
+    assert capture.named("broker-default", BROKER).urn in objects[0].dependencies
+    role = objects[1].inputs
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]}]
+    assert objects[3].inputs["spec"]["serviceAccountName"] == "cluster-events-apiserversource"
+
+
+def test_container_and_binding_sources_render_and_a_container_image_is_admitted():
+    sources = {"ticker": {"sink": {"service": "helloworld-go"},
+                          "container": {"image": "europe-docker.pkg.dev/p/r/ticker@sha256:" + "a" * 64}},
+               "jobs": {"sink": {"broker": "default"},
+                        "sinkBinding": {"subject": {"apiVersion": "batch/v1", "kind": "Job",
+                                                    "selector": {"matchLabels": {"app": "report"}}}}}}
+    eventing = {"brokers": {"default": {}}, "sources": sources}
+    capture = run_stack("staging", {"eventing": eventing})
+    objects = k8s_objects(capture)
+    container = objects[("ContainerSource", "ticker")]["spec"]["template"]["spec"]["containers"][0]
+    assert container["securityContext"]["runAsNonRoot"] is True
+    assert objects[("SinkBinding", "jobs")]["spec"]["subject"]["namespace"] == "default"
+    assert "europe-docker.pkg.dev/p/r/ticker@*" in capture.outputs["binaryAuthorization"]["allow"]
