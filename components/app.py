@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .identity import ServiceIdentity, ServiceIdentityArgs
-from .manifests.eventing import REPLACE_ON_CHANGES, service_event_manifests
+from .manifests.eventing import REPLACE_ON_CHANGES, service_event_manifests, service_events_output
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
@@ -233,6 +233,7 @@ class KnativeApp(pulumi.ComponentResource):
             "domainUrls": part(lambda u: dict(u.domain_urls)),
             "revisionName": svc.revision_name,
             "traffic": traffic,
+            "events": service_events_output(svc),
         }
         # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
         # would hold it once more (issue 23).
@@ -257,7 +258,8 @@ class KnativeApp(pulumi.ComponentResource):
     def outputs(self) -> Mapping[str, Any]:
         """What the component registers as its outputs, by output name.
 
-        ``url``, ``tagUrls``, ``domainUrls``, ``revisionName`` and ``traffic``:
+        ``url``, ``tagUrls``, ``domainUrls``, ``revisionName``, ``traffic`` and ``events`` (its triggers and
+        schedules, None without any):
         plain values where they are known when the program runs, Outputs
         otherwise. The revisions are the stack's (:attr:`revisions`).
         """

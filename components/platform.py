@@ -372,6 +372,9 @@ class Platform(pulumi.ComponentResource):
             "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},
             "traffic": {name: app.outputs["traffic"] for name, app in sorted(self.apps.items())},
+            # each service's triggers and schedules by object name (the smoke check's); null when none has any
+            "events": {name: app.outputs["events"] for name, app in sorted(self.apps.items())
+                       if app.outputs["events"] is not None} or None,
             "revisions": self.history.record_value,  # every app's record, gathered when the outputs register
             "curl": self.curl,
         }
