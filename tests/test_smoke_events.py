@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from test_smoke import DOMAIN, Gateway, fixed, lines, outputs, routes
-from test_smoke import smoke as smoke_fixture  # noqa: F401 - the fixture the tests take as `smoke`
+
+from knative_platform.smoke.__main__ import main
 
 EVENTS = f"events.default.{DOMAIN}"
 SOURCE = "/apis/v1/namespaces/default/pingsources/events-tick"
@@ -26,13 +28,24 @@ def with_events(schedule: str = "* * * * *", **extra: object) -> dict:
     return data
 
 
+@pytest.fixture
+def smoke(tmp_path, capsys):
+    """The command in-process on an outputs file: (exit status, stdout)."""
+    def run(data: dict, *args: str) -> tuple[int, str]:
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(data))
+        status = main(["--outputs", str(path), "--requests", "20", *args])
+        return status, capsys.readouterr().out
+    return run
+
+
 def received(source: str = SOURCE) -> bytes:
     return json.dumps({PING: {"type": PING, "source": source, "id": "1"}}).encode()
 
 
 def test_an_every_minute_schedule_is_seen_at_the_services_events(smoke):
     with Gateway({**routes(), EVENTS: fixed(received())}) as gw:
-        status, out, _ = smoke(with_events(), "--http-port", str(gw.port))
+        status, out = smoke(with_events(), "--http-port", str(gw.port))
     assert status == 0, out
     (ok,) = lines(out, "ok   deliver schedule events-tick to events")
     assert f"{PING} from {SOURCE}" in ok
@@ -44,7 +57,7 @@ def test_an_every_minute_schedule_is_seen_at_the_services_events(smoke):
 
 def test_an_event_that_never_comes_fails_within_the_deadline(smoke):
     with Gateway({**routes(), EVENTS: fixed(received("/elsewhere"))}) as gw:
-        status, out, _ = smoke(with_events(), "--http-port", str(gw.port), "--deadline", "3")
+        status, out = smoke(with_events(), "--http-port", str(gw.port), "--deadline", "1.5")
     assert status == 1
     (failed,) = lines(out, "FAIL deliver schedule events-tick to events")
     assert f"no {PING} from {SOURCE} yet" in failed
@@ -52,8 +65,8 @@ def test_an_event_that_never_comes_fails_within_the_deadline(smoke):
 
 def test_a_service_without_an_events_endpoint_and_a_rare_schedule_are_skipped_never_passed(smoke):
     with Gateway({**routes(), EVENTS: fixed(b"Hello World!\n")}) as gw:
-        status, out, _ = smoke(with_events(), "--http-port", str(gw.port))
-        rare_status, rare, _ = smoke(with_events("0 3 * * *"), "--http-port", str(gw.port))
+        status, out = smoke(with_events(), "--http-port", str(gw.port))
+        rare_status, rare = smoke(with_events("0 3 * * *"), "--http-port", str(gw.port))
     assert status == 0 and rare_status == 0
     (skip,) = lines(out, "skip deliver schedule events-tick")
     assert "does not answer GET /events with JSON" in skip
