@@ -35,6 +35,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     ".app": ("KnativeApp", "KnativeAppArgs"),
     ".binauthz": ("BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs"),
     ".dns01": ("Dns01Identity", "Dns01IdentityArgs"),
+    ".eventing": ("KnativeEventing", "KnativeEventingArgs"),
     ".gke": ("GkeCluster", "GkeClusterArgs"),
     ".identity": ("ServiceIdentity", "ServiceIdentityArgs"),
     ".kgateway": ("Kgateway", "KgatewayArgs"),
@@ -50,6 +51,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     ".model.service.traffic": ("BlueGreen", "Canary", "Colour", "Gradual", "Latest", "Pin", "Rollback", "Split",
                                "Target", "TrafficPolicy"),
     ".model.source.source": ("Source",),
+    ".model.eventing.eventing": ("Schedule", "Trigger"),
     # a stack's config, validated, and the errors bad input raises
     ".model.platform.platform": ("build_platform_spec",),
     ".runtime.config": ("load_stack_config",),

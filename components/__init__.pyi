@@ -9,6 +9,8 @@ from .binauthz import BinaryAuthorizationPolicy as BinaryAuthorizationPolicy
 from .binauthz import BinaryAuthorizationPolicyArgs as BinaryAuthorizationPolicyArgs
 from .dns01 import Dns01Identity as Dns01Identity
 from .dns01 import Dns01IdentityArgs as Dns01IdentityArgs
+from .eventing import KnativeEventing as KnativeEventing
+from .eventing import KnativeEventingArgs as KnativeEventingArgs
 from .gke import GkeCluster as GkeCluster
 from .gke import GkeClusterArgs as GkeClusterArgs
 from .identity import ServiceIdentity as ServiceIdentity
@@ -20,6 +22,8 @@ from .knative import KnativeServingArgs as KnativeServingArgs
 from .kourier import Kourier as Kourier
 from .kourier import KourierArgs as KourierArgs
 from .model.core.errors import SpecError as SpecError
+from .model.eventing.eventing import Schedule as Schedule
+from .model.eventing.eventing import Trigger as Trigger
 from .model.platform.platform import build_platform_spec as build_platform_spec
 from .model.service.autoscaling import Autoscaling as Autoscaling
 from .model.service.identity import ServiceAccount as ServiceAccount
@@ -67,6 +71,8 @@ __all__ = [
     "KgatewayArgs",
     "KnativeApp",
     "KnativeAppArgs",
+    "KnativeEventing",
+    "KnativeEventingArgs",
     "KnativeServing",
     "KnativeServingArgs",
     "Kourier",
@@ -80,6 +86,7 @@ __all__ = [
     "Quantities",
     "Resources",
     "Rollback",
+    "Schedule",
     "Service",
     "ServiceAccount",
     "ServiceIdentity",
@@ -89,6 +96,7 @@ __all__ = [
     "Split",
     "Target",
     "TrafficPolicy",
+    "Trigger",
     "Visibility",
     "build_platform_spec",
     "load_stack_config",
