@@ -8,7 +8,8 @@ before any resource is registered.
 
 import pulumi
 
-from knative_platform import Platform, PlatformArgs, load_stack_config
+from knative_platform import Platform, PlatformArgs
+from knative_platform.runtime.config import load_stack_config
 from stacks.services import services_for
 
 stack_config = load_stack_config(python_services=services_for(pulumi.get_stack()))

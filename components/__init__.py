@@ -4,13 +4,19 @@ Import what you need::
 
     from knative_platform import Canary, KnativeApp, KnativeAppArgs, Service
 
-The package root holds the public API, :data:`PUBLIC_API`: the components and
-their arguments, the service model and its traffic policies, the stack-config
-entry points and the errors. Everything else is importable from its own module
-(``knative_platform.model.service.traffic``, ``knative_platform.manifests.knative``
-...). Each name loads on first use (PEP 562), so importing the package needs
-neither Pulumi nor pulumi-gcp, and only the three components that create Google
-Cloud resources need pulumi-gcp (the ``gke`` extra, :data:`NEEDS_GKE_EXTRA`).
+The package root holds the public API, :data:`PUBLIC_API` (34 names): the
+components a user composes, with their arguments; the service model and its
+traffic policies; the errors. Everything else is importable from its own module:
+the parts only ``Platform`` and ``KnativeApp`` compose
+(``knative_platform.identity.ServiceIdentity``, ``knative_platform.dns01.Dns01Identity``,
+``knative_platform.binauthz.BinaryAuthorizationPolicy``), the stack-config entry
+points (``knative_platform.runtime.config.load_stack_config``,
+``knative_platform.model.platform.platform.build_platform_spec``), the typed model
+(``knative_platform.model.service.traffic`` ...) and the renderers
+(``knative_platform.manifests.knative`` ...). Each name loads on first use (PEP
+562), so importing the package needs neither Pulumi nor pulumi-gcp; of the root's
+components only ``GkeCluster`` needs pulumi-gcp (the ``gke`` extra,
+:data:`NEEDS_GKE_EXTRA`).
 Type checkers read ``__init__.pyi``, generated from :data:`PUBLIC_API`
 (tests/test_public_api.py).
 
@@ -33,11 +39,8 @@ if __name__ != "knative_platform":  # the folder imported by its own name would 
 PUBLIC_API: dict[str, tuple[str, ...]] = {
     # the components, each with its arguments
     ".app": ("KnativeApp", "KnativeAppArgs"),
-    ".binauthz": ("BinaryAuthorizationPolicy", "BinaryAuthorizationPolicyArgs"),
-    ".dns01": ("Dns01Identity", "Dns01IdentityArgs"),
     ".eventing": ("KnativeEventing", "KnativeEventingArgs"),
     ".gke": ("GkeCluster", "GkeClusterArgs"),
-    ".identity": ("ServiceIdentity", "ServiceIdentityArgs"),
     ".kgateway": ("Kgateway", "KgatewayArgs"),
     ".knative": ("KnativeServing", "KnativeServingArgs"),
     ".kourier": ("Kourier", "KourierArgs"),
@@ -49,18 +52,16 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     ".model.service.autoscaling": ("Autoscaling",),
     ".model.service.identity": ("ServiceAccount",),
     ".model.service.traffic": ("BlueGreen", "Canary", "Colour", "Gradual", "Latest", "Pin", "Rollback", "Split",
-                               "Target", "TrafficPolicy"),
+                               "Target"),
     ".model.source.source": ("Source",),
     ".model.eventing.eventing": ("Schedule", "Trigger"),
-    # a stack's config, validated, and the errors bad input raises
-    ".model.platform.platform": ("build_platform_spec",),
-    ".runtime.config": ("load_stack_config",),
+    # the errors bad input raises
     ".model.core.errors": ("SpecError",),
     ".runtime.errors": ("ConfigError",),
 }
 """Every public name, by the module it comes from: the one list (``__all__`` and the stub follow it)."""
 
-NEEDS_GKE_EXTRA = frozenset({".binauthz", ".dns01", ".gke"})
+NEEDS_GKE_EXTRA = frozenset({".gke"})
 """The modules of :data:`PUBLIC_API` that import pulumi-gcp. Without the ``gke`` extra their names are left out
 of ``__all__``, so ``from knative_platform import *`` works; imported by name, each says which extra it needs."""
 

@@ -5,16 +5,10 @@ Regenerate with ``UPDATE_STUB=1 pytest tests/test_public_api.py``.
 
 from .app import KnativeApp as KnativeApp
 from .app import KnativeAppArgs as KnativeAppArgs
-from .binauthz import BinaryAuthorizationPolicy as BinaryAuthorizationPolicy
-from .binauthz import BinaryAuthorizationPolicyArgs as BinaryAuthorizationPolicyArgs
-from .dns01 import Dns01Identity as Dns01Identity
-from .dns01 import Dns01IdentityArgs as Dns01IdentityArgs
 from .eventing import KnativeEventing as KnativeEventing
 from .eventing import KnativeEventingArgs as KnativeEventingArgs
 from .gke import GkeCluster as GkeCluster
 from .gke import GkeClusterArgs as GkeClusterArgs
-from .identity import ServiceIdentity as ServiceIdentity
-from .identity import ServiceIdentityArgs as ServiceIdentityArgs
 from .kgateway import Kgateway as Kgateway
 from .kgateway import KgatewayArgs as KgatewayArgs
 from .knative import KnativeServing as KnativeServing
@@ -24,7 +18,6 @@ from .kourier import KourierArgs as KourierArgs
 from .model.core.errors import SpecError as SpecError
 from .model.eventing.eventing import Schedule as Schedule
 from .model.eventing.eventing import Trigger as Trigger
-from .model.platform.platform import build_platform_spec as build_platform_spec
 from .model.service.autoscaling import Autoscaling as Autoscaling
 from .model.service.identity import ServiceAccount as ServiceAccount
 from .model.service.service import Quantities as Quantities
@@ -40,13 +33,11 @@ from .model.service.traffic import Pin as Pin
 from .model.service.traffic import Rollback as Rollback
 from .model.service.traffic import Split as Split
 from .model.service.traffic import Target as Target
-from .model.service.traffic import TrafficPolicy as TrafficPolicy
 from .model.source.source import Source as Source
 from .platform import Platform as Platform
 from .platform import PlatformArgs as PlatformArgs
 from .reference import PlatformReference as PlatformReference
 from .reference import PlatformReferenceArgs as PlatformReferenceArgs
-from .runtime.config import load_stack_config as load_stack_config
 from .runtime.errors import ConfigError as ConfigError
 from .tls import AutoTls as AutoTls
 from .tls import AutoTlsArgs as AutoTlsArgs
@@ -56,14 +47,10 @@ __all__ = [
     "AutoTls",
     "AutoTlsArgs",
     "Autoscaling",
-    "BinaryAuthorizationPolicy",
-    "BinaryAuthorizationPolicyArgs",
     "BlueGreen",
     "Canary",
     "Colour",
     "ConfigError",
-    "Dns01Identity",
-    "Dns01IdentityArgs",
     "GkeCluster",
     "GkeClusterArgs",
     "Gradual",
@@ -89,15 +76,10 @@ __all__ = [
     "Schedule",
     "Service",
     "ServiceAccount",
-    "ServiceIdentity",
-    "ServiceIdentityArgs",
     "Source",
     "SpecError",
     "Split",
     "Target",
-    "TrafficPolicy",
     "Trigger",
     "Visibility",
-    "build_platform_spec",
-    "load_stack_config",
 ]

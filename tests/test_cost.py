@@ -19,7 +19,8 @@ from conftest import ROOT, run_stack
 import knative_platform.model.core.decode as decode
 import knative_platform.model.platform.platform as spec_platform
 import knative_platform.model.service.validated as validated
-from knative_platform import KnativeApp, KnativeAppArgs, Platform, PlatformArgs, Service, build_platform_spec
+from knative_platform import KnativeApp, KnativeAppArgs, Platform, PlatformArgs, Service
+from knative_platform.model.platform.platform import build_platform_spec
 from knative_platform.offline.engine import RecordingMonitor, run_function
 from knative_platform.offline.mocks import PlatformMocks
 from knative_platform.runtime.errors import ConfigError
@@ -38,9 +39,9 @@ def counted(monkeypatch):
     calls: Counter[str] = Counter()
     service_problems, platform_problems = spec_platform.service_problems, spec_platform.platform_problems
 
-    def count_service(service, path, *args):
+    def count_service(service, path, *args, **kwargs):
         calls[path] += 1
-        return service_problems(service, path, *args)
+        return service_problems(service, path, *args, **kwargs)
 
     def count_platform(spec):
         calls["platform"] += 1

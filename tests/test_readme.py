@@ -66,20 +66,27 @@ def _cell(text: str) -> str:
 def component_reference() -> str:
     """Every public component, its argument dataclass and its attributes (annotated, then properties), from the code."""
     import dataclasses
+    import importlib
     import inspect
+    import pkgutil
 
     import pulumi
 
     import knative_platform
 
     blocks = []
-    for name in sorted(knative_platform.__all__):
-        cls = getattr(knative_platform, name)
-        if not (inspect.isclass(cls) and issubclass(cls, pulumi.ComponentResource)):
-            continue
-        args = getattr(knative_platform, f"{name}Args")
+    # every component: the root's (knative_platform.__all__) and the parts only Platform and KnativeApp compose
+    components = {}
+    for module in pkgutil.iter_modules(knative_platform.__path__):
+        loaded = importlib.import_module(f"knative_platform.{module.name}")
+        components.update({name: (loaded, cls) for name, cls in vars(loaded).items() if inspect.isclass(cls)
+                           and issubclass(cls, pulumi.ComponentResource) and cls.__module__ == loaded.__name__})
+    for name in sorted(components):
+        module, cls = components[name]
+        args = getattr(module, f"{name}Args")
         about = " ".join(inspect.getdoc(c).split("\n\n")[0].replace("\n", " ") for c in (cls, args))
-        lines = [f"### `{name}`", "", about, "", f"`{name}(name, {args.__name__}(...), opts=None)`", "",
+        where = "" if name in knative_platform.__all__ else f" (from `{module.__name__}`)"
+        lines = [f"### `{name}`", "", about + where, "", f"`{name}(name, {args.__name__}(...), opts=None)`", "",
                  "| argument | type | default |", "|---|---|---|"]
         for field in dataclasses.fields(args):
             if field.default is not dataclasses.MISSING:

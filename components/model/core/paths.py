@@ -10,6 +10,7 @@ later index. Pure Python, no Pulumi.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -19,8 +20,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 LIST_KEYS = ("name", "containerPort", "port")
 """Keys that name the items of a list of objects (``env``, ``containers``, ``ports``), tried in this order."""
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:/-]+$")
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
+@functools.lru_cache(maxsize=4096)  # a stack's templates share their paths: each is joined once, not per service
 def join_key(path: str, key: str) -> str:
     """``spec`` + ``traffic`` -> ``spec.traffic``; keys that are not identifiers in brackets, JSON-quoted."""
     if _IDENTIFIER.match(key):
@@ -57,7 +60,9 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
 
 
 def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
-    if isinstance(value, Mapping) and value:
+    if type(value) in _LEAF_TYPES:  # most leaves: skip the slower Mapping check
+        out[path] = value
+    elif isinstance(value, Mapping) and value:
         for key in sorted(value, key=str):
             _flatten(value[key], join_key(path, str(key)), out)
     elif isinstance(value, list) and value:

@@ -26,7 +26,7 @@ from ..eventing.eventing_checks import EventingCluster, eventing_problems, prove
 from ..revisions.revision_record import RESET_KEY, reset_problems
 from ..service.autoscaling import max_scale_limit_problems
 from ..service.service import Service, decode_service, required_features, service_problems
-from ..service.validated import prove, proven
+from ..service.validated import DECODED, prove, proven
 from ..source.registry import BuiltImage, RegistrySpec, decode_registry, images_problems, registry_problems
 from ..tls.tls import Challenge, ListenerLayout, TlsSpec, platform_terminates_tls, tls_problems
 from ..tls.tls_rules import (
@@ -192,7 +192,7 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     sound: list[Service] = []
     for service in spec.services:
         path = join_path("services", service.name)
-        own = service_problems(service, path, max_timeout)
+        own = service_problems(service, path, max_timeout, typed=proven(service, DECODED))
         problems += own
         if own:
             continue  # the rules below and the TLS rules assume a well-typed service
@@ -360,6 +360,9 @@ def build_platform_spec(
     spec = decoder.decode_dataclass(PlatformSpec, plain, "", stack=stack)
     if spec is INVALID:
         decoder.finish()
+    if not decoder.problems and not decoder.substituted:  # each field decoded as declared: no type check needed
+        for service in spec.services:
+            prove(service, DECODED)
     spec = _with_python_services(spec, tuple(python_services), decoder)
     raise_if([*decoder.problems, *decoder.relevant(platform_problems_once(spec))])  # every problem in one round
     return spec

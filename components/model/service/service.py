@@ -184,16 +184,20 @@ def decode_service(name: str, raw: Any, path: str, decoder: Decoder) -> Any:
 # -- validation -----------------------------------------------------------------------------
 
 
-def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX_TIMEOUT_SECONDS) -> list[Problem]:
+def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX_TIMEOUT_SECONDS,
+                     typed: bool = False) -> list[Problem]:
     """Everything Knative's webhook (or our own secure defaults) would refuse in ``service``.
 
     Each rule cites its source in knative/serving at ``knative-v1.23.0``; the
     container-level rules live in :mod:`knative_platform.model.service.containers`.
+    ``typed``: the decoder made ``service`` (it checked every field's type and
+    bounds as it went), so the type check of a service built in Python is skipped.
     """
-    checker = Decoder()
-    checker.typecheck(service, Service, path)
-    if checker.problems:  # semantic checks assume the types are right
-        return checker.problems
+    if not typed:
+        checker = Decoder()
+        checker.typecheck(service, Service, path)
+        if checker.problems:  # semantic checks assume the types are right
+            return checker.problems
     problems: list[Problem] = []
 
     def add(key: str, message: str) -> None:

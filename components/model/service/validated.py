@@ -26,6 +26,11 @@ _proven: weakref.WeakValueDictionary[tuple[int, Hashable], Any] = weakref.WeakVa
 """``(id(value), context) -> value`` for each value validation found nothing wrong in."""
 
 
+DECODED = "decoded"
+"""The context of a service's proof that the decoder made it: every field has its declared type and bounds
+(:meth:`~knative_platform.model.core.decode.Decoder.decode` checks both), so validation need not type-check it again."""
+
+
 def prove(value: Any, context: Hashable = None) -> None:
     """Record that ``value`` passed validation (under ``context``: what else the verdict depended on)."""
     _proven[(id(value), context)] = value
