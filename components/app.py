@@ -119,6 +119,11 @@ def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
     return value if isinstance(value, pulumi.Output) else pulumi.Output.from_input(value)
 
 
+def _after(gate: pulumi.Output[None], value: dict[str, Any]) -> pulumi.Output[dict[str, Any]]:
+    """``value``, known once ``gate`` is (a check that raises when it fails)."""
+    return gate.apply(lambda _: value)
+
+
 def _event_problems(service: Service, eventing: pulumi.Input[EventingSpec | None] | None,
                     path: str) -> list[Problem]:
     """The service's triggers and schedules against plain Eventing settings (an Output is checked when known)."""
@@ -331,7 +336,7 @@ class KnativeApp(pulumi.ComponentResource):
             made.append(k8s.apiextensions.CustomResource(
                 manifest["metadata"]["name"], api_version=manifest["apiVersion"], kind=manifest["kind"],
                 metadata=manifest["metadata"],
-                spec=manifest["spec"] if gate is None else gate.apply(lambda _, spec=manifest["spec"]: spec),
+                spec=manifest["spec"] if gate is None else _after(gate, manifest["spec"]),
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     depends_on=[self._service, *args.eventing_after], replace_on_changes=replace_on,
                     delete_before_replace=bool(replace_on)))))

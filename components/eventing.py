@@ -162,8 +162,12 @@ def kubernetes_object(name: str, manifest: dict[str, Any], opts: pulumi.Resource
     rest = {_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     if kind == "ServiceAccount":
         return k8s.core.v1.ServiceAccount(name, **rest, opts=opts)
-    typed = {"Role": k8s.rbac.v1.Role, "ClusterRole": k8s.rbac.v1.ClusterRole, "RoleBinding": k8s.rbac.v1.RoleBinding,
-             "ClusterRoleBinding": k8s.rbac.v1.ClusterRoleBinding}.get(kind)
-    if typed is not None:
-        return typed(name, **rest, opts=opts)
+    if kind == "Role":
+        return k8s.rbac.v1.Role(name, **rest, opts=opts)
+    if kind == "ClusterRole":
+        return k8s.rbac.v1.ClusterRole(name, **rest, opts=opts)
+    if kind == "RoleBinding":
+        return k8s.rbac.v1.RoleBinding(name, **rest, opts=opts)
+    if kind == "ClusterRoleBinding":
+        return k8s.rbac.v1.ClusterRoleBinding(name, **rest, opts=opts)
     return k8s.apiextensions.CustomResource(name, api_version=manifest["apiVersion"], kind=kind, **rest, opts=opts)
