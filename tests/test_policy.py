@@ -410,3 +410,14 @@ def test_the_offline_review_reads_iam_grants_by_the_same_pattern():
     for type_ in ("gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
                   "gcp:secretmanager/secretIamBinding:SecretIamBinding"):
         assert "IAM" in security_topics(type_, None)
+
+
+def test_a_broker_must_not_be_in_memory_unless_the_stack_relaxes_it():
+    from conftest import committed
+
+    (broker,) = committed("staging").by_type(pp.BROKER)  # staging's in-memory broker, relaxed in its config
+    assert [name for name, _ in pp.violations(pp.BROKER, broker.inputs, {})] == ["knative-durable-broker"]
+    assert pp.violations(pp.BROKER, broker.inputs, {"knative-durable-broker": {"inMemoryBroker": True}}) == []
+    kafka = {"metadata": {"annotations": {"eventing.knative.dev/broker.class": "Kafka"}}}
+    assert pp.violations(pp.BROKER, kafka, {}) == []
+    assert pp.violations(pp.BROKER, {"metadata": {}}, {}) == []  # unknown until apply
