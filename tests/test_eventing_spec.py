@@ -298,12 +298,11 @@ def test_the_examples_of_docs_eventing_md_are_valid_together():
     eventing: dict = {}
     services: dict = {}
     for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
-        doc = yaml.safe_load(block.replace("…", "0" * 64))
-        if block.startswith("# the value of knative-platform:eventing"):
-            eventing.update(doc)
-        else:
-            for name, spec in doc["knative-platform:services"].items():
-                services.setdefault(name, {}).update(spec)
-    services["dlq"] = {"image": IMAGE}
+        doc = yaml.safe_load(block)
+        for key, value in (doc.get("knative-platform:eventing") or {}).items():
+            eventing[key] = {**eventing.get(key, {}), **value} if isinstance(value, dict) else value
+        for name, spec in (doc.get("knative-platform:services") or {}).items():
+            services.setdefault(name, {}).update(spec)
     assert set(eventing) == {"brokers", "relax", "sources"} and set(services["hello"]) >= {"triggers", "schedules"}
+    assert set(eventing["brokers"]) == {"default", "events"}  # the in-memory and the Kafka broker
     assert problems({"eventing": eventing, "services": services}) == []
