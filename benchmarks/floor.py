@@ -26,8 +26,10 @@ program's (the same resources, parents and dependency counts, and outputs of
 the same shape) and that the minimal floor's is the program's without the read
 and the record.
 
-Every value is a plain dict or string written out here: no decoding, validation,
-rendering or ``Output.apply``. The ConfigMaps' data are stand-ins of similar size.
+Every value is a plain dict or string written out here (the release URLs and
+version come from ``knative_platform.versions``, so a Knative bump moves the
+floor with the program): no decoding, validation, rendering or ``Output.apply``.
+The ConfigMaps' data are stand-ins of similar size.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from knative_platform.versions import KNATIVE_VERSION, NET_KOURIER, SERVING_CORE, SERVING_CRDS
+
 from .shapes import NAMESPACES, floor_manifest, floor_revisions, name, namespace
 
-SERVING = "https://github.com/knative/serving/releases/download/knative-v1.23.0/"
-KOURIER = "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml"
 CONFIG_MAPS = ("config-autoscaler", "config-defaults", "config-deployment", "config-domain", "config-features",
                "config-gc", "config-network")
 
@@ -56,13 +58,13 @@ class KnativeServing(pulumi.ComponentResource):
     def __init__(self, provider: k8s.Provider, opts: pulumi.ResourceOptions) -> None:
         super().__init__("knative-platform:index:KnativeServing", "knative", None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        crds = k8s.yaml.v2.ConfigFile("serving-crds", file=SERVING + "serving-crds.yaml", opts=child)
+        crds = k8s.yaml.v2.ConfigFile("serving-crds", file=SERVING_CRDS.url, opts=child)
         self.core = k8s.yaml.v2.ConfigFile(
-            "serving-core", file=SERVING + "serving-core.yaml",
+            "serving-core", file=SERVING_CORE.url,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[crds])))
         after_core = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.core]))
         self.ready = [_patch(n, "knative-serving", after_core) for n in CONFIG_MAPS]
-        self.register_outputs({"version": "knative-v1.23.0", "configMaps": list(CONFIG_MAPS)})
+        self.register_outputs({"version": KNATIVE_VERSION, "configMaps": list(CONFIG_MAPS)})
 
 
 class Kourier(pulumi.ComponentResource):
@@ -71,7 +73,7 @@ class Kourier(pulumi.ComponentResource):
     def __init__(self, provider: k8s.Provider, core: pulumi.Resource, opts: pulumi.ResourceOptions) -> None:
         super().__init__("knative-platform:index:Kourier", "kourier", None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[core])
-        self.ready = [k8s.yaml.v2.ConfigFile("net-kourier", file=KOURIER, opts=child),
+        self.ready = [k8s.yaml.v2.ConfigFile("net-kourier", file=NET_KOURIER.url, opts=child),
                       _patch("config-kourier", "kourier-system", child)]
         self.register_outputs({"ingressClass": "kourier.ingress.networking.knative.dev"})
 
@@ -128,7 +130,7 @@ class Platform(pulumi.ComponentResource):
             "clusterIdentifier": "existing/kind-knative", "domain": "127.0.0.1.sslip.io", "https": False,
             "domainTemplate": "{{.Name}}.{{.Namespace}}.{{.Domain}}", "tagTemplate": "{{.Tag}}-{{.Name}}",
             "gatewayAddress": "127.0.0.1",
-            "versions": {"knative-serving": "knative-v1.23.0", "net-kourier": "knative-v1.23.0"}, **by_app,
+            "versions": {"knative-serving": KNATIVE_VERSION, "net-kourier": KNATIVE_VERSION}, **by_app,
             "curl": curl,
         }
         self.register_outputs({k: v for k, v in self.stack_outputs.items() if k != "revisions"})

@@ -12,14 +12,15 @@ Its Kubernetes objects also wait for the revision checks against what earlier
 deployments of the stack created, and it adds its service's revisions to the
 stack output ``revisions`` itself (:class:`~knative_platform.runtime.history.StackHistory`),
 which the stack's next update reads back: a program need not export anything
-for its revisions to be remembered.
+for its revisions to be remembered. Its triggers and schedules (Knative Eventing) become Triggers and
+PingSources after the service and the platform's brokers (:mod:`knative_platform.manifests.eventing`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -27,12 +28,13 @@ import pulumi_kubernetes as k8s
 from .identity import ServiceIdentity, ServiceIdentityArgs
 from .manifests.eventing import REPLACE_ON_CHANGES, service_event_manifests, service_events_output
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
+from .manifests.revision_plans import own_plan, record_of, revision_plan
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
 from .model.eventing.eventing import EventingSpec
-from .model.eventing.eventing_checks import service_events_once
-from .model.eventing.exported import events_against
-from .model.revisions.revisions import Previous, RevisionPlan, plan_service, revisions_output
+from .model.eventing.exported import app_event_problems_once, events_against
+from .model.revisions.revisions import Previous, RevisionPlan
+from .model.service.identity import google_identity_problems
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
 from .model.service.validated import service_problems_once
 from .runtime.errors import checked
@@ -53,14 +55,22 @@ class KnativeAppArgs:
     """
 
     service: Service
+    """The service to deploy, validated before anything registers."""
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster to deploy on; required, never the ambient kubeconfig."""
     domain: pulumi.Input[str]
+    """The platform's domain; the service's host is ``<name>.<namespace>.<domain>`` by default."""
     https: pulumi.Input[bool] = False
+    """Whether the platform serves the service's public URLs over HTTPS (the URLs' scheme)."""
     domain_template: pulumi.Input[str] = DEFAULT_DOMAIN_TEMPLATE
+    """Knative's ``domain-template`` (config-network), as the platform set it."""
     tag_template: pulumi.Input[str] = DEFAULT_TAG_TEMPLATE
+    """Knative's ``tag-template`` (config-network), as the platform set it."""
     max_timeout_seconds: int = MAX_TIMEOUT_SECONDS
+    """The platform's ``max-revision-timeout-seconds``: the most a service's ``timeoutSeconds`` may be."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    workload_pool: pulumi.Input[str] | None = None
+    """What must exist before the Knative Service: Serving's webhooks and ConfigMaps, the namespace."""
+    workload_pool: pulumi.Input[str | None] | None = None
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``), for a service with a Google identity."""
     gcp_provider: gcp.Provider | None = None
     """The GCP provider a service's Google identity is created with."""
@@ -79,34 +89,9 @@ class KnativeAppArgs:
     """What the service's Triggers and PingSources wait for besides the service: Eventing and its brokers."""
 
 
-def revision_plan(service: Service, previous: Previous,
-                  template: Mapping[str, Any] | None = None) -> tuple[RevisionPlan | None, list[Problem]]:
-    """The revision plan of ``service`` (whose rendered ``spec.template`` is ``template``) against the last record."""
-    if template is None:
-        template = render_service(service)["spec"]["template"]
-    return plan_service(service, template, previous, join_path("services", service.name))
-
-
-def revision_plans(services: Sequence[Service], previous: Previous) -> dict[str, RevisionPlan]:
-    """Each service's revision plan against the stack's last record, by name; every problem in one ConfigError."""
-    plans, problems = {}, []
-    for service in services:
-        plan, found = revision_plan(service, previous)
-        problems += found
-        if plan is not None:
-            plans[service.name] = plan
-    checked(problems)
-    return plans
-
-
-def record_of(plan: RevisionPlan) -> dict[str, Any]:
-    """The service's entry of the stack output ``revisions`` after the update ``plan`` makes."""
-    return revisions_output(plan, render_traffic(plan.service))
-
-
-def _own(plans: RevisionPlan | Mapping[str, RevisionPlan], name: str) -> RevisionPlan:
-    """The plan of service ``name``: the one given, or its entry of every service's."""
-    return plans if isinstance(plans, RevisionPlan) else plans[name]
+def _after(plan: pulumi.Output[Any], value: Mapping[str, Any]) -> pulumi.Output[Mapping[str, Any]]:
+    """``value`` once ``plan`` is made: the object waits for the revision checks."""
+    return plan.apply(lambda _: value)
 
 
 def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
@@ -117,23 +102,6 @@ def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
     thousands of apps (issue 9).
     """
     return value if isinstance(value, pulumi.Output) else pulumi.Output.from_input(value)
-
-
-def _after(gate: pulumi.Output[None], value: dict[str, Any]) -> pulumi.Output[dict[str, Any]]:
-    """``value``, known once ``gate`` is (a check that raises when it fails)."""
-    return gate.apply(lambda _: value)
-
-
-def _event_problems(service: Service, eventing: pulumi.Input[EventingSpec | None] | None,
-                    path: str) -> list[Problem]:
-    """The service's triggers and schedules against plain Eventing settings (an Output is checked when known)."""
-    if not (service.triggers or service.schedules):
-        return []
-    if eventing is None:
-        return [Problem(join_path(path, "triggers" if service.triggers else "schedules"),
-                        "need the platform's brokers and Eventing settings: pass eventing (Platform and "
-                        "PlatformReference.app_args do)")]
-    return service_events_once(eventing, service) if isinstance(eventing, EventingSpec) else []
 
 
 class KnativeApp(pulumi.ComponentResource):
@@ -148,43 +116,62 @@ class KnativeApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KnativeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         svc = args.service
-        path = join_path("services", svc.name)
-        # A service of a validated platform spec is not checked again; one built by hand is.
-        problems = service_problems_once(svc, path, args.max_timeout_seconds)
-        if svc.service_account is not None and svc.service_account.wants_google and (
-                args.workload_pool is None or args.gcp_provider is None):
-            problems.append(Problem(join_path(path, "serviceAccount"),
-                                    "a Google identity needs Workload Identity on a GKE cluster: pass workload_pool "
-                                    "and gcp_provider (Platform and PlatformReference.app_args do)"))
-        problems += _event_problems(svc, args.eventing, path)
         history = StackHistory.of_stack()
-        problems += history.claim(svc.name, path)
-        checked(problems)
+        checked(self._problems(args, history))  # one round, before anything registers
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-
-        self._identity: ServiceIdentity | None = None
-        if svc.service_account is not None:  # pods must find their account (and its grants) when they start
-            self._identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
-                service=svc, provider=args.provider, workload_pool=args.workload_pool,
-                gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
-            ), opts=pulumi.ResourceOptions(parent=self))
-
+        self._identity = self._service_identity(args)
         # Every object below waits for the plan: a refused update registers none of them.
         shape = render_service(svc)
         plan = self._plan(name, args, shape["spec"]["template"])
+        traffic = self._knative_service(shape, plan, child)
+        self._domain_mappings(svc, plan, child)
+        self._events = self._event_objects(args, child)
+        self._record_revisions(svc.name, history, plan, grouped=args.plan is not None)
+        self._outputs = self._url_outputs(args) | {"revisionName": svc.revision_name, "traffic": traffic,
+                                                   "events": service_events_output(svc)}
+        # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
+        # would hold it once more (issue 23).
+        self.register_outputs(self._outputs)
+
+    @staticmethod
+    def _problems(args: KnativeAppArgs, history: StackHistory) -> list[Problem]:
+        """Every problem of the app's declarations; a service of a validated platform spec is not checked again."""
+        svc = args.service
+        path = join_path("services", svc.name)
+        problems = service_problems_once(svc, path, args.max_timeout_seconds)
+        problems += google_identity_problems(svc.service_account, path,
+                                             wired=args.workload_pool is not None and args.gcp_provider is not None)
+        eventing = args.eventing if isinstance(args.eventing, EventingSpec) else None
+        problems += app_event_problems_once(svc, path, args.eventing is not None, eventing)
+        return problems + history.claim(svc.name, path)
+
+    def _service_identity(self, args: KnativeAppArgs) -> ServiceIdentity | None:
+        """The service's own account (and Google identity): pods must find it, and its grants, when they start."""
+        svc = args.service
+        if svc.service_account is None:
+            return None
+        return ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
+            service=svc, provider=args.provider, workload_pool=args.workload_pool,
+            gcp_provider=args.gcp_provider, depends_on=list(args.depends_on),
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _knative_service(self, shape: Mapping[str, Any], plan: pulumi.Output[Any],
+                         child: pulumi.ResourceOptions) -> pulumi.Output[list[dict[str, Any]]]:
+        """The Knative Service; returns its ``spec.traffic``, which waits for the plan and is an output too."""
+        name = shape["metadata"]["name"]
 
         def traffic_of(plans: RevisionPlan | Mapping[str, RevisionPlan]) -> list[dict[str, Any]]:
-            planned = _own(plans, svc.name)
+            planned = own_plan(plans, name)
             for note in planned.notes:
                 pulumi.log.warn(note, resource=self)
             return render_traffic(planned.service)
 
         # A plan re-routes traffic targets only (plan_revisions), so the template and the Service's metadata are the
-        # service's own, plain values; only the traffic waits for the plan, and is the component's output too.
+        # service's own, plain values; only the traffic waits for the plan.
         traffic = plan.apply(traffic_of)
         self._service = k8s.apiextensions.CustomResource(
-            svc.name,
+            name,
             api_version=shape["apiVersion"],
             kind=shape["kind"],
             metadata=shape["metadata"],
@@ -192,6 +179,10 @@ class KnativeApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=self._identity.ready if self._identity else [])),
         )
+        return traffic
+
+    def _domain_mappings(self, svc: Service, plan: pulumi.Output[Any], child: pulumi.ResourceOptions) -> None:
+        """Each custom domain's claim (after the plan) and DomainMapping (after the Service and the claim)."""
         for domain in svc.domains:
             claim = render_domain_claim(svc, domain)
             claim_resource = k8s.apiextensions.CustomResource(
@@ -199,7 +190,7 @@ class KnativeApp(pulumi.ComponentResource):
                 api_version=claim["apiVersion"],
                 kind=claim["kind"],
                 metadata=claim["metadata"],
-                spec=plan.apply(lambda _p, spec=claim["spec"]: spec),
+                spec=_after(plan, claim["spec"]),
                 opts=child,
             )
             mapping = render_domain_mapping(svc, domain)
@@ -214,35 +205,54 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
-        self._events = self._event_objects(args, child)
-        # The record is made only when something needs it as an Output of its own (a caller that planned several
-        # services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
-        # than joined with ``traffic`` by Output.all, which would walk and re-wrap both values (issue 9).
+    def _event_objects(self, args: KnativeAppArgs, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The service's Triggers and PingSources, after the service and Eventing's brokers (``eventing_after``).
+
+        A Trigger moves to another broker by replacement (same name, deleted first): Eventing's webhook refuses
+        to change ``spec.broker``. Against the platform stack's brokers (an Output), each waits for the check.
+        """
+        svc, eventing = args.service, args.eventing
+        manifests = service_event_manifests(svc)
+        gate = eventing.apply(lambda spec: checked(events_against(spec, svc))) \
+            if isinstance(eventing, pulumi.Output) and manifests else None
+        made: list[pulumi.Resource] = []
+        for manifest in manifests:
+            replace_on = list(REPLACE_ON_CHANGES.get(manifest["kind"], ()))
+            made.append(k8s.apiextensions.CustomResource(
+                manifest["metadata"]["name"], api_version=manifest["apiVersion"], kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"] if gate is None else _after(gate, manifest["spec"]),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                    depends_on=[self._service, *args.eventing_after], replace_on_changes=replace_on,
+                    delete_before_replace=bool(replace_on)))))
+        return made
+
+    def _record_revisions(self, name: str, history: StackHistory, plan: pulumi.Output[Any], grouped: bool) -> None:
+        """Add the service's record to the stack output ``revisions``.
+
+        The record is made only when something needs it as an Output of its own (a caller that planned several
+        services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
+        than joined with the Service's traffic by Output.all, which would walk and re-wrap both values (issue 9).
+        """
         self._revisions: pulumi.Output[dict[str, Any]] | None = None
 
         def revisions() -> pulumi.Output[dict[str, Any]]:
             if self._revisions is None:
-                self._revisions = plan.apply(lambda plans: record_of(_own(plans, svc.name)))
+                self._revisions = plan.apply(lambda plans: record_of(own_plan(plans, name)))
             return self._revisions
 
         self._record = revisions
-        history.record(svc.name, revisions, grouped=args.plan is not None)
+        history.record(name, revisions, grouped=grouped)
+
+    def _url_outputs(self, args: KnativeAppArgs) -> dict[str, Any]:
+        """``url``, ``tagUrls`` and ``domainUrls``: plain where the domain and templates are, Outputs otherwise."""
         urls = self._urls(args)
 
         def part(get: Callable[[ServiceUrls], Any]) -> Any:
             return urls.apply(get) if isinstance(urls, pulumi.Output) else get(urls)
 
-        self._outputs: dict[str, Any] = {
-            "url": part(lambda u: u.url),
-            "tagUrls": part(lambda u: dict(u.tag_urls)),
-            "domainUrls": part(lambda u: dict(u.domain_urls)),
-            "revisionName": svc.revision_name,
-            "traffic": traffic,
-            "events": service_events_output(svc),
-        }
-        # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
-        # would hold it once more (issue 23).
-        self.register_outputs(self._outputs)
+        return {"url": part(lambda u: u.url), "tagUrls": part(lambda u: dict(u.tag_urls)),
+                "domainUrls": part(lambda u: dict(u.domain_urls))}
 
     @property
     def service(self) -> k8s.apiextensions.CustomResource:
@@ -264,21 +274,20 @@ class KnativeApp(pulumi.ComponentResource):
         """What the component registers as its outputs, by output name.
 
         ``url``, ``tagUrls``, ``domainUrls``, ``revisionName``, ``traffic`` and ``events`` (its triggers and
-        schedules, None without any):
-        plain values where they are known when the program runs, Outputs
-        otherwise. The revisions are the stack's (:attr:`revisions`).
+        schedules by object name, None without any): plain values where they are known when the program runs,
+        Outputs otherwise. The revisions are the stack's (:attr:`revisions`).
         """
         return self._outputs
 
     @property
     def revision_name(self) -> str | None:
         """The name of the revision the service's template declares (None: Knative names it)."""
-        return self._outputs["revisionName"]
+        return cast("str | None", self._outputs["revisionName"])
 
     @property
     def traffic(self) -> pulumi.Output[list[dict[str, object]]]:
         """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
-        return self._outputs["traffic"]
+        return cast("pulumi.Output[list[dict[str, object]]]", self._outputs["traffic"])
 
     @property
     def revisions(self) -> pulumi.Output[dict[str, Any]]:
@@ -304,7 +313,11 @@ class KnativeApp(pulumi.ComponentResource):
         return _output(self.outputs["domainUrls"])
 
     def _plan(self, name: str, args: KnativeAppArgs, template: Mapping[str, Any]) -> pulumi.Output[RevisionPlan]:
-        """The service's revision plan: the caller's, or made here against the stack's last record."""
+        """The service's revision plan: the caller's, or made here against the stack's last record.
+
+        Made here, it is the app's second validation round: it needs the stack's previous outputs, known only
+        once the engine has read them, so it cannot join :meth:`_problems`; nothing of the app's registers first.
+        """
         if args.plan is not None:
             return _output(args.plan)
         previous = args.history if args.history is not None else StackHistory.of_stack().read(
@@ -319,28 +332,6 @@ class KnativeApp(pulumi.ComponentResource):
             return plan
 
         return _output(previous).apply(planned)
-
-    def _event_objects(self, args: KnativeAppArgs, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        """The service's Triggers and PingSources, after the service and Eventing's :attr:`ready`.
-
-        A Trigger moves to another broker by replacement (same name, deleted first): Eventing's webhook refuses
-        to change ``spec.broker``. Against the platform stack's brokers (an Output), each waits for the check.
-        """
-        svc, eventing = args.service, args.eventing
-        manifests = service_event_manifests(svc)
-        gate = eventing.apply(lambda spec: checked(events_against(spec, svc))) \
-            if isinstance(eventing, pulumi.Output) and manifests else None
-        made: list[pulumi.Resource] = []
-        for manifest in manifests:
-            replace_on = list(REPLACE_ON_CHANGES.get(manifest["kind"], ()))
-            made.append(k8s.apiextensions.CustomResource(
-                manifest["metadata"]["name"], api_version=manifest["apiVersion"], kind=manifest["kind"],
-                metadata=manifest["metadata"],
-                spec=manifest["spec"] if gate is None else _after(gate, manifest["spec"]),
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                    depends_on=[self._service, *args.eventing_after], replace_on_changes=replace_on,
-                    delete_before_replace=bool(replace_on)))))
-        return made
 
     @staticmethod
     def _urls(args: KnativeAppArgs) -> ServiceUrls | pulumi.Output[ServiceUrls]:

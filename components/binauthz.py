@@ -28,8 +28,11 @@ class BinaryAuthorizationPolicyArgs:
     """The cluster (its project, name and relaxations), the allowlist entries, and the cluster's GCP provider."""
 
     cluster: GkeClusterSpec
+    """The GKE cluster: its project, name and relaxations."""
     patterns: Sequence[str]
+    """The image patterns the policy admits besides deny-by-default."""
     gcp_provider: gcp.Provider
+    """The cluster's GCP provider."""
 
 
 class BinaryAuthorizationPolicy(pulumi.ComponentResource):

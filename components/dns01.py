@@ -39,9 +39,13 @@ class Dns01IdentityArgs:
     """
 
     cluster: GkeClusterSpec
+    """The GKE cluster cert-manager runs on."""
     dns_project: str
+    """The project holding the Cloud DNS zones the solver writes in."""
     gcp_provider: gcp.Provider
+    """The GCP provider the account and its grants are created with."""
     workload_pool: pulumi.Input[str]
+    """The cluster's Workload Identity pool, as the cluster reports it."""
 
 
 class Dns01Identity(pulumi.ComponentResource):

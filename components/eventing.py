@@ -37,13 +37,43 @@ from . import versions
 from .knative import leave_controller_owned_fields
 from .manifests.bundles import controller_ignored_fields
 from .manifests.eventing import REPLACE_ON_CHANGES, broker_manifest, kafka_broker_config
-from .manifests.eventing_install import broker_bundles, eventing_config_maps, eventing_pins
+from .manifests.eventing_install import eventing_config_maps
 from .manifests.eventing_sources import source_manifests
-from .model.eventing.eventing import Broker, EventingSpec, EventSource
+from .model.eventing.eventing import Broker, BrokerClass, EventingSpec, EventSource
 from .model.eventing.eventing_checks import EventingCluster, declared_event_problems
 from .model.service.service import Service
 from .model.service.validated import proven
 from .runtime.errors import checked
+from .versions import ReleaseManifest
+
+
+def class_bundles(cls: BrokerClass) -> tuple[tuple[str, ReleaseManifest], ...]:
+    """The bundles a broker class needs, in order, each with the name of its ConfigFile resource.
+
+    The in-memory channel first: the MT broker's ``config-br-default-channel`` names an InMemoryChannel. The
+    Kafka broker's control plane before its data plane (knative-extensions/eventing-kafka-broker
+    ``knative-v1.23.0``: the controller bundle holds the CRDs and the webhook the data plane's objects need).
+    """
+    if cls is BrokerClass.KAFKA:
+        return (("kafka-controller", versions.KAFKA_CONTROLLER), ("kafka-broker", versions.KAFKA_BROKER))
+    return (("in-memory-channel", versions.EVENTING_IN_MEMORY_CHANNEL),
+            ("mt-channel-broker", versions.EVENTING_MT_CHANNEL_BROKER))
+
+
+def broker_bundles(spec: EventingSpec) -> list[tuple[str, ReleaseManifest]]:
+    """The broker implementations of the classes the stack's brokers use, in install order (none without a broker)."""
+    classes = {broker.class_ for broker in spec.brokers}
+    return [bundle for cls in BrokerClass if cls in classes for bundle in class_bundles(cls)]
+
+
+def eventing_pins(spec: EventingSpec) -> tuple[ReleaseManifest, ...]:
+    """Every pin whose pods run on the cluster: the ``versions`` output's and Binary Authorization's.
+
+    The post-install Jobs are run by hand after an upgrade (docs/knative.md, "Upgrading"): their images are
+    admitted like the rest.
+    """
+    post = (versions.KAFKA_POST_INSTALL,) if any(b.class_ is BrokerClass.KAFKA for b in spec.brokers) else ()
+    return (versions.EVENTING_CORE, versions.EVENTING_POST_INSTALL, *(pin for _, pin in broker_bundles(spec)), *post)
 
 
 def leave_eventing_controller_fields(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
@@ -69,16 +99,19 @@ class KnativeEventingArgs:
     """What Eventing needs: the cluster, the stack's brokers and sources, and what must exist first."""
 
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster to install on; required, never the ambient kubeconfig."""
     spec: EventingSpec
+    """The stack's brokers, sources and Eventing settings (``knative-platform:eventing``), validated first."""
     cluster: EventingCluster = field(default_factory=EventingCluster)
     """The cluster's profile, for the prod rules (an in-memory broker needs ``eventing.relax.inMemoryBroker``)."""
     services: Sequence[Service] = ()
     """The stack's services, which a source's ``service:`` sink may name."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What must exist first: the cluster's node pools and image policy, the brokers' and sources' namespaces."""
 
 
 class KnativeEventing(pulumi.ComponentResource):
-    """Eventing's CRDs, core, broker implementations, settings, brokers and sources; :attr:`ready` for triggers."""
+    """Eventing's CRDs, core, broker implementations, settings, brokers and sources; ``ready`` for triggers."""
 
     crds: k8s.yaml.v2.ConfigFile
     core: k8s.yaml.v2.ConfigFile

@@ -27,7 +27,8 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from .gcp_args import gke as build
-from .model.cluster.cluster import GkeClusterSpec, gke_cluster_problems
+from .model.cluster.cluster import GkeClusterSpec
+from .model.cluster.cluster_rules import gke_cluster_problems
 from .model.service.identity import workload_pool
 from .runtime.errors import checked
 
@@ -42,8 +43,11 @@ class GkeClusterArgs:
     """
 
     spec: GkeClusterSpec
+    """The validated cluster spec."""
     domain: str | None = None
+    """The platform's domain; with ``spec.dns``, ``*.<domain>`` points at the gateway's address."""
     dns_records: tuple[str, ...] = ()
+    """Names below the domain that get an address record of their own."""
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -70,20 +74,42 @@ class GkeCluster(pulumi.ComponentResource):
         self.gcp_provider = gcp.Provider(f"{name}-gcp", project=spec.project, region=spec.region,
                                          opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.gcp_provider)
+        network, subnet, nat = self._network(name, spec, names, child)
+        node_account, node_roles = self._node_identity(name, spec, names, network, child)
+        kms_key, kms_ready = self._secrets_key(name, spec, child)
+        cluster = self._cluster(name, spec, network, subnet, node_account, kms_key, kms_ready)
+        self.node_pools = self._node_pools(name, spec, cluster, node_account, [nat, self.webhook_firewall, *node_roles])
+        self.ingress_address = self._gateway_address(name, spec, names, args, child)
+        self._connection(name, spec, cluster)
+        self.register_outputs({
+            "clusterName": self.cluster_name,
+            "clusterLocation": self.cluster_location,
+            "clusterEndpoint": self.endpoint,
+            "kubeconfig": self.kubeconfig,
+            "ingressAddress": self.ingress_address,
+            "workloadIdentityPool": self.workload_pool,
+            "nodeServiceAccount": node_account.email,
+        })
 
-        # -- network -----------------------------------------------------------------------
+    @staticmethod
+    def _network(name: str, spec: GkeClusterSpec, names: build.GcpNames, child: pulumi.ResourceOptions,
+                 ) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, gcp.compute.RouterNat]:
+        """The VPC, the nodes' subnet (with secondary ranges for pods and services) and Cloud NAT."""
         network = gcp.compute.Network(f"{name}-network", name=names.network, project=spec.project,
                                       auto_create_subnetworks=False, routing_mode="REGIONAL", opts=child)
         subnet = gcp.compute.Subnetwork(f"{name}-subnet", network=network.id, **build.subnet_args(spec), opts=child)
         router = gcp.compute.Router(f"{name}-router", name=names.router, project=spec.project, network=network.id,
                                     region=spec.region, opts=child)
         nat = gcp.compute.RouterNat(f"{name}-nat", router=router.name, **build.nat_args(spec), opts=child)
+        return network, subnet, nat
 
-        # -- the nodes' identity -----------------------------------------------------------------
+    def _node_identity(self, name: str, spec: GkeClusterSpec, names: build.GcpNames, network: gcp.compute.Network,
+                       child: pulumi.ResourceOptions) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource]]:
+        """The nodes' least-privilege account, its roles, and the webhook firewall rule to the nodes it runs."""
         node_account = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=names.node_service_account, project=spec.project,
             display_name=f"GKE nodes of {spec.name} (logging, monitoring, Artifact Registry read)", opts=child)
-        node_roles = [
+        node_roles: list[pulumi.Resource] = [
             gcp.projects.IAMMember(f"{name}-nodes-{role.removeprefix('roles/').replace('.', '-')}",
                                    project=spec.project, role=role, member=node_account.member, opts=child)
             for role in build.NODE_SERVICE_ACCOUNT_ROLES
@@ -91,12 +117,13 @@ class GkeCluster(pulumi.ComponentResource):
         self.webhook_firewall = gcp.compute.Firewall(
             f"{name}-control-plane-webhooks", network=network.id, target_service_accounts=[node_account.email],
             **build.webhook_firewall_args(spec), opts=child)
+        return node_account, node_roles
 
-        # -- secrets encryption ---------------------------------------------------------------
-        kms_key, kms_ready = self._secrets_key(name, spec, child)
-
-        # -- the cluster and its pools ------------------------------------------------------------
-        cluster = gcp.container.Cluster(
+    def _cluster(self, name: str, spec: GkeClusterSpec, network: gcp.compute.Network,
+                 subnet: gcp.compute.Subnetwork, node_account: gcp.serviceaccount.Account,
+                 kms_key: pulumi.Input[str] | None, kms_ready: list[pulumi.Resource]) -> gcp.container.Cluster:
+        """The cluster itself (its default pool is throwaway: the node pools are separate resources)."""
+        return gcp.container.Cluster(
             f"{name}-cluster",
             **build.cluster_args(spec, network=network.id, subnetwork=subnet.id,
                                  node_service_account=node_account.email, kms_key=kms_key),
@@ -106,25 +133,31 @@ class GkeCluster(pulumi.ComponentResource):
                 # only the throwaway default pool reads these; editing them must not replace the cluster
                 ignore_changes=["nodeConfig", "initialNodeCount"]),
         )
-        self.node_pools = {
+
+    def _node_pools(self, name: str, spec: GkeClusterSpec, cluster: gcp.container.Cluster,
+                    node_account: gcp.serviceaccount.Account,
+                    ready: list[pulumi.Resource]) -> dict[str, gcp.container.NodePool]:
+        """Each node pool, by name, after ``ready`` (NAT, the webhook firewall, the nodes' roles)."""
+        return {
             pool.name: gcp.container.NodePool(
                 f"{name}-{pool.name}",
                 **build.node_pool_args(spec, pool, cluster=cluster.id, node_service_account=node_account.email),
                 # private nodes pull images through NAT, Knative's webhook needs the firewall from the first pod,
                 # and nodes must be able to write logs and pull images as soon as they boot
-                opts=pulumi.ResourceOptions(parent=self, provider=self.gcp_provider,
-                                            depends_on=[nat, self.webhook_firewall, *node_roles],
+                opts=pulumi.ResourceOptions(parent=self, provider=self.gcp_provider, depends_on=ready,
                                             ignore_changes=["initialNodeCount"]),
             )
             for pool in spec.pools
         }
 
-        # -- the platform's ingress address ------------------------------------------------------
+    @staticmethod
+    def _gateway_address(name: str, spec: GkeClusterSpec, names: build.GcpNames, args: GkeClusterArgs,
+                         child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """The platform gateway's reserved address, and the stack's DNS records pointing at it."""
         address = gcp.compute.Address(
             f"{name}-gateway", name=names.gateway_address, project=spec.project, region=spec.region,
             address_type="EXTERNAL", network_tier="PREMIUM", labels=build.resource_labels(spec),
             description=f"External address of the Knative platform gateway on {spec.name}", opts=child)
-        self.ingress_address = address.address
         if spec.dns is not None and args.domain is not None:
             gcp.dns.RecordSet(
                 f"{name}-wildcard-dns", name=build.wildcard_record_name(args.domain), type="A", ttl=spec.dns.ttl,
@@ -138,8 +171,11 @@ class GkeCluster(pulumi.ComponentResource):
                     f"{name}-dns-{record.replace('*', 'wildcard')}", name=f"{record}.", type="A", ttl=spec.dns.ttl,
                     managed_zone=spec.dns.zone, project=spec.dns.project or spec.project, rrdatas=[address.address],
                     opts=child)
+        reserved: pulumi.Output[str] = address.address  # pulumi-gcp is not type-checked (pyproject.toml)
+        return reserved
 
-        # -- how everything else reaches the cluster ------------------------------------------------
+    def _connection(self, name: str, spec: GkeClusterSpec, cluster: gcp.container.Cluster) -> None:
+        """How everything else reaches the cluster: its names, endpoint, pool, kubeconfig and Kubernetes provider."""
         dns_endpoint = cluster.control_plane_endpoints_config.apply(
             lambda c: c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else None)
         ca_certificate = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate if m else None)
@@ -164,15 +200,6 @@ class GkeCluster(pulumi.ComponentResource):
             f"{name}-kubernetes", kubeconfig=self.kubeconfig, cluster_identifier=self.identifier,
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_pools.values())))
-        self.register_outputs({
-            "clusterName": self.cluster_name,
-            "clusterLocation": self.cluster_location,
-            "clusterEndpoint": self.endpoint,
-            "kubeconfig": self.kubeconfig,
-            "ingressAddress": self.ingress_address,
-            "workloadIdentityPool": self.workload_pool,
-            "nodeServiceAccount": node_account.email,
-        })
 
     def _secrets_key(self, name: str, spec: GkeClusterSpec,
                      child: pulumi.ResourceOptions) -> tuple[pulumi.Input[str] | None, list[pulumi.Resource]]:

@@ -13,25 +13,27 @@ exists and no other workload, and never the node, can act as it.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .manifests.knative import render_service_account
-from .model.core.errors import Problem, SpecError, join_path
+from .model.core.errors import join_path
 from .model.service.identity import (
+    POOL_SUFFIX,
     WORKLOAD_IDENTITY_USER_ROLE,
     google_account_id,
     google_account_resource,
+    google_identity_problems,
+    role_resource_names,
     workload_identity_member,
+    workload_pool_problems,
 )
 from .model.service.service import Service
-from .runtime.errors import ConfigError, checked
+from .runtime.errors import checked
 from .runtime.gcp_sdk import pulumi_gcp
 
 if TYPE_CHECKING:
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
     import pulumi_gcp as gcp
 
 
-_POOL_SUFFIX = ".svc.id.goog"
 
 
 @dataclass(frozen=True)
@@ -61,21 +62,15 @@ class ServiceIdentityArgs:
     """
 
     service: Service
+    """The service whose Kubernetes (and Google) service account this is."""
     provider: k8s.Provider
-    workload_pool: pulumi.Input[str] | None = None
+    """The Kubernetes provider of the cluster."""
+    workload_pool: pulumi.Input[str | None] | None = None
+    """The Workload Identity pool, from the cluster (never computed from the project id)."""
     gcp_provider: gcp.Provider | None = None
+    """The GCP provider a Google service account is created with."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-
-
-def role_resource_names(name: str, roles: Sequence[str]) -> dict[str, str]:
-    """A stable, unique Pulumi name per role (``api-identity-cloudsql-client``); a hash keeps look-alikes apart."""
-    out: dict[str, str] = {}
-    for role in roles:
-        slug = f"{name}-{re.sub(r'[^a-z0-9]+', '-', role.removeprefix('roles/').lower()).strip('-')}"
-        if slug in out.values():
-            slug += "-" + hashlib.sha256(role.encode()).hexdigest()[:6]
-        out[role] = slug
-    return out
+    """What must exist before the Kubernetes service account (the namespace)."""
 
 
 class ServiceIdentity(pulumi.ComponentResource):
@@ -91,16 +86,16 @@ class ServiceIdentity(pulumi.ComponentResource):
         path = join_path(join_path("services", svc.name), "serviceAccount")
         if account is None or svc.service_account_name is None:
             raise ValueError(f"{path}: a ServiceIdentity is for a service that declares serviceAccount")
-        if account.wants_google and (args.workload_pool is None or args.gcp_provider is None):
-            checked([Problem(path, "a Google identity needs Workload Identity on a GKE cluster; this platform "
-                                   "exports no workloadIdentityPool")])
+        checked(google_identity_problems(account, join_path("services", svc.name),
+                                         wired=args.workload_pool is not None and args.gcp_provider is not None))
         super().__init__("knative-platform:index:ServiceIdentity", name, None, opts)
         self._account_name: str = svc.service_account_name
         self._ready: list[pulumi.Resource] = []
         self._google_email: pulumi.Output[str] | None = None
         if account.wants_google:
             assert args.workload_pool is not None and args.gcp_provider is not None
-            pool = pulumi.Output.from_input(args.workload_pool).apply(lambda p: _checked_pool(p, path))
+            given = cast("pulumi.Input[str]", args.workload_pool)  # None, or a str an app stack read: checked here
+            pool = pulumi.Output.from_input(given).apply(lambda p: _checked_pool(p, path))
             self._google_email = self._google(name, svc, pool, args.gcp_provider)
         manifest = render_service_account(svc, self._google_email)
         ksa = k8s.core.v1.ServiceAccount(
@@ -135,7 +130,7 @@ class ServiceIdentity(pulumi.ComponentResource):
             email: pulumi.Output[str] = pulumi.Output.from_input(account.google_service_account)
             resource_id: pulumi.Input[str] = google_account_resource(account.google_service_account)
         else:
-            project = pool.apply(lambda p: p.removesuffix(_POOL_SUFFIX))
+            project = pool.apply(lambda p: p.removesuffix(POOL_SUFFIX))
             created = gcp.serviceaccount.Account(
                 f"{name}-google", account_id=google_account_id(svc.name), project=project,
                 display_name=f"Knative service {svc.namespace}/{svc.name} (via Workload Identity)", opts=child,
@@ -157,8 +152,7 @@ class ServiceIdentity(pulumi.ComponentResource):
 
 
 def _checked_pool(pool: str | None, path: str) -> str:
-    """An app stack learns the pool from the platform stack; a platform that is not GKE has none."""
-    if not pool or not pool.endswith(_POOL_SUFFIX):
-        raise ConfigError(SpecError([Problem(path, "a Google identity needs Workload Identity: the platform stack "
-                                                   "exports no workloadIdentityPool (only cluster type gke does)")]))
+    """The pool an app stack read from the platform stack, once it is known (:func:`workload_pool_problems`)."""
+    checked(workload_pool_problems(pool, path))
+    assert pool is not None
     return pool

@@ -60,12 +60,19 @@ class KgatewayArgs:
     """
 
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster."""
     address: pulumi.Input[str] | None = None
+    """The reserved external IP the external gateway's load balancer takes, if any."""
     knative: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """Knative Serving's core: net-gateway-api needs its CRDs and namespace."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What must exist before kgateway's namespace and the Gateway API CRDs."""
     tls: GatewayTls | None = None
+    """HTTPS listeners on the external Gateway for the platform's hosts, if any."""
     certificates_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What the Certificates wait for (cert-manager's ClusterIssuer)."""
     node_ports: Mapping[int, int] | None = None
+    """Fixed node ports for the proxy's ports 80 and 443, for a cluster without load balancers."""
 
 
 class Kgateway(pulumi.ComponentResource):
@@ -82,42 +89,67 @@ class Kgateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: KgatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
         super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(renamed, opts))
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        ns, gateway_api, kgateway_crds, kgateway = self._install(args)
+        objects = kgateway_objects(args.tls, args.node_ports)
+        tls_ready = self._gateways(args, objects, ns, gateway_api, kgateway_crds, kgateway)
+        net_gateway_api = k8s.yaml.v2.ConfigFile(
+            "net-gateway-api",
+            file=versions.NET_GATEWAY_API.url,
+            opts=self._after(*args.knative, gateway_api, transforms=[leave_controller_owned_fields]),
+        )
+        gateways = objects["config-gateway"]
+        config = k8s.core.v1.ConfigMapPatch("config-gateway", metadata=gateways["metadata"], data=gateways["data"],
+                                            opts=self._after(net_gateway_api))
 
-        def after(*resources: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(resources), **extra))
+        self.address_command = address_command()
+        self.versions = versions.installed(versions.NET_GATEWAY_API, versions.GATEWAY_API, versions.KGATEWAY)
+        self.ready = [kgateway, self.external_gateway, self.local_gateway, net_gateway_api, config, *tls_ready]
+        self.register_outputs({"ingressClass": self.ingress_class, "versions": self.versions})
 
+    def _after(self, *resources: pulumi.Resource, **extra: Any) -> pulumi.ResourceOptions:
+        """A child's options: this component's provider, after ``resources``."""
+        return pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=list(resources), **extra))
+
+    def _install(self, args: KgatewayArgs) -> tuple[pulumi.Resource, pulumi.Resource, pulumi.Resource,
+                                                   pulumi.Resource]:
+        """Kgateway's namespace, the Gateway API CRDs, and kgateway's CRD and controller charts."""
         namespace = render_system_namespace(KGATEWAY_NAMESPACE, "ingress")
         ns = k8s.core.v1.Namespace(KGATEWAY_NAMESPACE, metadata=namespace["metadata"],
-                                   opts=after(*args.depends_on))
+                                   opts=self._after(*args.depends_on))
         gateway_api = k8s.yaml.v2.ConfigFile("gateway-api-crds", file=versions.GATEWAY_API.url,
-                                             opts=after(*args.depends_on))
+                                             opts=self._after(*args.depends_on))
         kgateway_crds = k8s.helm.v4.Chart(
             "kgateway-crds",
             chart=versions.KGATEWAY_CRDS.chart,
             version=versions.KGATEWAY_CRDS.version,
             namespace=KGATEWAY_NAMESPACE,
-            opts=after(ns, gateway_api),
+            opts=self._after(ns, gateway_api),
         )
         kgateway = k8s.helm.v4.Chart(
             "kgateway",
             chart=versions.KGATEWAY.chart,
             version=versions.KGATEWAY.version,
             namespace=KGATEWAY_NAMESPACE,
-            opts=after(kgateway_crds),
+            opts=self._after(kgateway_crds),
         )
-        objects = kgateway_objects(args.tls, args.node_ports)
+        return ns, gateway_api, kgateway_crds, kgateway
+
+    def _gateways(self, args: KgatewayArgs, objects: Mapping[str, dict[str, Any]], ns: pulumi.Resource,
+                  gateway_api: pulumi.Resource, kgateway_crds: pulumi.Resource,
+                  kgateway: pulumi.Resource) -> list[pulumi.Resource]:
+        """The Gateways, their parameters and certificates, and the HTTPS redirect; returns what TLS needs ready."""
         external_params = self._object(f"{EXTERNAL_GATEWAY}-parameters", objects[f"{EXTERNAL_GATEWAY}-parameters"],
-                                       after(ns, kgateway_crds))
+                                       self._after(ns, kgateway_crds))
         local_params = self._object(f"{LOCAL_GATEWAY}-parameters", objects[f"{LOCAL_GATEWAY}-parameters"],
-                                    after(ns, kgateway_crds))
+                                    self._after(ns, kgateway_crds))
         self.certificates = []
         if args.tls is not None:
             # Apps wait for every certificate. Knative's readiness would not: net-gateway-api knative-v1.23.0 never
             # passes http-protocol to its prober, which probes plain HTTP on port 80 and takes the redirect's 301
             # as success (status.Backends.HTTPOption is set nowhere; lister.go, reconcile_resources.go), so a
             # Route is Ready whether or not its HTTPS listener serves a certificate.
-            self.certificates = [self._object(cert.name, objects[cert.name], after(ns, *args.certificates_after))
+            self.certificates = [self._object(cert.name, objects[cert.name], self._after(ns, *args.certificates_after))
                                  for cert in args.tls.certificates]
         # The reserved IP may be known only after apply (a GKE static address): only the spec waits for it.
         # The Gateway waits for its certificates, so an update that moves a listener to a new Secret applies it
@@ -125,26 +157,14 @@ class Kgateway(pulumi.ComponentResource):
         external_spec = (pulumi.Output.from_input(args.address).apply(
             lambda ip: external_gateway(ip, args.tls)["spec"]) if args.address is not None else None)
         self.external_gateway = self._object(EXTERNAL_GATEWAY, objects[EXTERNAL_GATEWAY],
-                                             after(external_params, kgateway, *self.certificates), spec=external_spec)
-        self.local_gateway = self._object(LOCAL_GATEWAY, objects[LOCAL_GATEWAY], after(local_params, kgateway))
+                                             self._after(external_params, kgateway, *self.certificates),
+                                             spec=external_spec)
+        self.local_gateway = self._object(LOCAL_GATEWAY, objects[LOCAL_GATEWAY], self._after(local_params, kgateway))
         tls_ready: list[pulumi.Resource] = list(self.certificates)
         if args.tls is not None and args.tls.redirect:
             tls_ready.append(self._object(REDIRECT_ROUTE, objects[REDIRECT_ROUTE],
-                                          after(gateway_api, self.external_gateway)))
-
-        net_gateway_api = k8s.yaml.v2.ConfigFile(
-            "net-gateway-api",
-            file=versions.NET_GATEWAY_API.url,
-            opts=after(*args.knative, gateway_api, transforms=[leave_controller_owned_fields]),
-        )
-        gateways = objects["config-gateway"]
-        config = k8s.core.v1.ConfigMapPatch("config-gateway", metadata=gateways["metadata"], data=gateways["data"],
-                                            opts=after(net_gateway_api))
-
-        self.address_command = address_command()
-        self.versions = versions.installed(versions.NET_GATEWAY_API, versions.GATEWAY_API, versions.KGATEWAY)
-        self.ready = [kgateway, self.external_gateway, self.local_gateway, net_gateway_api, config, *tls_ready]
-        self.register_outputs({"ingressClass": self.ingress_class, "versions": self.versions})
+                                          self._after(gateway_api, self.external_gateway)))
+        return tls_ready
 
     @staticmethod
     def _object(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions,

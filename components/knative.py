@@ -64,13 +64,22 @@ class KnativeServingArgs:
     """
 
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster."""
     domain: pulumi.Input[str]
+    """The platform's domain (config-domain); may be known only after apply."""
     settings: KnativeSettings = field(default_factory=KnativeSettings)
+    """Knative's ConfigMap settings from the stack's ``knative`` key."""
     ingress: Ingress = Ingress.KGATEWAY
+    """The networking layer: kgateway (Gateway API) or Kourier."""
     tls: TlsSpec | None = None
+    """Automatic TLS, when the stack turns it on."""
     public_namespaces: tuple[str, ...] = ()
+    """The namespaces with public services: with DNS-01 TLS, Knative requests a wildcard certificate for each
+    (``namespace-wildcard-cert-selector``)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What must exist before Serving's CRDs and core."""
     config_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What the ConfigMaps wait for, such as cert-manager's ClusterIssuer."""
 
 
 class KnativeServing(pulumi.ComponentResource):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -38,16 +39,20 @@ class KourierArgs:
     """
 
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster."""
     address: pulumi.Input[str] | None = None
+    """The reserved external IP the gateway's load balancer takes, if any."""
     knative: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """Knative Serving's core, which Kourier's release needs first."""
     node_ports: Mapping[int, int] | None = None
+    """Fixed node ports for the gateway's ports 80 and 443; unset: a LoadBalancer Service."""
 
 
 def _node_port_transform(node_ports: Mapping[int, int]) -> pulumi.ResourceTransform:
     """A transform that turns Kourier's gateway Service into a NodePort Service before it is applied."""
 
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        metadata = args.props.get("metadata") or {}
+        metadata: Any = args.props.get("metadata") or {}
         if (args.type_ == "kubernetes:core/v1:Service" and metadata.get("name") == KOURIER_SERVICE
                 and metadata.get("namespace") == KOURIER_NAMESPACE):
             return pulumi.ResourceTransformResult(props=as_node_port_service(args.props, node_ports), opts=args.opts)

@@ -1,7 +1,8 @@
 """``Platform``: one environment, composed from its validated spec.
 
 cluster -> TLS (cert-manager, optional) -> Knative Serving (CRDs -> core ->
-webhook ready -> config) -> ingress (kgateway or Kourier) -> apps, all
+webhook ready -> config) -> ingress (kgateway or Kourier) -> Knative Eventing
+(when the stack declares events) -> apps, all
 through one explicit Kubernetes provider. Every app depends on the platform
 being ready: Knative's ConfigMaps applied (and its controller restarted when
 TLS is on) and the ingress's Gateways and configuration in place.
@@ -18,28 +19,26 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import versions
-from .app import KnativeApp, KnativeAppArgs, record_of, revision_plans
-from .eventing import KnativeEventing, KnativeEventingArgs
+from .app import KnativeApp, KnativeAppArgs
+from .eventing import KnativeEventing, KnativeEventingArgs, eventing_pins
 from .gcp_args.binauthz import allow_patterns, policy_output
 from .kgateway import FORMER_TYPE, Kgateway, KgatewayArgs
 from .knative import KnativeServing, KnativeServingArgs
 from .kourier import Kourier, KourierArgs
-from .manifests.eventing_install import eventing_pins
-from .manifests.gateway_tls import gateway_tls, https_hosts_output, kgateway_objects
-from .manifests.ingress_checks import ingress_problems
+from .manifests.gateway_tls import GatewayTls, gateway_tls, https_hosts_output
 from .manifests.knative import render_namespace
-from .manifests.knative_config import INGRESS_CLASSES, config_network
-from .manifests.urls import service_urls
+from .manifests.knative_config import INGRESS_CLASSES
+from .manifests.revision_plans import records, revision_plans
+from .manifests.urls import curl_lines
 from .model.cluster.binauthz import writes_project_policy
 from .model.cluster.cluster import GkeClusterSpec
-from .model.cluster.existing import gateway_node_ports
+from .model.cluster.existing import ExistingCluster, gateway_node_ports
 from .model.eventing.eventing_checks import EventingCluster, event_namespaces
 from .model.eventing.exported import EVENTING_OUTPUT, eventing_output
 from .model.platform.app_namespaces import public_app_namespaces
-from .model.platform.hosts import dns_record_names, public_hosts
+from .model.platform.hosts import dns_record_names
 from .model.platform.knative import Ingress
 from .model.platform.platform import (
-    ExistingCluster,
     PlatformSpec,
     address_in_domain,
     platform_features,
@@ -48,9 +47,9 @@ from .model.platform.platform import (
     uses_eventing,
 )
 from .model.revisions.revision_record import REVISIONS_OUTPUT
-from .model.service.service import Service, Visibility
+from .model.revisions.revisions import Previous, RevisionPlan
 from .model.tls.tls import Challenge, dns_zones
-from .runtime.errors import checked
+from .runtime.errors import checked, checked_result
 from .runtime.history import StackHistory
 from .tls import AutoTls, AutoTlsArgs
 
@@ -91,21 +90,9 @@ class PlatformArgs:
     """The stack's spec, and the kubeconfig content (a Pulumi secret) when the stack provides one."""
 
     spec: PlatformSpec
+    """The stack's validated spec (``build_platform_spec`` or ``load_stack_config``)."""
     kubeconfig: pulumi.Input[str] | None = None
-
-
-def curl_line(service: Service, domain: str, address: str, https: bool, domain_template: str,
-              tag_template: str) -> str:
-    """The command that reaches ``service`` through the gateway before DNS exists: the recipe's curl line.
-
-    Over HTTPS the Host header alone would not select the certificate (SNI), so
-    the name is pinned to the gateway's address with ``--resolve`` instead.
-    """
-    url = service_urls(service, domain, https=https, domain_template=domain_template, tag_template=tag_template).url
-    host = url.split("://", 1)[1]
-    if https:
-        return f"curl --resolve {host}:443:{address} {url}"
-    return f'curl -H "Host: {host}" http://{address}'
+    """The kubeconfig of an existing cluster, a Pulumi secret; a GKE cluster writes its own."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -127,30 +114,38 @@ class Platform(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
-        checked(platform_problems_once(spec))  # a spec from build_platform_spec is not checked twice
-        public_namespaces = public_app_namespaces(spec.app_namespaces, spec.services)  # declared app ones too
-        network = spec.knative.network
-        hosts = public_hosts(spec.services, spec.domain or "", network.domain_template, network.tag_template)
-        served = platform_served_names(spec)  # what the platform serves: its own hosts and the app namespaces'
-        gateway = gateway_tls(spec.tls, spec.ingress, served, spec.domain or "")
-        node_ports = gateway_node_ports(spec.cluster)
-        if spec.ingress is Ingress.KGATEWAY:
-            checked(ingress_problems(kgateway_objects(gateway, node_ports),
-                                     config_network(spec.knative, spec.ingress, spec.tls, public_namespaces),
-                                     gateway, hosts, node_ports))
-        # The revision checks need the stack's previous outputs: the one read before anything else registers.
-        # The platform (and with it every child, which waits for its parent) registers only once they pass.
+        # Validation, round 1: every problem the stack file and the typed declarations show, in one ConfigError
+        # (build_platform_spec's round; a spec it made is not checked twice). Nothing is registered yet.
+        checked(platform_problems_once(spec))
+        # Round 2, the revision checks, needs the stack's previous outputs: the one read before anything else
+        # registers. The platform (and with it every child, which waits for its parent) registers once they pass.
         self.history = StackHistory.of_stack()
         previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
-        plans = previous.apply(lambda last: revision_plans(spec.services, last))
+        plans = previous.apply(lambda last: checked_result(revision_plans(spec.services, last)))
+        read = self.history.reference
+        assert read is not None  # made by the read above
         super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: self.history.reference)])))
+            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: read)])))
+        served = platform_served_names(spec)  # what the platform serves: its own hosts and the app namespaces'
         self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
         self.provider = self.cluster.provider
-        reserved = self.cluster.ingress_address
         # The image policy before any pod: a new service's image is admitted before its revision starts.
         cluster_ready = [*self.cluster.ready, *self._binary_authorization(spec)]
+        self._addresses(spec)
+        self._install(spec, gateway_tls(spec.tls, spec.ingress, served, spec.domain or ""), cluster_ready)
+        namespaces = self._namespaces(spec, cluster_ready)
+        self._eventing(spec, [*cluster_ready, *namespaces.values()])  # brokers and sources need their namespaces
+        self._apps(spec, namespaces, previous, plans)
+        # Every app's record at once: one Output for the stack, not one per app (issue 23).
+        self.history.record_all(plans.apply(records))
+        self.curl = self._curl(spec)
+        # The revision record is the stack's output alone: registered here too, the state would hold it twice more
+        # and the program would serialize it twice (issue 23).
+        self.register_outputs({k: v for k, v in self.stack_outputs().items() if k != REVISIONS_OUTPUT})
 
+    def _addresses(self, spec: PlatformSpec) -> None:
+        """The domain (given, or the reserved address's sslip.io name) and where clients reach the gateway."""
+        reserved = self.cluster.ingress_address
         if spec.domain is not None:
             self.domain = pulumi.Output.from_input(spec.domain)
         elif reserved is not None:
@@ -162,6 +157,8 @@ class Platform(pulumi.ComponentResource):
         self.gateway_address = (pulumi.Output.from_input(reserved) if reserved is not None
                                 else pulumi.Output.from_input(in_domain) if in_domain is not None else None)
 
+    def _install(self, spec: PlatformSpec, gateway: GatewayTls | None, cluster_ready: list[pulumi.Resource]) -> None:
+        """TLS (cert-manager), Knative Serving and the ingress, in that order, and the versions they install."""
         ingress_class = INGRESS_CLASSES[spec.ingress]
         self.tls = None
         zones = (dns_zones(spec.tls, spec.domain)
@@ -179,44 +176,66 @@ class Platform(pulumi.ComponentResource):
             settings=replace(spec.knative, features=platform_features(spec)),  # flags services need, switched on
             ingress=spec.ingress,
             tls=spec.tls,
-            public_namespaces=public_namespaces,
+            public_namespaces=public_app_namespaces(spec.app_namespaces, spec.services),  # declared app ones too
             depends_on=cluster_ready,
             config_after=self.tls.ready if self.tls else (),
         ), opts=pulumi.ResourceOptions(parent=self))
-        if spec.ingress is Ingress.KOURIER:
-            self.ingress = Kourier("kourier", KourierArgs(provider=self.provider, address=reserved,
-                                                          knative=[self.knative.core], node_ports=node_ports),
-                                   opts=pulumi.ResourceOptions(parent=self))
-        else:
-            # Gloo("gloo") before, aliased so a deployed stack keeps it and its children. Not "kgateway": the engine
-            # renames an aliased parent's children whose names start with the parent's ("kgateway-crds" would be
-            # looked for as "gloo-crds" and its CRDs replaced): see FORMER_TYPE.
-            self.ingress = Kgateway("ingress", KgatewayArgs(provider=self.provider, address=reserved,
-                                                            knative=[self.knative.core], depends_on=cluster_ready,
-                                                            tls=gateway,
-                                                            certificates_after=self.tls.ready if self.tls else (),
-                                                            node_ports=node_ports),
-                                    opts=pulumi.ResourceOptions(
-                                        parent=self, aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
-        platform_ready = [*self.knative.ready, *self.ingress.ready]
+        self.ingress = self._ingress(spec, gateway, cluster_ready)
+        installed = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
+            self.tls.versions if self.tls else {})
+        self.installed_versions = dict(sorted(installed.items()))
 
+    def _ingress(self, spec: PlatformSpec, gateway: GatewayTls | None,
+                 cluster_ready: list[pulumi.Resource]) -> Kgateway | Kourier:
+        """The stack's ingress: Kourier, or kgateway behind net-gateway-api (the default)."""
+        reserved = self.cluster.ingress_address
+        node_ports = gateway_node_ports(spec.cluster)
+        if spec.ingress is Ingress.KOURIER:
+            return Kourier("kourier", KourierArgs(provider=self.provider, address=reserved,
+                                                  knative=[self.knative.core], node_ports=node_ports),
+                           opts=pulumi.ResourceOptions(parent=self))
+        # Gloo("gloo") before, aliased so a deployed stack keeps it and its children. Not "kgateway": the engine
+        # renames an aliased parent's children whose names start with the parent's ("kgateway-crds" would be
+        # looked for as "gloo-crds" and its CRDs replaced): see FORMER_TYPE.
+        return Kgateway("ingress", KgatewayArgs(provider=self.provider, address=reserved,
+                                                knative=[self.knative.core], depends_on=cluster_ready,
+                                                tls=gateway, certificates_after=self.tls.ready if self.tls else (),
+                                                node_ports=node_ports),
+                        opts=pulumi.ResourceOptions(parent=self,
+                                                    aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
+
+    def _namespaces(self, spec: PlatformSpec, cluster_ready: list[pulumi.Resource]) -> dict[str, k8s.core.v1.Namespace]:
+        """The namespaces of the services, brokers and event sources other than ``default``, by name."""
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=cluster_ready)
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for ns in sorted(({s.namespace for s in spec.services} | event_namespaces(spec.eventing)) - {"default"}):
             manifest = render_namespace(ns)
             namespaces[ns] = k8s.core.v1.Namespace(f"namespace-{ns}", metadata=manifest["metadata"], opts=k8s_opts)
-        self.eventing = self._eventing(spec, [*cluster_ready, *namespaces.values()])
-        self.installed_versions = versions.installed(versions.SERVING_CORE) | self.ingress.versions | (
-            self.tls.versions if self.tls else {}) | (self.eventing.versions if self.eventing else {})
-        self.installed_versions = dict(sorted(self.installed_versions.items()))
+        return namespaces
 
-        https = spec.tls is not None
+    def _eventing(self, spec: PlatformSpec, ready: list[pulumi.Resource]) -> None:
+        """Knative Eventing with the stack's brokers and sources, when anything in the stack needs it."""
+        self.eventing = None
+        self.eventing_output: dict[str, Any] | None = None  # the output app stacks read; None: no Eventing
+        if not uses_eventing(spec):
+            return
+        self.eventing = KnativeEventing("eventing", KnativeEventingArgs(
+            provider=self.provider, spec=spec.eventing, cluster=EventingCluster.of(spec.cluster),
+            services=spec.services, depends_on=ready), opts=pulumi.ResourceOptions(parent=self))
+        self.eventing_output = eventing_output(spec.eventing)
+        self.installed_versions = dict(sorted((self.installed_versions | self.eventing.versions).items()))
+
+    def _apps(self, spec: PlatformSpec, namespaces: Mapping[str, k8s.core.v1.Namespace],
+              previous: pulumi.Output[Previous], plans: pulumi.Output[dict[str, RevisionPlan]]) -> None:
+        """One KnativeApp per service, after its namespace and the platform's readiness."""
+        network = spec.knative.network
+        platform_ready = [*self.knative.ready, *self.ingress.ready]
+        eventing_ready = self.eventing.ready if self.eventing is not None else []
         # What app stacks need to compute the same URLs Knative will (PlatformReference reads them).
-        self.https = https
+        self.https = spec.tls is not None
         self.domain_template = network.domain_template
         self.tag_template = network.tag_template
         self.apps = {}
-        pool = self.cluster.workload_pool
         for service in spec.services:
             own_namespace = [namespaces[service.namespace]] if service.namespace in namespaces else []
             self.apps[service.name] = KnativeApp(
@@ -225,42 +244,27 @@ class Platform(pulumi.ComponentResource):
                     service=service,
                     provider=self.provider,
                     domain=spec.domain if spec.domain is not None else self.domain,  # plain: URLs need no Output
-                    https=https,
+                    https=self.https,
                     domain_template=network.domain_template,
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
                     depends_on=[*own_namespace, *platform_ready],
-                    workload_pool=pool,  # a service's serviceAccount gets its Google identity on GKE
+                    workload_pool=self.cluster.workload_pool,  # a serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,
                     plan=plans,  # every service's: the app picks its own, with no Output of its own for that
-                    eventing=spec.eventing,
-                    eventing_after=self.eventing.ready if self.eventing else (),
+                    eventing=spec.eventing,  # its triggers' brokers; its Triggers and PingSources wait for them
+                    eventing_after=eventing_ready,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
-        # Every app's record at once: one Output for the stack, not one per app (issue 23).
-        self.history.record_all(plans.apply(lambda all_plans: {name: record_of(p) for name, p in all_plans.items()}))
-        public = [s for s in spec.services if s.visibility is Visibility.PUBLIC]
+    def _curl(self, spec: PlatformSpec) -> pulumi.Output[dict[str, str]]:
+        """Each public service's curl line through the gateway (:func:`~knative_platform.manifests.urls.curl_lines`)."""
+        network, https = spec.knative.network, spec.tls is not None
         address = self.gateway_address if self.gateway_address is not None else self.ingress.address_command
-        self.curl = pulumi.Output.all(self.domain, address).apply(lambda pair: {
-            s.name: curl_line(s, pair[0], pair[1], https, network.domain_template, network.tag_template)
-            for s in sorted(public, key=lambda s: s.name)
-        })
-        # The revision record is the stack's output alone: registered here too, the state would hold it twice more
-        # and the program would serialize it twice (issue 23).
-        self.register_outputs({k: v for k, v in self.stack_outputs().items() if k != REVISIONS_OUTPUT})
-
-    def _eventing(self, spec: PlatformSpec, cluster_ready: list[pulumi.Resource]) -> KnativeEventing | None:
-        """Knative Eventing with the stack's brokers and sources, when anything in the stack needs it."""
-        self.eventing_output: dict[str, Any] | None = None  # the output app stacks read; None: no Eventing
-        if not uses_eventing(spec):
-            return None
-        self.eventing_output = eventing_output(spec.eventing)
-        return KnativeEventing("eventing", KnativeEventingArgs(
-            provider=self.provider, spec=spec.eventing, cluster=EventingCluster.of(spec.cluster),
-            services=spec.services, depends_on=cluster_ready), opts=pulumi.ResourceOptions(parent=self))
+        return pulumi.Output.all(self.domain, address).apply(lambda pair: curl_lines(
+            spec.services, pair[0], pair[1], https, network.domain_template, network.tag_template))
 
     def _dns01_identity(self, spec: PlatformSpec) -> tuple[pulumi.Output[str] | None, list[pulumi.Resource]]:
         """On a GKE cluster we create, DNS-01 without a named account gets one made for it (keyless)."""
@@ -351,7 +355,9 @@ class Platform(pulumi.ComponentResource):
         update reads back (:mod:`knative_platform.runtime.history`): each service's revisions
         and their share of traffic, which the apps record themselves. ``binaryAuthorization`` (when the platform
         writes the project's image policy) is its enforcement and allowlist, which
-        app stacks check their images against.
+        app stacks check their images against. ``eventing`` (when the platform installs Knative Eventing) is its
+        brokers and settings, which app stacks' triggers and schedules are checked against; ``events`` lists
+        each service's triggers and schedules (the smoke check reads it).
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
@@ -368,13 +374,13 @@ class Platform(pulumi.ComponentResource):
             "versions": self.installed_versions,
             # what app stacks' triggers and schedules are checked against (PlatformReference); null: no Eventing
             EVENTING_OUTPUT: self.eventing_output,
+            # each service's triggers and schedules by object name (the smoke check's); null when none has any
+            "events": {name: app.outputs["events"] for name, app in sorted(self.apps.items())
+                       if app.outputs["events"] is not None} or None,
             "serviceUrls": {name: app.outputs["url"] for name, app in sorted(self.apps.items())},
             "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},
             "traffic": {name: app.outputs["traffic"] for name, app in sorted(self.apps.items())},
-            # each service's triggers and schedules by object name (the smoke check's); null when none has any
-            "events": {name: app.outputs["events"] for name, app in sorted(self.apps.items())
-                       if app.outputs["events"] is not None} or None,
             "revisions": self.history.record_value,  # every app's record, gathered when the outputs register
             "curl": self.curl,
         }

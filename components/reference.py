@@ -27,15 +27,17 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .app import KnativeAppArgs, record_of, revision_plans
+from .app import KnativeAppArgs
+from .manifests.app_stack import PlatformFacts, app_stack_round
+from .manifests.revision_plans import records
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
-from .model.cluster.binauthz import Enforcement, admission_problems
 from .model.core.errors import Problem, SpecError
 from .model.eventing.eventing import EventingSpec
-from .model.eventing.exported import EVENTING_OUTPUT, app_event_problems, exported_eventing
+from .model.eventing.exported import EVENTING_OUTPUT, platform_eventing
 from .model.platform.reference import missing_output_problems, stack_name_problem
+from .model.revisions.revisions import RevisionPlan
+from .model.service.identity import POOL_SUFFIX
 from .model.service.service import Service
-from .model.tls.coverage import app_host_problems
 from .runtime.errors import ConfigError, checked
 from .runtime.gcp_sdk import pulumi_gcp
 from .runtime.history import StackHistory
@@ -59,7 +61,9 @@ class PlatformReferenceArgs:
     """
 
     stack: str
+    """The platform stack, ``<organization>/<project>/<stack>``."""
     services: Sequence[Service] = ()
+    """The app stack's services, checked against the platform's outputs before anything registers."""
 
 
 class PlatformReference(pulumi.ComponentResource):
@@ -85,8 +89,8 @@ class PlatformReference(pulumi.ComponentResource):
     cluster_identifier: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     eventing: pulumi.Output[EventingSpec | None]
-    """The platform's brokers and Eventing settings (its ``eventing`` output; none when it installs no Eventing),
-    against which the services' triggers and schedules were checked."""
+    """The platform's brokers and Eventing settings (its ``eventing`` output; None when it installs no Eventing),
+    against which the services' triggers and schedules are checked."""
     workload_pool: pulumi.Output[str | None]
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE.
 
@@ -94,58 +98,25 @@ class PlatformReference(pulumi.ComponentResource):
     the app's Workload Identity grants cannot run ahead of it (issue 18, N3)."""
 
     def __init__(self, name: str, args: PlatformReferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Round 0, the declarations alone: the platform stack's name.
         problem = stack_name_problem(args.stack) if isinstance(args.stack, str) else "expected a string"
         checked([Problem("stack", problem)] if problem else [])
         super().__init__("knative-platform:index:PlatformReference", name, None, opts)
         self.stack_name = args.stack
+        self._name = name
         self.stack_reference = pulumi.StackReference(
             f"{name}-stack", stack_name=args.stack, opts=pulumi.ResourceOptions(parent=self)
         )
-        # Output *names* are not secret even when a value is: unsecret them so that a
-        # check over all names does not make the domain or the versions secret too.
-        names = pulumi.Output.unsecret(
-            self.stack_reference.outputs.apply(lambda outputs: sorted(k for k, v in outputs.items() if v is not None))
-        )
-
-        def required(key: str) -> pulumi.Output[Any]:
-            return pulumi.Output.all(names, stack_output(self.stack_reference, key)).apply(
-                lambda pair: self._checked(pair[0], pair[1])
-            )
-
+        self._read_platform()
         self.history = StackHistory.of_stack()
         self._previous = self.history.read(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
         self._services = {service.name: service for service in args.services}
-        services = tuple(args.services)
-        self._plans = revisions_ok = self._previous.apply(lambda last: revision_plans(services, last))
+        self._plans = self._checked_plans(tuple(args.services))
         # The records of the apps made for these services, at once (StackHistory keeps those of claimed services).
-        self.history.record_all(self._plans.apply(lambda plans: {name: record_of(p) for name, p in plans.items()}))
-        # Images the platform's Binary Authorization policy denies would never start: refused like a bad revision,
-        # before the providers (and so anything in the cluster or the project) exist.
-        images_ok = stack_output(self.stack_reference, "binaryAuthorization").apply(
-            lambda policy: _images_admitted(services, policy, args.stack))
-        self.domain = required("domain")
-        self.gateway_address = stack_output(self.stack_reference, "gatewayAddress")
-        self.versions = stack_output(self.stack_reference, "versions").apply(lambda v: dict(v or {}))
-        # How Knative builds this platform's URLs; a platform that predates these outputs serves plain HTTP
-        # with Knative's default templates.
-        self.https = stack_output(self.stack_reference, "https").apply(bool)
-        self.domain_template = stack_output(self.stack_reference, "domainTemplate").apply(
-            lambda t: t or DEFAULT_DOMAIN_TEMPLATE)
-        self.tag_template = stack_output(self.stack_reference, "tagTemplate").apply(lambda t: t or DEFAULT_TAG_TEMPLATE)
-        # Every public host of the services must be one the platform serves (its httpsHosts output).
-        hosts_ok = pulumi.Output.all(self.domain, self.domain_template, self.tag_template, self.https,
-                                     stack_output(self.stack_reference, "httpsHosts")).apply(
-            lambda v: checked(app_host_problems(args.stack, services, *v)))
-        # The platform's brokers and Eventing settings, which the services' triggers and schedules are checked against.
-        exported = stack_output(self.stack_reference, EVENTING_OUTPUT)
-        self.eventing = exported.apply(lambda value: _eventing_spec(services, value, args.stack))
+        self.history.record_all(self._plans.apply(records))
         # The provider (and so every app object) waits for every check: a refused app registers nothing.
-        self._checks_ok = pulumi.Output.all(revisions_ok, hosts_ok, images_ok, self.eventing)
-        self.cluster_identifier = required("clusterIdentifier")
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(required("kubeconfig"), self._checks_ok).apply(lambda pair: pair[0]))
-        self.workload_pool = stack_output(self.stack_reference, "workloadIdentityPool")
-        self._name = name
+            pulumi.Output.all(self._required("kubeconfig"), self._plans).apply(lambda pair: pair[0]))
         self._gcp_provider: gcp.Provider | None = None
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
@@ -162,6 +133,51 @@ class PlatformReference(pulumi.ComponentResource):
             "versions": self.versions,
             "https": self.https,
         })
+
+    def _required(self, key: str) -> pulumi.Output[Any]:
+        """The platform stack's output ``key``, once every required output is known to exist.
+
+        Else a ConfigError naming each missing one: a round of its own, about the platform stack, not this
+        stack's input, and the data every later check needs.
+        """
+        # Output *names* are not secret even when a value is: unsecret them so that a
+        # check over all names does not make the domain or the versions secret too.
+        names = pulumi.Output.unsecret(
+            self.stack_reference.outputs.apply(lambda outputs: sorted(k for k, v in outputs.items() if v is not None))
+        )
+        return pulumi.Output.all(names, stack_output(self.stack_reference, key)).apply(
+            lambda pair: self._checked(pair[0], pair[1]))
+
+    def _read_platform(self) -> None:
+        """The platform's facts, from its stack outputs."""
+        ref = self.stack_reference
+        self.domain = self._required("domain")
+        self.gateway_address = stack_output(ref, "gatewayAddress")
+        self.versions = stack_output(ref, "versions").apply(lambda v: dict(v or {}))
+        # How Knative builds this platform's URLs; a platform that predates these outputs serves plain HTTP
+        # with Knative's default templates.
+        self.https = stack_output(ref, "https").apply(bool)
+        self.domain_template = stack_output(ref, "domainTemplate").apply(lambda t: t or DEFAULT_DOMAIN_TEMPLATE)
+        self.tag_template = stack_output(ref, "tagTemplate").apply(lambda t: t or DEFAULT_TAG_TEMPLATE)
+        self.cluster_identifier = self._required("clusterIdentifier")
+        self.workload_pool = stack_output(ref, "workloadIdentityPool")
+        self.eventing = stack_output(ref, EVENTING_OUTPUT).apply(platform_eventing)
+
+    def _checked_plans(self, services: Sequence[Service]) -> pulumi.Output[dict[str, RevisionPlan]]:
+        """The services' revision plans, once the app stack's round of checks passed.
+
+        One round, one ConfigError, once the data it needs is known (the app stack's previous outputs and the
+        platform stack's): each service's revision checks, that the platform serves each of its public hosts
+        (``httpsHosts``), and that the platform's Binary Authorization policy admits its images (refused like a
+        bad revision, before the providers, and so anything in the cluster or the project, exist), and that each
+        trigger and schedule has the platform's Eventing and brokers (``eventing``).
+        """
+        ref = self.stack_reference
+        return pulumi.Output.all(
+            self._previous, self.domain, self.domain_template, self.tag_template, self.https,
+            stack_output(ref, "httpsHosts"), stack_output(ref, "binaryAuthorization"),
+            stack_output(ref, EVENTING_OUTPUT),
+        ).apply(lambda values: _app_stack_round(self.stack_name, services, values))
 
     def app_args(self, service: Service, depends_on: Sequence[pulumi.Resource] = ()) -> KnativeAppArgs:
         """KnativeApp arguments for ``service`` on this platform: its provider, domain, scheme and templates.
@@ -193,8 +209,8 @@ class PlatformReference(pulumi.ComponentResource):
         """The GCP provider for the platform cluster's project, created on first use."""
         if self._gcp_provider is None:
             # Like the Kubernetes provider, it waits for the app's checks: a refused update creates nothing.
-            project = pulumi.Output.all(self.workload_pool, self._checks_ok).apply(
-                lambda pair: (pair[0] or "").removesuffix(".svc.id.goog") or None)
+            project = pulumi.Output.all(self.workload_pool, self._plans).apply(
+                lambda pair: (pair[0] or "").removesuffix(POOL_SUFFIX) or None)
             gcp = pulumi_gcp("a service's Google identity (serviceAccount acting as a Google service account)")
             self._gcp_provider = gcp.Provider(f"{self._name}-gcp", project=project,
                                               opts=pulumi.ResourceOptions(parent=self))
@@ -208,25 +224,10 @@ class PlatformReference(pulumi.ComponentResource):
         return value
 
 
-def _eventing_spec(services: Sequence[Service], exported: Any, stack: str) -> EventingSpec | None:
-    """The platform's Eventing as its ``eventing`` output says (None: it installs none).
-
-    Known only once the services' triggers and schedules pass against it.
-    """
-    checked(app_event_problems(stack, services, exported))
-    spec = exported_eventing(exported) if exported is not None else None
-    return spec if isinstance(spec, EventingSpec) else None
-
-
-def _images_admitted(services: Sequence[Service], policy: Any, stack: str) -> None:
-    """Refuse (prod) or warn (dry run) about each app image the platform's policy does not admit.
-
-    A platform that writes no policy (not GKE, or an older platform) exports no ``binaryAuthorization``.
-    """
-    if not isinstance(policy, Mapping):
-        return
-    problems = admission_problems(services, policy, stack)
-    if policy.get("enforcement") == Enforcement.ENFORCED:
-        checked(problems)
-    for problem in problems:
+def _app_stack_round(stack: str, services: Sequence[Service], values: list[Any]) -> dict[str, RevisionPlan]:
+    """The services' plans, or every problem of the round in one ConfigError (PlatformReference._checked_plans)."""
+    found = app_stack_round(stack, services, values[0], PlatformFacts(*values[1:]))
+    for problem in found.warnings:
         pulumi.log.warn(f"{problem.path}: {problem.message} (the platform's policy is a dry run: it only logs it)")
+    checked(found.problems)
+    return found.plans

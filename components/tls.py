@@ -42,9 +42,13 @@ class AutoTlsArgs:
     """The cluster, the TLS settings, and the Knative ingress class HTTP-01 challenges are answered through."""
 
     provider: k8s.Provider
+    """The Kubernetes provider of the cluster."""
     tls: TlsSpec
+    """The stack's TLS settings: issuer, challenge, e-mail."""
     ingress_class: str
+    """The Knative ingress class HTTP-01 challenges are answered through."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What must exist before cert-manager's namespace."""
     dns_service_account: pulumi.Input[str] | None = None
     """The Google service account cert-manager acts as for DNS-01, when the platform created it."""
     dns_zones: Sequence[str] = ()

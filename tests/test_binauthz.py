@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from knative_platform import versions
+from knative_platform.eventing import eventing_pins
 from knative_platform.gcp_args.binauthz import allow_patterns, installed_pins, system_patterns
-from knative_platform.manifests.eventing_install import eventing_pins
 from knative_platform.model.cluster.binauthz import (
     ANY_DIGEST,
     admission_problems,

@@ -162,6 +162,10 @@ def test_the_benchmark_floors_register_the_programs_graph(tmp_path):
 
     assert graph(floor) == graph(program)
     assert graph(minimal) == graph(program, history=False)  # the program's, without the read of its own outputs
+    def release_files(capture):
+        return sorted(r.inputs["file"] for r in capture.by_type("kubernetes:yaml/v2:ConfigFile"))
+
+    assert release_files(floor) == release_files(program)  # the same Knative release (versions.py), not a copy
     services = [r for r in program.by_type("kubernetes:serving.knative.dev/v1:Service")]
     assert len(services) == 3
     for service in services:

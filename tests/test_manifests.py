@@ -151,9 +151,3 @@ def test_urls_follow_knatives_domain_and_tag_templates():
 def test_cluster_local_urls_use_the_cluster_domain_and_plain_http():
     svc = Service(name="hello", image=IMAGE, visibility=Visibility.CLUSTER_LOCAL)
     assert service_urls(svc, "apps.example.com", https=True).url == "http://hello.default.svc.cluster.local"
-
-
-def test_renders_are_deterministic():
-    svc = Service(name="hello", image=IMAGE, env={"Z": "1", "A": "2"}, revision="v2",
-                  traffic=Canary(stable="v1", percent=5))
-    assert repr(render_service(svc)) == repr(render_service(svc))

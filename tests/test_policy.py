@@ -421,3 +421,14 @@ def test_a_broker_must_not_be_in_memory_unless_the_stack_relaxes_it():
     kafka = {"metadata": {"annotations": {"eventing.knative.dev/broker.class": "Kafka"}}}
     assert pp.violations(pp.BROKER, kafka, {}) == []
     assert pp.violations(pp.BROKER, {"metadata": {}}, {}) == []  # unknown until apply
+
+
+def test_every_hardened_gke_setting_names_the_pack_rule_that_checks_it():
+    """gcp_args/gke.py gives each hardened setting a why and ``[rule-id]`` (or ``[no rule]``): the ids are the
+    pack's, and every pack rule on the cluster or its node pools is named there, beside the setting it checks."""
+    text = (ROOT / "components" / "gcp_args" / "gke.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"#.*\[([a-z0-9-]+)\]", text))  # "[no rule]" has a space: never an id
+    rules = {rule.name for rule in pp.RULES}
+    assert named - rules == set()
+    gke_rules = {rule.name for rule in pp.RULES if any(rule.applies(t) for t in (pp.CLUSTER, pp.NODE_POOL))}
+    assert gke_rules - named == set()

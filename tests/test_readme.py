@@ -12,7 +12,8 @@ from conftest import ROOT, edited_project
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = ROOT / "docs"
-GENERATED = {"component-reference": DOCS / "components.md", "sample-review": DOCS / "review.md"}
+GENERATED = {"component-reference": DOCS / "components.md", "sample-review": DOCS / "review.md",
+             "cluster-keys": DOCS / "cluster.md"}
 """Where each generated section lives: between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
 
 
@@ -63,6 +64,23 @@ def _cell(text: str) -> str:
     return f"`{text}`".replace("|", "\\|")
 
 
+def _default(field) -> str:
+    """A default as a short cell: a value, or what builds it (a giant repr says nothing)."""
+    import dataclasses
+
+    if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+        return "required"
+    if field.default is not dataclasses.MISSING:
+        value = field.default
+        text = repr(value)
+    else:
+        value = field.default_factory()
+        text = repr(value)
+        if dataclasses.is_dataclass(value):
+            text = f"{type(value).__name__}()"
+    return _cell(text) if len(text) <= 40 else _cell(f"{type(value).__name__}(...)")
+
+
 def component_reference() -> str:
     """Every public component, its argument dataclass and its attributes (annotated, then properties), from the code."""
     import dataclasses
@@ -73,6 +91,8 @@ def component_reference() -> str:
     import pulumi
 
     import knative_platform
+    from knative_platform.model.core.docstrings import field_docs
+    from knative_platform.model.key_table import markdown_text
 
     blocks = []
     # every component: the root's (knative_platform.__all__) and the parts only Platform and KnativeApp compose
@@ -84,18 +104,14 @@ def component_reference() -> str:
     for name in sorted(components):
         module, cls = components[name]
         args = getattr(module, f"{name}Args")
-        about = " ".join(inspect.getdoc(c).split("\n\n")[0].replace("\n", " ") for c in (cls, args))
-        where = "" if name in knative_platform.__all__ else f" (from `{module.__name__}`)"
-        lines = [f"### `{name}`", "", about + where, "", f"`{name}(name, {args.__name__}(...), opts=None)`", "",
-                 "| argument | type | default |", "|---|---|---|"]
+        about = " ".join(markdown_text(inspect.getdoc(c).split("\n\n")[0]) for c in (cls, args))
+        about += "" if name in knative_platform.__all__ else f" (from `{module.__name__}`)"
+        docs = {f: markdown_text(d) for f, d in field_docs(args).items()}
+        lines = [f"### `{name}`", "", about, "", f"`{name}(name, {args.__name__}(...), opts=None)`", "",
+                 "| argument | type | default | meaning |", "|---|---|---|---|"]
         for field in dataclasses.fields(args):
-            if field.default is not dataclasses.MISSING:
-                default = _cell(repr(field.default))
-            elif field.default_factory is not dataclasses.MISSING:
-                default = _cell(repr(field.default_factory()))
-            else:
-                default = "required"
-            lines.append(f"| `{field.name}` | {_cell(str(field.type))} | {default} |")
+            meaning = docs.get(field.name, "").replace("|", "\\|")
+            lines.append(f"| `{field.name}` | {_cell(str(field.type))} | {_default(field)} | {meaning} |")
         lines += ["", "| attribute | type |", "|---|---|"]
         properties = [(attr, inspect.signature(prop.fget).return_annotation) for attr, prop in vars(cls).items()
                       if isinstance(prop, property)]
@@ -109,7 +125,19 @@ def test_the_component_reference_is_generated_from_the_code():
     generated = component_reference()
     for name in ("KnativeApp", "Platform", "PlatformReference"):
         assert f"### `{name}`" in generated
+    undocumented = re.findall(r"^\| `(\w+)` \|.*\|  \|$", generated, re.M)
+    assert undocumented == [], "give each argument an attribute docstring: the reference's meaning column"
+    assert not re.search(r":[a-z]+:`", generated), "a Sphinx role is left in the Markdown"
     _check_or_update("component-reference", generated)
+
+
+def test_the_cluster_key_table_is_generated_from_the_attribute_docstrings():
+    from knative_platform.model.cluster.cluster import GkeClusterSpec
+    from knative_platform.model.key_table import key_rows, key_table
+
+    undocumented = [row.key for row in key_rows(GkeClusterSpec, collapsed={"relax"}) if not row.meaning]
+    assert undocumented == [], "give each cluster key an attribute docstring: the docs' table is made of them"
+    _check_or_update("cluster-keys", key_table(GkeClusterSpec, collapsed={"relax"}))
 
 
 def sample_review(tmp_path) -> str:
@@ -142,3 +170,17 @@ def test_the_sample_review_is_real_output_of_the_tool(tmp_path):
     for heading in ("### Refused by Knative", "### Security-relevant changes", "### Changes"):
         assert heading in generated
     _check_or_update("sample-review", generated)
+
+
+def test_one_command_regenerates_every_generated_file():
+    """.ci/regenerate runs every test that writes a generated file, with every variable that makes one write."""
+    script = (ROOT / ".ci" / "regenerate").read_text(encoding="utf-8")
+    writers = {}
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for variable in re.findall(r"os\.environ\.get\(\"(UPDATE_[A-Z]+)\"\)", path.read_text(encoding="utf-8")):
+            writers.setdefault(variable, set()).add(f"tests/{path.name}")
+    assert writers, "no test writes a generated file: the pattern above is stale"
+    command = script.split("UPDATE_GOLDEN=1", 1)[1]
+    for variable, files in writers.items():
+        assert f"{variable}=1" in script, variable
+        assert all(f in command for f in files), (variable, files)

@@ -81,7 +81,8 @@ def test_team_app_deploys_through_the_reference_provider():
     assert reference.inputs["name"] == DEV_PLATFORM
     assert reference.parent == capture.named("platform", "knative-platform:index:PlatformReference").urn
     # and the app stack's own previous outputs: the revisions its earlier deployments created
-    assert previous.inputs["name"] == "dev" and previous.parent == reference.parent  # bare: see history.own_stack_name
+    # bare: see history.self_reference_name
+    assert previous.inputs["name"] == "dev" and previous.parent == reference.parent
     kubernetes = [r for r in capture.registrations if r.custom and r.type.startswith("kubernetes:")]
     assert len(kubernetes) == 4  # the namespace, two Knative Services and inventory's ServiceAccount
     assert all(r.provider.startswith(provider.urn) for r in kubernetes)
@@ -320,3 +321,46 @@ def test_an_app_whose_hosts_the_platform_does_not_serve_is_refused_before_anythi
         f"knative-platform:appNamespaces on stack {PROD_PLATFORM} and run `pulumi up` there")
     created = sorted(r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference")
     assert created == [], created
+
+
+def test_an_app_stacks_revision_host_and_image_problems_come_out_in_one_error(failing_program):
+    """One round once the data is known (the app stack's previous outputs and the platform's): one ConfigError."""
+    outputs = load_program_config(TEAM_APP, "prod").stack_outputs
+    _, first = team_app("prod")
+    previous = json.loads(json.dumps(first.outputs))
+    (latest,) = [r for r in previous["revisions"]["storefront"]["list"] if r.get("latest")]
+    latest["digest"] = "sha256:" + "0" * 32  # another template was applied under the same revision name
+    image = f"{zlib.crc32(b'spec.containers[0].image') & 0xFFFF:04x}"
+    latest["fields"] = "".join(e if not e.startswith(image) else image + "0000"
+                               for e in re.findall("........", latest["fields"]))
+    platform = json.loads(json.dumps(outputs[PROD_PLATFORM]))
+    platform["httpsHosts"]["names"].pop("*.team-app.knative.example.com")
+    platform["binaryAuthorization"] = {"enforcement": "ENFORCED_BLOCK_AND_AUDIT_LOG", "allow": ["gcr.io/other/*"]}
+    outputs = {**outputs, PROD_PLATFORM: platform, "organization/team-app/prod": previous}
+    monitor = RecordingMonitor(PlatformMocks(stack_outputs=outputs))
+    with pytest.raises(ConfigError) as info:
+        team_app("prod", stack_outputs=outputs, monitor=monitor)
+    # the revision round, the hosts the platform does not serve, the images its enforced policy denies
+    assert [p.path for p in info.value.problems] == ["services.storefront.revision", "services.storefront",
+                                                    "services.inventory.image", "services.storefront.image"]
+    created = sorted(r.type for r in monitor.recorded.values() if r.custom and r.type != "pulumi:pulumi:StackReference")
+    assert created == [], created
+
+
+def test_the_app_stack_round_refuses_under_an_enforced_policy_and_only_warns_under_a_dry_run():
+    from knative_platform.manifests.app_stack import PlatformFacts, app_stack_round
+    from knative_platform.model.revisions.revisions import Previous
+    from knative_platform.model.service.service import Service
+
+    services = [Service(name="api", image="ghcr.io/team/api@sha256:" + "a" * 64)]
+
+    def facts(enforcement):
+        return PlatformFacts(domain="example.com", domain_template="{{.Name}}.{{.Namespace}}.{{.Domain}}",
+                             tag_template="{{.Tag}}-{{.Name}}", https=False, https_hosts=None,
+                             binary_authorization={"enforcement": enforcement, "allow": ["gcr.io/other/*"]})
+
+    enforced = app_stack_round("org/p/dev", services, Previous(), facts("ENFORCED_BLOCK_AND_AUDIT_LOG"))
+    dry_run = app_stack_round("org/p/dev", services, Previous(), facts("DRYRUN_AUDIT_LOG_ONLY"))
+    assert ([p.path for p in enforced.problems], enforced.warnings) == (["services.api.image"], [])
+    assert (dry_run.problems, [p.path for p in dry_run.warnings]) == ([], ["services.api.image"])
+    assert list(enforced.plans) == list(dry_run.plans) == ["api"]

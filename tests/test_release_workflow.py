@@ -1,6 +1,6 @@
 """The release workflow: a tag builds, checks and publishes the wheel and the sdist, with least privilege.
 
-actionlint checks it with every workflow (tests/test_workflows.py ``test_actionlint_finds_no_error``).
+actionlint checks it with every workflow (tests/test_workflow_actionlint.py).
 """
 
 from __future__ import annotations

@@ -161,6 +161,15 @@ def test_the_python_api_example_keeps_its_canary_across_deployments():
     assert listed(capture, "api") == [("api-v2", 100, True), ("api-v1", 0, False)]
 
 
+def test_the_python_api_offline_test_example_runs_and_its_assertions_hold():
+    """docs/python-api.md's "Testing a program offline" example, as written: the Capture assertion API."""
+    page = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page.split("<!-- example: offline-test -->", 1)[1], re.S).group(1)
+    scope: dict[str, object] = {"__name__": "python_api_example"}
+    exec(compile(code, "python-api.md", "exec"), scope)  # its own asserts are the check
+    assert scope["service"].inputs["metadata"]["name"] == "api"
+
+
 def test_an_app_stack_forgets_a_corrupted_record_with_the_same_setting():
     first = app_deploy(web("v1"))
     first.outputs["revisions"]["web"]["list"] = 5

@@ -160,92 +160,112 @@ def test_a_rollout_duration_moves_a_canary_or_a_split_gradually():
 
 
 REFUSED = [
-    ("an empty argument", {"args": ["--port", ""]}, "services.api.args[1]: is empty"),
+    ("an empty argument", {"args": ["--port", ""]}, "services.api.args[1]: is empty; remove it or write the argument"),
     ("envFrom with both refs", {"envFrom": [{"secretRef": "a", "configMapRef": "b"}]},
      "services.api.envFrom[0]: set exactly one of secretRef and configMapRef"),
     ("envFrom with neither", {"envFrom": [{"prefix": "X_"}]},
      "services.api.envFrom[0]: set exactly one of secretRef and configMapRef"),
     ("envFrom secret name", {"envFrom": [{"secretRef": "Bad_Name"}]},
-     "services.api.envFrom[0].secretRef: secretRef name 'Bad_Name' must be a DNS-1123 subdomain"),
+     "services.api.envFrom[0].secretRef: secretRef name 'Bad_Name' must be a DNS-1123 subdomain"
+     ": lowercase labels of letters, digits and '-', joined by '.'"),
     ("volume with two sources", {"volumes": {"v": {"secret": "a", "configMap": "b"}}, "volumeMounts": {"v": "/v"}},
      "services.api.volumes.v: set exactly one of secret, configMap and emptyDir (got secret, configMap)"),
     ("volume not mounted", {"volumes": {"v": {"secret": "a"}}},
-     "services.api.volumes.v: volume 'v' is not mounted; add it to volumeMounts"),
+     "services.api.volumes.v: volume 'v' is not mounted; add it to volumeMounts (Knative refuses unmounted volumes)"),
     ("volume name not DNS-1123", {"volumes": {"V_1": {"secret": "a"}}, "volumeMounts": {"V_1": "/v"}},
-     "services.api.volumes.V_1: volume name 'V_1' must be a DNS-1123 label"),
+     "services.api.volumes.V_1: volume name 'V_1' must be a DNS-1123 label"
+     ": lowercase letters, digits and '-', starting and ending with a letter or digit"),
     ("mount without a volume", {"volumeMounts": {"v": "/v"}},
      "services.api.volumeMounts.v: no volume named 'v'; declare it under volumes"),
     ("mount path relative", {"volumes": {"v": {"secret": "a"}}, "volumeMounts": {"v": "etc/v"}},
      "services.api.volumeMounts.v: 'etc/v' must be an absolute path"),
     ("mount path reserved", {"volumes": {"v": {"secret": "a"}}, "volumeMounts": {"v": "/dev/"}},
-     "services.api.volumeMounts.v: mountPath '/dev' is a reserved path"),
+     "services.api.volumeMounts.v: mountPath '/dev' is a reserved path (/, /dev, /dev/log)"),
     ("mount path reserved, spelled with //", {"volumes": {"v": {"secret": "a"}}, "volumeMounts": {"v": "//"}},
-     "services.api.volumeMounts.v: mountPath '/' is a reserved path"),
+     "services.api.volumeMounts.v: mountPath '/' is a reserved path (/, /dev, /dev/log)"),
     ("two mounts on one path", {"volumes": {"a": {"secret": "a"}, "b": {"secret": "b"}},
                                 "volumeMounts": {"a": "/etc/x", "b": "/etc/x/"}},
-     "services.api.volumeMounts.b: '/etc/x/' is also where 'a' is mounted"),
+     "services.api.volumeMounts.b: '/etc/x/' is also where 'a' is mounted; mount paths must be unique"),
     # stricter by choice: an unbounded emptyDir can fill the node
+    # Two problems for one mistake: emptyDir fails to decode, so the volume rule sees no source. The decoder
+    # drops a rule's problem only at or under a failed path (Decoder.relevant), not at its parent, where the
+    # volume's own name problem also goes. Known cascade, kept visible here rather than hidden by a prefix match.
     ("emptyDir without sizeLimit", {"volumes": {"t": {"emptyDir": {}}}, "volumeMounts": {"t": "/tmp"}},
-     "services.api.volumes.t.emptyDir.sizeLimit: is required"),
+     ["services.api.volumes.t.emptyDir.sizeLimit: is required",
+      "services.api.volumes.t: set exactly one of secret, configMap and emptyDir"]),
     ("emptyDir sizeLimit not a quantity", {"volumes": {"t": {"emptyDir": {"sizeLimit": "lots"}}},
                                            "volumeMounts": {"t": "/tmp"}},
-     "services.api.volumes.t.emptyDir.sizeLimit: 'lots' is not a positive Kubernetes quantity"),
+     "services.api.volumes.t.emptyDir.sizeLimit: 'lots' is not a positive Kubernetes quantity such as 64Mi or 1Gi"),
     ("emptyDir medium", {"volumes": {"t": {"emptyDir": {"sizeLimit": "1Gi", "medium": "HugePages"}}},
                          "volumeMounts": {"t": "/tmp"}},
      "services.api.volumes.t.emptyDir.medium: 'HugePages' is not one of '', 'Memory'"),
     ("sidecar named queue-proxy", {"sidecars": [{"name": "queue-proxy", "image": SIDECAR}]},
-     "services.api.sidecars[0].name: 'queue-proxy' is reserved"),
+     "services.api.sidecars[0].name: 'queue-proxy' is reserved"
+     " (Knative's queue-proxy and the serving user-container); choose another name"),
     ("sidecar named user-container", {"sidecars": [{"name": "user-container", "image": SIDECAR}]},
-     "services.api.sidecars[0].name: 'user-container' is reserved"),
+     "services.api.sidecars[0].name: 'user-container' is reserved"
+     " (Knative's queue-proxy and the serving user-container); choose another name"),
     ("duplicate container names", {"sidecars": [{"name": "a", "image": SIDECAR}],
                                    "initContainers": [{"name": "a", "image": SIDECAR}]},
      "services.api.initContainers[0].name: duplicate container name 'a' (also sidecars[0])"),
     ("sidecar image", {"sidecars": [{"name": "a", "image": "Not An Image"}]},
-     "services.api.sidecars[0].image: 'Not An Image' is not an image reference"),
+     "services.api.sidecars[0].image: 'Not An Image' is not an image reference"
+     " like registry/repository:tag or @sha256:<digest>"),
     ("sidecar env reserved", {"sidecars": [{"name": "a", "image": SIDECAR, "env": {"K_SERVICE": "x"}}]},
-     "services.api.sidecars[0].env.K_SERVICE: is set by Knative itself"),
+     "services.api.sidecars[0].env.K_SERVICE: is set by Knative itself"
+     " (K_CONFIGURATION, K_REVISION, K_SERVICE); choose another name"),
     ("sidecar mount without a volume", {"sidecars": [{"name": "a", "image": SIDECAR, "volumeMounts": {"v": "/v"}}]},
-     "services.api.sidecars[0].volumeMounts.v: no volume named 'v'"),
+     "services.api.sidecars[0].volumeMounts.v: no volume named 'v'; declare it under volumes"),
     ("sidecar probe without a port", {"sidecars": [{"name": "a", "image": SIDECAR,
                                                     "probes": {"readiness": {"type": "http", "path": "/"}}}]},
-     "services.api.sidecars[0].probes.readiness.port: a http probe on a sidecar needs the port it checks"),
+     "services.api.sidecars[0].probes.readiness.port: a http probe on a sidecar needs the port it checks"
+     " (Knative: 'Probe port must be specified')"),
     ("sidecar has ports", {"sidecars": [{"name": "a", "image": SIDECAR, "port": 9000}]},
-     "services.api.sidecars[0].port: unknown key"),
+     "services.api.sidecars[0].port: unknown key"
+     "; expected one of: name, image, command, args, env, envFrom, volumeMounts, probes"),
     ("init container with a probe", {"initContainers": [{"name": "m", "image": SIDECAR,
                                                          "probes": {"liveness": {"type": "tcp", "port": 1}}}]},
-     "services.api.initContainers[0].probes.liveness: field not allowed in an init container"),
+     "services.api.initContainers[0].probes.liveness: field not allowed in an init container"
+     " (Kubernetes runs it to completion before the others start)"),
     ("exec probe without a command", {"probes": {"liveness": {"type": "exec"}}},
-     "services.api.probes.liveness.command: an exec probe needs a command"),
+     "services.api.probes.liveness.command: an exec probe needs a command, for example [/bin/healthcheck]"),
     ("command on an http probe", {"probes": {"liveness": {"command": ["/x"]}}},
-     "services.api.probes.liveness.command: only exec probes run a command"),
+     "services.api.probes.liveness.command: only exec probes run a command; remove it or set type: exec"),
     ("port on a serving probe", {"probes": {"liveness": {"type": "tcp", "port": 9000}}},
-     "services.api.probes.liveness.port: probes of the serving container always use the service's port"),
+     "services.api.probes.liveness.port: probes of the serving container always use the service's port; remove it"),
     ("negative response start timeout", {"responseStartTimeoutSeconds": -1},
-     "services.api.responseStartTimeoutSeconds: is -1, must be >= 0"),
+     "services.api.responseStartTimeoutSeconds: is -1, must be >= 0 (0 turns the timer off)"),
     ("idle timeout above the request timeout", {"timeoutSeconds": 60, "idleTimeoutSeconds": 120},
-     "services.api.idleTimeoutSeconds: is 120, must be <= timeoutSeconds (60)"),
+     "services.api.idleTimeoutSeconds: is 120, must be <= timeoutSeconds (60), which ends the request first"),
     ("imagePullSecrets name", {"imagePullSecrets": ["Registry_Creds"]},
-     "services.api.imagePullSecrets[0]: secret name 'Registry_Creds' must be a DNS-1123 subdomain"),
+     "services.api.imagePullSecrets[0]: secret name 'Registry_Creds' must be a DNS-1123 subdomain"
+     ": lowercase labels of letters, digits and '-', joined by '.'"),
     ("service account name", {"serviceAccount": {"name": "API"}},
-     "services.api.serviceAccount.name: service account name 'API' must be a DNS-1123 subdomain"),
+     "services.api.serviceAccount.name: service account name 'API' must be a DNS-1123 subdomain"
+     ": lowercase labels of letters, digits and '-', joined by '.'"),
     ("service account default", {"serviceAccount": {"name": "default"}},
-     "services.api.serviceAccount.name: 'default' is the namespace's shared account"),
+     "services.api.serviceAccount.name: 'default' is the namespace's shared account"
+     "; name the service's own, or remove serviceAccount"),
     ("google account not an e-mail", {"serviceAccount": {"googleServiceAccount": "api"}},
-     "services.api.serviceAccount.googleServiceAccount: 'api' is not a user-managed Google service account"),
+     "services.api.serviceAccount.googleServiceAccount: 'api' is not a user-managed Google service account"
+     " like name@project.iam.gserviceaccount.com (never a node or default compute account)"),
     ("google account is the compute default", {"serviceAccount": {
         "googleServiceAccount": "123456-compute@developer.gserviceaccount.com"}},
      "services.api.serviceAccount.googleServiceAccount: '123456-compute@developer.gserviceaccount.com' is not a "
-     "user-managed Google service account"),
+     "user-managed Google service account like name@project.iam.gserviceaccount.com (never a node or default "
+     "compute account)"),
     ("roles with an existing account", {"serviceAccount": {
-        "googleServiceAccount": "api@proj-123.iam.gserviceaccount.com", "roles": ["roles/viewer"]}},
-     "services.api.serviceAccount.roles: grants roles to an account the platform creates"),
+        "googleServiceAccount": "api-runtime@proj-123.iam.gserviceaccount.com", "roles": ["roles/viewer"]}},
+     "services.api.serviceAccount.roles: grants roles to an account the platform creates; an existing "
+     "googleServiceAccount keeps the roles it is given where it is managed. Set one of the two"),
     ("role not a role", {"serviceAccount": {"roles": ["cloudsql.client"]}},
-     "services.api.serviceAccount.roles[0]: 'cloudsql.client' is not an IAM role"),
+     "services.api.serviceAccount.roles[0]: 'cloudsql.client' is not an IAM role"
+     " like roles/cloudsql.client or projects/<project>/roles/<custom>"),
     ("role twice", {"serviceAccount": {"roles": ["roles/viewer", "roles/viewer"]}},
      "services.api.serviceAccount.roles[1]: 'roles/viewer' is listed twice"),
     ("canary rollout duration malformed", {"revision": "v2", "traffic": {"canary": {
         "stable": "v1", "percent": 10, "rolloutDuration": "soon"}}},
-     "services.api.traffic.canary.rolloutDuration: 'soon' is not a duration"),
+     "services.api.traffic.canary.rolloutDuration: 'soon' is not a duration; write it like 90s, 10m or 1h"),
     ("split rollout duration below a second", {"revision": "v2", "traffic": {"split": {
         "targets": [{"latest": True}], "rolloutDuration": "1500ms"}}},
      "services.api.traffic.split.rolloutDuration: rollout-duration=1500ms is not at second precision"),
@@ -258,7 +278,8 @@ REFUSED = [
 @pytest.mark.parametrize(("fields", "expected"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
 def test_each_new_field_refuses_what_knative_would(fields, expected):
     error = config_error("staging", {"services": {"api": svc(**fields)}})
-    assert any(str(p).startswith(expected) for p in error.problems), str(error)
+    expected = [expected] if isinstance(expected, str) else expected
+    assert [str(p) for p in error.problems] == expected  # the whole list: no second, spurious problem
 
 
 def test_the_python_api_declares_the_same_fields():
@@ -293,7 +314,7 @@ def test_a_new_google_identity_is_in_the_diffs_security_section(tmp_path):
 
 
 def test_look_alike_roles_get_distinct_resource_names():
-    from knative_platform.identity import role_resource_names
+    from knative_platform.model.service.identity import role_resource_names
 
     names = role_resource_names("api-identity", ("roles/a.b", "roles/a_b", "roles/cloudsql.client"))
     assert names["roles/a.b"] == "api-identity-a-b"

@@ -122,7 +122,7 @@ def _prod_ingress():
 
 
 def _paths(objects, network, gateway, hosts, node_ports=None):
-    from knative_platform.manifests.ingress_checks import ingress_problems
+    from ingress_checks import ingress_problems
 
     return [p.path for p in ingress_problems(objects, network, gateway, hosts, node_ports)]
 

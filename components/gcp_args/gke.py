@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from ..model.cluster.cluster import GkeClusterSpec, MaintenanceWindow, NodePool, TaintEffect, Weekday
+from ..model.cluster.cluster import GkeClusterSpec
+from ..model.cluster.parts import MaintenanceWindow, NodePool, TaintEffect, Weekday
 from ..model.service.identity import workload_pool
 
 CONTROL_PLANE_WEBHOOK_PORTS: Mapping[int, str] = {
@@ -154,15 +155,92 @@ def maintenance_policy(window: MaintenanceWindow) -> dict[str, Any]:
 
 
 def _node_config(spec: GkeClusterSpec, service_account: Any) -> dict[str, Any]:
-    """What every node runs with, in every pool: the hardening is not per pool."""
+    """What every node runs with, in every pool: the hardening is not per pool.
+
+    Each hardened setting carries its why and, in brackets, the policy-pack rule (policy/platform_policies.py)
+    that fails a render without it; ``[no rule]`` where nothing but this file and the golden renders hold it.
+    """
     return {
+        # Container-Optimized OS: a minimal, read-only root file system that GKE patches [no rule]
         "image_type": "COS_CONTAINERD",
+        # the cluster's own least-privilege account, never the Compute Engine default (Editor on the project)
+        # [gke-node-service-account]
         "service_account": service_account,
+        # scopes are a legacy second gate; the account's IAM roles are the real limit [no rule]
         "oauth_scopes": list(NODE_OAUTH_SCOPES),
+        # pods see the GKE metadata server, not the node's credentials; Workload Identity needs it
+        # [gke-node-metadata-server]
         "workload_metadata_config": {"mode": "GKE_METADATA"},
+        # verified boot chain and integrity measurements against boot-level rootkits [gke-node-secure-boot]
         "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
+        # the legacy metadata endpoints answer without the Metadata-Flavor header, so a server-side request
+        # forgery in any pod could read the node's secrets [gke-node-legacy-metadata]
         "metadata": {"disable-legacy-endpoints": "true"},
         "resource_labels": resource_labels(spec),
+    }
+
+
+def _control_plane_access(spec: GkeClusterSpec) -> dict[str, Any]:
+    """Who reaches the nodes and the control plane: private nodes, a private or IAM-gated endpoint, named networks."""
+    return {
+        "private_cluster_config": {
+            # nodes have no public IP: nothing on the internet reaches a kubelet or a NodePort [gke-private-nodes]
+            "enable_private_nodes": True,
+            # the control plane's IP endpoint is private, unless relax.publicEndpoint [gke-private-endpoint]
+            "enable_private_endpoint": spec.private_endpoint,
+            "master_ipv4_cidr_block": spec.network.master_cidr,
+        },
+        # the DNS endpoint is IAM-gated: CI and laptops reach the API without opening an IP range [no rule]
+        "control_plane_endpoints_config": {"dns_endpoint_config": {"allow_external_traffic": spec.dns_endpoint}},
+        "master_authorized_networks_config": {
+            # only the networks the stack names reach the IP endpoints (0.0.0.0/0 is refused)
+            # [gke-master-authorized-networks]
+            "cidr_blocks": [{"cidr_block": n.cidr, "display_name": n.name} for n in spec.authorized_networks],
+            # and not every Google Cloud public address besides them [gke-master-authorized-networks]
+            "gcp_public_cidrs_access_enabled": False,
+        },
+        # client certificates cannot be revoked; users authenticate through IAM [gke-no-client-certificate]
+        "master_auth": {"client_certificate_config": {"issue_client_certificate": False}},
+        # RBAC only: legacy ABAC grants broad, unauditable rights [gke-no-legacy-abac]
+        "enable_legacy_abac": False,
+    }
+
+
+def _workload_security(spec: GkeClusterSpec, kms_key: Any | None) -> dict[str, Any]:
+    """What protects workloads and their data: identities, network policy, admitted images, encrypted Secrets."""
+    return {
+        # pods act as Google service accounts without keys to leak or rotate [gke-workload-identity]
+        "workload_identity_config": {"workload_pool": workload_pool(spec.project)},
+        # Dataplane V2 (eBPF) enforces NetworkPolicy; without it a policy is silently ignored [gke-network-policy]
+        "datapath_provider": "ADVANCED_DATAPATH",
+        # pod-to-pod traffic on one node goes through the VPC too, so flow logs and firewall rules see it [no rule]
+        "enable_intranode_visibility": True,
+        # a node proves its identity when it joins, so a stolen bootstrap credential cannot add a rogue node
+        # [gke-shielded-nodes]
+        "enable_shielded_nodes": True,
+        # pods run only images the project's policy admits [gke-binary-authorization]
+        "binary_authorization": {"evaluation_mode": str(spec.binary_authorization)},
+        # Secrets in etcd encrypted with our Cloud KMS key, unless relax.googleManagedEncryption
+        # [gke-secrets-encryption]
+        "database_encryption": ({"state": "ENCRYPTED", "key_name": kms_key} if kms_key is not None
+                                else {"state": "DECRYPTED"}),
+    }
+
+
+def _operations(spec: GkeClusterSpec) -> dict[str, Any]:
+    """How the cluster is kept current, observed and kept from deletion."""
+    return {
+        # GKE picks and patches the control plane's and nodes' Kubernetes versions; none is pinned here
+        # [gke-release-channel]
+        "release_channel": {"channel": str(spec.release_channel)},
+        # automatic upgrades and repairs happen in a window the team knows [no rule]
+        "maintenance_policy": maintenance_policy(spec.maintenance_window),
+        # system and workload logs, and metrics, for incident response and the audit trail [no rule]
+        "logging_config": {"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
+        "monitoring_config": {"enable_components": ["SYSTEM_COMPONENTS"], "managed_prometheus": {"enabled": True}},
+        # a mistaken `pulumi destroy` or console click cannot delete the cluster, unless
+        # relax.noDeletionProtection [gke-deletion-protection]
+        "deletion_protection": spec.deletion_protection,
     }
 
 
@@ -174,50 +252,38 @@ def cluster_args(spec: GkeClusterSpec, *, network: Any, subnetwork: Any, node_se
     ``relax.googleManagedEncryption``. The throwaway default pool GKE creates
     first already runs as the least-privilege node account, so no node ever
     uses the Compute Engine default account (which orgs often disable).
+
+    Each hardened setting carries its why and, in brackets, the policy-pack rule
+    (policy/platform_policies.py) that fails a render without it, ``[no rule]``
+    where only this file and the golden renders hold it: the safer-cluster
+    habit. The relaxations that may soften one are named flags
+    (:class:`~knative_platform.model.cluster.cluster.Relaxations`).
     """
-    relax = spec.relaxations
     args: dict[str, Any] = {
         "name": spec.name,
         "project": spec.project,
+        # a region: three control-plane replicas, so upgrades and a zone outage keep the API up, unless
+        # relax.zonalControlPlane [gke-regional-control-plane]
         "location": spec.location,
         "network": network,
         "subnetwork": subnetwork,
         "networking_mode": "VPC_NATIVE",
         "ip_allocation_policy": {"cluster_secondary_range_name": PODS_RANGE,
                                  "services_secondary_range_name": SERVICES_RANGE},
+        # GKE's default pool cannot be changed without replacing the cluster; ours can be replaced one by one
+        # [no rule]
         "remove_default_node_pool": True,
         "initial_node_count": 1,
         "node_config": {**_node_config(spec, node_service_account), "machine_type": "e2-medium",
                         "disk_size_gb": 20},
-        "release_channel": {"channel": str(spec.release_channel)},
-        "workload_identity_config": {"workload_pool": workload_pool(spec.project)},
-        "datapath_provider": "ADVANCED_DATAPATH",  # Dataplane V2: eBPF, enforces NetworkPolicy
-        "enable_intranode_visibility": True,
-        "private_cluster_config": {
-            "enable_private_nodes": True,
-            "enable_private_endpoint": spec.private_endpoint,
-            "master_ipv4_cidr_block": spec.network.master_cidr,
-        },
-        "control_plane_endpoints_config": {"dns_endpoint_config": {"allow_external_traffic": spec.dns_endpoint}},
-        "master_authorized_networks_config": {
-            "cidr_blocks": [{"cidr_block": n.cidr, "display_name": n.name} for n in spec.authorized_networks],
-            "gcp_public_cidrs_access_enabled": False,
-        },
-        "enable_shielded_nodes": True,
-        "enable_legacy_abac": False,
-        "binary_authorization": {"evaluation_mode": str(spec.binary_authorization)},
-        "database_encryption": ({"state": "ENCRYPTED", "key_name": kms_key} if kms_key is not None
-                                else {"state": "DECRYPTED"}),
-        "maintenance_policy": maintenance_policy(spec.maintenance_window),
-        "logging_config": {"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
-        "monitoring_config": {"enable_components": ["SYSTEM_COMPONENTS"], "managed_prometheus": {"enabled": True}},
+        **_control_plane_access(spec),
+        **_workload_security(spec, kms_key),
+        **_operations(spec),
         "resource_labels": resource_labels(spec),
-        "deletion_protection": spec.deletion_protection,
-        "master_auth": {"client_certificate_config": {"issue_client_certificate": False}},
         # the platform installs pinned Gateway API CRDs; GKE's managed ones would collide with them
         "gateway_api_config": {"channel": "CHANNEL_DISABLED"},
     }
-    if not relax.no_google_groups:
+    if not spec.relaxations.no_google_groups:  # RBAC binds Google Groups, not users one by one [gke-google-groups]
         args["authenticator_groups_config"] = {"security_group": spec.security_group}
     return args
 
@@ -235,6 +301,7 @@ def node_pool_args(spec: GkeClusterSpec, pool: NodePool, *, cluster: Any, node_s
         "autoscaling": {"min_node_count": pool.min_nodes, "max_node_count": pool.max_nodes,
                         # Spot capacity comes and goes per zone: take it wherever it is
                         "location_policy": "ANY" if spot else "BALANCED"},
+        # unhealthy nodes are replaced and nodes follow the control plane's version [gke-node-pool-management]
         "management": {"auto_repair": pool.auto_repair, "auto_upgrade": pool.auto_upgrade},
         "upgrade_settings": {"strategy": "SURGE", "max_surge": pool.max_surge,
                              "max_unavailable": pool.max_unavailable},

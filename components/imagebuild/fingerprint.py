@@ -37,6 +37,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from ..model.source.source import Source
 
@@ -172,7 +173,7 @@ def _tree(node: dict[bytes, object]) -> bytes:
         if isinstance(child, dict):
             entries.append((name + b"/", b"40000 " + name + b"\0" + _tree(child)))
         else:
-            mode, blob = child  # type: ignore[misc]
+            mode, blob = cast(tuple[bytes, bytes], child)
             entries.append((name, mode + b" " + name + b"\0" + blob))
     body = b"".join(entry for _key, entry in sorted(entries))
     return hashlib.sha1(b"tree %d\0" % len(body) + body, usedforsecurity=False).digest()

@@ -180,7 +180,7 @@ class RegistryClient:
         """The digest of the manifest ``<name>:<reference>`` names, or None when the registry has no such tag."""
         response = self._request("HEAD", name, reference)
         with response:
-            status, digest = response.status, response.headers.get("Docker-Content-Digest")
+            status, digest = response.status, str(response.headers.get("Docker-Content-Digest") or "")
         if status == 404:
             return None
         if status != 200:

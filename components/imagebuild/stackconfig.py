@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from ..model.core.config_value import parse_config_value
 from ..model.core.decode import INVALID, Decoder
 from ..model.core.errors import Problem, SpecError, join_path
 from ..model.core.names import dns1035_problem
@@ -53,18 +54,6 @@ class StackBuild:
     namespace: str
     stack_file: Path
     targets: tuple[BuildTarget, ...]
-
-
-def _parsed(raw: str | None) -> Any:
-    """A config value as the program reads it: structured values arrive as JSON text."""
-    if raw is None:
-        return None
-    if raw[:1] in "[{":
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw
-    return None if raw == "null" else raw
 
 
 def _source_services(raw: Any, decoder: Decoder) -> list[Service]:
@@ -107,13 +96,13 @@ def load_stack_build(project_dir: Path | str, stack: str, registry: str | None =
     program = load_program_config(project_dir, stack)
     ns = program.project
     decoder = Decoder()
-    services = _source_services(_parsed(program.config.get(f"{ns}:services")), decoder)
+    services = _source_services(parse_config_value(program.config.get(f"{ns}:services")), decoder)
     reg: RegistrySpec | None
     if registry is not None:
         reg = ExternalRegistry(prefix=registry)
         decoder.problems += [Problem("--registry", p.message) for p in registry_problems(reg, "")]
     else:
-        raw = _parsed(program.config.get(f"{ns}:registry"))
+        raw = parse_config_value(program.config.get(f"{ns}:registry"))
         reg = None if raw is None else decode_registry(raw, "registry", decoder)
         if reg is not None and reg is not INVALID:
             decoder.problems += registry_problems(reg, "registry")
@@ -127,7 +116,7 @@ def load_stack_build(project_dir: Path | str, stack: str, registry: str | None =
         decoder.problem("(stack file)", f"Pulumi.{stack}.yaml does not exist; the build records its images there")
     decoder.finish()
     assert program.stack_file is not None
-    targets = tuple(BuildTarget(s.name, s.source, repository_of(reg, s.name))  # type: ignore[arg-type]
+    targets = tuple(BuildTarget(s.name, s.source, repository_of(reg, s.name))
                     for s in sorted(services, key=lambda s: s.name) if s.source is not None and reg is not None)
     return StackBuild(project_dir=program.project_dir, namespace=ns, stack_file=program.stack_file,
                       targets=targets)

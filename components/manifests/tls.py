@@ -74,7 +74,7 @@ def render_cluster_issuer(tls: TlsSpec, ingress_class: str, zones: Sequence[str]
     }
 
 
-def tls_config_hash(config_maps: list[Mapping[str, Any]]) -> str:
+def tls_config_hash(config_maps: Sequence[Mapping[str, Any]]) -> str:
     """A short, stable digest of the ConfigMaps the Serving controller reads TLS settings from at start."""
     canonical = json.dumps([dict(m) for m in config_maps], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]

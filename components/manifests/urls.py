@@ -8,17 +8,15 @@ line before the cluster exists; they match what Knative writes to ``status.url``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..model.platform.hosts import CLUSTER_LOCAL_DOMAIN, tag_name
-from ..model.platform.hosts import host as _host
+from ..model.platform.hosts import CLUSTER_LOCAL_DOMAIN, host, tag_hosts
 from ..model.platform.knative import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from ..model.service.service import Service, Visibility
-from ..model.service.traffic import compile_traffic
 
-__all__ = ["CLUSTER_LOCAL_DOMAIN", "DEFAULT_DOMAIN_TEMPLATE", "DEFAULT_TAG_TEMPLATE", "ServiceUrls", "host",
-           "service_urls"]
+__all__ = ["CLUSTER_LOCAL_DOMAIN", "DEFAULT_DOMAIN_TEMPLATE", "DEFAULT_TAG_TEMPLATE", "ServiceUrls", "curl_line",
+           "curl_lines", "service_urls"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +26,6 @@ class ServiceUrls:
     url: str
     tag_urls: Mapping[str, str] = field(default_factory=dict)
     domain_urls: Mapping[str, str] = field(default_factory=dict)
-
-
-def host(name: str, namespace: str, domain: str, template: str = DEFAULT_DOMAIN_TEMPLATE) -> str:
-    """The hostname Knative gives ``name`` in ``namespace`` under ``domain``."""
-    return _host(name, namespace, domain, template)
 
 
 def service_urls(
@@ -51,10 +44,28 @@ def service_urls(
     scheme = "https" if https and not local else "http"
     base = CLUSTER_LOCAL_DOMAIN if local else domain
     url = f"{scheme}://{host(service.name, service.namespace, base, domain_template)}"
-    tags = {}
-    for target in compile_traffic(service.traffic).targets:
-        if target.tag:
-            tagged = tag_name(target.tag, service.name, tag_template)
-            tags[target.tag] = f"{scheme}://{host(tagged, service.namespace, base, domain_template)}"
+    tagged = tag_hosts(service, base, domain_template, tag_template)
+    tags = {tag: f"{scheme}://{tag_host}" for tag, tag_host in tagged.items()}
     domains = {d: f"{'https' if https else 'http'}://{d}" for d in service.domains}
-    return ServiceUrls(url=url, tag_urls=dict(sorted(tags.items())), domain_urls=domains)
+    return ServiceUrls(url=url, tag_urls=tags, domain_urls=domains)
+
+
+def curl_line(service: Service, domain: str, address: str, https: bool, domain_template: str,
+              tag_template: str) -> str:
+    """The command that reaches ``service`` through the gateway before DNS exists: the recipe's curl line.
+
+    Over HTTPS the Host header alone would not select the certificate (SNI), so
+    the name is pinned to the gateway's address with ``--resolve`` instead.
+    """
+    url = service_urls(service, domain, https=https, domain_template=domain_template, tag_template=tag_template).url
+    host = url.split("://", 1)[1]
+    if https:
+        return f"curl --resolve {host}:443:{address} {url}"
+    return f'curl -H "Host: {host}" http://{address}'
+
+
+def curl_lines(services: Sequence[Service], domain: str, address: str, https: bool, domain_template: str,
+               tag_template: str) -> dict[str, str]:
+    """The curl line of each public service, by name (the stack output ``curl``)."""
+    return {s.name: curl_line(s, domain, address, https, domain_template, tag_template)
+            for s in sorted(services, key=lambda s: s.name) if s.visibility is Visibility.PUBLIC}

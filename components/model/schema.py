@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import itertools
 import json
 import types
 import typing
@@ -21,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, get_args, get_origin, get_type_hints
 
 from .core.decode import camel, config_fields, config_key
-from .platform.platform import _CLUSTER_TYPES, SECRET_KEYS, PlatformSpec
+from .platform.platform import CLUSTER_TYPES, SECRET_KEYS, PlatformSpec
 from .service.service import Service
+from .service.traffic import POLICY_KEYS
 from .source.registry import ExternalRegistry
 
 NAMESPACE = "knative-platform"
@@ -31,32 +31,13 @@ SCHEMA_ID = "https://knative-platform.invalid/stack-file.schema.json"
 _SCALARS: dict[Any, dict[str, Any]] = {str: {"type": "string"}, bool: {"type": "boolean"},
                                        int: {"type": "integer"}, float: {"type": "number"}}
 _ANY_SHAPE = ("checked by the program, not by this schema: a list of targets, or a one-key map naming a policy "
-              "(pin, split, canary, blueGreen, gradual, rollback)")
+              f"({', '.join(POLICY_KEYS)})")
 _SPECIAL: dict[tuple[str, str], Any] = {}
 """``(class name, field name)`` -> schema, for the fields whose config shape a type hint cannot express."""
 
 
 def _doc(cls: type) -> str:
     return " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
-
-
-def _field_docs(cls: type) -> dict[str, str]:
-    """Attribute docstrings (a string literal right after a field), the model's own field descriptions."""
-    import ast
-    import inspect
-    import textwrap
-
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-    docs = {}
-    for node, after in itertools.pairwise(body):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
-            docs[node.target.id] = " ".join(after.value.value.split())
-    return docs
 
 
 def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +71,9 @@ def dataclass_schema(cls: type, definitions: dict[str, Any], **fixed: Any) -> st
     if name in definitions:
         return name
     definitions[name] = {}  # recursion guard
-    hints, docs = get_type_hints(cls), _field_docs(cls)
+    from .core.docstrings import field_docs  # here, not at the top: the import block is another stream's edit
+
+    hints, docs = get_type_hints(cls), field_docs(cls)
     properties: dict[str, Any] = {}
     required = []
     for field in config_fields(cls):
@@ -112,7 +95,7 @@ def dataclass_schema(cls: type, definitions: dict[str, Any], **fixed: Any) -> st
 def _cluster(definitions: dict[str, Any]) -> dict[str, Any]:
     """``cluster`` is selected by its ``type`` key (default ``existing``), each kind with its own keys."""
     options = []
-    for kind, cls in _CLUSTER_TYPES.items():
+    for kind, cls in CLUSTER_TYPES.items():
         name = dataclass_schema(cls, definitions)
         definitions[name]["properties"]["type"] = {"const": kind}
         options.append({"$ref": f"#/$defs/{name}"})
@@ -161,7 +144,7 @@ def _eventing(name: str) -> type:
 
 
 def _node_pool() -> type:
-    from .cluster.cluster import NodePool
+    from .cluster.parts import NodePool
 
     return NodePool
 

@@ -9,6 +9,13 @@ records, per resource, what a reviewer needs: type, name, parent, provider,
 options, dependencies and inputs, with every Pulumi secret replaced by
 ``[secret]``.
 
+A run returns a :class:`Capture`, which is also the assertion API for tests of
+a program, this project's and a user's own (as the AWS CDK's ``Template`` is
+for a synthesized stack): :meth:`Capture.by_type` and :meth:`Capture.named`
+find registrations, and each :class:`Registration` has its inputs, options,
+dependencies and :attr:`Registration.parent_type`. docs/python-api.md ("Testing
+a program offline") shows it.
+
 A run is a *preview* (``pulumi preview``: the SDK's dry run, where an output the
 mocks do not give is unknown and ``pulumi.runtime.is_dry_run()`` is true) or an
 *update* (``pulumi up``: every output known, missing ones None), the
@@ -105,14 +112,21 @@ class Registration:
 
     @property
     def parent_type(self) -> str | None:
-        """The parent's type token, read from this resource's URN."""
+        """The parent's type token, read from this resource's URN (None for a resource of the stack itself).
+
+        Part of the assertion API: "the Knative Service sits under its ``KnativeApp``".
+        """
         qualified = self.urn.split("::")[2]
         return qualified.rsplit("$", 1)[0] if "$" in qualified else None
 
 
 @dataclass
 class Capture:
-    """Everything one program run registered, in URN order."""
+    """Everything one program run registered, in URN order, with the queries tests assert on.
+
+    The offline render writes it out; tests (ours, and a user's of their own program) query it with
+    :meth:`by_type` and :meth:`named` instead of walking :attr:`registrations` by hand.
+    """
 
     project: str
     stack: str
@@ -121,11 +135,11 @@ class Capture:
     component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def by_type(self, type_: str) -> list[Registration]:
-        """The registrations of one type token."""
+        """The registrations of one type token, in URN order (empty when there is none)."""
         return [r for r in self.registrations if r.type == type_]
 
     def named(self, name: str, type_: str | None = None) -> Registration:
-        """The single registration called ``name`` (of ``type_``, when given)."""
+        """The single registration called ``name`` (of ``type_``, when given); KeyError unless exactly one."""
         hits = [r for r in self.registrations if r.name == name and (type_ is None or r.type == type_)]
         if len(hits) != 1:
             raise KeyError(f"{len(hits)} registrations named {name!r} (type {type_})")
@@ -144,7 +158,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Record the request, then let the SDK's mock monitor answer it."""
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # pulumi.runtime.mocks is unannotated
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response
@@ -166,7 +180,7 @@ class RecordingMonitor(MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Record a read (a StackReference, a ``get`` of an existing resource) with the ID it reads."""
-        response = super().ReadResource(request)
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         properties = plain(json_format.MessageToDict(request.properties))
         record = Registration(
             urn=response.urn,
@@ -198,7 +212,7 @@ class RecordingMonitor(MockMonitor):
         with self.lock:
             outputs = plain(json_format.MessageToDict(request.outputs))
             self.outputs_by_urn[request.urn] = {**self.outputs_by_urn.get(request.urn, {}), **outputs}
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 class _Diagnostics(logging.Handler):
@@ -248,17 +262,16 @@ def _runtime(project: str, stack: str, monitor: RecordingMonitor, config: Mappin
                 os.environ[key] = value
 
 
-def _run_to_completion(fn: Callable[[], None]) -> None:
+def _run_to_completion(fn: Callable[[], object]) -> None:
     """Run ``fn`` as a program under the mocks: every registration awaited, the stack's exports registered."""
 
-    @pulumi.runtime.test
     def program() -> None:
         fn()
         root = pulumi.runtime.get_root_resource()
-        if root is not None:  # pulumi.export() writes here; register the exports as the language host does
-            root.register_outputs(dict(getattr(root, "outputs", {}) or {}))
+        if isinstance(root, pulumi.ComponentResource):  # the Stack: pulumi.export() writes its outputs
+            root.register_outputs(dict(getattr(root, "outputs", {}) or {}))  # as the language host does
 
-    program()
+    pulumi.runtime.test(program)()
 
 
 def _capture(project: str, stack: str, monitor: RecordingMonitor) -> Capture:
@@ -273,7 +286,7 @@ def _capture(project: str, stack: str, monitor: RecordingMonitor) -> Capture:
     )
 
 
-def run_function(fn: Callable[[], None], *, project: str = "knative-platform", stack: str = "test",
+def run_function(fn: Callable[[], object], *, project: str = "knative-platform", stack: str = "test",
                  config: Mapping[str, str] | None = None, secret_keys: tuple[str, ...] = (),
                  monitor: RecordingMonitor | None = None, mode: Mode = Mode.PREVIEW) -> Capture:
     """Run ``fn`` as if it were a Pulumi program, under mocks; raise what it raises.
@@ -348,7 +361,8 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
 def own_stack_name(program: ProgramConfig) -> str:
     """The fully qualified name of the program's own stack, under the mocked runtime's organization.
 
-    The mocks answer the program's reference to itself by it (:func:`knative_platform.offline.mocks.qualified`).
+    The mocks answer the program's reference to itself by it (:func:`knative_platform.offline.mocks.qualified`);
+    the name that reference reads in the program is :func:`knative_platform.runtime.history.self_reference_name`.
     """
     return f"{ORGANIZATION}/{program.project}/{program.stack}"
 

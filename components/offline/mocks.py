@@ -90,9 +90,9 @@ _GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
 def qualified(stack: str) -> str:
     """``<organization>/<project>/<stack>`` of a reference, as a self-managed backend in the project layout reads it.
 
-    A bare ``<stack>`` (the program's reference to itself, :func:`knative_platform.runtime.history.own_stack_name`) or
-    ``<organization>/<stack>`` is in the running project (pulumi/pulumi v3.259.0 ``pkg/backend/diy/store.go``
-    ``projectReferenceStore.ParseReference``).
+    A bare ``<stack>`` (the program's reference to itself,
+    :func:`knative_platform.runtime.history.self_reference_name`) or ``<organization>/<stack>`` is in the
+    running project (pulumi/pulumi v3.259.0 ``pkg/backend/diy/store.go`` ``projectReferenceStore.ParseReference``).
     """
     parts = stack.split("/")
     if len(parts) == 1:
@@ -127,6 +127,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         """
         stack = qualified(stack)
         own = self.own_stack or f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+        outputs: Mapping[str, Any] | None
         if stack == own:
             outputs = self.stack_outputs.get(stack, {})
         else:

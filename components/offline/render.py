@@ -15,7 +15,6 @@ renders of a stack compare equal byte for byte and a diff shows only intent.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from ..model.core.config_value import TOO_DEEP, parse_config_value
 from ..model.core.errors import Problem
 from .engine import Capture, Registration
 from .esc import ENVIRONMENT_FILE
@@ -85,14 +85,10 @@ def _object_path(reg: Registration) -> str:
     return f"kubernetes/{namespace}/{kind}-{name}.yaml"
 
 
-def _config_value(text: str) -> Any:
-    """Structured config reaches the program as JSON text; show it as the YAML the user wrote."""
-    if text[:1] in "[{":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return text
-    return text
+def _shown(text: str) -> Any:
+    """A config value as the program reads it (the YAML the user wrote); text nested too deeply stays text."""
+    value = parse_config_value(text)
+    return text if value is TOO_DEEP else value
 
 
 def _resource_keys(regs: list[Registration]) -> list[str]:
@@ -132,7 +128,7 @@ def render_files(capture: Capture, program: ProgramConfig | None = None,
     raw_config = program.config if program else {}
     fingerprints = program.secret_fingerprints if program else {}
     # a secret shows as its fingerprint, so a rotation shows in a diff; plain credentials are redacted by name
-    config = redact({k: (fingerprints.get(k, REDACTED) if k in secret else _config_value(v))
+    config = redact({k: (fingerprints.get(k, REDACTED) if k in secret else _shown(v))
                      for k, v in raw_config.items()})
     files[MARKER] = dump_yaml({
         "project": capture.project,
@@ -146,8 +142,8 @@ def render_files(capture: Capture, program: ProgramConfig | None = None,
     bundles = {}
     for reg in capture.registrations:
         if reg.type in BUNDLE_TYPES:
-            keys = BUNDLE_TYPES[reg.type]
-            bundles[reg.name] = redact({"type": reg.type, **{k: reg.inputs[k] for k in keys if k in reg.inputs}})
+            shown = BUNDLE_TYPES[reg.type]
+            bundles[reg.name] = redact({"type": reg.type, **{k: reg.inputs[k] for k in shown if k in reg.inputs}})
         elif is_kubernetes_object(reg):
             path = _object_path(reg)
             if path in files:

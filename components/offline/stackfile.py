@@ -210,44 +210,15 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
     check_stack(stack)
     project_dir = Path(project_dir).resolve()
     project_file = project_dir / "Pulumi.yaml"
-    if not project_file.is_file():
-        raise StackFileError(f"no Pulumi.yaml in {project_dir}")
-    project_doc = _map(_load_yaml(project_file), project_file, "the project file")
-    if not isinstance(project_doc.get("name"), str):
-        raise StackFileError(f"{project_file}: no project name (name: <project>)")
-    project = project_name(project_doc, project_dir)
-    if not project:
-        raise StackFileError(f"{project_file}: no project name (name: <project>)")
+    project_doc, project = _read_project(project_dir, project_file)
     main = project_dir / str(project_doc.get("main") or ".")
     if main.is_dir():
         main = main / "__main__.py"
     config_dir = project_dir / str(project_doc.get("stackConfigDir") or ".")
     stack_file = config_dir / f"Pulumi.{stack}.yaml"
-    values: dict[str, str] = {}
-    secret: set[str] = set()
-    fingerprints: dict[str, str] = {}
-    stack_values: dict[str, Any] = {}
-    imports: tuple[str, ...] = ()
-    if stack_file.is_file():
-        stack_doc = _map(_load_yaml(stack_file), stack_file, "a stack file")
-        try:
-            imports = environment_imports(stack_doc.get("environment"))
-        except ValueError as exc:
-            raise StackFileError(f"{stack_file}: {exc}") from None
-        for key, value in _map(stack_doc.get("config"), stack_file, "config").items():
-            full = _config_key(str(key).replace(PROJECT_PLACEHOLDER, project), project, stack_file)
-            redacted, is_secret = _redact_secure(value)
-            stack_values[full] = redacted
-            values[full] = _scalar(redacted)
-            if is_secret:
-                secret.add(full)
-                fingerprints[full] = secret_fingerprint(project, stack, full, value)
-    elif not (config_dir / f"Pulumi.{stack}.yaml").exists() and stack_file.parent.is_dir():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
-        raise StackFileError(f"no stack '{stack}'{did_you_mean(stack, known)}: {stack_file} does not exist "
-                             f"(stacks: {', '.join(known) or 'none'})")
+    read = _read_stack_file(stack_file, project, stack)
     problems, defaulted = _apply_declarations(_map(project_doc.get("config"), project_file, "config"), project,
-                                              project_file, values, stack_values, secret, imports)
+                                              project_file, read.values, read.stack_values, read.secret, read.imports)
     if problems:
         raise StackFileError(f"{stack_file}: stack '{stack}' against the config declared in {project_file.name}: "
                              + "; ".join(problems))
@@ -259,13 +230,63 @@ def load_program_config(project_dir: Path | str, stack: str, stack_outputs_file:
         project=project,
         stack=stack,
         main=main,
-        config=dict(sorted(values.items())),
-        secret_keys=tuple(sorted(secret)),
+        config=dict(sorted(read.values.items())),
+        secret_keys=tuple(sorted(read.secret)),
         stack_file=stack_file if stack_file.is_file() else None,
         stack_outputs=stack_outputs,
-        secret_fingerprints=dict(sorted(fingerprints.items())),
-        environment=stack_environment(imports, stack_values, defaulted),
+        secret_fingerprints=dict(sorted(read.fingerprints.items())),
+        environment=stack_environment(read.imports, read.stack_values, defaulted),
     )
+
+
+def _read_project(project_dir: Path, project_file: Path) -> tuple[dict[str, Any], str]:
+    """The project file as a map, and the project's name."""
+    if not project_file.is_file():
+        raise StackFileError(f"no Pulumi.yaml in {project_dir}")
+    project_doc = _map(_load_yaml(project_file), project_file, "the project file")
+    project = project_name(project_doc, project_dir) if isinstance(project_doc.get("name"), str) else ""
+    if not project:
+        raise StackFileError(f"{project_file}: no project name (name: <project>)")
+    return project_doc, project
+
+
+@dataclass
+class _StackValues:
+    """One stack file's config as the CLI hands it over, and what it keeps secret and imports."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    """Full key -> the text the program receives (:func:`_scalar`), secure leaves redacted."""
+    stack_values: dict[str, Any] = field(default_factory=dict)
+    """Full key -> the value as written, secure leaves redacted."""
+    secret: set[str] = field(default_factory=set)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    imports: tuple[str, ...] = ()
+
+
+def _read_stack_file(stack_file: Path, project: str, stack: str) -> _StackValues:
+    """The stack file's config (none when the file is absent but its folder is not: a stack with no config)."""
+    read = _StackValues()
+    if not stack_file.is_file():
+        if not stack_file.exists() and stack_file.parent.is_dir():
+            config_dir = stack_file.parent
+            known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
+            raise StackFileError(f"no stack '{stack}'{did_you_mean(stack, known)}: {stack_file} does not exist "
+                                 f"(stacks: {', '.join(known) or 'none'})")
+        return read
+    stack_doc = _map(_load_yaml(stack_file), stack_file, "a stack file")
+    try:
+        read.imports = environment_imports(stack_doc.get("environment"))
+    except ValueError as exc:
+        raise StackFileError(f"{stack_file}: {exc}") from None
+    for key, value in _map(stack_doc.get("config"), stack_file, "config").items():
+        full = _config_key(str(key).replace(PROJECT_PLACEHOLDER, project), project, stack_file)
+        redacted, is_secret = _redact_secure(value)
+        read.stack_values[full] = redacted
+        read.values[full] = _scalar(redacted)
+        if is_secret:
+            read.secret.add(full)
+            read.fingerprints[full] = secret_fingerprint(project, stack, full, value)
+    return read
 
 
 def _apply_declarations(declarations: Mapping[str, Any], project: str, project_file: Path, values: dict[str, str],

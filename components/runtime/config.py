@@ -8,16 +8,16 @@ reads credentials as Pulumi secrets, and turns any SpecError into a
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from ..model.core.bounds import depth_problem, too_deep
+from ..model.core.config_value import nesting_problem, parse_config_value
 from ..model.core.errors import Problem, SpecError
+from ..model.platform.cluster_target import cluster_target_problems
 from ..model.platform.platform import PlatformSpec, build_platform_spec
 from ..model.service.service import Service
 from .errors import ConfigError
@@ -41,51 +41,6 @@ def _secret_keys() -> set[str]:
     return keys | {k for k in _all_config() if runtime_config.is_config_secret(k)}
 
 
-def _parse(raw: Any) -> Any:
-    """Structured values arrive as JSON text; scalars stay the strings the user wrote.
-
-    A YAML ``null`` reaches the program as the text ``null`` (the Pulumi CLI
-    stores it as a JSON value: pulumi/pulumi sdk/go/common/resource/config/object.go,
-    ``unmarshalObject`` and ``MarshalString``), so it is read back as null.
-    JSON nested too deeply for the parser comes back as :data:`TOO_DEEP`.
-    """
-    if raw == "null":
-        return None
-    if isinstance(raw, str) and raw[:1] in "[{":
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw  # the spec reports it as a string where a map or list is expected
-        except RecursionError:
-            return TOO_DEEP
-    return raw
-
-
-TOO_DEEP: Any = object()
-"""What :func:`_parse` returns for JSON nested past what Python's parser can follow (about 1,000 levels)."""
-
-
-NO_CLUSTER_FIX = ("name the cluster this stack deploys to. For a cluster you already have: "
-                  "`cluster: {type: existing, context: <kubeconfig context>}` (or `kubeconfig: <path>`, or the "
-                  "secret knative-platform:kubeconfig); for one the platform creates: `cluster: {type: gke, ...}`")
-
-
-def cluster_target_problems(values: Mapping[str, Any], secret_keys: Iterable[str]) -> list[Problem]:
-    """A stack must say which cluster it deploys to: never whatever kubectl's current context happens to be."""
-    if "cluster" in secret_keys:  # refused by the spec: a cluster is not a secret
-        return []
-    cluster = values.get("cluster")
-    if "cluster" not in values or cluster is None:
-        return [Problem("cluster", f"is required: {NO_CLUSTER_FIX}")]
-    if (isinstance(cluster, Mapping) and cluster.get("type", "existing") == "existing"
-            and not cluster.get("context") and not cluster.get("kubeconfig") and "kubeconfig" not in secret_keys):
-        return [Problem("cluster.context", "is required for an existing cluster, or the stack would deploy to "
-                                           "whatever kubectl's current context is: set context to a kubeconfig "
-                                           "context, or kubeconfig to a kubeconfig file's path, or set the secret "
-                                           "knative-platform:kubeconfig")]
-    return []
-
-
 def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
     """The stack's validated spec; raises ConfigError (a ``pulumi.RunError``) listing every problem."""
     namespace = pulumi.get_project()
@@ -102,8 +57,8 @@ def load_stack_config(python_services: Iterable[Service] = ()) -> StackConfig:
             secret_keys.append(key)
             values[key] = None  # the value is read below as a secret, never as plain data
             continue
-        value = _parse(raw)
-        nesting = too_deep() if value is TOO_DEEP else depth_problem(value)
+        value = parse_config_value(raw)
+        nesting = nesting_problem(value)
         if nesting:
             problems.append(Problem(key, nesting))
         elif value is not None:  # `key: null` says what leaving the key out says

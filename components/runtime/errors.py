@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import pulumi
 
 from ..model.core.errors import Problem, SpecError
+
+T = TypeVar("T")
 
 
 class ConfigError(pulumi.RunError):
@@ -19,3 +23,10 @@ def checked(problems: list[Problem]) -> None:
     """Raise :class:`ConfigError` when validation found problems; components call this before registering."""
     if problems:
         raise ConfigError(SpecError(problems))
+
+
+def checked_result(result: tuple[T, list[Problem]]) -> T:
+    """The value of a pure ``(value, problems)`` result, or :class:`ConfigError` when it found problems."""
+    value, problems = result
+    checked(problems)
+    return value

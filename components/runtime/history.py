@@ -21,7 +21,7 @@ StackReference from the backend's latest checkpoint of the named stack
   outputs and overlays the new ones (``executeRegisterResourceOutputs`` with
   ``errored``), so a revision a failed update applied is still recorded.
 
-The name it reads (:func:`own_stack_name`) is the bare stack name on a
+The name it reads (:func:`self_reference_name`) is the bare stack name on a
 self-managed backend, whose organization is always ``organization``
 (``pkg/backend/diy/state.go``): a state bucket in the legacy layout (no
 projects) parses references with ``tokens.ParseStackName``, which refuses a
@@ -50,13 +50,13 @@ previous render's outputs, or with none (:mod:`knative_platform.offline.mocks`).
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
 
+from ..model.core.config_value import parse_config_value
 from ..model.core.errors import Problem
 from ..model.revisions.revision_record import RESET_KEY, REVISIONS_OUTPUT, reset_problems
 from ..model.revisions.revisions import Previous
@@ -68,7 +68,7 @@ CONFIG_NAMESPACE = "knative-platform"
 """The config namespace of the library's own settings, in the platform project and in app projects alike."""
 
 
-def own_stack_name() -> str:
+def self_reference_name() -> str:
     """The name the running program's reference to its own stack reads (see the module docstring)."""
     organization = pulumi.get_organization()
     if organization == SELF_MANAGED_ORGANIZATION:
@@ -150,11 +150,11 @@ class StackHistory:
         if self._previous is not None:
             return self._previous
         if reset is None:
-            value = _parsed(pulumi.Config(CONFIG_NAMESPACE).get(RESET_KEY))
+            value = parse_config_value(pulumi.Config(CONFIG_NAMESPACE).get(RESET_KEY))
             checked(reset_problems(value, None, f"{CONFIG_NAMESPACE}:{RESET_KEY}"))
             reset = tuple(value or ())
         forget = frozenset(reset)
-        self.reference = pulumi.StackReference(name, stack_name=own_stack_name(), opts=opts)
+        self.reference = pulumi.StackReference(name, stack_name=self_reference_name(), opts=opts)
         # The record holds names, images and digests, nothing secret (only the kubeconfig output is).
         self._previous = pulumi.Output.unsecret(self.reference.outputs.apply(lambda outputs: previous(outputs, forget)))
         return self._previous
@@ -216,16 +216,6 @@ class StackHistory:
         if not ours:
             pulumi.log.warn(f"the program exports its own '{REVISIONS_OUTPUT}'; knative-platform records each "
                             "KnativeApp's revisions there itself and keeps its record: remove that export")
-
-
-def _parsed(raw: str | None) -> Any:
-    """A config value as set: structured values arrive as JSON text, anything else stays the text (and is refused)."""
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 def previous(outputs: Any, reset: frozenset[str] = frozenset()) -> Previous:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..manifests.urls import CLUSTER_LOCAL_DOMAIN, host
 from ..model.core.errors import shorten
+from ..model.platform.hosts import CLUSTER_LOCAL_DOMAIN, host
 from ..offline.secrets import redact_url
 
 __all__ = ["InputError", "Plan", "Target", "TrafficEntry", "Url", "load_outputs", "plan"]
@@ -230,7 +230,7 @@ def plan(outputs: Mapping[str, Any], *, gateway_address: str | None = None) -> P
     tags = _mapping(outputs, "tagUrls", skips, "tag URLs")
     domains = _mapping(outputs, "domainUrls", skips, "custom-domain URLs")
     traffic = _mapping(outputs, "traffic", skips, "traffic splits")
-    revisions = outputs.get("revisions") if isinstance(outputs.get("revisions"), dict) else {}
+    revisions: dict[str, Any] = outputs["revisions"] if isinstance(outputs.get("revisions"), dict) else {}
     template, domain = outputs.get("domainTemplate"), outputs.get("domain")
     for service, url in sorted(urls.items()):
         _name(service, f"outputs.serviceUrls.{_key(service)}")

@@ -136,7 +136,7 @@ class Gateway:
                 sock.settimeout(max(0.001, deadline - time.monotonic()))  # the whole handshake (CPython's _ssl)
                 sock = self._wrap(sock, host)
             connection = http.client.HTTPConnection(host, port, timeout=timeout)
-            connection.sock = _DeadlineSocket(sock, deadline)  # type: ignore[assignment]
+            connection.sock = _DeadlineSocket(sock, deadline)
             try:
                 connection.request("GET", path, headers={"Host": host, "User-Agent": "knative-platform-smoke",
                                                          "Connection": "close"})

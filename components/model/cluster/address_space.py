@@ -34,7 +34,7 @@ def merged(networks: Iterable[Network]) -> dict[int, list[Network]]:
     by_version: dict[int, list[Network]] = {}
     for network in networks:
         by_version.setdefault(network.version, []).append(network)
-    return {v: list(ipaddress.collapse_addresses(nets)) for v, nets in by_version.items()}  # type: ignore[arg-type]
+    return {v: list(ipaddress.collapse_addresses(nets)) for v, nets in by_version.items()}  # type: ignore[type-var]
 
 
 def public_addresses(networks: Iterable[Network]) -> dict[int, int]:

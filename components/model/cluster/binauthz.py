@@ -153,8 +153,12 @@ def image_pattern(pod_image: str) -> str:
 
 
 def service_images(service: Service, path: str) -> list[tuple[str, str, bool]]:
-    """``(config path, image, resolved by Knative)`` for every container of ``service``."""
-    found = [(join_path(path, "image"), service.image, True)]
+    """``(config path, image, resolved by Knative)`` for every container of ``service``.
+
+    A service built from its source has no image until ``knative-platform build`` records one: its registry is
+    admitted as a whole (issue 20), so only the images a service names are listed.
+    """
+    found = [(join_path(path, "image"), service.image, True)] if service.image is not None else []
     for key, containers, resolved in (("sidecars", service.sidecars, True),
                                       ("initContainers", service.init_containers, False)):
         for i, container in enumerate(containers):

@@ -11,25 +11,33 @@ Hardened is the default. A ``profile`` (dev, staging, prod) picks which
 and why an environment may accept that. Prod refuses the relaxations that would
 make it zonal, publicly reachable or deletable by accident.
 
-:func:`gke_cluster_problems` checks everything GKE or GCP would refuse minutes
-into a ``pulumi up`` (bad CIDRs, overlapping ranges, a zone where a region is
-needed, min nodes above max, an open ``0.0.0.0/0`` authorized network) and
-names the config path and the fix. Pure Python: no Pulumi import.
+The rules over these values are in :mod:`knative_platform.model.cluster.cluster_rules`
+(:func:`~knative_platform.model.cluster.cluster_rules.gke_cluster_problems`), as
+the TLS settings' are in :mod:`knative_platform.model.tls.tls_rules`. Pure
+Python: no Pulumi import.
 """
 
 from __future__ import annotations
 
 import enum
-import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
-from ..core.decode import INVALID, Decoder, camel, describe
-from ..core.errors import Problem, join_path
-from ..core.names import dns1035_problem
-from .address_space import PROD_MAX_PUBLIC_IPV4, PROD_MAX_PUBLIC_IPV6, covers_everything, merged, public_addresses
+from .parts import (
+    AuthorizedNetwork,
+    CloudDns,
+    MaintenanceWindow,
+    Network,
+    NodePool,
+    SecretsEncryption,
+    decode_node_pools,
+)
+
+REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+"""A GCP region (``europe-west1``): a regional cluster's ``location``."""
+ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
+"""A GCP zone (``europe-west1-b``): a zonal cluster's ``location``."""
 
 # -- closed sets --------------------------------------------------------------------------------
 
@@ -74,35 +82,6 @@ class BinaryAuthorization(enum.StrEnum):
     PROJECT_SINGLETON_POLICY_ENFORCE = "PROJECT_SINGLETON_POLICY_ENFORCE"
     POLICY_BINDINGS = "POLICY_BINDINGS"
     POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE = "POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE"
-
-
-class DiskType(enum.StrEnum):
-    """Boot disk types GKE node pools accept."""
-
-    PD_STANDARD = "pd-standard"
-    PD_BALANCED = "pd-balanced"
-    PD_SSD = "pd-ssd"
-    HYPERDISK_BALANCED = "hyperdisk-balanced"
-
-
-class TaintEffect(enum.StrEnum):
-    """Kubernetes taint effects, spelled as ``kubectl taint`` spells them."""
-
-    NO_SCHEDULE = "NoSchedule"
-    PREFER_NO_SCHEDULE = "PreferNoSchedule"
-    NO_EXECUTE = "NoExecute"
-
-
-class Weekday(enum.StrEnum):
-    """Days of the week as RFC 5545 (the maintenance window's RRULE) spells them."""
-
-    MO = "MO"
-    TU = "TU"
-    WE = "WE"
-    TH = "TH"
-    FR = "FR"
-    SA = "SA"
-    SU = "SU"
 
 
 # -- the relaxations ------------------------------------------------------------------------------
@@ -168,65 +147,7 @@ PROD_FORBIDDEN_RELAXATIONS = ("zonal_control_plane", "public_endpoint", "no_dele
 """What prod never accepts: prod is regional, private, deletion-protected and blocks images it does not admit."""
 
 
-# -- the parts ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Network:
-    """The VPC's address plan: the nodes' subnet, its two secondary ranges (VPC-native) and the control plane's.
-
-    ``master_cidr`` is the /28 GKE peers the control plane into; the firewall
-    rule that lets the control plane call admission webhooks on the nodes
-    (Knative's listens on 8443) uses it as its source.
-    """
-
-    subnet_cidr: str = "10.10.0.0/20"
-    pods_cidr: str = "10.16.0.0/14"
-    services_cidr: str = "10.20.0.0/20"
-    master_cidr: str = "172.16.0.0/28"
-
-
-@dataclass(frozen=True, kw_only=True)
-class AuthorizedNetwork:
-    """A CIDR allowed to reach the control plane's IP endpoints, and a name saying whose it is."""
-
-    cidr: str
-    name: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Taint:
-    """A node taint: pods without a matching toleration stay off the pool."""
-
-    key: str
-    value: str = ""
-    effect: TaintEffect = TaintEffect.NO_SCHEDULE
-
-
-@dataclass(frozen=True, kw_only=True)
-class NodePool:
-    """One node pool. Sizes are per zone, as GKE counts them (a regional pool spans three zones).
-
-    Every pool runs COS_CONTAINERD with the GKE metadata server, secure boot and
-    integrity monitoring, as the cluster's least-privilege node service account;
-    none of that is configurable because nothing in the platform needs it off.
-    """
-
-    name: str = field(metadata={"from_config": False})
-    machine_type: str = "e2-standard-4"
-    disk_size_gb: int = 100
-    disk_type: DiskType = DiskType.PD_BALANCED
-    min_nodes: int = 1
-    max_nodes: int = 3
-    spot: bool | None = None
-    """None follows the cluster's ``relax.spotNodes``."""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    taints: tuple[Taint, ...] = ()
-    auto_repair: bool = True
-    auto_upgrade: bool = True
-    max_surge: int = 1
-    max_unavailable: int = 0
-
+# -- the default node pools ----------------------------------------------------------------------
 
 PROFILE_NODE_POOLS: Mapping[ClusterProfile, tuple[NodePool, ...]] = {
     # Knative Serving, kgateway and cert-manager fit on one e2-standard-2; autoscale to 3 for app pods.
@@ -237,51 +158,6 @@ PROFILE_NODE_POOLS: Mapping[ClusterProfile, tuple[NodePool, ...]] = {
     ClusterProfile.PROD: (NodePool(name="default", machine_type="e2-standard-4", min_nodes=1, max_nodes=5),),
 }
 """The node pools a profile gets when the stack declares none."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class MaintenanceWindow:
-    """When GKE may upgrade and repair automatically: ``start`` (UTC, ``HH:MM``) for ``hours`` on ``days``."""
-
-    start: str = "03:00"
-    hours: int = 4
-    days: tuple[Weekday, ...] = tuple(Weekday)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SecretsEncryption:
-    """Application-layer encryption of Kubernetes Secrets with a Cloud KMS key (CIS GKE 5.3.1).
-
-    By default the component creates a key ring (``key_ring``, default
-    ``<cluster name>-gke``) and a key ``secrets`` in the cluster's region,
-    rotated every ``rotation_days``, and grants GKE's service agent use of it.
-    Set ``key`` to the full resource name of an existing key instead; then grant
-    ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on it to
-    ``service-<project number>@container-engine-robot.iam.gserviceaccount.com`` yourself.
-    """
-
-    key: str | None = None
-    key_ring: str | None = None
-    rotation_days: int = 90
-
-
-@dataclass(frozen=True, kw_only=True)
-class CloudDns:
-    """A Cloud DNS managed zone that gets ``*.<domain>`` pointing at the platform gateway's address."""
-
-    zone: str
-    project: str | None = None
-    """The zone's project, when it is not the cluster's."""
-    ttl: int = 300
-
-
-def decode_node_pools(raw: Any, path: str, decoder: Decoder) -> Any:
-    """``nodePools`` maps a pool's name to its settings, as GKE names pools."""
-    if not isinstance(raw, Mapping):
-        return decoder.problem(path, f"expected a map from node pool name to its settings, got {describe(raw)}")
-    pools = [decoder.decode_dataclass(NodePool, spec, join_path(path, str(name)), name=str(name))
-             for name, spec in raw.items()]
-    return INVALID if any(p is INVALID for p in pools) else tuple(pools)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -296,26 +172,49 @@ class GkeClusterSpec:
     """
 
     type: ClusterType = ClusterType.GKE
+    """Selects this cluster kind (``existing`` is the other)."""
     project: str
+    """The GCP project id every GCP resource of the cluster lives in."""
     location: str
+    """A region (``europe-west1``: a regional control plane) or a zone (``europe-west1-b``: only with
+    ``relax.zonalControlPlane``)."""
     name: str
+    """The cluster's name, a DNS-1035 label of at most 24 characters; it names the VPC (``<name>``), subnet and
+    node service account (``<name>-nodes``), router, NAT, firewall, gateway address (``<name>-gateway``) and key
+    ring (``<name>-gke``)."""
     profile: ClusterProfile = ClusterProfile.PROD
+    """Which relaxations apply and which default node pool (see "Profiles and relaxations")."""
     relax: Relaxations | None = None
+    """The relaxations in force, each a named flag; unset: the profile's. A ``relax`` map replaces the
+    profile's, so a stack file lists all of them."""
     release_channel: ReleaseChannel = ReleaseChannel.REGULAR
+    """GKE picks and upgrades the Kubernetes version; none is pinned."""
     network: Network = field(default_factory=Network)
+    """The VPC's address plan."""
     authorized_networks: tuple[AuthorizedNetwork, ...] = ()
+    """Who may reach the control plane's IP endpoints."""
     node_pools: tuple[NodePool, ...] = field(default=(), metadata={"decode": decode_node_pools})
+    """A map from pool name to its settings; unset: the profile's default pool."""
     maintenance_window: MaintenanceWindow = field(default_factory=MaintenanceWindow)
+    """When GKE may upgrade and repair automatically."""
     binary_authorization: BinaryAuthorization = BinaryAuthorization.PROJECT_SINGLETON_POLICY_ENFORCE
+    """The evaluation mode. The two ``PROJECT_SINGLETON`` modes check pods against the project policy the
+    platform writes; with ``DISABLED`` or ``POLICY_BINDINGS`` nothing is checked at admission, and prod refuses
+    them."""
     image_registries: tuple[str, ...] = ()
     """Registry paths (``europe-west1-docker.pkg.dev/<project>/<repository>``) whose images the project's
     Binary Authorization policy admits besides the platform's own and the stack's service images: where app
     stacks' images come from."""
     secrets_encryption: SecretsEncryption = field(default_factory=SecretsEncryption)
+    """Application-layer encryption of Kubernetes Secrets with a Cloud KMS key."""
     security_group: str | None = None
-    """Google Groups for RBAC: must be ``gke-security-groups@<your domain>``."""
+    """Google Groups for RBAC: must be ``gke-security-groups@<your domain>``; required unless
+    ``relax.noGoogleGroups``."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """GCP resource labels on the cluster, nodes, address and key; ``managed-by``, ``platform`` and ``profile``
+    are the platform's."""
     dns: CloudDns | None = None
+    """A Cloud DNS zone that gets ``*.<domain>`` pointing at the gateway's address."""
     dns_endpoint: bool = True
     """GKE's DNS-based control-plane endpoint, open to callers with IAM permission (CI, laptops) wherever
     they are, while the IP endpoints stay private or closed. The kubeconfig uses it when on."""
@@ -335,7 +234,7 @@ class GkeClusterSpec:
     @property
     def is_regional(self) -> bool:
         """True when ``location`` is a region (a highly available control plane)."""
-        return bool(_REGION.match(self.location))
+        return bool(REGION.match(self.location))
 
     @property
     def region(self) -> str:
@@ -365,326 +264,3 @@ class GkeClusterSpec:
     def pool_is_spot(self, pool: NodePool) -> bool:
         """Whether ``pool`` runs on Spot VMs: its own setting, else the cluster's ``relax.spotNodes``."""
         return self.relaxations.spot_nodes if pool.spot is None else pool.spot
-
-
-# -- validation ------------------------------------------------------------------------------
-
-_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
-_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
-_GCP_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
-_K8S_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-_K8S_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-_KMS_KEY = re.compile(r"^projects/([^/]+)/locations/([^/]+)/keyRings/([^/]+)/cryptoKeys/([^/]+)$")
-_KEY_RING = re.compile(r"^[a-zA-Z0-9_-]{1,63}$")
-_DNS_ZONE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-_SECURITY_GROUP = re.compile(r"^gke-security-groups@[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
-MAX_CLUSTER_NAME = 24
-"""GKE allows 40 characters, but the node service account is ``<name>-nodes`` and account ids stop at 30."""
-RESERVED_LABELS = frozenset({"managed-by", "platform", "profile"})
-"""Resource labels the component sets itself (see :func:`knative_platform.gcp_args.gke.resource_labels`)."""
-MIN_MAINTENANCE_HOURS_PER_32_DAYS = 48
-"""GKE refuses a maintenance window with less than 48 h of availability in any 32 days."""
-
-
-def parse_cidr(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str | None]:
-    """A network from ``text``, or the reason it is not one (with the corrected form when host bits are set)."""
-    try:
-        return ipaddress.ip_network(text, strict=True), None
-    except ValueError:
-        pass
-    try:
-        loose = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None, f"'{text}' is not a CIDR range such as '10.0.0.0/20'"
-    return None, f"'{text}' has host bits set; the network is '{loose}'"
-
-
-def _camel_path(path: str, name: str) -> str:
-    return join_path(path, camel(name))
-
-
-def _gcp_label_problems(labels: Mapping[str, str], path: str) -> list[Problem]:
-    problems = []
-    for key, value in labels.items():
-        if not _GCP_LABEL_KEY.match(key):
-            problems.append(Problem(join_path(path, key), "GCP label keys are 1-63 lowercase letters, digits, "
-                                                          "'_' or '-', starting with a letter"))
-        elif key in RESERVED_LABELS:
-            problems.append(Problem(join_path(path, key), f"is set by the platform itself; reserved: "
-                                                          f"{', '.join(sorted(RESERVED_LABELS))}"))
-        if not _GCP_LABEL_VALUE.match(value):
-            problems.append(Problem(join_path(path, key), f"value '{value}' must be at most 63 lowercase "
-                                                          "letters, digits, '_' or '-'"))
-    return problems
-
-
-def _k8s_key_problem(key: str) -> str | None:
-    """Why ``key`` is not a Kubernetes label or taint key (``[prefix/]name``), or None."""
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _K8S_PREFIX.match(prefix)):
-        return f"key '{key}' has an invalid prefix; it must be a DNS subdomain such as 'example.com'"
-    if not name or len(name) > 63 or not _K8S_NAME.match(name):
-        return (f"key '{key}' must be at most 63 letters, digits, '-', '_' or '.', "
-                "starting and ending with a letter or digit (optionally prefixed 'example.com/')")
-    return None
-
-
-def _k8s_value_problem(value: str) -> str | None:
-    if len(value) > 63 or not _K8S_NAME.match(value):
-        return (f"value '{value}' must be at most 63 letters, digits, '-', '_' or '.', "
-                "starting and ending with a letter or digit")
-    return None
-
-
-def _network_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
-    problems: list[Problem] = []
-    npath = join_path(path, "network")
-    ranges: dict[str, ipaddress.IPv4Network] = {}
-    for f in fields(Network):
-        text = getattr(spec.network, f.name)
-        where = _camel_path(npath, f.name)
-        net, why = parse_cidr(text)
-        if net is None:
-            problems.append(Problem(where, str(why)))
-            continue
-        if not isinstance(net, ipaddress.IPv4Network):
-            problems.append(Problem(where, f"'{text}' is IPv6; the VPC ranges are IPv4"))
-            continue
-        ranges[where] = net
-    master = ranges.get(_camel_path(npath, "master_cidr"))
-    if master is not None and master.prefixlen != 28:
-        problems.append(Problem(_camel_path(npath, "master_cidr"),
-                                f"'{master}' is a /{master.prefixlen}; GKE needs a /28 for the control plane"))
-    if master is not None and not master.is_private:
-        problems.append(Problem(_camel_path(npath, "master_cidr"),
-                                f"'{master}' is not a private range; use an RFC 1918 /28 such as '172.16.0.0/28'"))
-    limits = {"subnet_cidr": 29, "pods_cidr": 21, "services_cidr": 27}
-    for name, longest in limits.items():
-        where = _camel_path(npath, name)
-        net = ranges.get(where)
-        if net is not None and net.prefixlen > longest:
-            problems.append(Problem(where, f"'{net}' is too small for GKE; use a /{longest} or larger"))
-    items = list(ranges.items())  # declaration order: a later range is reported against an earlier one
-    for i, (where_a, a) in enumerate(items):
-        for where_b, b in items[i + 1:]:
-            if a.overlaps(b):
-                problems.append(Problem(where_b, f"'{b}' overlaps {where_a} ('{a}'); the ranges must not overlap"))
-    return problems
-
-
-def _authorized_network_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    for i, entry in enumerate(spec.authorized_networks):
-        where = join_path(join_path(path, "authorizedNetworks"), i)
-        net, why = parse_cidr(entry.cidr)
-        if net is None:
-            problems.append(Problem(join_path(where, "cidr"), str(why)))
-            continue
-        if net.prefixlen == 0:
-            problems.append(Problem(join_path(where, "cidr"),
-                                    f"'{entry.cidr}' opens the control plane to the whole internet; list the "
-                                    "networks that need it (CI runners, office) or use the DNS endpoint with IAM"))
-        if str(net) in seen:
-            problems.append(Problem(join_path(where, "cidr"), f"'{net}' is listed twice (also at {seen[str(net)]})"))
-        seen[str(net)] = where
-        if not entry.name.strip():
-            problems.append(Problem(join_path(where, "name"), "say whose network this is, e.g. 'ci-runners'"))
-    return problems + _union_problems(spec, path)
-
-
-def _union_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
-    """The ranges judged together (:mod:`.address_space`): never every address; in prod, a stated maximum."""
-    nets = [net for net in (parse_cidr(e.cidr)[0] for e in spec.authorized_networks) if net is not None]
-    where = join_path(path, "authorizedNetworks")
-    fix = ("list only the networks that need the control plane (an office, CI runners), or reach it through the DNS "
-           "endpoint with IAM")
-    if any(net.prefixlen == 0 for net in nets):
-        return []  # said of the range itself
-    if covers_everything(nets):
-        version = next(v for v, merged_nets in merged(nets).items() if merged_nets[0].prefixlen == 0)
-        return [Problem(where, f"together these ranges are every IPv{version} address, which opens the control plane "
-                               f"to the whole internet; {fix}")]
-    if spec.profile != ClusterProfile.PROD:
-        return []
-    counts = public_addresses(nets)
-    return [Problem(where, f"together these ranges admit {counts[v]:,} public IPv{v} addresses; profile prod admits at "
-                           f"most {limit:,} (a /{bits}): {fix}")
-            for v, limit, bits in ((4, PROD_MAX_PUBLIC_IPV4, 16), (6, PROD_MAX_PUBLIC_IPV6, 48))
-            if counts.get(v, 0) > limit]
-
-
-def _node_pool_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for pool in spec.node_pools:
-        ppath = join_path(join_path(path, "nodePools"), pool.name)
-
-        def add(key: str, message: str, ppath: str = ppath) -> None:
-            problems.append(Problem(join_path(ppath, key) if key else ppath, message))
-
-        if pool.name in seen:
-            add("", "is declared twice; node pool names must be unique")
-        seen.add(pool.name)
-        name_problem = dns1035_problem(pool.name, "node pool name")
-        if name_problem or len(pool.name) > 40:
-            add("", name_problem or f"node pool name '{pool.name}' must be at most 40 characters")
-        if not _MACHINE_TYPE.match(pool.machine_type):
-            add("machineType", f"'{pool.machine_type}' is not a machine type such as 'e2-standard-4'")
-        if pool.disk_size_gb < 10:
-            add("diskSizeGb", f"is {pool.disk_size_gb}, GKE needs at least 10")
-        if pool.min_nodes < 0:
-            add("minNodes", f"is {pool.min_nodes}, must be >= 0")
-        if pool.max_nodes < 1 or pool.max_nodes > 1000:
-            add("maxNodes", f"is {pool.max_nodes}, must be between 1 and 1000")
-        if pool.min_nodes > pool.max_nodes:
-            add("minNodes", f"must be <= maxNodes ({pool.max_nodes})")
-        if pool.max_surge < 0 or pool.max_unavailable < 0:
-            add("maxSurge" if pool.max_surge < 0 else "maxUnavailable", "must be >= 0")
-        elif pool.max_surge == 0 and pool.max_unavailable == 0:
-            add("maxSurge", "maxSurge and maxUnavailable are both 0, so upgrades could never progress; "
-                            "use maxSurge: 1")
-        if not pool.auto_upgrade:
-            add("autoUpgrade", "GKE requires node auto-upgrade in a release channel (the cluster is always in "
-                               "one); remove this key, and use the maintenance window to choose when")
-        for key, value in pool.labels.items():
-            problem = _k8s_key_problem(key) or _k8s_value_problem(value)
-            if problem:
-                add(join_path("labels", key), problem)
-        for i, taint in enumerate(pool.taints):
-            problem = _k8s_key_problem(taint.key) or (_k8s_value_problem(taint.value) if taint.value else None)
-            if problem:
-                add(join_path("taints", i), problem)
-    pools = spec.pools
-    if pools and all(any(t.effect != TaintEffect.PREFER_NO_SCHEDULE for t in p.taints) for p in pools):
-        problems.append(Problem(join_path(path, "nodePools"),
-                                "every pool is tainted, so kube-system, Knative and the gateway have nowhere to "
-                                "run; leave at least one pool without NoSchedule/NoExecute taints"))
-    return problems
-
-
-def _maintenance_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
-    window = spec.maintenance_window
-    mpath = join_path(path, "maintenanceWindow")
-    problems: list[Problem] = []
-    if not _HHMM.match(window.start):
-        problems.append(Problem(join_path(mpath, "start"), f"'{window.start}' is not a UTC time such as '03:00'"))
-    if not 4 <= window.hours <= 24:
-        problems.append(Problem(join_path(mpath, "hours"), f"is {window.hours}, must be between 4 and 24"))
-    if not window.days:
-        problems.append(Problem(join_path(mpath, "days"), "name at least one day, e.g. [SA, SU]"))
-    elif len(set(window.days)) != len(window.days):
-        problems.append(Problem(join_path(mpath, "days"), "lists a day twice"))
-    elif window.hours >= 4 and 4 * len(window.days) * window.hours < MIN_MAINTENANCE_HOURS_PER_32_DAYS:
-        # the worst 32 days hold 4 of each weekday
-        problems.append(Problem(mpath, f"{len(window.days)} day(s) x {window.hours} h a week gives less than "
-                                       f"{MIN_MAINTENANCE_HOURS_PER_32_DAYS} h in 32 days, which GKE refuses; "
-                                       "add days or hours"))
-    return problems
-
-
-def _relaxation_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
-    problems: list[Problem] = []
-    relax = spec.relaxations
-    if spec.profile == ClusterProfile.PROD:
-        for name in PROD_FORBIDDEN_RELAXATIONS:
-            if getattr(relax, name):
-                problems.append(Problem(_camel_path(join_path(path, "relax"), name),
-                                        "profile prod does not allow this relaxation: prod is regional, private, "
-                                        "deletion-protected and blocks images its policy does not admit"))
-    if not spec.is_regional and _ZONE.match(spec.location) and not relax.zonal_control_plane:
-        region = spec.location.rsplit("-", 1)[0]
-        hint = ("prod runs a regional control plane" if spec.profile == ClusterProfile.PROD
-                else "set relax.zonalControlPlane: true to accept a zonal one")
-        problems.append(Problem(join_path(path, "location"),
-                                f"'{spec.location}' is a zone, but profile {spec.profile} needs a region: use "
-                                f"'{region}' ({hint})"))
-    if relax.no_google_groups and spec.security_group:
-        problems.append(Problem(join_path(path, "securityGroup"),
-                                "is set, but relax.noGoogleGroups says not to use Google Groups; drop one"))
-    if not relax.no_google_groups and not spec.security_group:
-        problems.append(Problem(join_path(path, "securityGroup"),
-                                "is required for Google Groups for RBAC: 'gke-security-groups@<your domain>'; or "
-                                "set relax.noGoogleGroups: true and bind RBAC to users"))
-    encryption = spec.secrets_encryption
-    epath = join_path(path, "secretsEncryption")
-    if relax.google_managed_encryption and (encryption.key or encryption.key_ring):
-        problems.append(Problem(epath, "names a KMS key or key ring, but relax.googleManagedEncryption turns "
-                                       "KMS encryption off; drop one"))
-    return problems
-
-
-def _encryption_problems(spec: GkeClusterSpec, path: str) -> list[Problem]:
-    encryption = spec.secrets_encryption
-    epath = join_path(path, "secretsEncryption")
-    problems: list[Problem] = []
-    if encryption.key and encryption.key_ring:
-        problems.append(Problem(join_path(epath, "keyRing"), "set either key (an existing key) or keyRing (one the "
-                                                             "platform creates), not both"))
-    if encryption.key:
-        match = _KMS_KEY.match(encryption.key)
-        if not match:
-            problems.append(Problem(join_path(epath, "key"), f"'{encryption.key}' is not a key name such as "
-                                    "'projects/<p>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>'"))
-        elif match.group(2) != spec.region:
-            problems.append(Problem(join_path(epath, "key"), f"the key is in '{match.group(2)}'; GKE needs it in "
-                                                             f"the cluster's region '{spec.region}'"))
-    if encryption.key_ring and not _KEY_RING.match(encryption.key_ring):
-        problems.append(Problem(join_path(epath, "keyRing"), f"'{encryption.key_ring}' must be 1-63 letters, "
-                                                             "digits, '_' or '-'"))
-    if not 1 <= encryption.rotation_days <= 36500:
-        problems.append(Problem(join_path(epath, "rotationDays"),
-                                f"is {encryption.rotation_days}, must be between 1 and 36500"))
-    return problems
-
-
-def gke_cluster_problems(spec: GkeClusterSpec, path: str = "cluster", domain: str | None = None) -> list[Problem]:
-    """Everything GKE/GCP would refuse in ``spec``, or that weakens it without a named relaxation.
-
-    ``domain`` is the platform's domain: a Cloud DNS record needs one.
-    """
-    checker = Decoder()
-    checker.typecheck(spec, GkeClusterSpec, path)
-    if checker.problems:  # the semantic checks below assume the types are right
-        return checker.problems
-    problems: list[Problem] = []
-    if spec.type != ClusterType.GKE:
-        problems.append(Problem(join_path(path, "type"), f"is '{spec.type}', a GkeClusterSpec is type 'gke'"))
-    if not _PROJECT.match(spec.project):
-        problems.append(Problem(join_path(path, "project"), f"'{spec.project}' is not a GCP project id: 6-30 "
-                                                            "lowercase letters, digits or '-', starting with a letter"))
-    if not _REGION.match(spec.location) and not _ZONE.match(spec.location):
-        problems.append(Problem(join_path(path, "location"), f"'{spec.location}' is neither a region "
-                                                             "('europe-west1') nor a zone ('europe-west1-b')"))
-    name_problem = dns1035_problem(spec.name, "cluster name")
-    if name_problem or len(spec.name) > MAX_CLUSTER_NAME:
-        problems.append(Problem(join_path(path, "name"), name_problem or (
-            f"cluster name '{spec.name}' is {len(spec.name)} characters, must be at most {MAX_CLUSTER_NAME} "
-            "(the node service account '<name>-nodes' must fit GCP's 30)")))
-    if spec.security_group and not _SECURITY_GROUP.match(spec.security_group):
-        problems.append(Problem(join_path(path, "securityGroup"), f"'{spec.security_group}' must be "
-                                "'gke-security-groups@<your domain>': GKE only reads that group"))
-    problems += _relaxation_problems(spec, path)
-    problems += _network_problems(spec, path)
-    problems += _authorized_network_problems(spec, path)
-    problems += _node_pool_problems(spec, path)
-    problems += _maintenance_problems(spec, path)
-    problems += _encryption_problems(spec, path)
-    problems += _gcp_label_problems(spec.labels, join_path(path, "labels"))
-    if spec.dns is not None:
-        dpath = join_path(path, "dns")
-        if not _DNS_ZONE.match(spec.dns.zone):
-            problems.append(Problem(join_path(dpath, "zone"), f"'{spec.dns.zone}' is not a Cloud DNS managed zone "
-                                                              "name (lowercase letters, digits and '-')"))
-        if spec.dns.project is not None and not _PROJECT.match(spec.dns.project):
-            problems.append(Problem(join_path(dpath, "project"), f"'{spec.dns.project}' is not a GCP project id"))
-        if not 1 <= spec.dns.ttl <= 86400:
-            problems.append(Problem(join_path(dpath, "ttl"), f"is {spec.dns.ttl}, must be between 1 and 86400"))
-        if domain is None:
-            problems.append(Problem(dpath, "needs the platform's domain: set knative-platform:domain, whose "
-                                           "*.<domain> record this zone gets"))
-    return problems

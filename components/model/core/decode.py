@@ -263,8 +263,9 @@ class Decoder:
         """
         if not isinstance(raw, Mapping):
             return self.problem(path, f"expected a map, got {describe(raw)}")
-        hints = type_hints(cls)
-        by_key = keyed_fields(cls)
+        target: type = cls  # the caches key on the class
+        hints = type_hints(target)
+        by_key = keyed_fields(target)
         ok = True
         for key in raw:
             if key not in by_key:

@@ -79,7 +79,8 @@ def location_error(name: str) -> str | None:
 
 def go_fields(text: str) -> list[str]:
     """Go ``strings.Fields``: the runs of non-space characters, with Go's set of spaces."""
-    fields, current = [], []
+    fields: list[str] = []
+    current: list[str] = []
     for char in text:
         if char in GO_SPACE:
             if current:
@@ -136,6 +137,9 @@ def _range_error(expr: str, bound: tuple[int, int, dict[str, int] | None]) -> st
     low_bound, high_bound, names = bound
     range_and_step = expr.split("/")
     low_and_high = range_and_step[0].split("-")
+    start: int | None
+    end: int | None
+    step: int | None
     if low_and_high[0] in ("*", "?"):
         start, end = low_bound, high_bound
     else:

@@ -20,7 +20,7 @@ from ..core.decode import INVALID, Decoder, config_key
 from ..core.errors import Problem, join_path
 from ..service.service import Service
 from .eventing import Broker, BrokerClass, EventingFeatures, EventingSpec
-from .eventing_checks import name_collision_problems, service_event_problems
+from .eventing_checks import name_collision_problems, service_event_problems, service_events_once
 
 EVENTING_OUTPUT = "eventing"
 """The platform stack's output: present (not null) exactly when the platform installs Knative Eventing."""
@@ -58,6 +58,15 @@ def exported_eventing(value: Any) -> EventingSpec | str:
     return EventingSpec(brokers=tuple(brokers), features=features, ping_data_max_size=int(max_size))
 
 
+def platform_eventing(exported: Any) -> EventingSpec | None:
+    """The platform's Eventing from its ``eventing`` output; None when it installs none.
+
+    A bad output is None too: :func:`app_event_problems` refuses it.
+    """
+    spec = exported_eventing(exported) if exported is not None else None
+    return spec if isinstance(spec, EventingSpec) else None
+
+
 def app_event_problems(stack: str, services: Sequence[Service], exported: Any) -> list[Problem]:
     """The app services' triggers and schedules against the platform stack's ``eventing`` output."""
     if not any(s.triggers or s.schedules for s in services):
@@ -86,3 +95,19 @@ def events_against(spec: EventingSpec | None, service: Service, services: Sequen
                         f"the platform stack installs no Knative Eventing (it exports no {EVENTING_OUTPUT}); ask "
                         "its owners to declare a broker in its knative-platform:eventing.brokers, then retry")]
     return service_event_problems(spec, service, services or [service])
+
+
+def app_event_problems_once(service: Service, path: str, given: bool, spec: EventingSpec | None) -> list[Problem]:
+    """A ``KnativeApp``'s check of its service's triggers and schedules, with what its caller passed.
+
+    ``given``: whether the caller passed the platform's Eventing at all (Platform and PlatformReference.app_args
+    do); ``spec``: the Eventing, when it is a plain value (an app stack's comes from the platform stack's outputs
+    and is checked when known, before the app's Triggers and PingSources register).
+    """
+    if not (service.triggers or service.schedules):
+        return []
+    if not given:
+        return [Problem(join_path(path, "triggers" if service.triggers else "schedules"),
+                        "need the platform's brokers and Eventing settings: pass eventing (Platform and "
+                        "PlatformReference.app_args do)")]
+    return service_events_once(spec, service) if spec is not None else []

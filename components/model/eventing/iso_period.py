@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _DAYS_PER_MONTH_E6 = 30436875
 _ONE_E6 = 1000000
@@ -81,7 +82,7 @@ def _fixed_point(text: bytes) -> int | None:
     return value if -(2**63) <= value < 2**63 else None
 
 
-def _field(state: list, mark: bytes) -> int | None:
+def _field(state: list[Any], mark: bytes) -> int | None:
     """parse.go ``parseField``: the number before the first ``mark``; ``state`` is [remaining, ok]."""
     at = state[0].find(mark)
     if at <= 0:
@@ -95,7 +96,7 @@ def _field(state: list, mark: bytes) -> int | None:
 
 def _parse_fields(body: bytes) -> tuple[list[int], bool] | str:
     """The six fields in tenths (years .. seconds) and whether one was given, or the error's marker."""
-    state: list = [body, False]
+    state: list[Any] = [body, False]
     time = {b"H": 0, b"M": 0, b"S": 0}
     t = body.find(b"T")
     if t >= 0:

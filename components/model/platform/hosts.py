@@ -39,6 +39,13 @@ def tag_name(tag: str, name: str, tag_template: str) -> str:
     return fill(tag_template, {"Tag": tag, "Name": name})
 
 
+def tag_hosts(service: Service, domain: str, domain_template: str, tag_template: str) -> dict[str, str]:
+    """The host of each of ``service``'s traffic tags under ``domain``, by tag, in tag order."""
+    tags = sorted({t.tag for t in compile_traffic(service.traffic).targets if t.tag})
+    return {tag: host(tag_name(tag, service.name, tag_template), service.namespace, domain, domain_template)
+            for tag in tags}
+
+
 class HostKind(enum.StrEnum):
     """Where a public host comes from: the service itself, one of its traffic tags, or a custom domain."""
 
@@ -68,9 +75,8 @@ def public_hosts(services: Iterable[Service], domain: str, domain_template: str,
             continue
         ns = service.namespace
         out.append(PublicHost(host(service.name, ns, domain, domain_template), service.name, ns, HostKind.SERVICE))
-        tags = sorted({t.tag for t in compile_traffic(service.traffic).targets if t.tag})
-        out += [PublicHost(host(tag_name(tag, service.name, tag_template), ns, domain, domain_template),
-                           service.name, ns, HostKind.TAG) for tag in tags]
+        out += [PublicHost(tagged, service.name, ns, HostKind.TAG)
+                for tagged in tag_hosts(service, domain, domain_template, tag_template).values()]
         out += [PublicHost(d, service.name, ns, HostKind.DOMAIN, i) for i, d in enumerate(service.domains)]
     return out
 

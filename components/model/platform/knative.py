@@ -17,6 +17,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from ..core.decode import camel
 from ..core.errors import Problem, join_path
 from ..core.names import CONFIG_KEY
 from ..core.units import parse_duration, parse_quantity
@@ -197,84 +198,118 @@ def _spell(seconds: int) -> str:
 
 def knative_problems(settings: KnativeSettings, path: str = "knative") -> list[Problem]:
     """What Knative's config webhook (or a crash-looping controller) would refuse in ``settings``."""
-    problems: list[Problem] = []
+    return [*_autoscaler_problems(settings.autoscaler, join_path(path, "autoscaler")),
+            *_defaults_problems(settings.defaults, join_path(path, "defaults")),
+            *_gc_problems(settings.gc, join_path(path, "gc")),
+            *_deployment_problems(settings.deployment, join_path(path, "deployment")),
+            *_network_problems(settings.network, join_path(path, "network"))]
+
+
+def _duration_problems(path: str, text: str, low: int, high: int | None,
+                       allow_disabled: bool = False) -> list[Problem]:
+    """A duration between ``low`` and ``high`` seconds (None: no upper bound), or ``disabled`` where allowed."""
+    if allow_disabled and text == "disabled":
+        return []
+    seconds = parse_duration(text)
+    spelled = " or disabled" if allow_disabled else ""
+    if seconds is None:
+        return [Problem(path, f"'{text}' is not a duration; write it like 30s, 5m or 48h{spelled}")]
+    if seconds < low or (high is not None and seconds > high):
+        bound = f"between {_spell(low)} and {_spell(high)}" if high is not None else f"at least {_spell(low)}"
+        return [Problem(path, f"is {text}, must be {bound}")]
+    return []
+
+
+def _autoscaler_problems(a: AutoscalerSettings, path: str) -> list[Problem]:
+    """``config-autoscaler``: windows, targets, and scale bounds that agree with each other."""
+    problems = [*_duration_problems(join_path(path, "scaleToZeroGracePeriod"), a.scale_to_zero_grace_period, 6, None),
+                *_duration_problems(join_path(path, "stableWindow"), a.stable_window, 6, 3600)]
 
     def add(key: str, message: str) -> None:
         problems.append(Problem(join_path(path, key), message))
 
-    def duration(key: str, text: str, low: int, high: int | None, allow_disabled: bool = False) -> None:
-        if allow_disabled and text == "disabled":
-            return
-        seconds = parse_duration(text)
-        spelled = " or disabled" if allow_disabled else ""
-        if seconds is None:
-            add(key, f"'{text}' is not a duration; write it like 30s, 5m or 48h{spelled}")
-        elif seconds < low or (high is not None and seconds > high):
-            bound = f"between {_spell(low)} and {_spell(high)}" if high is not None else f"at least {_spell(low)}"
-            add(key, f"is {text}, must be {bound}")
-
-    a = settings.autoscaler
-    duration("autoscaler.scaleToZeroGracePeriod", a.scale_to_zero_grace_period, 6, None)
-    duration("autoscaler.stableWindow", a.stable_window, 6, 3600)
     if not 1 <= a.target_utilization_percentage <= 100:
-        add("autoscaler.targetUtilizationPercentage",
-            f"is {a.target_utilization_percentage}, must be between 1 and 100")
+        add("targetUtilizationPercentage", f"is {a.target_utilization_percentage}, must be between 1 and 100")
     if a.target_concurrency < 1:
-        add("autoscaler.targetConcurrency", f"is {a.target_concurrency}, must be >= 1")
+        add("targetConcurrency", f"is {a.target_concurrency}, must be >= 1")
     if a.requests_per_second_target < 1:
-        add("autoscaler.requestsPerSecondTarget", f"is {a.requests_per_second_target}, must be >= 1")
+        add("requestsPerSecondTarget", f"is {a.requests_per_second_target}, must be >= 1")
     if a.target_burst_capacity < -1:
-        add("autoscaler.targetBurstCapacity", f"is {a.target_burst_capacity}, must be >= -1 (-1 is unlimited)")
+        add("targetBurstCapacity", f"is {a.target_burst_capacity}, must be >= -1 (-1 is unlimited)")
     for key, value in (("minScale", a.min_scale), ("maxScale", a.max_scale), ("maxScaleLimit", a.max_scale_limit),
                        ("initialScale", a.initial_scale)):
         if value < 0:
-            add(f"autoscaler.{key}", f"is {value}, must be >= 0")
+            add(key, f"is {value}, must be >= 0")
     if a.initial_scale == 0 and not a.allow_zero_initial_scale:
-        add("autoscaler.initialScale", "is 0, which Knative refuses unless allowZeroInitialScale is true")
+        add("initialScale", "is 0, which Knative refuses unless allowZeroInitialScale is true")
     if a.max_scale > 0 and a.min_scale > a.max_scale:
-        add("autoscaler.minScale", f"must be <= maxScale ({a.max_scale})")
+        add("minScale", f"must be <= maxScale ({a.max_scale})")
     if a.max_scale_limit > 0 and (a.max_scale == 0 or a.max_scale > a.max_scale_limit):
-        add("autoscaler.maxScale", f"must be between 1 and maxScaleLimit ({a.max_scale_limit}) when a limit is set")
+        add("maxScale", f"must be between 1 and maxScaleLimit ({a.max_scale_limit}) when a limit is set")
     if not a.scale_to_zero and a.min_scale == 0:
-        add("autoscaler.minScale", "is 0 but scaleToZero is false; set minScale to 1 or more so the default says "
-                                   "what runs")
+        add("minScale", "is 0 but scaleToZero is false; set minScale to 1 or more so the default says what runs")
+    return problems
 
-    d = settings.defaults
+
+def _defaults_problems(d: DefaultsSettings, path: str) -> list[Problem]:
+    """``config-defaults``: timeouts within their maximum, container concurrency within Knative's range."""
+    problems = []
     if d.max_revision_timeout_seconds < 1:
-        add("defaults.maxRevisionTimeoutSeconds", f"is {d.max_revision_timeout_seconds}, must be >= 1")
+        problems.append(Problem(join_path(path, "maxRevisionTimeoutSeconds"),
+                                f"is {d.max_revision_timeout_seconds}, must be >= 1"))
     if not 1 <= d.revision_timeout_seconds <= max(d.max_revision_timeout_seconds, 1):
-        add("defaults.revisionTimeoutSeconds",
-            f"is {d.revision_timeout_seconds}, must be between 1 and maxRevisionTimeoutSeconds "
-            f"({d.max_revision_timeout_seconds})")
+        problems.append(Problem(join_path(path, "revisionTimeoutSeconds"),
+                                f"is {d.revision_timeout_seconds}, must be between 1 and maxRevisionTimeoutSeconds "
+                                f"({d.max_revision_timeout_seconds})"))
     if not 0 <= d.container_concurrency <= 1000:
-        add("defaults.containerConcurrency", f"is {d.container_concurrency}, must be between 0 (unlimited) and 1000")
+        problems.append(Problem(join_path(path, "containerConcurrency"),
+                                f"is {d.container_concurrency}, must be between 0 (unlimited) and 1000"))
+    return problems
 
-    g = settings.gc
-    duration("gc.retainSinceCreateTime", g.retain_since_create_time, 0, None, allow_disabled=True)
-    duration("gc.retainSinceLastActiveTime", g.retain_since_last_active_time, 0, None, allow_disabled=True)
+
+def _gc_problems(g: GcSettings, path: str) -> list[Problem]:
+    """``config-gc``: retention durations (or ``disabled``), and revision counts in order."""
+    problems = [
+        *_duration_problems(join_path(path, "retainSinceCreateTime"), g.retain_since_create_time, 0, None,
+                            allow_disabled=True),
+        *_duration_problems(join_path(path, "retainSinceLastActiveTime"), g.retain_since_last_active_time, 0, None,
+                            allow_disabled=True)]
     if g.min_non_active_revisions < 0:
-        add("gc.minNonActiveRevisions", f"is {g.min_non_active_revisions}, must be >= 0")
+        problems.append(Problem(join_path(path, "minNonActiveRevisions"),
+                                f"is {g.min_non_active_revisions}, must be >= 0"))
     if g.max_non_active_revisions is not None and g.max_non_active_revisions < g.min_non_active_revisions:
-        add("gc.maxNonActiveRevisions",
-            f"is {g.max_non_active_revisions}, must be >= minNonActiveRevisions ({g.min_non_active_revisions}) "
-            "or null for no limit")
+        problems.append(Problem(join_path(path, "maxNonActiveRevisions"),
+                                f"is {g.max_non_active_revisions}, must be >= minNonActiveRevisions "
+                                f"({g.min_non_active_revisions}) or null for no limit"))
+    return problems
 
-    dep = settings.deployment
-    duration("deployment.progressDeadline", dep.progress_deadline, 1, None)
-    duration("deployment.digestResolutionTimeout", dep.digest_resolution_timeout, 1, None)
+
+def _deployment_problems(dep: DeploymentSettings, path: str) -> list[Problem]:
+    """``config-deployment``: deadlines, registry hosts and the queue-proxy sidecar's quantities."""
+    problems = [*_duration_problems(join_path(path, "progressDeadline"), dep.progress_deadline, 1, None),
+                *_duration_problems(join_path(path, "digestResolutionTimeout"), dep.digest_resolution_timeout, 1,
+                                    None)]
     for i, registry in enumerate(dep.registries_skipping_tag_resolving):
         if not registry or not CONFIG_KEY.match(registry.replace(":", "")):
-            add(f"deployment.registriesSkippingTagResolving[{i}]", f"'{registry}' is not a registry host")
+            problems.append(Problem(join_path(join_path(path, "registriesSkippingTagResolving"), i),
+                                    f"'{registry}' is not a registry host"))
     for key in ("queue_sidecar_cpu_request", "queue_sidecar_memory_request", "queue_sidecar_cpu_limit",
                 "queue_sidecar_memory_limit"):
         text = getattr(dep, key)
-        if text is not None and (parse_quantity(text) is None or parse_quantity(text) < 0):  # type: ignore[operator]
-            ckey = key.split("_")[0] + "".join(w.capitalize() for w in key.split("_")[1:])
-            add(f"deployment.{ckey}", f"'{text}' is not a Kubernetes quantity such as 25m or 64Mi")
+        quantity = None if text is None else parse_quantity(text)
+        if text is not None and (quantity is None or quantity < 0):
+            problems.append(Problem(join_path(path, camel(key)),
+                                    f"'{text}' is not a Kubernetes quantity such as 25m or 64Mi"))
+    return problems
 
-    n = settings.network
+
+def _network_problems(n: NetworkSettings, path: str) -> list[Problem]:
+    """``config-network``: host templates that give every service, and every tag, its own host."""
+    problems = []
     if "{{.Name}}" not in n.domain_template:
-        add("network.domainTemplate", "must contain {{.Name}}, or every service would get the same host")
+        problems.append(Problem(join_path(path, "domainTemplate"),
+                                "must contain {{.Name}}, or every service would get the same host"))
     if "{{.Tag}}" not in n.tag_template or "{{.Name}}" not in n.tag_template:
-        add("network.tagTemplate", "must contain {{.Tag}} and {{.Name}}, or tags would collide")
+        problems.append(Problem(join_path(path, "tagTemplate"),
+                                "must contain {{.Tag}} and {{.Name}}, or tags would collide"))
     return problems

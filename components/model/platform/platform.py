@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..cluster.binauthz import image_policy_problems
-from ..cluster.cluster import ClusterType, GkeClusterSpec, gke_cluster_problems
+from ..cluster.cluster import ClusterType, GkeClusterSpec
+from ..cluster.cluster_rules import gke_cluster_problems
 from ..cluster.existing import ExistingCluster, existing_cluster_problems
 from ..core.decode import INVALID, Decoder, config_fields, config_key, describe
 from ..core.errors import Problem, did_you_mean, join_path, raise_if
@@ -56,7 +57,8 @@ SECRET_KEYS = frozenset({"kubeconfig"})
 
 ClusterSpec = ExistingCluster | GkeClusterSpec
 
-_CLUSTER_TYPES: dict[str, type] = {ClusterType.EXISTING.value: ExistingCluster, ClusterType.GKE.value: GkeClusterSpec}
+CLUSTER_TYPES: dict[str, type] = {ClusterType.EXISTING.value: ExistingCluster, ClusterType.GKE.value: GkeClusterSpec}
+"""The cluster kinds a stack file selects with ``cluster.type``, by that value."""
 
 
 def decode_cluster(raw: Any, path: str, decoder: Decoder) -> Any:
@@ -64,14 +66,14 @@ def decode_cluster(raw: Any, path: str, decoder: Decoder) -> Any:
     if not isinstance(raw, Mapping):
         return decoder.problem(path, f"expected a map with a type key, got {describe(raw)}")
     kind = raw.get("type", ClusterType.EXISTING.value)
-    cls = _CLUSTER_TYPES.get(kind) if isinstance(kind, str) else None
+    cls = CLUSTER_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None and not isinstance(kind, str):
-        return decoder.problem(join_path(path, "type"), f"expected a string, one of: {', '.join(_CLUSTER_TYPES)}; "
+        return decoder.problem(join_path(path, "type"), f"expected a string, one of: {', '.join(CLUSTER_TYPES)}; "
                                                         f"got {describe(kind)}")
     if cls is None:
-        hint = did_you_mean(str(kind), _CLUSTER_TYPES)
+        hint = did_you_mean(str(kind), CLUSTER_TYPES)
         return decoder.problem(join_path(path, "type"),
-                               f"'{kind}' is not a cluster type{hint}; expected one of: {', '.join(_CLUSTER_TYPES)}")
+                               f"'{kind}' is not a cluster type{hint}; expected one of: {', '.join(CLUSTER_TYPES)}")
     return decoder.decode_dataclass(cls, raw, path)
 
 

@@ -23,10 +23,6 @@ REQUIRED_PLATFORM_OUTPUTS: dict[str, str] = {
 }
 """Outputs an app stack cannot work without, each with the fix when the platform stack lacks it."""
 
-OPTIONAL_PLATFORM_OUTPUTS = ("gatewayAddress", "versions", "https", "httpsHosts", "domainTemplate", "tagTemplate",
-                             "workloadIdentityPool", "binaryAuthorization", "eventing")
-"""Facts an app stack may show or check; a platform without a managed gateway does not export them."""
-
 _STACK_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 

@@ -255,7 +255,7 @@ class _Reader:
         if problem:
             self.bad(path, problem)
             return None
-        return value
+        return str(value)
 
 
 def _row(reader: _Reader, raw: Any, path: str) -> tuple[RevisionRecord | None, bool]:

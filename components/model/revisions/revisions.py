@@ -43,7 +43,8 @@ from typing import Any
 from ..core.errors import Problem, join_path
 from ..core.names import revision_full_name
 from ..service.service import Service
-from ..service.traffic import LATEST, Split, Target, _target_paths, compile_traffic
+from ..service.shares import LATEST
+from ..service.traffic import ROLLOUT_DURATION_ANNOTATION, Split, Target, compile_traffic, target_paths
 from .revision_record import (
     KEEP_UNROUTED,
     RESET_KEY,
@@ -232,15 +233,14 @@ def plan_revisions(service: Service, template: Mapping[str, Any], history: Servi
     known = [r.name for r in after.revisions]
     others = [n for n in known if n != name]
     traffic_path = join_path(path, "traffic")
-    paths = _target_paths(traffic_path, service.traffic)
-    in_split = isinstance(service.traffic, Split)
+    paths = target_paths(traffic_path, service.traffic)
     rerouted: list[Target] = []
     notes: list[str] = []
     for target, tpath in zip(compiled.targets, paths, strict=True):
         if target.revision is None or target.revision == LATEST:
             rerouted.append(target)
             continue
-        where = join_path(tpath, "revision") if in_split else tpath
+        where = tpath.revision
         full = revision_full_name(service.name, target.revision)
         if full in known:
             rerouted.append(Target(revision=full, percent=target.percent, tag=target.tag))
@@ -262,8 +262,8 @@ def plan_revisions(service: Service, template: Mapping[str, Any], history: Servi
         return None, problems
     effective = service
     if notes:
-        effective = replace(service, traffic=Split(targets=tuple(rerouted),
-                                                   rollout_duration=getattr(service.traffic, "rollout_duration", None)))
+        rollout = compiled.annotations.get(ROLLOUT_DURATION_ANNOTATION)
+        effective = replace(service, traffic=Split(targets=tuple(rerouted), rollout_duration=rollout))
         # Only the targets move: the Service's annotations (a rollout duration) stay the policy's own.
         assert compile_traffic(effective.traffic).annotations == compiled.annotations
     return RevisionPlan(service=effective, revision=name, history=after, notes=tuple(notes)), []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.errors import Problem, join_path
@@ -112,6 +113,41 @@ def workload_identity_member(pool: str, namespace: str, name: str) -> str:
     return f"serviceAccount:{pool}[{namespace}/{name}]"
 
 
+POOL_SUFFIX = ".svc.id.goog"
+"""What a GKE cluster's Workload Identity pool ends with: ``<project>.svc.id.goog``."""
+
+
 def workload_pool(project: str) -> str:
     """The Workload Identity pool of a GKE cluster in ``project`` (what ``workload_identity_config`` sets)."""
-    return f"{project}.svc.id.goog"
+    return f"{project}{POOL_SUFFIX}"
+
+
+def google_identity_problems(account: ServiceAccount | None, path: str, wired: bool) -> list[Problem]:
+    """A service account acting as a Google one needs its cluster's Workload Identity pool and a GCP provider.
+
+    ``wired``: the caller passed both (Platform and PlatformReference.app_args do); ``path`` is the service's.
+    """
+    if account is None or not account.wants_google or wired:
+        return []
+    return [Problem(join_path(path, "serviceAccount"), "a Google identity needs Workload Identity on a GKE cluster: "
+                                                       "pass workload_pool and gcp_provider (Platform and "
+                                                       "PlatformReference.app_args do)")]
+
+
+def workload_pool_problems(pool: str | None, path: str) -> list[Problem]:
+    """An app stack learns the pool from the platform stack; a platform that is not GKE exports none."""
+    if not pool or not pool.endswith(POOL_SUFFIX):
+        return [Problem(path, "a Google identity needs Workload Identity: the platform stack exports no "
+                              "workloadIdentityPool (only cluster type gke does)")]
+    return []
+
+
+def role_resource_names(name: str, roles: Sequence[str]) -> dict[str, str]:
+    """A stable, unique Pulumi name per role (``api-identity-cloudsql-client``); a hash keeps look-alikes apart."""
+    out: dict[str, str] = {}
+    for role in roles:
+        slug = f"{name}-{re.sub(r'[^a-z0-9]+', '-', role.removeprefix('roles/').lower()).strip('-')}"
+        if slug in out.values():
+            slug += "-" + hashlib.sha256(role.encode()).hexdigest()[:6]
+        out[role] = slug
+    return out

@@ -54,7 +54,8 @@ from .containers import (
     volume_problems,
 )
 from .identity import ServiceAccount, service_account_problems
-from .traffic import Latest, TrafficPolicy, decode_traffic, traffic_problems
+from .traffic import Latest, TrafficPolicy, decode_traffic
+from .traffic_rules import traffic_problems
 
 MAX_TIMEOUT_SECONDS = 600
 """Knative's default ``max-revision-timeout-seconds``; a platform may raise it in config-defaults."""

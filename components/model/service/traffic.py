@@ -29,6 +29,14 @@ exactly as the service's own ``revision`` field names its current one. ``@latest
 
 Every policy compiles (:func:`compile_traffic`) to plain targets plus the Service
 annotations it needs; the manifest renderer turns those into Knative's ``spec.traffic``.
+:mod:`knative_platform.model.service.traffic_rules` validates them.
+
+**Adding a policy** is one place per concern, and the type checker (``mypy --strict``, run by ``.ci/run``) lists
+every place a new class is not handled yet: the class (with its config ``key``, and ``shorthand`` if it has a
+scalar form) and its entry in :data:`TrafficPolicy`; its targets in :func:`compile_traffic`; where each target
+came from in :func:`target_paths`; its own rules in ``traffic_rules.policy_problems``. Each of these ``match``
+over the union ends in ``assert_never``, so a class left out of one is a type error, not a ``TypeError`` at run
+time. The stack-file schema and :data:`POLICY_KEYS` follow from the union.
 """
 
 from __future__ import annotations
@@ -36,13 +44,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, ClassVar, Union, assert_never, get_args
 
 from ..core.decode import INVALID, Decoder, describe
-from ..core.errors import Problem, did_you_mean, join_path
-from ..core.names import MAX_LABEL, dns1035_problem, foreign_revision_problem, revision_full_name
-from ..core.units import parse_go_duration
-from .shares import LATEST, latest_false_problem, names_latest, repeated_share_problems
+from ..core.errors import did_you_mean, join_path
+from .shares import LATEST, names_latest
+
+__all__ = ["LATEST", "POLICY_KEYS", "ROLLOUT_DURATION_ANNOTATION", "BlueGreen", "Canary", "Colour",
+           "CompiledTraffic", "Gradual", "Latest", "Pin", "Rollback", "Split", "Target", "TargetPaths",
+           "TrafficPolicy", "compile_traffic", "decode_traffic", "policy_path", "split_base", "target_paths"]
 
 ROLLOUT_DURATION_ANNOTATION = "serving.knative.dev/rollout-duration"
 
@@ -65,6 +75,8 @@ class Target:
 class Latest:
     """All traffic to the latest ready revision; ``tag`` adds a stable URL for it."""
 
+    key: ClassVar[str] = "latest"
+    shorthand: ClassVar[str | None] = None
     tag: str | None = None
 
 
@@ -72,6 +84,8 @@ class Latest:
 class Pin:
     """All traffic to one named revision (``revision`` is its suffix)."""
 
+    key: ClassVar[str] = "pin"
+    shorthand: ClassVar[str | None] = "revision"
     revision: str
     tag: str | None = None
 
@@ -80,6 +94,8 @@ class Pin:
 class Rollback:
     """A pin to an older revision; ``latest_tag`` keeps the rolled-back latest reachable for debugging."""
 
+    key: ClassVar[str] = "rollback"
+    shorthand: ClassVar[str | None] = "to"
     to: str
     latest_tag: str | None = None
 
@@ -88,6 +104,8 @@ class Rollback:
 class Split:
     """An explicit split. Percents must sum to 100; at most one target may omit it (the remainder)."""
 
+    key: ClassVar[str] = "split"
+    shorthand: ClassVar[str | None] = None
     targets: tuple[Target, ...]
     rollout_duration: str | None = None
 
@@ -96,6 +114,8 @@ class Split:
 class Canary:
     """``percent`` to ``candidate`` (default the latest revision), the rest to ``stable``; both tagged."""
 
+    key: ClassVar[str] = "canary"
+    shorthand: ClassVar[str | None] = None
     stable: str
     percent: int
     candidate: str = LATEST
@@ -115,6 +135,8 @@ class Colour(enum.StrEnum):
 class BlueGreen:
     """Both revisions reachable on their colour's tag URL; 100% to ``live``. Flip by changing ``live``."""
 
+    key: ClassVar[str] = "blueGreen"
+    shorthand: ClassVar[str | None] = None
     blue: str
     green: str
     live: Colour
@@ -125,26 +147,19 @@ class BlueGreen:
 class Gradual:
     """All traffic to the latest revision, moved over ``duration`` (Knative's gradual rollout)."""
 
+    key: ClassVar[str] = "gradual"
+    shorthand: ClassVar[str | None] = "duration"
     duration: str
     tag: str | None = None
 
 
 TrafficPolicy = Union[Latest, Pin, Rollback, Split, Canary, BlueGreen, Gradual]  # noqa: UP007 - used at runtime
+"""Every traffic policy. Each class carries ``key`` (the single key that selects it in stack config) and
+``shorthand`` (the field a scalar sets, ``{pin: v1}``, or None)."""
 
-POLICY_KEYS: dict[str, type] = {
-    "latest": Latest,
-    "pin": Pin,
-    "rollback": Rollback,
-    "split": Split,
-    "canary": Canary,
-    "blueGreen": BlueGreen,
-    "gradual": Gradual,
-}
+POLICY_KEYS: dict[str, type[TrafficPolicy]] = {cls.key: cls for cls in get_args(TrafficPolicy)}
 """The single key that selects a policy in stack config, e.g. ``traffic: {canary: {...}}``; a split is also
 written as a bare list of targets."""
-
-_SHORTHAND_FIELD: dict[type, str] = {Pin: "revision", Rollback: "to", Gradual: "duration"}
-"""Policies that may be written as a scalar: ``{pin: v1}``, ``{rollback: v1}``, ``{gradual: 10m}``."""
 
 
 @dataclass(frozen=True)
@@ -161,58 +176,67 @@ def _ref(revision: str, percent: int, tag: str | None) -> Target:
     return Target(revision=revision, latest=False, percent=percent, tag=tag)
 
 
-def _rollout(policy: Split | Canary | BlueGreen) -> dict[str, str]:
-    return {ROLLOUT_DURATION_ANNOTATION: policy.rollout_duration} if policy.rollout_duration is not None else {}
+def _rollout(duration: str | None) -> dict[str, str]:
+    return {ROLLOUT_DURATION_ANNOTATION: duration} if duration is not None else {}
+
+
+def _split_targets(policy: Split) -> tuple[Target, ...]:
+    """A split's targets with the remainder filled in (a target without ``percent`` takes what the others leave)."""
+    given = sum(t.percent for t in policy.targets if t.percent is not None)
+    return tuple(
+        Target(latest=True, percent=100 - given if t.percent is None else t.percent, tag=t.tag)
+        if names_latest(t) else
+        Target(revision=t.revision, latest=False, percent=100 - given if t.percent is None else t.percent, tag=t.tag)
+        for t in policy.targets
+    )
 
 
 def compile_traffic(policy: TrafficPolicy) -> CompiledTraffic:
-    """The targets and annotations of a *valid* policy (validate with :func:`traffic_problems` first)."""
-    if isinstance(policy, Latest):
-        return CompiledTraffic((Target(latest=True, percent=100, tag=policy.tag),))
-    if isinstance(policy, Pin):
-        return CompiledTraffic((_ref(policy.revision, 100, policy.tag),))
-    if isinstance(policy, Rollback):
-        targets = [_ref(policy.to, 100, None)]
-        if policy.latest_tag:
-            targets.append(Target(latest=True, percent=0, tag=policy.latest_tag))
-        return CompiledTraffic(tuple(targets))
-    if isinstance(policy, Split):
-        given = sum(t.percent for t in policy.targets if t.percent is not None)
-        return CompiledTraffic(tuple(
-            Target(latest=True, percent=100 - given if t.percent is None else t.percent, tag=t.tag)
-            if names_latest(t) else
-            Target(revision=t.revision, latest=False, percent=100 - given if t.percent is None else t.percent,
-                   tag=t.tag)
-            for t in policy.targets
-        ), _rollout(policy))
-    if isinstance(policy, Canary):
-        return CompiledTraffic((
-            _ref(policy.stable, 100 - policy.percent, policy.stable_tag),
-            _ref(policy.candidate, policy.percent, policy.canary_tag),
-        ), _rollout(policy))
-    if isinstance(policy, BlueGreen):
-        live = policy.live
-        return CompiledTraffic((
-            _ref(policy.blue, 100 if live is Colour.BLUE else 0, Colour.BLUE.value),
-            _ref(policy.green, 100 if live is Colour.GREEN else 0, Colour.GREEN.value),
-        ), _rollout(policy))
-    if isinstance(policy, Gradual):
-        return CompiledTraffic(
-            (Target(latest=True, percent=100, tag=policy.tag),),
-            {ROLLOUT_DURATION_ANNOTATION: policy.duration},
-        )
-    raise TypeError(f"not a traffic policy: {policy!r}")
+    """The targets and annotations of a *valid* policy (validate with ``traffic_rules.traffic_problems`` first)."""
+    match policy:
+        case Latest():
+            return CompiledTraffic((Target(latest=True, percent=100, tag=policy.tag),))
+        case Pin():
+            return CompiledTraffic((_ref(policy.revision, 100, policy.tag),))
+        case Rollback():
+            latest = (Target(latest=True, percent=0, tag=policy.latest_tag),) if policy.latest_tag else ()
+            return CompiledTraffic((_ref(policy.to, 100, None), *latest))
+        case Split():
+            return CompiledTraffic(_split_targets(policy), _rollout(policy.rollout_duration))
+        case Canary():
+            return CompiledTraffic((
+                _ref(policy.stable, 100 - policy.percent, policy.stable_tag),
+                _ref(policy.candidate, policy.percent, policy.canary_tag),
+            ), _rollout(policy.rollout_duration))
+        case BlueGreen():
+            live = policy.live
+            return CompiledTraffic((
+                _ref(policy.blue, 100 if live is Colour.BLUE else 0, Colour.BLUE.value),
+                _ref(policy.green, 100 if live is Colour.GREEN else 0, Colour.GREEN.value),
+            ), _rollout(policy.rollout_duration))
+        case Gradual():
+            return CompiledTraffic((Target(latest=True, percent=100, tag=policy.tag),), _rollout(policy.duration))
+        case _:
+            assert_never(policy)
 
 
-# -- validation -----------------------------------------------------------------------------
+# -- where each target came from in config ---------------------------------------------------
 
 
-def _policy_path(path: str, policy: TrafficPolicy) -> str:
-    key = next(k for k, cls in POLICY_KEYS.items() if isinstance(policy, cls))
-    return join_path(path, key)
+@dataclass(frozen=True)
+class TargetPaths:
+    """The config paths of one compiled target: what names its revision, and what sets its tag."""
+
+    revision: str
+    tag: str
 
 
-def _split_base(path: str, policy: Split) -> str:
+def policy_path(path: str, policy: TrafficPolicy) -> str:
+    """The config path of the policy's own map (``services.api.traffic.canary``)."""
+    return join_path(path, policy.key)
+
+
+def split_base(path: str, policy: Split) -> str:
     """Where a split's targets are in config: the bare list, or ``split.targets`` of the map form.
 
     Only the map form can carry a rollout duration.
@@ -220,163 +244,32 @@ def _split_base(path: str, policy: Split) -> str:
     return join_path(path, "split.targets") if policy.rollout_duration is not None else path
 
 
-def rollout_duration_problem(text: str) -> str | None:
-    """A Go duration, at second precision, not negative.
+def target_paths(path: str, policy: TrafficPolicy) -> list[TargetPaths]:
+    """The config paths of each compiled target (:func:`compile_traffic`), in order: errors point at what was written.
 
-    knative/serving knative-v1.23.0 pkg/apis/serving/metadata_validation.go
-    ``ValidateRolloutDurationAnnotation``.
+    ``path`` is the service's ``traffic`` path.
     """
-    seconds = parse_go_duration(text)
-    if seconds is None:
-        return f"'{text}' is not a duration; write it like 90s, 10m or 1h"
-    if seconds != round(seconds):
-        return f"rollout-duration={text} is not at second precision"
-    if seconds < 0:
-        return f"rollout-duration={text} must be positive"
-    return None
+    base = policy_path(path, policy)
 
+    def at(revision: str, tag: str) -> TargetPaths:
+        return TargetPaths(join_path(base, revision), join_path(base, tag))
 
-def _target_paths(path: str, policy: TrafficPolicy) -> list[str]:
-    """The config path each compiled target came from, so errors point at what the user wrote."""
-    if isinstance(policy, Split):
-        return [join_path(_split_base(path, policy), i) for i in range(len(policy.targets))]
-    base = _policy_path(path, policy)
-    if isinstance(policy, Canary):
-        return [join_path(base, "stable"), join_path(base, "candidate")]
-    if isinstance(policy, BlueGreen):
-        return [join_path(base, "blue"), join_path(base, "green")]
-    if isinstance(policy, Rollback):  # the latest keeps a target only when it keeps a tag (compile_traffic)
-        return [join_path(base, "to")] + ([join_path(base, "latestTag")] if policy.latest_tag else [])
-    if isinstance(policy, Pin):
-        return [join_path(base, "revision")]
-    return [base]
-
-
-def _revision_problem(service: str, suffix: str) -> str | None:
-    if suffix == LATEST:
-        return None
-    foreign = foreign_revision_problem(service, suffix)
-    if foreign:
-        return foreign
-    name = revision_full_name(service, suffix)
-    if len(name) > MAX_LABEL:
-        return f"revision name '{name}' is {len(name)} characters, must be at most {MAX_LABEL}; use a shorter suffix"
-    return dns1035_problem(name, "revision name")
-
-
-def traffic_problems(policy: TrafficPolicy, service: str, current_revision: str | None, path: str) -> list[Problem]:
-    """Every way ``policy`` breaks Knative's webhook rules or our own, for the service named ``service``.
-
-    ``current_revision`` is the suffix of the service's own revision (None when
-    Knative names it). A revision may be named by suffix (``v1``) or by its full
-    name (``api-v1``, Knative's generated ``api-00003``); whether it exists is
-    checked against the stack's history by :mod:`knative_platform.model.revisions.revisions`.
-    """
-    problems: list[Problem] = []
-
-    def add(where: str, message: str) -> None:
-        problems.append(Problem(where, message))
-
-    # policy-specific rules first: they explain the mistake in the user's own terms
-    if isinstance(policy, Split):
-        _split_problems(policy, service, _split_base(path, policy), add)
-    elif isinstance(policy, Canary):
-        base = _policy_path(path, policy)
-        if not 0 <= policy.percent <= 100:
-            add(join_path(base, "percent"), f"is {policy.percent}, must be between 0 and 100")
-        if policy.stable == policy.candidate:
-            add(base, f"stable and candidate are both '{policy.stable}'; the candidate must be another revision")
-        if policy.stable == LATEST:
-            add(join_path(base, "stable"), "the stable side must be a named revision, not the latest")
-    elif isinstance(policy, BlueGreen):
-        base = _policy_path(path, policy)
-        if policy.blue == policy.green:
-            add(base, f"blue and green are both '{policy.blue}'; they must be different revisions")
-    elif isinstance(policy, Rollback):
-        base = _policy_path(path, policy)
-        if policy.to == LATEST:
-            add(join_path(base, "to"), "a rollback goes to a named older revision, not to the latest")
-        elif current_revision is not None and (revision_full_name(service, policy.to)
-                                               == revision_full_name(service, current_revision)):
-            add(join_path(base, "to"), f"'{policy.to}' is the current revision; a rollback pins an older one")
-    elif isinstance(policy, Gradual):
-        base = _policy_path(path, policy)
-        problem = rollout_duration_problem(policy.duration)
-        if problem:
-            add(join_path(base, "duration"), problem)
-        elif parse_go_duration(policy.duration) == 0:  # a gradual rollout of no duration is no rollout: stricter
-            add(join_path(base, "duration"), "must be at least 1s (Knative reads 0 as no gradual rollout); to move "
-                                             "all traffic at once, use traffic: latest")
-    if isinstance(policy, (Split, Canary, BlueGreen)) and policy.rollout_duration is not None:
-        problem = rollout_duration_problem(policy.rollout_duration)
-        if problem:
-            base = join_path(path, "split") if isinstance(policy, Split) else _policy_path(path, policy)
-            add(join_path(base, "rolloutDuration"), problem)
-    if problems:
-        return problems
-
-    # then the rules every compiled target list must meet (Knative's webhook checks these)
-    compiled = compile_traffic(policy)
-    in_split = isinstance(policy, Split)
-    tags: dict[str, str] = {}
-    for target, tpath in zip(compiled.targets, _target_paths(path, policy), strict=True):
-        if target.revision is not None:
-            problem = _revision_problem(service, target.revision)
-            if problem:
-                add(join_path(tpath, "revision") if in_split else tpath, problem)
-        if target.tag is None:
-            continue
-        if in_split:
-            tag_path = join_path(tpath, "tag")
-        else:
-            tag_path = join_path(_policy_path(path, policy), _tag_key(policy, tpath))
-        problem = dns1035_problem(target.tag, "tag")
-        if problem:
-            add(tag_path, problem)
-        elif target.tag in tags:
-            add(tag_path, f"tag '{target.tag}' is used twice (also at {tags[target.tag]}); tags must be unique")
-        elif len(f"{target.tag}-{service}") > MAX_LABEL:
-            add(tag_path, f"the tag URL's first label '{target.tag}-{service}' is longer than {MAX_LABEL} "
-                          "characters; shorten the tag")
-        tags.setdefault(target.tag, tag_path)
-    total = sum(t.percent or 0 for t in compiled.targets)
-    if total != 100:
-        add(path, f"percents sum to {total}, must be 100")
-    return problems
-
-
-def _tag_key(policy: TrafficPolicy, target_path: str) -> str:
-    """The config key that sets the tag of a policy's target (``canaryTag``, ``latestTag`` ...)."""
-    side = target_path.rsplit(".", 1)[-1]
-    if isinstance(policy, Canary):
-        return "stableTag" if side == "stable" else "canaryTag"
-    if isinstance(policy, Rollback):
-        return "latestTag"
-    if isinstance(policy, BlueGreen):
-        return side
-    return "tag"
-
-
-def _split_problems(policy: Split, service: str, path: str, add: Any) -> None:
-    if not policy.targets:
-        add(path, "an explicit split needs at least one target")
-        return
-    remainders = [i for i, t in enumerate(policy.targets) if t.percent is None]
-    if len(remainders) > 1:
-        add(path, f"only one target may leave out percent (it takes the remainder); targets {remainders} do")
-    for i, target in enumerate(policy.targets):
-        tpath = join_path(path, i)
-        # revision: "@latest" names the latest ready revision, as everywhere else a revision is expected
-        if target.revision is not None and target.revision != LATEST and target.latest:
-            add(tpath, "set either revision or latest: true, not both")
-        latest_false_problem(target, tpath, add)
-        if target.percent is not None and not 0 <= target.percent <= 100:
-            add(join_path(tpath, "percent"), f"is {target.percent}, must be between 0 and 100")
-    repeated_share_problems(policy.targets, service, path, add)
-    given = sum(t.percent for t in policy.targets if t.percent is not None)
-    if len(remainders) == 1 and given > 100:
-        add(path, f"the targets with a percent already take {given}%, leaving nothing for target "
-                  f"[{remainders[0]}], which takes the remainder; they must sum to at most 100")
+    match policy:
+        case Split():
+            targets = [join_path(split_base(path, policy), i) for i in range(len(policy.targets))]
+            return [TargetPaths(join_path(t, "revision"), join_path(t, "tag")) for t in targets]
+        case Canary():
+            return [at("stable", "stableTag"), at("candidate", "canaryTag")]
+        case BlueGreen():
+            return [at("blue", "blue"), at("green", "green")]
+        case Rollback():  # the latest keeps a target only when it keeps a tag (compile_traffic)
+            return [at("to", "latestTag")] + ([at("latestTag", "latestTag")] if policy.latest_tag else [])
+        case Pin():
+            return [at("revision", "tag")]
+        case Latest() | Gradual():
+            return [TargetPaths(base, join_path(base, "tag"))]
+        case _:
+            assert_never(policy)
 
 
 # -- config decoding ------------------------------------------------------------------------
@@ -402,6 +295,6 @@ def decode_traffic(raw: Any, path: str, decoder: Decoder) -> Any:
                                       f"expected one of: {', '.join(POLICY_KEYS)}")
     if cls is Latest and body is True:
         return Latest()
-    if cls in _SHORTHAND_FIELD and isinstance(body, str):
-        return cls(**{_SHORTHAND_FIELD[cls]: body})
+    if cls.shorthand is not None and isinstance(body, str):
+        return decoder.decode_dataclass(cls, {cls.shorthand: body}, kpath)
     return decoder.decode_dataclass(cls, body, kpath)

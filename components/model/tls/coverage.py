@@ -80,7 +80,7 @@ def app_host_problems(stack: str, services: Sequence[Service], domain: str, doma
                                                        "knative-platform, then retry")]
     problems: list[Problem] = []
     if https_hosts.get("terminatedBy") == "gateway":
-        names = https_hosts.get("names") if isinstance(https_hosts.get("names"), Mapping) else {}
+        names: Mapping[str, Any] = https_hosts["names"] if isinstance(https_hosts.get("names"), Mapping) else {}
         failing: dict[str, list[PublicHost]] = {}
         for h in hosts:
             served_for = _served(names, h)

@@ -1,10 +1,11 @@
-"""Checks on what the platform would author for a stack's ingress, before anything is registered.
+"""Checks on what the platform's renderers author for a stack's ingress: defects of our own code, not of a config.
 
 The spec rules (:mod:`knative_platform.model.tls.tls_rules`, :mod:`knative_platform.model.cluster.existing`)
 refuse stacks that cannot work; these checks guard the renders themselves
 against the classes of defect an audit against upstream found (shared research
-``upstream-audit.md``, F2-F7 and S1), so a renderer change that brings one back
-is refused with a message instead of failing in a cluster:
+``upstream-audit.md``, F2-F7 and S1). They ran in ``Platform`` as user-facing config errors until issue 19; a
+finding is a bug of ours, so they are tests now (tests/test_ingress_renders.py runs them over every committed
+stack's renders and over generated specs), and a renderer change that brings a defect back fails the suite:
 
 - ``config-gateway`` names no ``service`` (F2, F3);
 - Gateway listeners use only ports 80 and 443, the only ones net-gateway-api
@@ -26,10 +27,10 @@ from typing import Any
 
 import yaml
 
-from ..model.core.errors import Problem
-from ..model.platform.hosts import PublicHost, covers
-from .gateway import EXTERNAL_GATEWAY, HTTP_LISTENER, KGATEWAY_OWN_CLASSES
-from .gateway_tls import REDIRECT_ROUTE, GatewayTls, gateway_ports
+from knative_platform.manifests.gateway import EXTERNAL_GATEWAY, HTTP_LISTENER, KGATEWAY_OWN_CLASSES
+from knative_platform.manifests.gateway_tls import REDIRECT_ROUTE, GatewayTls, gateway_ports
+from knative_platform.model.core.errors import Problem
+from knative_platform.model.platform.hosts import PublicHost, covers
 
 PROBED_PORTS = frozenset({80, 443})
 """net-gateway-api ``knative-v1.23.0`` ``pkg/reconciler/ingress/lister.go``: without a ``service`` in
@@ -38,7 +39,7 @@ CONFIG_GATEWAY_KEYS = frozenset({"class", "gateway", "supported-features"})
 
 
 def _fix(what: str) -> str:
-    return f"{what}; this is a defect in the platform's renderers, please report it"
+    return f"{what} (a defect of the renderers)"
 
 
 def config_gateway_problems(config_gateway: Mapping[str, Any]) -> list[Problem]:
