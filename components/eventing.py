@@ -1,6 +1,6 @@
 """``KnativeEventing``: Knative Eventing at the pinned release, its brokers and the platform's event sources.
 
-Order, explicit in the resource graph (:mod:`knative_platform.manifests.eventing_install`):
+Order, explicit in the resource graph (the bundles each broker class needs: :func:`class_bundles`):
 
 1. ``eventing-crds`` (yaml/v2 ConfigFile of the pinned release asset);
 2. ``eventing-core``, after the CRDs; yaml/v2 awaits every object it applies,
