@@ -39,6 +39,7 @@ if __name__ != "knative_platform":  # the folder imported by its own name would 
 PUBLIC_API: dict[str, tuple[str, ...]] = {
     # the components, each with its arguments
     ".app": ("KnativeApp", "KnativeAppArgs"),
+    ".eventing": ("KnativeEventing", "KnativeEventingArgs"),
     ".gke": ("GkeCluster", "GkeClusterArgs"),
     ".kgateway": ("Kgateway", "KgatewayArgs"),
     ".knative": ("KnativeServing", "KnativeServingArgs"),
@@ -53,6 +54,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     ".model.service.traffic": ("BlueGreen", "Canary", "Colour", "Gradual", "Latest", "Pin", "Rollback", "Split",
                                "Target"),
     ".model.source.source": ("Source",),
+    ".model.eventing.eventing": ("Schedule", "Trigger"),
     # the errors bad input raises
     ".model.core.errors": ("SpecError",),
     ".runtime.errors": ("ConfigError",),

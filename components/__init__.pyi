@@ -5,6 +5,8 @@ Regenerate with ``UPDATE_STUB=1 pytest tests/test_public_api.py``.
 
 from .app import KnativeApp as KnativeApp
 from .app import KnativeAppArgs as KnativeAppArgs
+from .eventing import KnativeEventing as KnativeEventing
+from .eventing import KnativeEventingArgs as KnativeEventingArgs
 from .gke import GkeCluster as GkeCluster
 from .gke import GkeClusterArgs as GkeClusterArgs
 from .kgateway import Kgateway as Kgateway
@@ -14,6 +16,8 @@ from .knative import KnativeServingArgs as KnativeServingArgs
 from .kourier import Kourier as Kourier
 from .kourier import KourierArgs as KourierArgs
 from .model.core.errors import SpecError as SpecError
+from .model.eventing.eventing import Schedule as Schedule
+from .model.eventing.eventing import Trigger as Trigger
 from .model.service.autoscaling import Autoscaling as Autoscaling
 from .model.service.identity import ServiceAccount as ServiceAccount
 from .model.service.service import Quantities as Quantities
@@ -54,6 +58,8 @@ __all__ = [
     "KgatewayArgs",
     "KnativeApp",
     "KnativeAppArgs",
+    "KnativeEventing",
+    "KnativeEventingArgs",
     "KnativeServing",
     "KnativeServingArgs",
     "Kourier",
@@ -67,11 +73,13 @@ __all__ = [
     "Quantities",
     "Resources",
     "Rollback",
+    "Schedule",
     "Service",
     "ServiceAccount",
     "Source",
     "SpecError",
     "Split",
     "Target",
+    "Trigger",
     "Visibility",
 ]

@@ -12,7 +12,8 @@ Its Kubernetes objects also wait for the revision checks against what earlier
 deployments of the stack created, and it adds its service's revisions to the
 stack output ``revisions`` itself (:class:`~knative_platform.runtime.history.StackHistory`),
 which the stack's next update reads back: a program need not export anything
-for its revisions to be remembered.
+for its revisions to be remembered. Its triggers and schedules (Knative Eventing) become Triggers and
+PingSources after the service and the platform's brokers (:mod:`knative_platform.manifests.eventing`).
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .identity import ServiceIdentity, ServiceIdentityArgs
+from .manifests.eventing import REPLACE_ON_CHANGES, service_event_manifests, service_events_output
 from .manifests.knative import render_domain_claim, render_domain_mapping, render_service, render_traffic
 from .manifests.revision_plans import own_plan, record_of, revision_plan
 from .manifests.service_plan import named_revision
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, ServiceUrls, service_urls
 from .model.core.errors import Problem, join_path
+from .model.eventing.eventing import EventingSpec
+from .model.eventing.exported import app_event_problems_once, events_against
 from .model.revisions.revisions import Previous, RevisionPlan
 from .model.service.identity import google_identity_problems
 from .model.service.service import MAX_TIMEOUT_SECONDS, Service
@@ -82,6 +86,12 @@ class KnativeAppArgs:
     sources: Sources | None = None
     """What the program knows of its source services (fingerprints, registry, recorded builds), for a source
     service planned here rather than by Platform or PlatformReference (:mod:`knative_platform.runtime.sources`)."""
+    eventing: pulumi.Input[EventingSpec | None] | None = None
+    """The brokers and Eventing settings the service's triggers and schedules are checked against: the
+    platform's (Platform passes its own; PlatformReference.app_args the platform stack's ``eventing`` output).
+    None: the service may declare no trigger or schedule."""
+    eventing_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What the service's Triggers and PingSources wait for besides the service: Eventing and its brokers."""
 
 
 def _after(plan: pulumi.Output[Any], value: Mapping[str, Any]) -> pulumi.Output[Mapping[str, Any]]:
@@ -121,8 +131,10 @@ class KnativeApp(pulumi.ComponentResource):
         plan = self._plan(name, args, shape["spec"]["template"])
         traffic = self._knative_service(shape, plan, child, source=svc.source is not None)
         self._domain_mappings(svc, plan, child)
+        self._events = self._event_objects(args, child)
         self._record_revisions(svc.name, history, plan, grouped=args.plan is not None)
-        self._outputs = self._url_outputs(args) | {"revisionName": self._revision_name(svc, plan), "traffic": traffic}
+        self._outputs = self._url_outputs(args) | {"revisionName": self._revision_name(svc, plan), "traffic": traffic,
+                                                   "events": service_events_output(svc)}
         # The record is the stack output ``revisions`` (StackHistory.record), not also the component's: the state
         # would hold it once more (issue 23).
         self.register_outputs(self._outputs)
@@ -135,6 +147,8 @@ class KnativeApp(pulumi.ComponentResource):
         problems = service_problems_once(svc, path, args.max_timeout_seconds)
         problems += google_identity_problems(svc.service_account, path,
                                              wired=args.workload_pool is not None and args.gcp_provider is not None)
+        eventing = args.eventing if isinstance(args.eventing, EventingSpec) else None
+        problems += app_event_problems_once(svc, path, args.eventing is not None, eventing)
         return problems + history.claim(svc.name, path)
 
     def _service_identity(self, args: KnativeAppArgs) -> ServiceIdentity | None:
@@ -208,6 +222,28 @@ class KnativeApp(pulumi.ComponentResource):
                 ),
             )
 
+    def _event_objects(self, args: KnativeAppArgs, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The service's Triggers and PingSources, after the service and Eventing's brokers (``eventing_after``).
+
+        A Trigger moves to another broker by replacement (same name, deleted first): Eventing's webhook refuses
+        to change ``spec.broker``. Against the platform stack's brokers (an Output), each waits for the check.
+        """
+        svc, eventing = args.service, args.eventing
+        manifests = service_event_manifests(svc)
+        gate = eventing.apply(lambda spec: checked(events_against(spec, svc))) \
+            if isinstance(eventing, pulumi.Output) and manifests else None
+        made: list[pulumi.Resource] = []
+        for manifest in manifests:
+            replace_on = list(REPLACE_ON_CHANGES.get(manifest["kind"], ()))
+            made.append(k8s.apiextensions.CustomResource(
+                manifest["metadata"]["name"], api_version=manifest["apiVersion"], kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"] if gate is None else _after(gate, manifest["spec"]),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                    depends_on=[self._service, *args.eventing_after], replace_on_changes=replace_on,
+                    delete_before_replace=bool(replace_on)))))
+        return made
+
     def _record_revisions(self, name: str, history: StackHistory, plan: pulumi.Output[Any], grouped: bool) -> None:
         """Add the service's record to the stack output ``revisions``.
 
@@ -241,6 +277,11 @@ class KnativeApp(pulumi.ComponentResource):
         return self._service
 
     @property
+    def events(self) -> Sequence[pulumi.Resource]:
+        """The service's Triggers and PingSources (``kn trigger list``, ``kn source ping list``), by key."""
+        return tuple(self._events)
+
+    @property
     def identity(self) -> ServiceIdentity | None:
         """The service's own service account (and Google identity), when it declares ``serviceAccount``."""
         return self._identity
@@ -249,9 +290,9 @@ class KnativeApp(pulumi.ComponentResource):
     def outputs(self) -> Mapping[str, Any]:
         """What the component registers as its outputs, by output name.
 
-        ``url``, ``tagUrls``, ``domainUrls``, ``revisionName`` and ``traffic``:
-        plain values where they are known when the program runs, Outputs
-        otherwise. The revisions are the stack's (:attr:`revisions`).
+        ``url``, ``tagUrls``, ``domainUrls``, ``revisionName``, ``traffic`` and ``events`` (its triggers and
+        schedules by object name, None without any): plain values where they are known when the program runs,
+        Outputs otherwise. The revisions are the stack's (:attr:`revisions`).
         """
         return self._outputs
 

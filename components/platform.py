@@ -1,7 +1,8 @@
 """``Platform``: one environment, composed from its validated spec.
 
 cluster -> TLS (cert-manager, optional) -> Knative Serving (CRDs -> core ->
-webhook ready -> config) -> ingress (kgateway or Kourier) -> apps, all
+webhook ready -> config) -> ingress (kgateway or Kourier) -> Knative Eventing
+(when the stack declares events) -> apps, all
 through one explicit Kubernetes provider. Every app depends on the platform
 being ready: Knative's ConfigMaps applied (and its controller restarted when
 TLS is on) and the ingress's Gateways and configuration in place.
@@ -10,8 +11,8 @@ TLS is on) and the ingress's Gateways and configuration in place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -19,6 +20,7 @@ import pulumi_kubernetes as k8s
 
 from . import versions
 from .app import KnativeApp, KnativeAppArgs
+from .eventing import KnativeEventing, KnativeEventingArgs, eventing_pins
 from .gcp_args.binauthz import allow_patterns, policy_output
 from .kgateway import FORMER_TYPE, Kgateway, KgatewayArgs
 from .knative import KnativeServing, KnativeServingArgs
@@ -32,6 +34,8 @@ from .manifests.urls import curl_lines
 from .model.cluster.binauthz import writes_project_policy
 from .model.cluster.cluster import GkeClusterSpec
 from .model.cluster.existing import ExistingCluster, gateway_node_ports
+from .model.eventing.eventing_checks import EventingCluster, event_namespaces
+from .model.eventing.exported import EVENTING_OUTPUT, eventing_output
 from .model.platform.app_namespaces import public_app_namespaces
 from .model.platform.hosts import dns_record_names
 from .model.platform.knative import Ingress
@@ -41,11 +45,13 @@ from .model.platform.platform import (
     platform_features,
     platform_problems_once,
     platform_served_names,
+    uses_eventing,
 )
 from .model.revisions.revision_record import REVISIONS_OUTPUT
 from .model.revisions.revisions import Previous, RevisionPlan
 from .model.source.registry import ArtifactRegistry, registry_prefixes
 from .model.tls.tls import Challenge, dns_zones
+from .runtime.connection import ClusterConnection
 from .runtime.errors import checked, checked_result
 from .runtime.history import StackHistory
 from .runtime.sources import program_sources
@@ -54,35 +60,7 @@ from .tls import AutoTls, AutoTlsArgs
 if TYPE_CHECKING:
     # pulumi_gcp takes longer to import than the rest of the program for a small stack, and a stack on an
     # existing cluster creates no GCP resource: .gke and .dns01 (which import it) load where they are used.
-    import pulumi_gcp as gcp
-
-
-@dataclass(frozen=True)
-class ClusterConnection:
-    """What everything running on Kubernetes needs from the cluster, whichever way the stack gets one.
-
-    ``provider`` is the one Kubernetes provider every Kubernetes resource uses.
-    ``kubeconfig`` (a Pulumi secret) is exported for app stacks, when known.
-    ``ingress_address`` is the reserved external IP the platform's gateway
-    answers on, when the stack has one. ``ready`` lists resources that must
-    exist before anything is applied to the cluster (node pools, firewall rules).
-    ``outputs`` are stack outputs only this kind of cluster has (GKE:
-    ``clusterName``, ``clusterLocation``, ``clusterEndpoint``).
-    """
-
-    provider: k8s.Provider
-    identifier: str
-    kubeconfig: pulumi.Output[str] | None = None
-    ingress_address: pulumi.Output[str] | None = None
-    ready: tuple[pulumi.Resource, ...] = ()
-    outputs: Mapping[str, Any] = field(default_factory=dict)
-    gcp_provider: gcp.Provider | None = None
-    """The explicit GCP provider of a cluster the platform creates, for the GCP resources around it."""
-    node_member: pulumi.Output[str] | None = None
-    """``serviceAccount:<email>`` of the nodes of a cluster the platform creates: they pull the stack's images."""
-    workload_pool: pulumi.Output[str] | None = None
-    """The Workload Identity pool of a cluster the platform creates, read from the cluster: every IAM grant to
-    one of its members waits for the cluster, which creates the pool (issue 18, N3)."""
+    pass
 
 
 @dataclass(frozen=True)
@@ -104,16 +82,17 @@ class Platform(pulumi.ComponentResource):
     installed_versions: dict[str, str]
     curl: pulumi.Output[dict[str, str]]
     knative: KnativeServing
+    eventing: KnativeEventing | None
+    """Knative Eventing, when the stack declares a broker, a source, a trigger or a schedule."""
     ingress: Kgateway | Kourier
     tls: AutoTls | None
     apps: dict[str, KnativeApp]
     binary_authorization: dict[str, Any] | None
     """The project's image policy as the ``binaryAuthorization`` output, when the platform writes one."""
     registry: str | None
-    """Where source services' images are pushed (``<host>/<path>``), when the stack names a registry."""
+    """Where source services' images are pushed (``<host>/<path>``): the ``registry`` output."""
     sources: pulumi.Output[dict[str, dict[str, Any]]] | None
-    """Per source service: its fingerprint, image and revision, and ``pendingBuild: true`` for a preview's
-    placeholder (the ``sources`` output: what a review shows)."""
+    """Each source service's fingerprint, image, revision (``pendingBuild`` in a preview): the ``sources`` output."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
@@ -136,10 +115,12 @@ class Platform(pulumi.ComponentResource):
         self.provider = self.cluster.provider
         # The image policy before any pod: a new service's image is admitted before its revision starts.
         cluster_ready = [*self.cluster.ready, *self._binary_authorization(spec)]
-        registry_ready = self._registry(spec)  # where source services' images are, before their revisions pull
+        self._registry(spec)  # where source services' images are, before their revisions pull
         self._addresses(spec)
         self._install(spec, gateway_tls(spec.tls, spec.ingress, served, spec.domain or ""), cluster_ready)
-        self._apps(spec, self._namespaces(spec, cluster_ready), previous, plans, registry_ready)
+        namespaces = self._namespaces(spec, cluster_ready)
+        self._eventing(spec, [*cluster_ready, *namespaces.values()])  # brokers and sources need their namespaces
+        self._apps(spec, namespaces, previous, plans)
         # Every app's record at once: one Output for the stack, not one per app (issue 23).
         self.history.record_all(plans.apply(records))
         self.sources = plans.apply(sources_output) if sources is not None else None
@@ -210,23 +191,32 @@ class Platform(pulumi.ComponentResource):
                                                     aliases=[pulumi.Alias(type_=FORMER_TYPE, name="gloo")]))
 
     def _namespaces(self, spec: PlatformSpec, cluster_ready: list[pulumi.Resource]) -> dict[str, k8s.core.v1.Namespace]:
-        """The services' namespaces other than ``default``, by name."""
+        """The namespaces of the services, brokers and event sources other than ``default``, by name."""
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=cluster_ready)
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
-        for ns in sorted({s.namespace for s in spec.services} - {"default"}):
+        for ns in sorted(({s.namespace for s in spec.services} | event_namespaces(spec.eventing)) - {"default"}):
             manifest = render_namespace(ns)
             namespaces[ns] = k8s.core.v1.Namespace(f"namespace-{ns}", metadata=manifest["metadata"], opts=k8s_opts)
         return namespaces
 
-    def _apps(self, spec: PlatformSpec, namespaces: Mapping[str, k8s.core.v1.Namespace],
-              previous: pulumi.Output[Previous], plans: pulumi.Output[dict[str, RevisionPlan]],
-              registry_ready: Sequence[pulumi.Resource] = ()) -> None:
-        """One KnativeApp per service, after its namespace and the platform's readiness.
+    def _eventing(self, spec: PlatformSpec, ready: list[pulumi.Resource]) -> None:
+        """Knative Eventing with the stack's brokers and sources, when anything in the stack needs it."""
+        self.eventing = None
+        self.eventing_output: dict[str, Any] | None = None  # the output app stacks read; None: no Eventing
+        if not uses_eventing(spec):
+            return
+        self.eventing = KnativeEventing("eventing", KnativeEventingArgs(
+            provider=self.provider, spec=spec.eventing, cluster=EventingCluster.of(spec.cluster),
+            services=spec.services, depends_on=ready), opts=pulumi.ResourceOptions(parent=self))
+        self.eventing_output = eventing_output(spec.eventing)
+        self.installed_versions = dict(sorted((self.installed_versions | self.eventing.versions).items()))
 
-        A source service also waits for the registry it pulls from and the nodes' grant on it.
-        """
+    def _apps(self, spec: PlatformSpec, namespaces: Mapping[str, k8s.core.v1.Namespace],
+              previous: pulumi.Output[Previous], plans: pulumi.Output[dict[str, RevisionPlan]]) -> None:
+        """One KnativeApp per service, after its namespace and the platform's readiness (and its registry)."""
         network = spec.knative.network
         platform_ready = [*self.knative.ready, *self.ingress.ready]
+        eventing_ready = self.eventing.ready if self.eventing is not None else []
         # What app stacks need to compute the same URLs Knative will (PlatformReference reads them).
         self.https = spec.tls is not None
         self.domain_template = network.domain_template
@@ -244,11 +234,13 @@ class Platform(pulumi.ComponentResource):
                     domain_template=network.domain_template,
                     tag_template=network.tag_template,
                     max_timeout_seconds=spec.knative.defaults.max_revision_timeout_seconds,
-                    depends_on=[*own_namespace, *platform_ready, *(registry_ready if service.source else ())],
+                    depends_on=[*own_namespace, *platform_ready, *(self._registry_ready if service.source else ())],
                     workload_pool=self.cluster.workload_pool,  # a serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,
                     plan=plans,  # every service's: the app picks its own, with no Output of its own for that
+                    eventing=spec.eventing,  # its triggers' brokers; its Triggers and PingSources wait for them
+                    eventing_after=eventing_ready,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -275,18 +267,17 @@ class Platform(pulumi.ComponentResource):
                                  opts=pulumi.ResourceOptions(parent=self))
         return identity.email, identity.ready
 
-    def _registry(self, spec: PlatformSpec) -> list[pulumi.Resource]:
-        """The registry source services push to (the ``registry`` output): an Artifact Registry one is created here."""
+    def _registry(self, spec: PlatformSpec) -> None:
+        """Where source services push (the ``registry`` output); an Artifact Registry repository is created here."""
         self.registry = spec.registry.prefix if spec.registry is not None else None
-        if not isinstance(spec.registry, ArtifactRegistry):
-            return []
-        assert isinstance(spec.cluster, GkeClusterSpec) and self.cluster.gcp_provider is not None  # platform_problems
-        from .registry import ArtifactRegistryRepository, ArtifactRegistryRepositoryArgs  # imports pulumi_gcp
+        self._registry_ready: list[pulumi.Resource] = []
+        if isinstance(spec.registry, ArtifactRegistry) and isinstance(spec.cluster, GkeClusterSpec):
+            from .registry import ArtifactRegistryRepository, ArtifactRegistryRepositoryArgs  # imports pulumi_gcp
 
-        repository = ArtifactRegistryRepository("registry", ArtifactRegistryRepositoryArgs(
-            registry=spec.registry, gcp_provider=self.cluster.gcp_provider, node_member=self.cluster.node_member,
-            protect=spec.cluster.deletion_protection), opts=pulumi.ResourceOptions(parent=self))
-        return repository.ready
+            assert self.cluster.gcp_provider is not None  # a cluster the platform creates
+            self._registry_ready = ArtifactRegistryRepository("registry", ArtifactRegistryRepositoryArgs(
+                registry=spec.registry, gcp_provider=self.cluster.gcp_provider, node_member=self.cluster.node_member,
+                protect=spec.cluster.deletion_protection), opts=pulumi.ResourceOptions(parent=self)).ready
 
     def _binary_authorization(self, spec: PlatformSpec) -> list[pulumi.Resource]:
         """On a GKE cluster that checks pods against the project policy, write that policy (deny by default)."""
@@ -299,7 +290,9 @@ class Platform(pulumi.ComponentResource):
 
         # the stack's own registry (issue 20) joins the registries the cluster names
         patterns = allow_patterns(spec.ingress, spec.tls is not None, spec.services,
-                                  (*cluster.image_registries, *registry_prefixes(spec.registry)))
+                                  (*cluster.image_registries, *registry_prefixes(spec.registry)),
+                                  eventing_pins(spec.eventing) if uses_eventing(spec) else (),
+                                  [s.container.image for s in spec.eventing.sources if s.container is not None])
         policy = BinaryAuthorizationPolicy("binauthz", BinaryAuthorizationPolicyArgs(
             cluster=cluster, patterns=patterns, gcp_provider=self.cluster.gcp_provider),
             opts=pulumi.ResourceOptions(parent=self))
@@ -362,17 +355,16 @@ class Platform(pulumi.ComponentResource):
         update reads back (:mod:`knative_platform.runtime.history`): each service's revisions
         and their share of traffic, which the apps record themselves. ``binaryAuthorization`` (when the platform
         writes the project's image policy) is its enforcement and allowlist, which
-        app stacks check their images against.
+        app stacks check their images against. ``eventing`` (when the platform installs Knative Eventing) is its
+        brokers and settings, which app stacks' triggers and schedules are checked against; ``events`` lists
+        each service's triggers and schedules (the smoke check reads it).
         """
         outputs: dict[str, Any] = {"clusterIdentifier": self.cluster.identifier, **self.cluster.outputs}
         if self.cluster.kubeconfig is not None:
             outputs["kubeconfig"] = self.cluster.kubeconfig
         if self.binary_authorization is not None:
             outputs["binaryAuthorization"] = self.binary_authorization
-        if self.registry is not None:
-            outputs["registry"] = self.registry
-        if self.sources is not None:
-            outputs["sources"] = self.sources
+        outputs |= {k: v for k, v in (("registry", self.registry), ("sources", self.sources)) if v is not None}
         return outputs | {
             "domain": self.domain,
             "https": self.https,
@@ -381,6 +373,11 @@ class Platform(pulumi.ComponentResource):
             "httpsHosts": self.https_hosts,
             "gatewayAddress": self.gateway_address,
             "versions": self.installed_versions,
+            # what app stacks' triggers and schedules are checked against (PlatformReference); null: no Eventing
+            EVENTING_OUTPUT: self.eventing_output,
+            # each service's triggers and schedules by object name (the smoke check's); null when none has any
+            "events": {name: app.outputs["events"] for name, app in sorted(self.apps.items())
+                       if app.outputs["events"] is not None} or None,
             "serviceUrls": {name: app.outputs["url"] for name, app in sorted(self.apps.items())},
             "tagUrls": {name: app.outputs["tagUrls"] for name, app in sorted(self.apps.items())},
             "domainUrls": {name: app.outputs["domainUrls"] for name, app in sorted(self.apps.items())},

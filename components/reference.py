@@ -33,6 +33,8 @@ from .manifests.revision_plans import records
 from .manifests.service_plan import sources_output
 from .manifests.urls import DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE
 from .model.core.errors import Problem, SpecError
+from .model.eventing.eventing import EventingSpec
+from .model.eventing.exported import EVENTING_OUTPUT, platform_eventing
 from .model.platform.reference import missing_output_problems, stack_name_problem
 from .model.revisions.revisions import RevisionPlan
 from .model.service.identity import POOL_SUFFIX
@@ -94,6 +96,9 @@ class PlatformReference(pulumi.ComponentResource):
     sources: pulumi.Output[dict[str, dict[str, Any]]]
     """Per source service: its fingerprint, image and revision, and ``pendingBuild: true`` for a preview's
     placeholder (export it as ``sources`` for the review)."""
+    eventing: pulumi.Output[EventingSpec | None]
+    """The platform's brokers and Eventing settings (its ``eventing`` output; None when it installs no Eventing),
+    against which the services' triggers and schedules are checked."""
     workload_pool: pulumi.Output[str | None]
     """The GKE cluster's Workload Identity pool (``<project>.svc.id.goog``); None on a platform that is not GKE.
 
@@ -168,6 +173,7 @@ class PlatformReference(pulumi.ComponentResource):
         self.cluster_identifier = self._required("clusterIdentifier")
         self.workload_pool = stack_output(ref, "workloadIdentityPool")
         self.registry = stack_output(ref, "registry")  # where the app stack's source services are pushed
+        self.eventing = stack_output(ref, EVENTING_OUTPUT).apply(platform_eventing)
 
     def _checked_plans(self, services: Sequence[Service]) -> pulumi.Output[dict[str, RevisionPlan]]:
         """The services' revision plans, once the app stack's round of checks passed.
@@ -175,12 +181,14 @@ class PlatformReference(pulumi.ComponentResource):
         One round, one ConfigError, once the data it needs is known (the app stack's previous outputs and the
         platform stack's): each service's revision checks, that the platform serves each of its public hosts
         (``httpsHosts``), and that the platform's Binary Authorization policy admits its images (refused like a
-        bad revision, before the providers, and so anything in the cluster or the project, exist).
+        bad revision, before the providers, and so anything in the cluster or the project, exist), and that each
+        trigger and schedule has the platform's Eventing and brokers (``eventing``).
         """
         ref = self.stack_reference
         return pulumi.Output.all(
             self._previous, self.domain, self.domain_template, self.tag_template, self.https,
             stack_output(ref, "httpsHosts"), stack_output(ref, "binaryAuthorization"), self.registry,
+            stack_output(ref, EVENTING_OUTPUT),
         ).apply(lambda values: _app_stack_round(self.stack_name, services, values, self._sources))
 
     def app_args(self, service: Service, depends_on: Sequence[pulumi.Resource] = ()) -> KnativeAppArgs:
@@ -205,6 +213,8 @@ class PlatformReference(pulumi.ComponentResource):
             history=self._previous,
             # a service planned here (PlatformReferenceArgs.services) is not planned again by its app
             plan=self._plans if self._services.get(service.name) == service else None,
+            # a service not in PlatformReferenceArgs.services is checked by its app, before its events register
+            eventing=self.eventing,
         )
 
     def gcp_provider(self) -> gcp.Provider:

@@ -152,6 +152,11 @@ EVENTING_CORE = ReleaseManifest(
     url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/eventing-core.yaml",
     reason="eventing-controller, eventing-webhook and pingsource-mt-adapter; all images pinned by digest inside "
            "the release",
+    # knative/operator knative-v1.23.0 cmd/operator/kodata/knative-eventing/1.23.0/2-eventing-core.yaml: the
+    # Deployments' and the StatefulSet's images, and the adapters the controller starts (apiserver_receive_adapter
+    # for ApiServerSources, auth_proxy beside it); not the Integration* images (the platform creates none)
+    images=tuple(_knative_image(f"knative.dev/eventing/cmd/{cmd}") for cmd in (
+        "apiserver_receive_adapter", "auth_proxy", "controller", "jobsink", "mtping", "requestreply", "webhook")),
 )
 EVENTING_IN_MEMORY_CHANNEL = ReleaseManifest(
     component="knative-eventing",
@@ -159,12 +164,18 @@ EVENTING_IN_MEMORY_CHANNEL = ReleaseManifest(
     url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/in-memory-channel.yaml",
     reason="the channel under MTChannelBasedBroker, the broker for local and dev stacks (best effort: events in "
            "flight are lost when a dispatcher restarts)",
+    # knative/operator knative-v1.23.0 cmd/operator/kodata/knative-eventing/1.23.0/4-in-memory-channel.yaml
+    images=(_knative_image("knative.dev/eventing/cmd/in_memory/channel_controller"),
+            _knative_image("knative.dev/eventing/cmd/in_memory/channel_dispatcher")),
 )
 EVENTING_MT_CHANNEL_BROKER = ReleaseManifest(
     component="knative-eventing",
     version=KNATIVE_VERSION,
     url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/mt-channel-broker.yaml",
     reason="the multi-tenant channel-based broker (class MTChannelBasedBroker): broker-ingress and broker-filter",
+    # knative/operator knative-v1.23.0 cmd/operator/kodata/knative-eventing/1.23.0/5-mt-channel-broker.yaml
+    images=tuple(_knative_image(f"knative.dev/eventing/cmd/{cmd}")
+                 for cmd in ("broker/filter", "broker/ingress", "mtchannel_broker")),
 )
 EVENTING_POST_INSTALL = ReleaseManifest(
     component="knative-eventing",
@@ -172,6 +183,7 @@ EVENTING_POST_INSTALL = ReleaseManifest(
     url=f"https://github.com/knative/eventing/releases/download/{KNATIVE_VERSION}/eventing-post-install.yaml",
     reason="storage-version migration Job; it uses generateName, which Pulumi's server-side apply refuses, so it "
            "is run with `kubectl create -f` after an upgrade (never applied by the program)",
+    images=(_knative_image("knative.dev/pkg/apiextensions/storageversion/cmd/migrate"),),
 )
 KAFKA_CONTROLLER = ReleaseManifest(
     component="eventing-kafka-broker",
@@ -180,6 +192,10 @@ KAFKA_CONTROLLER = ReleaseManifest(
         "eventing-kafka-controller.yaml",
     reason="the Kafka broker's control plane (kafka-controller, kafka-webhook-eventing), the production broker "
            "class; same release train as Eventing, against a Kafka the platform does not run",
+    # eventing-kafka-broker knative-v1.23.0 control-plane/config (ko:// paths), as released in knative/operator
+    # knative-v1.23.0 cmd/operator/kodata/eventing-source/1.23/kafka/eventing-kafka-controller.yaml
+    images=(_knative_image("knative.dev/eventing-kafka-broker/control-plane/cmd/kafka-controller"),
+            _knative_image("knative.dev/eventing-kafka-broker/control-plane/cmd/webhook-kafka")),
 )
 KAFKA_BROKER = ReleaseManifest(
     component="eventing-kafka-broker",
@@ -187,6 +203,11 @@ KAFKA_BROKER = ReleaseManifest(
     url=f"https://github.com/knative-extensions/eventing-kafka-broker/releases/download/{KNATIVE_VERSION}/"
         "eventing-kafka-broker.yaml",
     reason="the Kafka broker's data plane (kafka-broker-receiver, kafka-broker-dispatcher), images by digest",
+    # eventing-kafka-broker knative-v1.23.0 hack/data-plane.sh: Jib images ${KO_DOCKER_REPO}/knative-kafka-broker-
+    # {receiver,dispatcher}-loom by digest (the dispatcher as released in knative/operator knative-v1.23.0
+    # cmd/operator/kodata/eventing-source/1.23/kafka/eventing-kafka-source.yaml)
+    images=(Image(f"{KNATIVE_RELEASE_REGISTRY}/knative-kafka-broker-dispatcher-loom", by_digest=True),
+            Image(f"{KNATIVE_RELEASE_REGISTRY}/knative-kafka-broker-receiver-loom", by_digest=True)),
 )
 KAFKA_POST_INSTALL = ReleaseManifest(
     component="eventing-kafka-broker",
@@ -195,6 +216,9 @@ KAFKA_POST_INSTALL = ReleaseManifest(
         "eventing-kafka-post-install.yaml",
     reason="post-install Jobs with fixed names (kafka-controller-post-install, knative-kafka-storage-version-"
            "migrator); run by hand after an upgrade (never applied by the program)",
+    # eventing-kafka-broker knative-v1.23.0 control-plane/config/post-install (ko:// paths)
+    images=(_knative_image("knative.dev/eventing-kafka-broker/control-plane/cmd/post-install"),
+            _knative_image("knative.dev/pkg/apiextensions/storageversion/cmd/migrate")),
 )
 
 # renovate: datasource=github-releases depName=kubernetes-sigs/gateway-api

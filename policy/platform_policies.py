@@ -13,7 +13,9 @@ items mirror what Knative Serving's webhook refuses at ``pulumi up``
 - a revision name must start with ``<service name>-``
   (``pkg/apis/serving/v1/revision_validation.go``: "%q must have prefix %q");
 - traffic percents must sum to 100 (``pkg/apis/serving/v1/route_validation.go``:
-  "Traffic targets sum to %d, want 100").
+  "Traffic targets sum to %d, want 100");
+- a Broker is not the in-memory ``MTChannelBasedBroker`` unless the stack relaxes ``inMemoryBroker``
+  (the program's own rule for prod clusters, ``eventing.relax.inMemoryBroker``).
 
 A Binary Authorization project policy must deny (or require attestations for)
 every image it does not name and block rather than only log
@@ -45,6 +47,8 @@ __all__ = ["CLUSTER", "FIREWALL", "IAM_TYPES", "KNATIVE_SERVICE", "NODE_POOL", "
 
 PACK_NAME = "knative-platform"
 KNATIVE_SERVICE = "kubernetes:serving.knative.dev/v1:Service"
+BROKER = "kubernetes:eventing.knative.dev/v1:Broker"
+BROKER_CLASS = "eventing.knative.dev/broker.class"
 
 Check = Callable[..., str | None]
 
@@ -103,6 +107,19 @@ def _traffic_sum(p: Mapping[str, Any]) -> str | None:
     return None if total == 100 else f"traffic percents sum to {total}, must be 100: Knative's webhook refuses it"
 
 
+def _durable_broker(p: Mapping[str, Any]) -> str | None:
+    """A Broker is not in-memory: ``MTChannelBasedBroker`` (over the in-memory channel) loses events in flight.
+
+    Knative's documentation: "In-memory channels ... should NOT be used in Production" (docs/eventing.md).
+    """
+    annotations = get(p, "metadata.annotations")
+    value = annotations.get(BROKER_CLASS) if isinstance(annotations, Mapping) else None
+    if not isinstance(value, str):
+        return None  # unknown until apply (Knative defaults MTChannelBasedBroker: the program always sets it)
+    return None if value != "MTChannelBasedBroker" else (
+        "MTChannelBasedBroker keeps events in memory and loses them when a pod restarts: use class Kafka")
+
+
 NODES = (CLUSTER, NODE_POOL)
 RULES: tuple[Rule, ...] = (
     Rule("gke-private-nodes", "GKE nodes have no public IP", (CLUSTER,), gcp.private_nodes),
@@ -156,6 +173,8 @@ RULES: tuple[Rule, ...] = (
          _revision_name),
     Rule("knative-traffic-sums-to-100", "A service's traffic percents sum to 100", (KNATIVE_SERVICE,),
          _traffic_sum),
+    Rule("knative-durable-broker", "Brokers keep events through a pod restart (not the in-memory broker)",
+         (BROKER,), _durable_broker, "inMemoryBroker"),
 )
 """Every policy of the pack, in the order a report lists them."""
 

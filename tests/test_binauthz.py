@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from knative_platform import versions
+from knative_platform.eventing import eventing_pins
 from knative_platform.gcp_args.binauthz import allow_patterns, installed_pins, system_patterns
 from knative_platform.model.cluster.binauthz import (
     ANY_DIGEST,
@@ -28,6 +29,7 @@ from knative_platform.model.cluster.binauthz import (
     resolved_repository,
     service_patterns,
 )
+from knative_platform.model.eventing.eventing import Broker, BrokerClass, EventingSpec
 from knative_platform.model.platform.knative import Ingress
 from knative_platform.model.service.containers import Container
 from knative_platform.model.service.service import Service
@@ -165,8 +167,21 @@ def test_the_pins_the_policy_admits_are_the_ones_the_stack_installs(stack, overr
     capture = committed(stack) if not overrides else run_stack(stack, overrides)
     ingress = Ingress(overrides.get("ingress", load_program_config(ROOT, stack).config.get(
         "knative-platform:ingress", "kgateway")))
-    tls = "knative-platform:tls" in load_program_config(ROOT, stack).config
-    assert {pin.component for pin in installed_pins(ingress, tls)} == set(capture.outputs["versions"])
+    config = load_program_config(ROOT, stack).config
+    tls = "knative-platform:tls" in config
+    eventing = eventing_pins(EventingSpec()) if stack == "staging" else ()  # staging declares a broker
+    assert {pin.component for pin in (*installed_pins(ingress, tls), *eventing)} == set(capture.outputs["versions"])
+
+
+def test_eventing_images_are_admitted_only_where_the_stack_installs_eventing():
+    staging, prod = committed("staging").outputs, committed("prod").outputs
+    controller = "gcr.io/knative-releases/knative.dev/eventing/cmd/controller" + DIGEST
+    assert admitted(controller, staging["binaryAuthorization"]["allow"])
+    assert not admitted(controller, prod["binaryAuthorization"]["allow"])
+    kafka = eventing_pins(EventingSpec(brokers=(Broker(name="b", class_=BrokerClass.KAFKA),)))
+    receiver = "gcr.io/knative-releases/knative-kafka-broker-receiver-loom" + DIGEST
+    assert admitted(receiver, system_patterns(kafka)) and not admitted(receiver, system_patterns(eventing_pins(
+        EventingSpec(brokers=(Broker(name="b"),)))))
 
 
 def test_the_real_image_references_of_the_pins_are_admitted():

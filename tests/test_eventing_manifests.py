@@ -213,3 +213,19 @@ def test_the_rest_of_eventing_core_passes_or_is_stripped_as_servings_is():
                                             name=role["metadata"]["name"], props=role, opts=pulumi.ResourceOptions())
         result = leave_controller_owned_fields(args)
         assert result is not None and "rules" not in result.props and result.props["aggregationRule"]
+
+
+def test_the_eventing_transform_leaves_the_adapters_replicas_to_its_controller_once_it_owns_them():
+    from knative_platform.eventing import leave_eventing_controller_fields
+
+    def run(obj: dict) -> pulumi.ResourceTransformResult | None:
+        return leave_eventing_controller_fields(pulumi.ResourceTransformArgs(
+            custom=True, type_="kubernetes:apps/v1:Deployment", name=obj["metadata"]["name"], props=obj,
+            opts=pulumi.ResourceOptions(ignore_changes=["metadata.labels"])))
+
+    bundle = _bundle()
+    result = run(bundle["Deployment/pingsource-mt-adapter"])
+    assert result is not None and result.opts is not None
+    assert result.opts.ignore_changes == ["metadata.labels", "spec.replicas"]  # the options it had, and replicas
+    assert "env" not in result.props["spec"]["template"]["spec"]["containers"][0]
+    assert run(bundle["Deployment/eventing-controller"]) is None  # nothing the controller owns: untouched

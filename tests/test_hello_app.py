@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import threading
+import urllib.error
 import urllib.request
 from http.server import ThreadingHTTPServer
 
@@ -47,3 +49,34 @@ def test_it_is_a_valid_source_whose_image_runs_as_a_numeric_non_root_user():
     assert {"Dockerfile", "app.py"} <= set(list_files(APP))
     dockerfile = (APP / "Dockerfile").read_text()
     assert "USER 65532:65532" in dockerfile and 'CMD ["python", "/app/app.py"]' in dockerfile
+
+
+def test_it_keeps_the_last_cloudevent_of_each_type_and_answers_them_at_events():
+    app = load_app()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), app.Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def post(headers):
+        request = urllib.request.Request(base + "/", data=b'{"message": "ping"}', method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    try:
+        ping = {"ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping", "ce-id": "1",
+                "ce-source": "/apis/v1/namespaces/default/pingsources/hello-tick"}
+        assert post(ping) == 202
+        assert post({**ping, "ce-id": "2"}) == 202
+        assert post({"Content-Type": "application/json"}) == 400  # no CloudEvent
+        with urllib.request.urlopen(base + "/events", timeout=5) as response:
+            assert response.headers["Content-Type"] == "application/json"
+            assert json.loads(response.read()) == {"dev.knative.sources.ping": {
+                "type": "dev.knative.sources.ping", "id": "2",
+                "source": "/apis/v1/namespaces/default/pingsources/hello-tick"}}
+    finally:
+        server.shutdown()
+        server.server_close()

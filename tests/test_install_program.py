@@ -317,6 +317,9 @@ def test_every_upstream_bundle_is_an_exact_pin_on_every_stack(captures):
                          versions.KGATEWAY_CRDS.chart}
         if stack == "prod":
             expected |= {versions.CERT_MANAGER.chart}
+        if stack == "staging":  # its broker, trigger and schedule: Eventing and the in-memory broker
+            expected |= {versions.EVENTING_CRDS.url, versions.EVENTING_CORE.url,
+                         versions.EVENTING_IN_MEMORY_CHANNEL.url, versions.EVENTING_MT_CHANNEL_BROKER.url}
         assert sources == expected, stack
     cert_manager = captures["prod"].named("cert-manager", CHART).inputs
     assert cert_manager["repositoryOpts"] == {"repo": versions.CERT_MANAGER.repository}

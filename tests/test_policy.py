@@ -412,6 +412,17 @@ def test_the_offline_review_reads_iam_grants_by_the_same_pattern():
         assert "IAM" in security_topics(type_, None)
 
 
+def test_a_broker_must_not_be_in_memory_unless_the_stack_relaxes_it():
+    from conftest import committed
+
+    (broker,) = committed("staging").by_type(pp.BROKER)  # staging's in-memory broker, relaxed in its config
+    assert [name for name, _ in pp.violations(pp.BROKER, broker.inputs, {})] == ["knative-durable-broker"]
+    assert pp.violations(pp.BROKER, broker.inputs, {"knative-durable-broker": {"inMemoryBroker": True}}) == []
+    kafka = {"metadata": {"annotations": {"eventing.knative.dev/broker.class": "Kafka"}}}
+    assert pp.violations(pp.BROKER, kafka, {}) == []
+    assert pp.violations(pp.BROKER, {"metadata": {}}, {}) == []  # unknown until apply
+
+
 def test_every_hardened_gke_setting_names_the_pack_rule_that_checks_it():
     """gcp_args/gke.py gives each hardened setting a why and ``[rule-id]`` (or ``[no rule]``): the ids are the
     pack's, and every pack rule on the cluster or its node pools is named there, beside the setting it checks."""

@@ -143,4 +143,10 @@ def test_component_outputs_are_registered():
         "url": "http://helloworld-go.default.staging.knative.example.com",
         "traffic": [{"percent": 80, "revisionName": "helloworld-go-v1", "tag": "stable"},
                     {"latestRevision": True, "percent": 20, "tag": "canary"}],
+        "events": {  # what its trigger and schedule deliver (the smoke check reads the stack's `events`)
+            "triggers": {"helloworld-go-orders": {"broker": "default",
+                                                  "filter": {"type": "com.example.order.created"}}},
+            "schedules": {"helloworld-go-nightly": {
+                "schedule": "0 3 * * *", "timezone": "Europe/Brussels", "type": "dev.knative.sources.ping",
+                "source": "/apis/v1/namespaces/default/pingsources/helloworld-go-nightly"}}},
     }

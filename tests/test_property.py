@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 from knative_platform import versions
 from knative_platform.model.cluster.cluster import ClusterProfile, Relaxations
 from knative_platform.model.core.decode import config_fields, config_key
+from knative_platform.model.eventing.eventing import Broker, EventSource
 from knative_platform.model.service.service import Service
 from knative_platform.offline.engine import Capture, RecordingMonitor, run_program
 from knative_platform.offline.mocks import PlatformMocks
@@ -131,6 +132,13 @@ APP_NAMESPACES = st.dictionaries(
     st.one_of(st.none(), st.fixed_dictionaries({}, optional={"domains": st.lists(
         st.sampled_from(["shop.example.com", "example", "a.example.com", "x" * 300]), max_size=2)})),
     max_size=2)
+# knative-platform:eventing: brokers and sources are maps keyed by name (decoded by decode_named, which
+# _from_type skips); a service's triggers name one of these brokers, or another.
+EVENTING = st.fixed_dictionaries({}, optional={
+    "brokers": st.dictionaries(st.sampled_from(["default", "v1", "Bad_Broker"]), _from_type(Broker), max_size=2),
+    "sources": st.dictionaries(st.sampled_from(["events", "x" * 70]), _from_type(EventSource), max_size=1),
+    "relax": st.fixed_dictionaries({}, optional={"inMemoryBroker": st.booleans()}),
+})
 
 BAD_VALUES = st.one_of(
     st.none(), st.booleans(), st.just([]), st.just({}), st.just("8080"),
@@ -245,6 +253,8 @@ def test_any_stack_file_renders_or_is_refused_with_a_path(project_dir):
         }
         if data.draw(st.booleans(), label="app namespaces"):
             config["knative-platform:appNamespaces"] = data.draw(APP_NAMESPACES, label="appNamespaces")
+        if data.draw(st.booleans(), label="eventing"):
+            config["knative-platform:eventing"] = data.draw(EVENTING, label="eventing")
         if data.draw(st.booleans(), label="mutate"):
             _mutate(data, config)
         oddities = data.draw(st.lists(st.sampled_from(YAML_ODDITIES), max_size=2, unique=True), label="oddities")

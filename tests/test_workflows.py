@@ -413,8 +413,8 @@ def e2e_steps() -> list[dict]:
 
 
 def step_running(text: str) -> tuple[int, dict]:
-    (found,) = [(i, s) for i, s in enumerate(e2e_steps()) if text in s.get("run", "")]
-    return found
+    """The first step whose script contains ``text`` (the Eventing steps run pulumi and smoke again)."""
+    return next((i, s) for i, s in enumerate(e2e_steps()) if text in s.get("run", ""))
 
 
 def test_e2e_runs_on_demand_and_nightly_with_a_read_only_token_and_no_secret():
@@ -474,6 +474,29 @@ def test_e2e_deploys_local_smoke_checks_it_scales_to_zero_and_back_and_always_de
     env = load(E2E)["env"]
     assert outputs["serviceUrls"][env["SERVICE"]] == f"http://{env['HOST']}"  # the host the local stack serves
     assert outputs["gatewayAddress"] == "127.0.0.1"
+
+
+def test_e2e_delivers_a_schedules_and_a_triggers_events_to_apps_hello_within_bounds():
+    steps, env = e2e_steps(), load(E2E)["env"]
+    build, image = step_running("kind load docker-image")
+    assert "docker build -t \"$EVENTS_IMAGE\" apps/hello" in image["run"]
+    assert env["EVENTS_IMAGE"].startswith("dev.local/")  # Knative never resolves its tag (config-deployment)
+    declare, config = step_running("set_path eventing.brokers.default.namespace default")
+    for line in ("set_path services.events.triggers.e2e.broker default",
+                 'set_path services.events.triggers.e2e.filter.type "$E2E_EVENT_TYPE"',
+                 "set_path services.events.schedules.tick.schedule '* * * * *'",
+                 "pulumi up --yes --skip-preview --stack local", "--timeout=300s"):
+        assert line in config["run"], line
+    smoke = next(i for i, s in enumerate(steps) if i > declare and "knative_platform smoke" in s.get("run", ""))
+    assert "--deadline 300" in steps[smoke]["run"]
+    delivery, send = step_running("svc/broker-ingress 8081:80")
+    assert '-H "ce-type: $E2E_EVENT_TYPE"' in send["run"] and "http://127.0.0.1:8081/default/default" in send["run"]
+    assert 'end=$((SECONDS + 120))' in send["run"] and '-H "Host: $EVENTS_HOST" http://127.0.0.1/events' in send["run"]
+    scale, _ = step_running("scale to zero")
+    destroy, _ = step_running("pulumi destroy")
+    assert scale < build < declare < smoke < delivery < destroy  # after Serving's checks, before the teardown
+    # the names the workflow waits for are the ones the program gives them (<service>-<key>, the broker's key)
+    assert "broker/default trigger/events-e2e pingsource/events-tick" in config["run"]
 
 
 def test_the_kind_config_maps_the_gateway_node_ports_to_80_and_443_on_localhost():

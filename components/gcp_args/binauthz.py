@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import versions
-from ..model.cluster.binauthz import enforcement, registry_patterns, service_patterns
+from ..model.cluster.binauthz import enforcement, image_pattern, registry_patterns, service_patterns
 from ..model.cluster.cluster import GkeClusterSpec
 from ..model.platform.knative import Ingress
 from ..model.service.service import Service
@@ -57,10 +57,16 @@ def system_patterns(pins: Iterable[versions.ReleaseManifest | versions.HelmChart
     return {f"{image.repository}{'@' if image.by_digest else ':'}*" for pin in pins for image in pin.images}
 
 
-def allow_patterns(ingress: Ingress, tls: bool, services: Iterable[Service], registries: Iterable[str] = ()
+def allow_patterns(ingress: Ingress, tls: bool, services: Iterable[Service], registries: Iterable[str] = (),
+                   eventing: Iterable[versions.ReleaseManifest] = (), images: Iterable[str] = ()
                    ) -> tuple[str, ...]:
-    """Every allowlist entry of the stack's policy, sorted: system images, service images, registry paths."""
-    patterns = system_patterns(installed_pins(ingress, tls)) | service_patterns(services)
+    """Every allowlist entry of the stack's policy, sorted: system images, service images, registry paths.
+
+    ``eventing``: the Eventing pins the stack installs (``manifests.eventing_install.eventing_pins``), none when
+    it installs no Eventing; ``images``: other images the stack runs as written (its ContainerSources').
+    """
+    patterns = system_patterns((*installed_pins(ingress, tls), *eventing)) | service_patterns(services)
+    patterns |= {image_pattern(image) for image in images}
     patterns |= {p for prefix in registries for p in registry_patterns(prefix)}
     return tuple(sorted(patterns))
 

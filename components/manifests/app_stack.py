@@ -13,6 +13,7 @@ from typing import Any
 
 from ..model.cluster.binauthz import Enforcement, admission_problems
 from ..model.core.errors import Problem
+from ..model.eventing.exported import app_event_problems
 from ..model.revisions.revisions import Previous, RevisionPlan
 from ..model.service.service import Service
 from ..model.source.resolve import Sources, platform_registry_problems, with_platform_registry
@@ -32,6 +33,8 @@ class PlatformFacts:
     binary_authorization: Any
     registry: Any = None
     """The platform's registry prefix (its ``registry`` output), where the app's source services are pushed."""
+    eventing: Any = None
+    """Its ``eventing`` output: the brokers and settings the services' triggers and schedules are checked against."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,12 @@ class AppStackRound:
 
 def app_stack_round(stack: str, services: Sequence[Service], previous: Previous,
                     platform: PlatformFacts, sources: Sources | None = None) -> AppStackRound:
-    """The app stack's checks: revisions, public hosts the platform serves, images its policy admits.
+    """The app stack's checks: revisions, public hosts the platform serves, images its policy admits, events.
 
     Each service's revision checks against the stack's last record; that the platform serves each of its
-    public hosts (``httpsHosts``); that the platform's Binary Authorization policy admits its images.
+    public hosts (``httpsHosts``); that the platform's Binary Authorization policy admits its images; that
+    each trigger names a broker the platform declares in the service's namespace, and that the platform
+    installs Eventing at all when a service has a trigger or a schedule (``eventing``).
     A platform that writes no image policy (not GKE, or an older platform) exports no ``binaryAuthorization``;
     under a dry-run policy the images it would deny are warnings, not problems. Source services (``sources``)
     are pushed to the platform's registry: their images resolve there, and a platform without one refuses them.
@@ -59,6 +64,7 @@ def app_stack_round(stack: str, services: Sequence[Service], previous: Previous,
     problems += unplaced
     problems += app_host_problems(stack, services, platform.domain, platform.domain_template, platform.tag_template,
                                   platform.https, platform.https_hosts)
+    problems += app_event_problems(stack, services, platform.eventing)
     warnings: list[Problem] = []
     policy = platform.binary_authorization
     if isinstance(policy, Mapping):

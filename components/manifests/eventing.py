@@ -205,6 +205,33 @@ def service_event_manifests(service: Service) -> list[dict[str, Any]]:
             + [ping_source_manifest(service, key, service.schedules[key]) for key in sorted(service.schedules)])
 
 
+PING_EVENT_TYPE = "dev.knative.sources.ping"
+"""The type of a PingSource's events (knative/eventing ``pkg/apis/sources/v1/ping_lifecycle.go``
+``PingSourceEventType``; knative-v1.22.2, the snapshot's newest tag, the same in v0.50.0)."""
+
+
+def ping_event_source(namespace: str, name: str) -> str:
+    """A PingSource's CloudEvent ``source`` (ping_lifecycle.go ``PingSourceSource``)."""
+    return f"/apis/v1/namespaces/{namespace}/pingsources/{name}"
+
+
+def service_events_output(service: Service) -> dict[str, Any] | None:
+    """The service's entry of the stack output ``events``: what its triggers and schedules deliver, by object name.
+
+    The smoke check reads it to know which events to look for (docs/eventing.md, "Checking delivery").
+    """
+    if not (service.triggers or service.schedules):
+        return None
+    triggers = {prefixed_name(service.name, key): {"broker": t.broker, "filter": dict(sorted(t.filter.items()))}
+                for key, t in sorted(service.triggers.items())}
+    schedules = {}
+    for key, schedule in sorted(service.schedules.items()):
+        name = prefixed_name(service.name, key)
+        schedules[name] = {"schedule": schedule.schedule, "timezone": schedule.timezone or "UTC",
+                           "type": PING_EVENT_TYPE, "source": ping_event_source(service.namespace, name)}
+    return {"triggers": triggers, "schedules": schedules}
+
+
 REPLACE_ON_CHANGES = {
     "Broker": ("spec.config", "metadata.annotations"),
     "Trigger": ("spec.broker",),

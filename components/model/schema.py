@@ -139,6 +139,13 @@ def _app_namespaces(definitions: dict[str, Any]) -> dict[str, Any]:
             "additionalProperties": {"anyOf": [ref, {"type": "null"}]}}
 
 
+def _eventing(name: str) -> type:
+    from .eventing import eventing
+
+    cls: type = getattr(eventing, name)
+    return cls
+
+
 def _node_pool() -> type:
     from .cluster.parts import NodePool
 
@@ -152,6 +159,8 @@ _SPECIAL.update({
     ("PlatformSpec", "registry"): _registry,
     ("PlatformSpec", "domain"): lambda _d: {"type": "string"},
     ("GkeClusterSpec", "node_pools"): _named_map(_node_pool(), "node pool"),
+    ("EventingSpec", "brokers"): _named_map(_eventing("Broker"), "broker"),
+    ("EventingSpec", "sources"): _named_map(_eventing("EventSource"), "event source"),
     ("Service", "traffic"): lambda _d: {"description": _ANY_SHAPE},
 })
 

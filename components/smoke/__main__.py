@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .checks import Clock, Report, Settings, run
+from .events import add_event_checks
 from .outputs import InputError, load_outputs, plan
 from .probe import Gateway, tls_context
 
@@ -31,6 +33,9 @@ checks (one line each: ok, FAIL or skip, then "N passed, N failed, N skipped"):
   split        a service whose traffic names more than one target (a 100/0 blue-green too):
                over --requests requests, each target's share (told apart by its tag URL's
                body) is within --tolerance points of its percent
+  deliver      a schedule firing every minute (* * * * *) on a public service: its PingSource's
+               event shows at the service's GET /events (apps/hello's) within a bounded wait;
+               triggers, rarer schedules and services without /events are skipped with the reason
 
 exit status:
   0  every check passed (skips allowed)
@@ -100,6 +105,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         outputs = load_outputs(stack=args.stack, outputs_file=args.outputs, project=args.project,
                                timeout=max(0.001, min(120.0, clock.left())))
         checks = plan(outputs, gateway_address=args.gateway_address)
+        checks = replace(checks, events=add_event_checks(outputs, checks))
         context = tls_context(ca_file=args.ca_file, insecure=args.insecure)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -4,7 +4,8 @@ a) every public URL (service, tag, custom domain) answers 2xx through the gatewa
    certificate valid for its host; a cold start (scale from zero) is waited for;
 b) a traffic split's observed shares are within a tolerance of the declared percents (a blue-green at
    100/0 too: the live colour gets everything, the other nothing);
-c) cluster-local services do not answer from outside.
+c) cluster-local services do not answer from outside;
+d) where it is visible from outside, a schedule's events reach their service (:mod:`.events`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from .events import check_events
 from .outputs import Plan, Target, TrafficEntry, Url
 from .probe import Answer, Gateway, ProbeError
 
@@ -239,3 +241,4 @@ def run(plan: Plan, gateway: Gateway, settings: Settings, clock: Clock, report: 
         main = next(u for u in urls if u.kind == "url")
         tag_urls = {u.kind.removeprefix("tag "): u for u in urls if u.kind.startswith("tag ")}
         check_split(gateway, service, main, entries, tag_urls, bodies, settings, clock, report)
+    check_events(gateway, plan.events, settings, clock, report)

@@ -2,8 +2,9 @@
 
 The outputs are the ones ``Platform`` exports (components/platform.py): ``gatewayAddress``,
 ``domain``, ``domainTemplate``, ``serviceUrls``, ``tagUrls``, ``domainUrls``, ``traffic`` (each
-service's Knative ``spec.traffic``) and ``revisions``. Only ``serviceUrls`` and a gateway address
-are required; a missing optional key skips the checks that need it, with the reason.
+service's Knative ``spec.traffic``), ``revisions`` and ``events`` (:mod:`.events`). Only
+``serviceUrls`` and a gateway address are required; a missing optional key skips the checks that
+need it, with the reason.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ class Plan:
     splits: dict[str, list[TrafficEntry]] = field(default_factory=dict)
     skips: list[tuple[str, str]] = field(default_factory=list)
     """(check, reason) for checks the outputs do not allow: printed as ``skip`` lines."""
+    events: list[Any] = field(default_factory=list)
+    """(d) the schedules whose delivery is visible from outside (:func:`.events.add_event_checks`)."""
 
 
 def load_outputs(*, stack: str | None, outputs_file: str | None, project: str | None,

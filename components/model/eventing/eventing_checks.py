@@ -34,6 +34,7 @@ from ..cluster.existing import ExistingCluster
 from ..core.errors import Problem, join_path
 from ..core.names import dns1123_label_problem, dns1123_subdomain_problem
 from ..service.service import Service
+from ..service.validated import prove, proven
 from .eventing import (
     Broker,
     BrokerClass,
@@ -83,6 +84,14 @@ class EventingCluster:
         return cls()
 
 
+def event_namespaces(spec: EventingSpec) -> set[str]:
+    """The namespaces the stack's brokers and sources live in: the platform creates them, as its services'.
+
+    A namespace with a platform broker is the platform's: an app stack deploying into it does not create it.
+    """
+    return {b.namespace for b in spec.brokers} | {s.namespace for s in spec.sources}
+
+
 def prefixed_name(owner: str, key: str) -> str:
     """The object a service's trigger or schedule becomes: ``<service>-<key>``."""
     return f"{owner}-{key}"
@@ -95,16 +104,39 @@ def apiserver_account_name(source: str) -> str:
 
 def eventing_problems(spec: EventingSpec, services: Sequence[Service], cluster: EventingCluster) -> list[Problem]:
     """Everything Eventing's webhook would refuse in the stack's events, and what the platform refuses besides."""
+    problems = declared_event_problems(spec, services, cluster)
+    for service in services:
+        problems += service_event_problems(spec, service, services)
+    return problems + name_collision_problems(services)
+
+
+def checked_with(spec: EventingSpec) -> tuple[str, int]:
+    """The proof context of a service whose events passed :func:`eventing_problems` against ``spec``."""
+    return ("eventing", id(spec))
+
+
+def prove_events(spec: EventingSpec, services: Sequence[Service]) -> None:
+    """Record that ``services``' triggers and schedules passed against ``spec`` (a stack found valid)."""
+    for service in services:
+        prove(service, checked_with(spec))
+
+
+def service_events_once(spec: EventingSpec, service: Service) -> list[Problem]:
+    """The triggers and schedules of ``service`` alone against ``spec``, unless a whole stack's check passed them."""
+    if not (service.triggers or service.schedules) or proven(service, checked_with(spec)):
+        return []
+    return service_event_problems(spec, service, [service]) + name_collision_problems([service])
+
+
+def declared_event_problems(spec: EventingSpec, services: Sequence[Service],
+                            cluster: EventingCluster) -> list[Problem]:
+    """The brokers' and sources' problems (``services``: the stack's, which a sink may name)."""
     problems: list[Problem] = []
     for broker in spec.brokers:
         problems += _broker_problems(spec, broker, services, cluster)
     for source in spec.sources:
         problems += _source_problems(spec, source, services, cluster)
-    for service in services:
-        problems += _service_problems(spec, service, services)
-    problems += _name_collisions(services)
-    problems += _account_collisions(spec, services)
-    return problems
+    return problems + _account_collisions(spec, services)
 
 
 def _names_problems(name: str, namespace: str, path: str) -> list[Problem]:
@@ -228,13 +260,25 @@ def _pubsub_problems(pubsub: PubSubSpec, sink: Destination, path: str, cluster: 
                                                             "has no public endpoint (Eventarc's GKE destinations "
                                                             "need one); set cluster.relax.publicEndpoint, or wait "
                                                             "for the adapter backend"))
+    else:
+        # Nothing may be accepted that the program then does not create: the Eventarc trigger, its service
+        # account and the one-time `gcloud eventarc gke-destinations init` grants are not built (docs/eventing.md).
+        problems.append(Problem(join_path(path, "backend"), "eventarc-gke is not built in this release: create the "
+                                                            "Eventarc trigger yourself (docs/eventing.md, \"Google "
+                                                            "Pub/Sub\") with destination broker-ingress.knative-"
+                                                            "eventing, path /<namespace>/<broker>, and remove this "
+                                                            "source"))
     if sink.broker is None:
         problems.append(Problem(path, "needs sink: {broker: <name>}: Eventarc delivers Pub/Sub messages to a "
                                       "broker's ingress, and triggers route them from there"))
     return problems
 
 
-def _service_problems(spec: EventingSpec, service: Service, services: Sequence[Service]) -> list[Problem]:
+def service_event_problems(spec: EventingSpec, service: Service, services: Sequence[Service]) -> list[Problem]:
+    """The triggers and schedules of ``service`` against the brokers and settings of ``spec``.
+
+    ``services`` are the others a dead-letter ``service:`` sink may name (the stack's).
+    """
     path = join_path("services", service.name)
     problems: list[Problem] = []
     for key, trigger in service.triggers.items():
@@ -272,7 +316,7 @@ def _prefixed_name_problems(service: str, key: str, path: str, kind: str) -> lis
     return []
 
 
-def _name_collisions(services: Iterable[Service]) -> list[Problem]:
+def name_collision_problems(services: Iterable[Service]) -> list[Problem]:
     """Two keys that make one object name in one namespace (``a`` + ``b-c`` and ``a-b`` + ``c``)."""
     owners: dict[tuple[str, str, str], str] = {}
     problems = []

@@ -22,6 +22,8 @@ from ..cluster.existing import ExistingCluster, existing_cluster_problems
 from ..core.decode import INVALID, Decoder, config_fields, config_key, describe
 from ..core.errors import Problem, did_you_mean, join_path, raise_if
 from ..core.names import domain_problem
+from ..eventing.eventing import EventingSpec
+from ..eventing.eventing_checks import EventingCluster, eventing_problems, prove_events
 from ..revisions.revision_record import RESET_KEY, reset_problems
 from ..service.autoscaling import max_scale_limit_problems
 from ..service.service import Service, decode_service, required_features, service_problems
@@ -128,6 +130,10 @@ class PlatformSpec:
     """Where source services' images are pushed (``knative-platform build``)."""
     images: Mapping[str, BuiltImage] = field(default_factory=dict)
     """Written by ``knative-platform build``: per source service, the build it recorded. Never edit by hand."""
+    eventing: EventingSpec = field(default_factory=EventingSpec)
+    """Knative Eventing's brokers and sources (docs/eventing.md); services declare their own triggers and
+    schedules. Eventing is installed only when the stack declares something that needs it (a broker, a source,
+    a trigger or a schedule)."""
     reset_revision_history: tuple[str, ...] = ()
     """Services whose recorded revisions this update forgets (``*``: every one): the way past a record that
     cannot be read (:mod:`knative_platform.model.revisions.revision_record`); remove it after that update."""
@@ -227,6 +233,7 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
         problems += image_policy_problems(spec.cluster, sound)
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
+    problems += eventing_problems(spec.eventing, sound, EventingCluster.of(spec.cluster))
     return problems
 
 
@@ -306,6 +313,12 @@ def _feature_problems(features: FeatureSettings, service: Service, path: str) ->
     return problems
 
 
+def uses_eventing(spec: PlatformSpec) -> bool:
+    """Whether the stack declares a broker, a source, or a service's trigger or schedule: then it installs Eventing."""
+    return bool(spec.eventing.brokers or spec.eventing.sources
+                or any(s.triggers or s.schedules for s in spec.services))
+
+
 def config_key_of(field_name: str) -> str:
     """The stack-config key of a FeatureSettings field."""
     return next(config_key(f) for f in config_fields(FeatureSettings) if f.name == field_name)
@@ -328,6 +341,8 @@ def platform_problems_once(spec: PlatformSpec) -> list[Problem]:
     problems = platform_problems(spec)
     if not problems:
         prove(spec)
+        prove(spec.eventing)  # KnativeEventing does not check the brokers and sources again
+        prove_events(spec.eventing, spec.services)  # nor KnativeApp its service's triggers and schedules
         for service in spec.services:
             prove(service, spec.knative.defaults.max_revision_timeout_seconds)
     return problems

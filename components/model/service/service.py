@@ -233,11 +233,6 @@ def service_problems(service: Service, path: str, max_timeout_seconds: int = MAX
         service_account_problems(service.service_account, service.name, join_path(path, "serviceAccount"),
                                  problems)
     problems += traffic_problems(service.traffic, service.name, service.revision, join_path(path, "traffic"))
-    for key in ("triggers", "schedules"):
-        if getattr(service, key):
-            # Their model and rules exist (knative_platform.model.eventing.eventing*); installing Eventing does not yet.
-            add(key, "the platform does not install Knative Eventing yet (issue 21), so nothing would deliver "
-                     "these events; remove them until a release that installs it")
     return problems
 
 
