@@ -28,14 +28,7 @@ from ..revisions.revision_record import RESET_KEY, reset_problems
 from ..service.autoscaling import max_scale_limit_problems
 from ..service.service import Service, decode_service, required_features, service_problems
 from ..service.validated import DECODED, prove, proven
-from ..source.registry import (
-    ArtifactRegistry,
-    BuiltImage,
-    RegistrySpec,
-    decode_registry,
-    images_problems,
-    registry_problems,
-)
+from ..source.registry import BuiltImage, RegistrySpec, decode_registry, images_problems, stack_registry_problems
 from ..tls.tls import Challenge, ListenerLayout, TlsSpec, platform_terminates_tls, tls_problems
 from ..tls.tls_rules import (
     certificate_limit_problems,
@@ -227,29 +220,14 @@ def platform_problems(spec: PlatformSpec) -> list[Problem]:
     problems += _shared_account_problems(sound)
     problems += collision_problems(sound)
     problems += app_namespace_problems(spec.app_namespaces, sound)
-    problems += _registry_problems(spec)
-    problems += images_problems(spec.images, (s.name for s in spec.services if s.source is not None))
+    building = [s.name for s in spec.services if s.source is not None]
+    problems += stack_registry_problems(spec.registry, isinstance(spec.cluster, GkeClusterSpec), building)
+    problems += images_problems(spec.images, building)
     if isinstance(spec.cluster, GkeClusterSpec):
         problems += image_policy_problems(spec.cluster, sound)
     if spec.tls is not None:
         problems += _tls_problems(spec, spec.tls, sound)
     problems += eventing_problems(spec.eventing, sound, EventingCluster.of(spec.cluster))
-    return problems
-
-
-def _registry_problems(spec: PlatformSpec) -> list[Problem]:
-    """The registry is well formed, fits the cluster, and is there when a service is built from its source."""
-    building = sorted(s.name for s in spec.services if s.source is not None)
-    if spec.registry is None:
-        return [Problem("registry", (
-            f"is required: {', '.join(building)} build from source and push there; set it to {{type: "
-            "artifactRegistry, project: <project>, location: <region>} on a gke cluster, or {type: external, "
-            "prefix: <host>/<path>}"))] if building else []
-    problems = registry_problems(spec.registry, "registry")
-    if isinstance(spec.registry, ArtifactRegistry) and not isinstance(spec.cluster, GkeClusterSpec):
-        problems.append(Problem("registry.type", "artifactRegistry is created with the cluster the platform "
-                                                 "creates (cluster type gke); on this cluster, name the registry "
-                                                 "you run: {type: external, prefix: <host>/<path>}"))
     return problems
 
 

@@ -192,6 +192,23 @@ def registry_problems(registry: RegistrySpec, path: str) -> list[Problem]:
     return [Problem(join_path(path, "prefix"), problem)] if problem else []
 
 
+def stack_registry_problems(registry: RegistrySpec | None, creates_gke: bool,
+                            building: Iterable[str]) -> list[Problem]:
+    """The stack's registry is well formed, fits its cluster, and is there when a service is built from source."""
+    building = sorted(building)
+    if registry is None:
+        return [Problem("registry", (
+            f"is required: {', '.join(building)} build from source and push there; set it to {{type: "
+            "artifactRegistry, project: <project>, location: <region>} on a gke cluster, or {type: external, "
+            "prefix: <host>/<path>}"))] if building else []
+    problems = registry_problems(registry, "registry")
+    if isinstance(registry, ArtifactRegistry) and not creates_gke:
+        problems.append(Problem("registry.type", "artifactRegistry is created with the cluster the platform "
+                                                 "creates (cluster type gke); on this cluster, name the registry "
+                                                 "you run: {type: external, prefix: <host>/<path>}"))
+    return problems
+
+
 def artifact_registry_problems(registry: ArtifactRegistry, path: str) -> list[Problem]:
     """Artifact Registry's own naming rules, the cleanup bounds and the pushers' member syntax."""
     problems = []
