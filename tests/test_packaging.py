@@ -13,7 +13,7 @@ machine with only PyPI, drop those two flags and pip fetches the build
 requirements of pyproject.toml itself.
 
 The tests that build and install carry the ``install`` marker: the README's
-test command leaves them out (a third of its CPU time), ``.ci/run`` and the
+test command leaves them out (about 25 s of CPU time), ``.ci/run`` and the
 SDK-range job run them as a step of their own (``pytest -m install``).
 """
 
