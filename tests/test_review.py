@@ -207,7 +207,7 @@ def platform_wheel(tmp: Path, part_of: str) -> Path:
     return wheel
 
 
-@pytest.mark.install  # builds two wheels and installs each into a fresh target
+@pytest.mark.e2e  # builds two wheels and installs each into a fresh target: .ci/run's second step runs it
 def test_an_app_repository_renders_each_ref_with_the_platform_release_it_pins(tmp_path):
     repo = tmp_path / "team-app"  # a `pulumi new` project is named after its directory (name: ${PROJECT})
     shutil.copytree(ROOT / "examples" / "team-app", repo, ignore=shutil.ignore_patterns("__pycache__", "build"))
