@@ -4,7 +4,7 @@ Import what you need::
 
     from knative_platform import Canary, KnativeApp, KnativeAppArgs, Service
 
-The package root holds the public API, :data:`PUBLIC_API` (34 names): the
+The package root holds the public API, :data:`PUBLIC_API` (38 names): the
 components a user composes, with their arguments; the service model and its
 traffic policies; the errors. Everything else is importable from its own module:
 the parts only ``Platform`` and ``KnativeApp`` compose

@@ -111,6 +111,25 @@ def committed_files(stack: str) -> dict[str, str]:
     return render_files(committed(stack), load_program_config(ROOT, stack))
 
 
+_frozen_at: list[Path] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """At each new test file: collect the garbage, then set what is still alive aside from the cyclic collector.
+
+    What lives across test files (the Pulumi SDKs' modules, hundreds of thousands of objects once pulumi-gcp's
+    are loaded, and the session's cached renders) would otherwise be walked by every full collection that a
+    program run's allocations trigger: about a quarter of each run's CPU time. Frozen, those collections walk
+    only what the current file made. Nothing that is garbage now is frozen (collected first), so nothing leaks
+    but what the file boundary still holds alive; finalizers run as before.
+    """
+    if _frozen_at[-1:] != [item.path]:
+        _frozen_at[:] = [item.path]
+        gc.collect()
+        gc.freeze()
+
+
 @pytest.fixture
 def failing_program():
     """A program failing inside an apply leaves futures nobody awaits; collect them while asyncio is quiet."""
@@ -139,7 +158,7 @@ def edited_project(tmp_path: Path, stack: str, edits: tuple[tuple[str, str], ...
     return project
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def clean(tmp_path_factory):
     """Every stack rendered as committed (one directory per stack); tests that edit a render copy it first."""
     from knative_platform.offline.render import write_tree

@@ -497,6 +497,20 @@ def repo(tmp_path_factory):
     return repo
 
 
+def test_each_git_ref_renders_an_app_project_with_that_refs_own_code(repo, tmp_path):
+    """The default run's share of the test below (which runs as an ``e2e`` test): one project, two refs."""
+    assert main(["diff", "--base-ref", "HEAD~1", "--head-ref", "HEAD", "--repo", str(repo), "--project",
+                 "examples/team-app", "--stack", "prod", "--detail", str(tmp_path / "detail.md"),
+                 "--keep-renders", str(tmp_path / "renders")]) == 0
+    base, head = load_renders(tmp_path / "renders" / "base"), load_renders(tmp_path / "renders" / "head")
+    assert sorted(base) == sorted(head) == ["team-app/prod"]
+    label = 'metadata.labels["app.kubernetes.io/part-of"]'
+    moved = {(f.before, f.after) for c in compare(base, head).stack("team-app/prod").changes for f in c.fields
+             if f.path == label}
+    assert moved == {("knative-platform", "acme-platform")}  # each ref rendered with its own renderer
+
+
+@pytest.mark.e2e  # four fresh interpreters, two of them loading pulumi-gcp: .ci/run's second step runs it
 def test_git_refs_are_each_rendered_with_their_own_code_and_the_working_tree_is_the_default_head(repo, tmp_path):
     # HEAD~1 -> the working tree: HEAD changed a canary and a renderer; the working tree flips prod's blue-green.
     prod = repo / "stacks" / "Pulumi.prod.yaml"

@@ -275,7 +275,7 @@ def test_authorized_networks_and_binary_authorization_mode_are_passed_through():
 
 
 def test_local_creates_no_gcp_resources():
-    capture = run_stack("local")
+    capture = committed("local")
     assert not [r for r in capture.registrations if r.type.startswith(("gcp:", "pulumi:providers:gcp"))]
     assert "clusterName" not in capture.outputs
 

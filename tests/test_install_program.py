@@ -221,7 +221,7 @@ def test_the_controller_restarts_when_and_only_when_knatives_tls_settings_change
     assert tls_hash({"tls": HTTP01}) == first
     assert tls_hash({"tls": {**HTTP01, "server": "production"}}) != first
     assert tls_hash({"tls": {**HTTP01, "httpProtocol": "enabled"}}) != first
-    assert [r for r in run_stack("staging").registrations if r.name == "controller-restart"] == []
+    assert [r for r in committed("staging").registrations if r.name == "controller-restart"] == []
     # on kgateway Knative provisions no certificate, so nothing to restart for
     assert [r for r in committed("prod").registrations if r.name == "controller-restart"] == []
 

@@ -11,6 +11,10 @@ With setuptools 70.1+ and setuptools-scm installed (requirements-dev.txt pins
 both) the builds run offline (``--no-build-isolation --no-index``); on a
 machine with only PyPI, drop those two flags and pip fetches the build
 requirements of pyproject.toml itself.
+
+The tests that build and install carry the ``e2e`` marker: the README's
+test command leaves them out (about 25 s of CPU time), ``.ci/run`` and the
+SDK-range job run them as a step of their own (``pytest -m e2e``).
 """
 
 from __future__ import annotations
@@ -186,6 +190,7 @@ def world(tmp_path_factory):
     return {"root": root, "env": env, "venvs": venvs, "repo": repo}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["from-path", "from-git"])
 def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(world, name):
     installed = world["venvs"][name]
@@ -201,6 +206,7 @@ def test_the_package_imports_as_knative_platform_beside_the_apps_own_components(
     assert len(installed["modules"]) + needing + 1 == len(list((ROOT / "components").rglob("*.py")))
 
 
+@pytest.mark.e2e
 def test_without_the_gke_extra_only_the_platforms_gke_components_are_out_of_reach(world):
     plain, gke = world["venvs"]["from-git"], world["venvs"]["from-path"]
     # Platform imports pulumi_gcp only where it builds a GKE cluster, its image policy, its registry or a DNS-01
@@ -219,6 +225,7 @@ def test_without_the_gke_extra_only_the_platforms_gke_components_are_out_of_reac
     assert gke["star"] == knative_platform.__all__
 
 
+@pytest.mark.e2e
 def test_the_version_comes_from_the_git_tag_or_the_fallback_without_git(world):
     assert world["venvs"]["from-git"]["version"] == "1.2.3"
     assert json.loads(world["venvs"]["from-git"]["direct_url"])["vcs_info"]["requested_revision"] == "v1.2.3"
@@ -226,6 +233,7 @@ def test_the_version_comes_from_the_git_tag_or_the_fallback_without_git(world):
     assert world["venvs"]["from-path"]["version"] == fallback
 
 
+@pytest.mark.e2e
 def test_the_wheel_holds_every_module_of_components_as_knative_platform_and_nothing_else(world):
     for installed in world["venvs"].values():
         files = {f for f in installed["files"] if not f.startswith(("knative_platform-", "../"))
@@ -236,6 +244,7 @@ def test_the_wheel_holds_every_module_of_components_as_knative_platform_and_noth
         assert [f for f in installed["files"] if f.endswith("LICENSE")], "the wheel carries the licence text"
 
 
+@pytest.mark.e2e
 def test_the_app_side_needs_no_pulumi_gcp_and_the_gke_extra_has_it(world):
     plain, gke = world["venvs"]["from-git"], world["venvs"]["from-path"]
     assert plain["gcp_importable"] is False  # and yet it installed, its dependencies resolved, and it imports
@@ -252,6 +261,7 @@ def test_the_app_side_needs_no_pulumi_gcp_and_the_gke_extra_has_it(world):
     assert re.search(r"pulumi-gcp", result.stderr, re.I), result.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["from-git", "from-path"])
 def test_the_console_script_renders_the_app_project_with_its_own_components(world, name):
     installed = world["venvs"][name]
@@ -267,6 +277,7 @@ def test_the_console_script_renders_the_app_project_with_its_own_components(worl
     assert (out / "prod" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
 
 
+@pytest.mark.e2e
 def test_a_google_identity_without_the_gke_extra_names_the_extra(world):
     plain = world["venvs"]["from-git"]
     script = plain["venv"] / "bin" / "knative-platform"
@@ -278,6 +289,7 @@ def test_a_google_identity_without_the_gke_extra_names_the_extra(world):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_the_offline_module_runs_from_inside_the_app_project(world):
     """``python -m`` puts the app directory first on sys.path, where its own components/ lives."""
     plain = world["venvs"]["from-git"]
@@ -326,3 +338,11 @@ def test_a_clone_without_tags_builds_a_development_version(tmp_path):
     git(tmp_path, "commit", "-q", "-m", "first")
     result = run([sys.executable, "-m", "setuptools_scm"], cwd=tmp_path)
     assert re.fullmatch(r"0\.0\.1\.dev1\+g[0-9a-f]+", result.stdout.strip()), result.stdout
+
+
+def test_the_e2e_tests_left_out_of_the_default_run_run_in_ci():
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
+    assert "-m 'not e2e'" in addopts
+    assert "\n.venv/bin/python -m pytest -q -m e2e\n" in (ROOT / ".ci" / "run").read_text()
+    review = (ROOT / ".github" / "workflows" / "review.yml").read_text()
+    assert "run: .venv/bin/python -m pytest -q -m e2e\n" in review.split("\n  sdk-range:", 1)[1]

@@ -44,7 +44,7 @@ def test_every_resource_hangs_off_the_platform_component(capture):
 
 
 def test_existing_cluster_provider_has_a_stable_identifier():
-    capture = run_stack("local")
+    capture = committed("local")
     provider = capture.named("kubernetes", "pulumi:providers:kubernetes")
     assert provider.inputs["context"] == "kind-knative"
     assert provider.inputs["clusterIdentifier"] == "existing/kind-knative"
@@ -59,7 +59,7 @@ def test_kubeconfig_content_stays_a_secret():
 
 
 def test_dev_deploys_the_classic_sample_scaling_to_zero():
-    objects = k8s_objects(run_stack("dev"))
+    objects = k8s_objects(committed("dev"))
     service = objects[("Service", "helloworld-go")]
     template = service["spec"]["template"]
     assert template["spec"]["containers"][0]["image"] == IMAGE
@@ -68,7 +68,7 @@ def test_dev_deploys_the_classic_sample_scaling_to_zero():
 
 
 def test_local_uses_sslip_io_urls():
-    outputs = run_stack("local").outputs
+    outputs = committed("local").outputs
     assert outputs["serviceUrls"] == {"hello": "http://hello.default.127.0.0.1.sslip.io",
                                       "helloworld-go": "http://helloworld-go.default.127.0.0.1.sslip.io"}
 

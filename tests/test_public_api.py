@@ -69,3 +69,9 @@ def test_the_star_import_is_the_public_api():
     code = "from knative_platform import *; print(sorted(n for n in dir() if not n.startswith('__')))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert re.findall(r"'(\w+)'", result.stdout) == knative_platform.__all__
+
+
+def test_the_docs_state_the_size_of_the_public_api():
+    count = len({n for names in knative_platform.PUBLIC_API.values() for n in names})
+    assert f":data:`PUBLIC_API` ({count} names)" in (knative_platform.__doc__ or "")
+    assert f"`knative_platform.__all__` ({count} names)" in (ROOT / "docs" / "python-api.md").read_text("utf-8")

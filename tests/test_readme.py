@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from conftest import ROOT, edited_project
+from conftest import ROOT, committed_files, edited_project
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = ROOT / "docs"
@@ -144,7 +144,6 @@ def sample_review(tmp_path) -> str:
     """Staging's canary to 50%, greeter made public, helloworld-go's env changed without a new revision."""
     from knative_platform.offline import report
     from knative_platform.offline.diff import compare, load_renders
-    from knative_platform.offline.engine import run_program
     from knative_platform.offline.render import render_files, write_tree
     from knative_platform.offline.stackfile import load_program_config
     from knative_platform.offline.update import previous_outputs, run_update
@@ -153,8 +152,7 @@ def sample_review(tmp_path) -> str:
         ("      percent: 20", "      percent: 50"), ("visibility: cluster-local", "visibility: public"),
         ("TARGET: Knative staging v2", "TARGET: Knative staging v2.1")))
     for stack in ("local", "dev", "staging", "prod"):
-        program = load_program_config(ROOT, stack)
-        write_tree(render_files(run_program(program), program), tmp_path / "base" / stack)
+        write_tree(committed_files(stack), tmp_path / "base" / stack)  # the base: the stack as committed
         # the head as the update after the base, as `diff --base-ref` renders it (render --previous)
         program = load_program_config(head_project, stack)
         capture, refused = run_update(program, previous_outputs(tmp_path / "base", stack))

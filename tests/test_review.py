@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, STACKS
 
 from knative_platform.offline import report
@@ -206,6 +207,7 @@ def platform_wheel(tmp: Path, part_of: str) -> Path:
     return wheel
 
 
+@pytest.mark.e2e  # builds two wheels and installs each into a fresh target: .ci/run's second step runs it
 def test_an_app_repository_renders_each_ref_with_the_platform_release_it_pins(tmp_path):
     repo = tmp_path / "team-app"  # a `pulumi new` project is named after its directory (name: ${PROJECT})
     shutil.copytree(ROOT / "examples" / "team-app", repo, ignore=shutil.ignore_patterns("__pycache__", "build"))

@@ -9,7 +9,7 @@ last update's.
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, STACKS, k8s_objects, refused_update, run_stack
+from conftest import ROOT, STACKS, committed, k8s_objects, refused_update, run_stack
 
 from knative_platform.versions import SAMPLE_IMAGE
 
@@ -66,7 +66,7 @@ def test_a_fresh_stack_deploys_its_canary_on_its_only_revision(caplog):
 @pytest.mark.parametrize(("project", "stack"), [*((".", s) for s in STACKS), ("examples/team-app", "dev"),
                                                  ("examples/team-app", "prod")])
 def test_no_shipped_stack_names_a_revision_it_does_not_create_on_a_fresh_stack(project, stack):
-    capture = run_stack(stack, project=ROOT / project)
+    capture = committed(stack) if project == "." else run_stack(stack, project=ROOT / project)
     for (kind, _name), obj in k8s_objects(capture).items():
         if kind != "Service" or "template" not in obj["spec"]:
             continue
@@ -76,7 +76,7 @@ def test_no_shipped_stack_names_a_revision_it_does_not_create_on_a_fresh_stack(p
 
 
 def test_a_fresh_prod_stack_deploys_its_blue_green():
-    capture = run_stack("prod")
+    capture = committed("prod")
     assert traffic(capture) == [
         {"percent": 100, "revisionName": "helloworld-go-v2", "tag": "blue"},
         {"percent": 0, "revisionName": "helloworld-go-v2", "tag": "green"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROOT, committed_files, config_error, k8s_objects, run_stack
+from conftest import ROOT, committed, committed_files, config_error, k8s_objects, run_stack
 
 from knative_platform import Service, ServiceAccount, versions
 from knative_platform.model.service.containers import Container, EnvFrom, Volume
@@ -83,7 +83,7 @@ def test_the_platform_switches_on_the_feature_flags_its_services_use(full_stagin
                                      "kubernetes.podspec-init-containers")} == {
         "multi-container": "enabled", "multi-container-probing": "enabled",
         "kubernetes.podspec-emptydir": "enabled", "kubernetes.podspec-init-containers": "enabled"}
-    plain = k8s_objects(run_stack("local"))[("ConfigMap", "config-features")]["data"]
+    plain = k8s_objects(committed("local"))[("ConfigMap", "config-features")]["data"]
     assert (plain["multi-container-probing"], plain["kubernetes.podspec-init-containers"]) == ("disabled", "disabled")
 
 

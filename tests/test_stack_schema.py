@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 
@@ -17,6 +18,7 @@ SCHEMA_FILE = ROOT / "stacks" / "stack-file.schema.json"
 COMMENT = "# yaml-language-server: $schema=./stack-file.schema.json\n"
 
 
+@functools.cache  # checked and built once per session: the schema file does not change under the tests
 def validator() -> jsonschema.Draft202012Validator:
     document = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(document)
