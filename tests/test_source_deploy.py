@@ -278,3 +278,27 @@ def test_revision_auto_is_checked_at_the_length_of_the_name_it_makes():
     validate_service(Service(name=fits, image=f"r.example.com/a@{DIGEST}", revision="auto"))
     with pytest.raises(SpecError, match=r"revision: revision name '.*-r' \+ 8 hex digits is 64 characters"):
         validate_service(Service(name=fits + "a", image=f"r.example.com/a@{DIGEST}", revision="auto"))
+
+
+def test_a_gke_stack_creates_its_registry_with_immutable_tags_cleanup_grants_and_policy_entry():
+    from conftest import committed
+
+    capture = committed("dev")
+    prefix = "europe-west1-docker.pkg.dev/knative-platform-dev/apps"
+    repo = capture.named("registry-repository", "gcp:artifactregistry/repository:Repository").inputs
+    assert (repo["format"], repo["repositoryId"], repo["dockerConfig"]) == ("DOCKER", "apps", {"immutableTags": True})
+    policies = {p["id"]: p for p in repo["cleanupPolicies"]}
+    assert policies["keep-recent"]["action"] == "KEEP" and policies["keep-recent"]["mostRecentVersions"] == \
+        {"keepCount": 120}  # KEEP_UNROUTED (100) and a margin
+    assert policies["delete-old"] == {"id": "delete-old", "action": "DELETE",
+                                      "condition": {"tagState": "ANY", "olderThan": f"{90 * 86400}s"}}
+    assert repo["cleanupPolicyDryRun"] is True
+    grants = {(g.inputs["role"], g.inputs["member"]) for g in
+              capture.by_type("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")}
+    assert ("roles/artifactregistry.writer",
+            "serviceAccount:builder@knative-platform-dev.iam.gserviceaccount.com") in grants  # repository-level push
+    assert ("roles/artifactregistry.reader",
+            "serviceAccount:knative-dev-nodes@knative-platform-dev.iam.gserviceaccount.com") in grants  # node pull
+    policy = capture.named("binauthz-policy", "gcp:binaryauthorization/policy:Policy").inputs
+    assert {"namePattern": f"{prefix}/**"} in policy["admissionWhitelistPatterns"]
+    assert capture.outputs["registry"] == prefix
