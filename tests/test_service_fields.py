@@ -187,12 +187,10 @@ REFUSED = [
                                 "volumeMounts": {"a": "/etc/x", "b": "/etc/x/"}},
      "services.api.volumeMounts.b: '/etc/x/' is also where 'a' is mounted; mount paths must be unique"),
     # stricter by choice: an unbounded emptyDir can fill the node
-    # Two problems for one mistake: emptyDir fails to decode, so the volume rule sees no source. The decoder
-    # drops a rule's problem only at or under a failed path (Decoder.relevant), not at its parent, where the
-    # volume's own name problem also goes. Known cascade, kept visible here rather than hidden by a prefix match.
+    # one problem for one mistake: the bound is the rule's, so a missing one is not also "no source"
     ("emptyDir without sizeLimit", {"volumes": {"t": {"emptyDir": {}}}, "volumeMounts": {"t": "/tmp"}},
-     ["services.api.volumes.t.emptyDir.sizeLimit: is required",
-      "services.api.volumes.t: set exactly one of secret, configMap and emptyDir"]),
+     "services.api.volumes.t.emptyDir.sizeLimit: is required: an unbounded emptyDir can fill the node's disk (or "
+     "memory) and evict its neighbours; set a bound such as 1Gi"),
     ("emptyDir sizeLimit not a quantity", {"volumes": {"t": {"emptyDir": {"sizeLimit": "lots"}}},
                                            "volumeMounts": {"t": "/tmp"}},
      "services.api.volumes.t.emptyDir.sizeLimit: 'lots' is not a positive Kubernetes quantity such as 64Mi or 1Gi"),

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, get_args, get_origin, get_type_hints
 
 from .core.decode import camel, config_fields, config_key
+from .core.docstrings import field_docs
 from .platform.platform import CLUSTER_TYPES, SECRET_KEYS, PlatformSpec
 from .service.service import Service
 from .service.traffic import POLICY_KEYS
@@ -71,8 +72,6 @@ def dataclass_schema(cls: type, definitions: dict[str, Any], **fixed: Any) -> st
     if name in definitions:
         return name
     definitions[name] = {}  # recursion guard
-    from .core.docstrings import field_docs  # here, not at the top: the import block is another stream's edit
-
     hints, docs = get_type_hints(cls), field_docs(cls)
     properties: dict[str, Any] = {}
     required = []
@@ -85,7 +84,8 @@ def dataclass_schema(cls: type, definitions: dict[str, Any], **fixed: Any) -> st
         if docs.get(field.name):
             schema = {**schema, "description": docs[field.name]}
         properties[key] = schema
-        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+        if (field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING) \
+                or field.metadata.get("required"):  # required by a rule, not the type (EmptyDir.size_limit)
             required.append(key)
     definitions[name] = {"type": "object", "description": _doc(cls), "properties": properties,
                          "additionalProperties": False, **({"required": required} if required else {})}

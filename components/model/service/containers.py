@@ -108,7 +108,9 @@ class EnvFrom:
 class EmptyDir:
     """A scratch volume, bounded by ``sizeLimit`` (this project requires the bound; see :func:`volume_problems`)."""
 
-    size_limit: str
+    size_limit: str | None = field(default=None, metadata={"required": True})
+    """The most the volume may hold, a Kubernetes quantity such as ``1Gi``. Required: an unbounded emptyDir can fill
+    the node (None only so that a missing bound is the one problem :func:`volume_problems` reports)."""
     medium: EmptyDirMedium = EmptyDirMedium.DISK
 
 
@@ -211,8 +213,12 @@ def volume_problems(volumes: Mapping[str, Volume], mounted: set[str], add: Add) 
             problem = dns1123_subdomain_problem(ref, f"{key} name") if ref is not None else None
             if problem:
                 add(f"{path}.{key}", problem)
-        if volume.empty_dir is not None:
-            limit = parse_quantity(volume.empty_dir.size_limit)
+        size_limit = volume.empty_dir.size_limit if volume.empty_dir is not None else None
+        if volume.empty_dir is not None and size_limit is None:
+            add(f"{path}.emptyDir.sizeLimit", "is required: an unbounded emptyDir can fill the node's disk (or "
+                                              "memory) and evict its neighbours; set a bound such as 1Gi")
+        elif volume.empty_dir is not None and size_limit is not None:
+            limit = parse_quantity(size_limit)
             if limit is None or limit <= 0:
                 add(f"{path}.emptyDir.sizeLimit",
                     f"'{volume.empty_dir.size_limit}' is not a positive Kubernetes quantity such as 64Mi or 1Gi")
