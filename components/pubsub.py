@@ -29,7 +29,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from .gcp_args.eventarc import AGENT_ROLES, EVENTARC_SERVICE, TRIGGER_ROLES, role_slug, trigger_account_id, trigger_args
+from .gcp_args.eventarc import (
+    AGENT_ROLES,
+    EVENTARC_SERVICE,
+    TRIGGER_ROLES,
+    eventarc_service_agent,
+    role_slug,
+    trigger_account_id,
+    trigger_args,
+)
 from .gcp_args.gke import resource_labels
 from .model.cluster.cluster import GkeClusterSpec
 from .model.eventing.eventing import EventingSpec, EventSource
@@ -65,9 +73,16 @@ class EventarcPubSub(pulumi.ComponentResource):
         super().__init__("knative-platform:index:EventarcPubSub", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.gcp_provider)
         project = args.cluster.project
+        # The agent's member from the project number (known in preview, as the GKE agent's in gke.py); the grants
+        # wait for the ServiceIdentity, which makes the agent exist before anything is granted to it.
         agent = gcp.projects.ServiceIdentity(f"{name}-agent", project=project, service=EVENTARC_SERVICE, opts=child)
-        agent_roles = [gcp.projects.IAMMember(f"{name}-agent-{role_slug(role)}", project=project, role=role,
-                                              member=agent.member, opts=child) for role in AGENT_ROLES]
+        number = gcp.organizations.get_project_output(
+            project_id=project, opts=pulumi.InvokeOutputOptions(provider=args.gcp_provider, parent=self)).number
+        agent_roles = [gcp.projects.IAMMember(
+            f"{name}-agent-{role_slug(role)}", project=project, role=role,
+            member=number.apply(eventarc_service_agent),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[agent])))
+            for role in AGENT_ROLES]
         self.accounts, self.triggers = {}, {}
         for source in args.sources:
             self._trigger(name, source, args, agent_roles, child)

@@ -62,6 +62,8 @@ def test_the_trigger_account_and_the_eventarc_agent_get_exactly_the_documented_r
     assert all(g.inputs["project"] == PROJECT for g in dev.by_type(IAM_MEMBER) if "pubsub" in g.name)
     (identity,) = dev.by_type("gcp:projects/serviceIdentity:ServiceIdentity")
     assert identity.inputs["service"] == "eventarc.googleapis.com"
+    # the agent exists (ServiceIdentity) before any role is granted to it
+    assert all(identity.urn in g.dependencies for g in dev.by_type(IAM_MEMBER) if "pubsub-agent" in g.name)
     assert not any("svc.id.goog" in str(g.inputs["member"]) for g in dev.by_type(IAM_MEMBER) if "pubsub" in g.name)
 
 

@@ -64,6 +64,11 @@ INGRESS_SERVICES = {BrokerClass.MT_CHANNEL_BASED: "broker-ingress", BrokerClass.
 _ACCOUNT_ID_MAX = 30
 
 
+def eventarc_service_agent(project_number: str) -> str:
+    """The Eventarc service agent of a project, as an IAM member (Eventarc "Access control with IAM")."""
+    return f"serviceAccount:service-{project_number}@gcp-sa-eventarc.iam.gserviceaccount.com"
+
+
 def trigger_account_id(cluster: str, source: str) -> str:
     """The trigger's Google service account: ``ea-<cluster>-<source>``, cut with a hash to 30 characters."""
     candidate = f"ea-{cluster}-{source}"
