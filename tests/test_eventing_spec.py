@@ -197,6 +197,19 @@ def test_eventarc_makes_its_own_subscription_and_the_trigger_name_must_fit():
     assert problem.startswith(f"eventing.sources.{long_name}: the Eventarc trigger knative-dev-{long_name}")
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.text(max_size=80), topic=st.text(max_size=300), subscription=st.one_of(st.none(), st.text(max_size=20)),
+       backend=st.sampled_from(["eventarc-gke", "adapter"]),
+       cluster=st.sampled_from([DEV_GKE, PROD_GKE, STAGING_GKE, LOCAL]))
+def test_any_pubsub_source_ends_in_problems_with_its_path_never_a_traceback(name, topic, subscription, backend,
+                                                                             cluster):
+    pubsub = {"topic": topic, "backend": backend, **({"subscription": subscription} if subscription else {})}
+    config = stack({"sources": {name: {"namespace": NS, "sink": {"broker": "default"}, "pubsub": pubsub}},
+                    "relax": {"inMemoryBroker": True}})  # prod's broker rule is not this test's
+    for problem in problems(config, cluster):
+        assert problem.startswith("eventing.sources"), problem
+
+
 def test_a_sinkbinding_never_binds_a_knative_service():
     subject = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "svc"}
     config = stack({"sources": {"b": {"namespace": NS, "sink": {"broker": "default"},
