@@ -30,8 +30,9 @@ IAM, from Google Cloud's Eventarc Standard documentation:
   Google account): ``roles/compute.viewer``, ``roles/container.developer``,
   ``roles/iam.serviceAccountAdmin`` ("Migrate Pub/Sub triggers from Events for
   Cloud Run for Anthos to Eventarc", docs.cloud.google.com/eventarc/standard/
-  docs/gke/migrating-event-triggers, "Enable GKE destinations"; GoogleCloudPlatform's
-  Terraform sample ``terraform_eventarc_gke_initialize`` grants the same three);
+  docs/gke/migrating-event-triggers, "Enable GKE destinations"; Google's Terraform docs
+  sample ``[START terraform_eventarc_gke_initialize]`` grants the same three, to
+  ``service-<number>@gcp-sa-eventarc``, after ``google_project_service_identity``);
 * the trigger's service account: ``roles/pubsub.subscriber`` ("allows your
   Eventarc trigger to consume messages from Pub/Sub and to attach subscriptions
   to a topic") and ``roles/monitoring.metricWriter`` ("allows Eventarc's event
