@@ -15,7 +15,9 @@ Order, explicit in the resource graph (the bundles each broker class needs: :fun
 6. the platform's event sources (an ApiServerSource's ServiceAccount, Role and
    binding before it). A source whose sink is a service of the stack waits for
    it through its ``pulumi.com/waitFor: condition=Ready`` annotation, not the
-   graph: services wait for :attr:`ready`, which sources are not part of.
+   graph: services wait for :attr:`ready`, which sources are not part of. A
+   Google Pub/Sub source is an Eventarc trigger into its broker's ingress
+   (:class:`knative_platform.pubsub.EventarcPubSub`), after the brokers.
 
 The bundles go through the same field-ownership transform as Serving's, plus
 ``ignore_changes`` on ``pingsource-mt-adapter``'s ``spec.replicas``
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -39,12 +41,20 @@ from .manifests.bundles import controller_ignored_fields
 from .manifests.eventing import REPLACE_ON_CHANGES, broker_manifest, kafka_broker_config
 from .manifests.eventing_install import eventing_config_maps
 from .manifests.eventing_sources import source_manifests
+from .model.cluster.cluster import GkeClusterSpec
+from .model.core.errors import Problem, join_path
 from .model.eventing.eventing import Broker, BrokerClass, EventingSpec, EventSource
 from .model.eventing.eventing_checks import EventingCluster, declared_event_problems
 from .model.service.service import Service
 from .model.service.validated import proven
 from .runtime.errors import checked
 from .versions import ReleaseManifest
+
+if TYPE_CHECKING:
+    # pulumi_gcp loads only on a stack with a Pub/Sub source (as Platform's .gke): see platform.py
+    import pulumi_gcp as gcp
+
+    from .pubsub import EventarcPubSub
 
 
 def class_bundles(cls: BrokerClass) -> tuple[tuple[str, ReleaseManifest], ...]:
@@ -95,6 +105,27 @@ def leave_eventing_controller_fields(args: pulumi.ResourceTransformArgs) -> pulu
 
 
 @dataclass(frozen=True)
+class EventarcCluster:
+    """The GKE cluster the platform creates, as Eventarc's GKE destinations name it (for Pub/Sub sources)."""
+
+    spec: GkeClusterSpec
+    """The cluster's validated spec: its project and region hold the Eventarc triggers."""
+    name: pulumi.Input[str]
+    """The cluster's name as GKE reports it: a trigger naming it waits for the cluster."""
+    location: pulumi.Input[str]
+    """The cluster's location as GKE reports it."""
+    gcp_provider: gcp.Provider
+    """The explicit GCP provider of the cluster's project."""
+
+
+def pubsub_cluster_problems(spec: EventingSpec, eventarc: EventarcCluster | None) -> list[Problem]:
+    """A Pub/Sub source without the GKE cluster Eventarc sends into is refused, never accepted and ignored."""
+    return [Problem(join_path(join_path("eventing.sources", s.name), "pubsub"),
+                    "needs the GKE cluster the platform creates (KnativeEventingArgs.eventarc; Platform passes it)")
+            for s in spec.sources if s.pubsub is not None and eventarc is None]
+
+
+@dataclass(frozen=True)
 class KnativeEventingArgs:
     """What Eventing needs: the cluster, the stack's brokers and sources, and what must exist first."""
 
@@ -108,6 +139,8 @@ class KnativeEventingArgs:
     """The stack's services, which a source's ``service:`` sink may name."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What must exist first: the cluster's node pools and image policy, the brokers' and sources' namespaces."""
+    eventarc: EventarcCluster | None = None
+    """The GKE cluster the platform creates, which Pub/Sub sources' Eventarc triggers deliver into."""
 
 
 class KnativeEventing(pulumi.ComponentResource):
@@ -119,13 +152,17 @@ class KnativeEventing(pulumi.ComponentResource):
     config: dict[str, k8s.core.v1.ConfigMapPatch]
     brokers: dict[str, k8s.apiextensions.CustomResource]
     sources: dict[str, list[pulumi.Resource]]
+    pubsub: pulumi.ComponentResource | None
+    """The Pub/Sub sources' :class:`~knative_platform.pubsub.EventarcPubSub`, when the stack declares any (typed as
+    its base: Pulumi reads a component's annotations at run time, and pulumi_gcp loads only where it is used)."""
     ready: list[pulumi.Resource]
     versions: dict[str, str]
 
     def __init__(self, name: str, args: KnativeEventingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Brokers and sources only: the services' triggers are checked with their services (Platform, KnativeApp).
         # A spec of a validated PlatformSpec is not checked again.
-        checked([] if proven(args.spec) else declared_event_problems(args.spec, args.services, args.cluster))
+        checked(([] if proven(args.spec) else declared_event_problems(args.spec, args.services, args.cluster))
+                + pubsub_cluster_problems(args.spec, args.eventarc))
         super().__init__("knative-platform:index:KnativeEventing", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         installed = self._install(args, child)
@@ -140,6 +177,7 @@ class KnativeEventing(pulumi.ComponentResource):
                       *(self.brokers[n] for n in sorted(self.brokers))]
         self.sources = {s.name: self._source(s, pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(
             depends_on=self.ready))) for s in args.spec.sources}
+        self.pubsub = self._pubsub(args) if any(s.pubsub is not None for s in args.spec.sources) else None
         self.versions = versions.installed(*eventing_pins(args.spec))
         self.register_outputs({"versions": self.versions, "brokers": sorted(self.brokers),
                                "sources": sorted(self.sources)})
@@ -174,6 +212,17 @@ class KnativeEventing(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 depends_on=depends, replace_on_changes=list(REPLACE_ON_CHANGES["Broker"]),
                 delete_before_replace=True)))
+
+    def _pubsub(self, args: KnativeEventingArgs) -> EventarcPubSub:
+        """The Pub/Sub sources' Eventarc triggers, after the brokers they deliver to (and the GCP grants)."""
+        from .pubsub import EventarcPubSub, EventarcPubSubArgs  # imports pulumi_gcp: see TYPE_CHECKING above
+
+        eventarc = args.eventarc
+        assert eventarc is not None  # pubsub_cluster_problems refuses a Pub/Sub source without it
+        return EventarcPubSub("pubsub", EventarcPubSubArgs(
+            sources=[s for s in args.spec.sources if s.pubsub is not None], eventing=args.spec,
+            cluster=eventarc.spec, cluster_name=eventarc.name, cluster_location=eventarc.location,
+            gcp_provider=eventarc.gcp_provider, depends_on=self.ready), opts=pulumi.ResourceOptions(parent=self))
 
     def _source(self, source: EventSource, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         """A source's objects in order, each after the one before (the RBAC before the ApiServerSource)."""

@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from . import versions
 from .app import KnativeApp, KnativeAppArgs
-from .eventing import KnativeEventing, KnativeEventingArgs, eventing_pins
+from .eventing import EventarcCluster, KnativeEventing, KnativeEventingArgs, eventing_pins
 from .gcp_args.binauthz import allow_patterns, policy_output
 from .kgateway import FORMER_TYPE, Kgateway, KgatewayArgs
 from .knative import KnativeServing, KnativeServingArgs
@@ -205,9 +205,13 @@ class Platform(pulumi.ComponentResource):
         self.eventing_output: dict[str, Any] | None = None  # the output app stacks read; None: no Eventing
         if not uses_eventing(spec):
             return
+        gke, gcp_provider = spec.cluster, self.cluster.gcp_provider  # Pub/Sub sources' Eventarc triggers need both
+        eventarc = (EventarcCluster(spec=gke, name=self.cluster.outputs["clusterName"], gcp_provider=gcp_provider,
+                                    location=self.cluster.outputs["clusterLocation"])
+                    if isinstance(gke, GkeClusterSpec) and gcp_provider is not None else None)
         self.eventing = KnativeEventing("eventing", KnativeEventingArgs(
             provider=self.provider, spec=spec.eventing, cluster=EventingCluster.of(spec.cluster),
-            services=spec.services, depends_on=ready), opts=pulumi.ResourceOptions(parent=self))
+            services=spec.services, depends_on=ready, eventarc=eventarc), opts=pulumi.ResourceOptions(parent=self))
         self.eventing_output = eventing_output(spec.eventing)
         self.installed_versions = dict(sorted((self.installed_versions | self.eventing.versions).items()))
 

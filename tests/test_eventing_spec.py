@@ -138,14 +138,21 @@ def test_a_kafka_broker_needs_its_kafka_and_only_it_has_one():
         "eventing.brokers.default.kafka.topic.replicationFactor"]
 
 
+DEV_GKE = EventingCluster(profile=ClusterProfile.DEV, gke=True, project="p-dev", name="knative-dev")
+PROD_GKE = EventingCluster(profile=ClusterProfile.PROD, gke=True, private_endpoint=True, project="p", name="k")
+STAGING_GKE = EventingCluster(profile=ClusterProfile.STAGING, gke=True, private_endpoint=True, project="p", name="k")
+
+
 @pytest.mark.parametrize(("backend", "cluster", "sink", "reason"), [
-    ("adapter", EventingCluster(profile=ClusterProfile.DEV, gke=True), "broker", "adapter is not available yet"),
+    ("adapter", DEV_GKE, "broker", "adapter is not available yet"),
     ("eventarc-gke", EventingCluster(), "broker", "needs a GKE cluster the platform creates"),
-    ("eventarc-gke", EventingCluster(profile=ClusterProfile.PROD, gke=True, private_endpoint=True), "broker",
-     "cannot reach a cluster whose control plane has no public endpoint"),
-    ("eventarc-gke", EventingCluster(profile=ClusterProfile.DEV, gke=True), "service", "needs sink: {broker: <name>}"),
-    # where Eventarc could deliver, the platform does not create its trigger yet: refused, never accepted and ignored
-    ("eventarc-gke", EventingCluster(profile=ClusterProfile.DEV, gke=True), "broker", "is not built in this release"),
+    # prod: private endpoint, and prod refuses relax.publicEndpoint: the reason and the ways that do work
+    ("eventarc-gke", PROD_GKE, "broker", "cannot reach a cluster whose control plane has no public endpoint"),
+    ("eventarc-gke", PROD_GKE, "broker", "prod refuses cluster.relax.publicEndpoint"),
+    ("eventarc-gke", STAGING_GKE, "broker", "set cluster.relax.publicEndpoint: true"),
+    ("eventarc-gke", DEV_GKE, "service", "needs sink: {broker: <name>}"),
+    # a cluster the platform creates with a public endpoint: the platform creates the Eventarc trigger
+    ("eventarc-gke", DEV_GKE, "broker", None),
 ])
 def test_pubsub_is_offered_where_it_works_and_refused_with_the_reason_elsewhere(backend, cluster, sink, reason):
     target = {"broker": "default"} if sink == "broker" else {"service": "svc"}
@@ -153,6 +160,54 @@ def test_pubsub_is_offered_where_it_works_and_refused_with_the_reason_elsewhere(
                                            "pubsub": {"topic": "orders", "backend": backend}}}})
     found = problems(config, cluster)
     assert (found == []) if reason is None else any(reason in p for p in found), found
+
+
+@pytest.mark.parametrize(("topic", "reason"), [
+    ("orders", None),
+    ("projects/p-dev/topics/orders", None),
+    ("or", "is not a Pub/Sub ID"),
+    ("goog-orders", "is not a Pub/Sub ID"),
+    ("1orders", "is not a Pub/Sub ID"),
+    ("orders/x", "is not a Pub/Sub ID"),
+    ("projects/p-dev/topics/goog", "is not a Pub/Sub ID"),
+    ("projects/other/topics/orders", "is in project other, not the cluster's (p-dev)"),
+    ("projects//topics/orders", "is not a Pub/Sub ID"),
+])
+def test_a_pubsub_topic_is_an_id_or_a_full_name_in_the_clusters_project(topic, reason):
+    config = stack({"sources": {"orders": {"namespace": NS, "sink": {"broker": "default"},
+                                           "pubsub": {"topic": topic, "backend": "eventarc-gke"}}}})
+    found = problems(config, DEV_GKE)
+    if reason is None:
+        assert found == []
+    else:
+        (problem,) = found
+        assert problem.startswith("eventing.sources.orders.pubsub.topic: ") and reason in problem
+
+
+def test_eventarc_makes_its_own_subscription_and_the_trigger_name_must_fit():
+    config = stack({"sources": {"orders": {"namespace": NS, "sink": {"broker": "default"},
+                                           "pubsub": {"topic": "orders", "subscription": "mine",
+                                                      "backend": "eventarc-gke"}}}})
+    (problem,) = problems(config, DEV_GKE)
+    assert problem.startswith("eventing.sources.orders.pubsub.subscription: Eventarc creates and owns")
+    long_name = "s" * 60  # a DNS label, but <cluster>-<source> is over 63 characters
+    config = stack({"sources": {long_name: {"namespace": NS, "sink": {"broker": "default"},
+                                            "pubsub": {"topic": "orders", "backend": "eventarc-gke"}}}})
+    (problem,) = problems(config, DEV_GKE)
+    assert problem.startswith(f"eventing.sources.{long_name}: the Eventarc trigger knative-dev-{long_name}")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.text(max_size=80), topic=st.text(max_size=300), subscription=st.one_of(st.none(), st.text(max_size=20)),
+       backend=st.sampled_from(["eventarc-gke", "adapter"]),
+       cluster=st.sampled_from([DEV_GKE, PROD_GKE, STAGING_GKE, LOCAL]))
+def test_any_pubsub_source_ends_in_problems_with_its_path_never_a_traceback(name, topic, subscription, backend,
+                                                                             cluster):
+    pubsub = {"topic": topic, "backend": backend, **({"subscription": subscription} if subscription else {})}
+    config = stack({"sources": {name: {"namespace": NS, "sink": {"broker": "default"}, "pubsub": pubsub}},
+                    "relax": {"inMemoryBroker": True}})  # prod's broker rule is not this test's
+    for problem in problems(config, cluster):
+        assert problem.startswith("eventing.sources"), problem
 
 
 def test_a_sinkbinding_never_binds_a_knative_service():
@@ -305,4 +360,5 @@ def test_the_examples_of_docs_eventing_md_are_valid_together():
             services.setdefault(name, {}).update(spec)
     assert set(eventing) == {"brokers", "relax", "sources"} and set(services["hello"]) >= {"triggers", "schedules"}
     assert set(eventing["brokers"]) == {"default", "events"}  # the in-memory and the Kafka broker
-    assert problems({"eventing": eventing, "services": services}) == []
+    # on dev's kind of cluster: the Pub/Sub example needs a GKE cluster with a public endpoint
+    assert problems({"eventing": eventing, "services": services}, DEV_GKE) == []

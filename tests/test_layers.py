@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "components"
 COMPONENTS = frozenset({"app", "binauthz", "dns01", "eventing", "gke", "identity", "kgateway", "knative", "kourier",
-                        "platform", "reference", "registry", "tls"})
+                        "platform", "pubsub", "reference", "registry", "tls"})
 TOOLS = frozenset({"offline", "smoke", "imagebuild", "cli", "__main__"})
 PURE = frozenset({"model", "manifests", "gcp_args", "versions"})
 SHELL = frozenset({"runtime"})

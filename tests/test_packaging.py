@@ -216,9 +216,11 @@ def test_without_the_gke_extra_only_the_platforms_gke_components_are_out_of_reac
     # each names what it creates and the extra, in the words of runtime/gcp_sdk.py
     assert all(m.startswith(f"{n} creates Google Cloud resources and needs pulumi-gcp: install knative-platform[gke]")
                for n, m in plain["needs_gke"].items())
-    # the root's GkeCluster, and the parts of Platform that stay in their modules (issue 19 item 7, issue 20)
+    # the root's GkeCluster, and the parts of Platform that stay in their modules (issue 19 item 7): the image
+    # policy, the DNS-01 identity, the Pub/Sub sources' Eventarc triggers and the Artifact Registry repository
     assert plain["modules_needing_gke"] == ["knative_platform.binauthz", "knative_platform.dns01",
-                                            "knative_platform.gke", "knative_platform.registry"]
+                                            "knative_platform.gke", "knative_platform.pubsub",
+                                            "knative_platform.registry"]
     assert gke["needs_gke"] == {} and gke["modules_needing_gke"] == []
     # `from knative_platform import *` works without the extra (newcomer L4): all but those names
     assert plain["star"] == sorted(set(knative_platform.__all__) - set(gke_names))

@@ -64,6 +64,18 @@ def _service_account(name: str, state: dict[str, Any], project: str) -> str:
     return str(state["name"])
 
 
+def project_number(project: str) -> str:
+    """The stable 12-digit number a mocked project has (``getProject`` and the service agents agree on it)."""
+    return str(100000000000 + int(_digest(project, 8), 16) % 899999999999)
+
+
+def _service_identity(name: str, state: dict[str, Any], project: str) -> None:
+    """A Google service agent: ``service-<number>@gcp-sa-<api>.iam.gserviceaccount.com`` (Eventarc's pattern)."""
+    api = str(state.get("service") or name).split(".", 1)[0]
+    email = f"service-{project_number(project)}@gcp-sa-{api}.iam.gserviceaccount.com"
+    state.update(email=email, member=f"serviceAccount:{email}")
+
+
 def _path_id(template: str) -> Callable[[str, dict[str, Any], str], str]:
     """Resources whose ID is a resource path (``projects/p/global/networks/n``) that other resources take as input."""
 
@@ -79,6 +91,7 @@ _GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
     "gcp:compute/address:Address": _address,
     "gcp:compute/globalAddress:GlobalAddress": _address,
     "gcp:serviceaccount/account:Account": _service_account,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
     "gcp:compute/network:Network": _path_id("projects/{project}/global/networks/{name}"),
     "gcp:compute/subnetwork:Subnetwork": _path_id("projects/{project}/regions/{region}/subnetworks/{name}"),
     "gcp:kms/keyRing:KeyRing": _path_id("projects/{project}/locations/{location}/keyRings/{name}"),
@@ -176,8 +189,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         a = dict(args.args or {})
         if args.token == "gcp:organizations/getProject:getProject":
             project = a.get("projectId") or self.gcp_project
-            number = str(100000000000 + int(_digest(project, 8), 16) % 899999999999)
-            return {"projectId": project, "number": number, "name": project, "id": f"projects/{project}"}, []
+            return {"projectId": project, "number": project_number(project), "name": project,
+                    "id": f"projects/{project}"}, []
         if args.token == "gcp:organizations/getClientConfig:getClientConfig":
             return {"project": self.gcp_project, "region": self.gcp_region, "accessToken": "offline",
                     "id": "offline"}, []

@@ -65,10 +65,12 @@ class EventMode(enum.StrEnum):
 
 
 class PubSubBackend(enum.StrEnum):
-    """How Google Pub/Sub messages would reach a broker (docs/eventing.md, "Google Pub/Sub")."""
+    """How Google Pub/Sub messages reach a broker (docs/eventing.md, "Google Pub/Sub")."""
 
     EVENTARC_GKE = "eventarc-gke"
+    """Eventarc's GKE destination: built where the cluster's control plane has a public endpoint."""
     ADAPTER = "adapter"
+    """A platform-owned pull adapter in the cluster: not built, refused."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,8 +261,13 @@ class PubSubSpec:
     """Google Pub/Sub messages into a broker: see docs/eventing.md for what each backend needs and its status."""
 
     topic: str
+    """Your existing topic: its ID (a topic of the cluster's project) or ``projects/<project>/topics/<id>`` in the
+    cluster's project. The platform never creates or deletes it."""
     backend: PubSubBackend
+    """``eventarc-gke``: an Eventarc trigger into the broker's ingress (a GKE cluster with a public endpoint);
+    ``adapter``: a pull adapter in the cluster (not built yet, refused)."""
     subscription: str | None = None
+    """Only for ``adapter``: Eventarc creates and owns the subscription it pulls from."""
 
 
 @dataclass(frozen=True, kw_only=True)

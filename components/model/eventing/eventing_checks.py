@@ -20,7 +20,8 @@ by choice and saying so in its message:
 * prod runs no in-memory broker unless ``eventing.relax.inMemoryBroker``;
 * a SinkBinding never binds a Knative Service (docs/eventing.md: the binding
   edits the template Knative names revisions after);
-* Google Pub/Sub only where it can work.
+* Google Pub/Sub only where Eventarc's GKE destination works
+  (:mod:`knative_platform.model.eventing.pubsub`).
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ from .eventing import (
     EventingSpec,
     EventSource,
     KafkaSettings,
-    PubSubBackend,
-    PubSubSpec,
 )
 from .eventing_rules import (
     attribute_names_problems,
@@ -60,11 +59,10 @@ from .eventing_source_rules import (
     container_problems,
     schedule_problems,
 )
+from .pubsub import pubsub_problems
 
 KNATIVE_SERVICE_API = "serving.knative.dev/v1"
 _HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):([0-9]{1,5})")
-_PUBSUB_NAME = re.compile(r"[A-Za-z][-A-Za-z0-9_.~+%]{2,254}")
-"""Pub/Sub topic and subscription IDs: 3-255 characters, a letter first (cloud.google.com/pubsub/docs/admin)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,13 +72,20 @@ class EventingCluster:
     profile: ClusterProfile | None = None
     """None for a cluster the platform does not create (local, kind): judged like dev."""
     gke: bool = False
+    """The platform creates the cluster (``cluster.type: gke``): Eventarc can name it as a destination."""
     private_endpoint: bool = False
+    """The control plane has no public IP endpoint (:attr:`GkeClusterSpec.private_endpoint`)."""
+    project: str | None = None
+    """The cluster's project: a Pub/Sub topic named in full must be in it."""
+    name: str | None = None
+    """The cluster's name: each Pub/Sub source's Eventarc trigger is ``<cluster>-<source>``."""
 
     @classmethod
     def of(cls, cluster: ExistingCluster | GkeClusterSpec) -> EventingCluster:
         """The facts of a stack's ``cluster``."""
         if isinstance(cluster, GkeClusterSpec):
-            return cls(profile=cluster.profile, gke=True, private_endpoint=cluster.private_endpoint)
+            return cls(profile=cluster.profile, gke=True, private_endpoint=cluster.private_endpoint,
+                       project=cluster.project, name=cluster.name)
         return cls()
 
 
@@ -237,40 +242,7 @@ def _source_problems(spec: EventingSpec, source: EventSource, services: Sequence
                                            "refuses without a new revision name; give the service the broker's "
                                            "address in env instead, or bind a Deployment, Job or CronJob"))
     if source.pubsub is not None:
-        problems += _pubsub_problems(source.pubsub, source.sink, join_path(path, "pubsub"), cluster)
-    return problems
-
-
-def _pubsub_problems(pubsub: PubSubSpec, sink: Destination, path: str, cluster: EventingCluster) -> list[Problem]:
-    """What works for Google Pub/Sub today (research: knative-gcp is archived, TriggerMesh gone)."""
-    problems = [Problem(join_path(path, key), f"'{value}' is not a Pub/Sub ID: 3-255 letters, digits and -_.~+%, "
-                                              "starting with a letter, not with goog")
-                for key, value in (("topic", pubsub.topic), ("subscription", pubsub.subscription))
-                if value is not None and (not _PUBSUB_NAME.fullmatch(value) or value.lower().startswith("goog"))]
-    if pubsub.backend is PubSubBackend.ADAPTER:
-        problems.append(Problem(join_path(path, "backend"), "adapter is not available yet: the pull adapter is a "
-                                                            "ContainerSource whose image the platform's source "
-                                                            "builds (issue 20) produce; use eventarc-gke on a cluster "
-                                                            "with a public endpoint"))
-    elif not cluster.gke:
-        problems.append(Problem(join_path(path, "backend"), "eventarc-gke needs a GKE cluster the platform creates "
-                                                            "(cluster type gke, with Workload Identity)"))
-    elif cluster.private_endpoint:
-        problems.append(Problem(join_path(path, "backend"), "eventarc-gke cannot reach a cluster whose control plane "
-                                                            "has no public endpoint (Eventarc's GKE destinations "
-                                                            "need one); set cluster.relax.publicEndpoint, or wait "
-                                                            "for the adapter backend"))
-    else:
-        # Nothing may be accepted that the program then does not create: the Eventarc trigger, its service
-        # account and the one-time `gcloud eventarc gke-destinations init` grants are not built (docs/eventing.md).
-        problems.append(Problem(join_path(path, "backend"), "eventarc-gke is not built in this release: create the "
-                                                            "Eventarc trigger yourself (docs/eventing.md, \"Google "
-                                                            "Pub/Sub\") with destination broker-ingress.knative-"
-                                                            "eventing, path /<namespace>/<broker>, and remove this "
-                                                            "source"))
-    if sink.broker is None:
-        problems.append(Problem(path, "needs sink: {broker: <name>}: Eventarc delivers Pub/Sub messages to a "
-                                      "broker's ingress, and triggers route them from there"))
+        problems += pubsub_problems(source.pubsub, source.sink, join_path(path, "pubsub"), source.name, cluster)
     return problems
 
 
