@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from knative_platform.offline import report
 from knative_platform.offline.__main__ import main
 from knative_platform.offline.diff import Action, FindingKind, Render, compare, load_renders, redact
 from knative_platform.offline.render import render_files, write_tree
+from knative_platform.offline.renders import load_render
 from knative_platform.offline.rules import knative_minor_skip, replacement_reasons, security_topics
 from knative_platform.offline.secrets import PLAIN_TEXT, REDACTED
 from knative_platform.offline.stackfile import load_program_config
@@ -38,14 +40,18 @@ def render_all(out: Path, overrides: dict | None = None, secrets: dict | None = 
         if unchanged_from is not None and stack not in (overrides or {}) and stack not in (secrets or {}):
             shutil.copytree(unchanged_from / stack, out / stack)
             continue
-        stack_secrets = (secrets or {}).get(stack) or {}
-        program = load_program_config(ROOT, stack)
-        # as a `secure:` value in the stack file would show: the key, never the value
-        keys = {f"knative-platform:{k}": REDACTED for k in stack_secrets}
-        program = replace(program, config={**program.config, **keys},
-                          secret_keys=tuple(sorted({*program.secret_keys, *keys})))
-        files = render_files(run_stack(stack, (overrides or {}).get(stack), secrets=stack_secrets), program)
-        write_tree(files, out / stack)
+        render_stack(out / stack, stack, (overrides or {}).get(stack), (secrets or {}).get(stack))
+    return out
+
+
+def render_stack(out: Path, stack: str, overrides: dict | None = None, secrets: dict | None = None) -> Path:
+    """``stack`` with ``overrides`` and ``secrets`` rendered into ``out``, as ``knative-platform render`` writes it."""
+    program = load_program_config(ROOT, stack)
+    # as a `secure:` value in the stack file would show: the key, never the value
+    keys = {f"knative-platform:{k}": REDACTED for k in secrets or {}}
+    program = replace(program, config={**program.config, **keys},
+                      secret_keys=tuple(sorted({*program.secret_keys, *keys})))
+    write_tree(render_files(run_stack(stack, overrides, secrets=secrets or {}), program), out)
     return out
 
 
@@ -58,9 +64,22 @@ def copy(render: Path, to: Path) -> Path:
     return to
 
 
+@functools.cache
+def read_clean(clean: Path) -> dict[str, Render]:
+    """The committed renders (the session's ``clean`` directory, which no test edits), read once per file."""
+    return load_renders(clean)
+
+
 def review_of(clean: Path, tmp_path: Path, overrides: dict | None = None):
-    head = render_all(tmp_path / "head", overrides, unchanged_from=clean)
-    return compare(load_renders(clean), load_renders(head))
+    """The review of the stacks ``overrides`` changes, each rendered into ``tmp_path/head`` and read back.
+
+    The stacks it leaves unchanged are the committed renders as already read: renders are deterministic, so a
+    copy of their files would read back the same.
+    """
+    head = dict(read_clean(clean))
+    for stack, changes in (overrides or {}).items():
+        head[stack] = load_render(render_stack(tmp_path / "head" / stack, stack, changes), stack)
+    return compare(read_clean(clean), head)
 
 
 def changes_section(summary: str) -> str:
@@ -434,7 +453,7 @@ def test_a_large_review_stays_within_the_comment_limit_and_points_to_the_detail(
 
 
 def test_no_changes_says_so(clean, tmp_path):
-    review = review_of(clean, tmp_path)
+    review = compare(read_clean(clean), load_renders(clean))  # read twice: two equal trees, not one object
     assert not review.changed
     assert "No changes: the renders of 4 stack(s) are identical." in report.summary(review, title="t", detail="d")
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 import yaml
-from conftest import ROOT, run_stack
+from conftest import ROOT, committed_files, run_stack
 
 from knative_platform import versions
 from knative_platform.offline.render import render_files
@@ -25,7 +25,7 @@ def changed(before, after):
 
 
 def test_bumping_kgateway_changes_only_its_chart_and_the_versions_output(monkeypatch):
-    before = render("dev")
+    before = committed_files("dev")  # the same inputs: the session's render
     monkeypatch.setattr(versions, "KGATEWAY", replace(versions.KGATEWAY, version="v2.5.3"))
     after = render("dev")
     files, keys = changed(before, after)
@@ -46,7 +46,7 @@ def test_bumping_kgateway_changes_only_its_chart_and_the_versions_output(monkeyp
     ("SERVING_CRDS", "kubernetes:yaml/v2:ConfigFile::serving-crds"),
 ])
 def test_bumping_a_release_bundle_changes_only_that_bundle(monkeypatch, pin, resource):
-    before = render("dev")
+    before = committed_files("dev")  # the same inputs: the session's render
     old = getattr(versions, pin)
     monkeypatch.setattr(versions, pin, replace(old, version="v9.9.9", url=old.url.replace(old.version, "v9.9.9")))
     after = render("dev")

@@ -7,6 +7,7 @@ nothing); each case breaks one thing and expects exactly that policy to fail.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import sys
@@ -23,12 +24,18 @@ GOLDEN = ROOT / "tests" / "golden"
 DEPLOYED = ["dev", "staging", "prod"]
 
 
-def golden(stack: str) -> dict:
+@functools.cache
+def _golden(stack: str) -> dict:
     return yaml.safe_load((GOLDEN / stack / "resources.yaml").read_text())
 
 
+def golden(stack: str) -> dict:
+    """The stack's committed golden render, read once per file; each caller gets a copy of its own."""
+    return copy.deepcopy(_golden(stack))
+
+
 def of_type(stack: str, type_: str) -> dict:
-    return copy.deepcopy(next(v["inputs"] for v in golden(stack).values() if v["type"] == type_))
+    return copy.deepcopy(next(v["inputs"] for v in _golden(stack).values() if v["type"] == type_))
 
 
 def stack_config(stack: str) -> dict:
