@@ -11,7 +11,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT
+from conftest import HEAVIEST_FIRST, ROOT
 
 from knative_platform.model.core.decode import config_fields, config_key
 from knative_platform.model.service.autoscaling import Autoscaling
@@ -95,3 +95,7 @@ def test_the_benchmark_help_shows_every_default(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "--services N [N ...] stack sizes to measure, in services (default 100 1000 5000" in text
     assert "(default 3)" in text and "(default 1000)" in text
+
+
+def test_the_heaviest_test_files_named_for_xdist_exist():
+    assert [name for name in HEAVIEST_FIRST if not (ROOT / "tests" / name).is_file()] == []
