@@ -213,17 +213,22 @@ def volume_problems(volumes: Mapping[str, Volume], mounted: set[str], add: Add) 
             problem = dns1123_subdomain_problem(ref, f"{key} name") if ref is not None else None
             if problem:
                 add(f"{path}.{key}", problem)
-        size_limit = volume.empty_dir.size_limit if volume.empty_dir is not None else None
-        if volume.empty_dir is not None and size_limit is None:
-            add(f"{path}.emptyDir.sizeLimit", "is required: an unbounded emptyDir can fill the node's disk (or "
-                                              "memory) and evict its neighbours; set a bound such as 1Gi")
-        elif volume.empty_dir is not None and size_limit is not None:
-            limit = parse_quantity(size_limit)
-            if limit is None or limit <= 0:
-                add(f"{path}.emptyDir.sizeLimit",
-                    f"'{volume.empty_dir.size_limit}' is not a positive Kubernetes quantity such as 64Mi or 1Gi")
+        problem = _size_limit_problem(volume.empty_dir.size_limit) if volume.empty_dir is not None else None
+        if problem:
+            add(f"{path}.emptyDir.sizeLimit", problem)
         if name not in mounted:
             add(path, f"volume '{name}' is not mounted; add it to volumeMounts (Knative refuses unmounted volumes)")
+
+
+def _size_limit_problem(size_limit: str | None) -> str | None:
+    """An emptyDir's bound: required (stricter than Knative, see :func:`volume_problems`) and a positive quantity."""
+    if size_limit is None:
+        return ("is required: an unbounded emptyDir can fill the node's disk (or memory) and evict its neighbours; "
+                "set a bound such as 1Gi")
+    limit = parse_quantity(size_limit)
+    if limit is None or limit <= 0:
+        return f"'{size_limit}' is not a positive Kubernetes quantity such as 64Mi or 1Gi"
+    return None
 
 
 def mount_problems(mounts: Mapping[str, str], volumes: Mapping[str, Volume], where: str, add: Add) -> None:
