@@ -3,21 +3,20 @@
 What the *same-graph* floor includes, resource for resource the graph the real
 program registers for a ``bench`` stack (an existing cluster, Kourier, sslip.io):
 
-- the read of the stack's own previous outputs (a ``StackReference``), which the ``Platform`` component and
-  every Knative Service wait for;
+- the read of the stack's own previous outputs (the engine's ``readStackOutputs`` invoke, before anything
+  registers);
 - the ``Platform`` component and its Kubernetes provider (context, cluster identifier, server-side apply);
 - ``KnativeServing`` with Serving's CRDs and core as ``yaml/v2`` ConfigFiles and its seven ConfigMapPatches;
 - ``Kourier`` with its release ConfigFile and ``config-kourier`` patch;
 - one Namespace per namespace the services use;
 - per service, a ``KnativeApp`` component with its Knative Service as a ``CustomResource`` child, which
-  depends on its namespace, the nine resources the platform waits for and the read, and the component's
-  outputs;
+  depends on its namespace and the nine resources the platform waits for, and the component's outputs;
 - the same stack outputs (URLs, tag URLs, traffic, and the revision record the program keeps per service,
   :func:`~benchmarks.shapes.floor_revisions`).
 
 The *minimal* floor (``history=False``) registers the same resources without
 any revision history: no read of the stack's own outputs, no revision record
-in the components' or the stack's outputs. The program against it is what the
+in the stack's outputs. The program against it is what the
 whole product costs, history included; against the same-graph floor, what the
 program's own work costs.
 
@@ -39,6 +38,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from knative_platform.runtime.history import READ_STACK_OUTPUTS, self_reference_name
 from knative_platform.versions import KNATIVE_VERSION, NET_KOURIER, SERVING_CORE, SERVING_CRDS
 
 from .shapes import NAMESPACES, floor_manifest, floor_revisions, name, namespace
@@ -101,11 +101,9 @@ class Platform(pulumi.ComponentResource):
     """The environment: provider, Knative, Kourier, namespaces and one App per service."""
 
     def __init__(self, services: int, history: bool) -> None:
-        previous = [pulumi.StackReference(
-            "platform-previous", stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
-        ] if history else []
-        super().__init__("knative-platform:index:Platform", "platform", None,
-                         pulumi.ResourceOptions(depends_on=previous))
+        if history:  # the read the program's revision checks need; the record is written out below regardless
+            pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": self_reference_name()})
+        super().__init__("knative-platform:index:Platform", "platform", None, None)
         provider = k8s.Provider("kubernetes", context="kind-knative", cluster_identifier="existing/kind-knative",
                                 enable_server_side_apply=True, opts=pulumi.ResourceOptions(parent=self))
         knative = KnativeServing(provider, pulumi.ResourceOptions(parent=self))
@@ -117,7 +115,7 @@ class Platform(pulumi.ComponentResource):
                                                 opts=ns_opts)
             for i in range(min(services, NAMESPACES))
         }
-        apps = {name(i): App(i, provider, [namespaces[namespace(i)], *ready, *previous], history,
+        apps = {name(i): App(i, provider, [namespaces[namespace(i)], *ready], history,
                              pulumi.ResourceOptions(parent=self))
                 for i in range(services)}
         keys = (("serviceUrls", "url"), ("tagUrls", "tagUrls"), ("domainUrls", "domainUrls"), ("traffic", "traffic"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -41,6 +41,8 @@ from .model.service.validated import service_problems_once
 from .model.source.resolve import Sources
 from .runtime.errors import checked
 from .runtime.history import StackHistory
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     # pulumi_gcp takes longer to import than the rest of a small stack's program; only an app with a Google
@@ -94,9 +96,18 @@ class KnativeAppArgs:
     """What the service's Triggers and PingSources wait for besides the service: Eventing and its brokers."""
 
 
-def _after(plan: pulumi.Output[Any], value: Mapping[str, Any]) -> pulumi.Output[Mapping[str, Any]]:
-    """``value`` once ``plan`` is made: the object waits for the revision checks."""
-    return plan.apply(lambda _: value)
+Plans = RevisionPlan | Mapping[str, RevisionPlan]
+"""A service's revision plan, or every service's by name, from which :func:`own_plan` picks the service's."""
+
+
+def _of_plan(plan: Plans | pulumi.Output[Plans], made: Callable[[Plans], T]) -> T | pulumi.Output[T]:
+    """``made(plan)``: plain when the plan is (checked before anything registered), else once the Output is."""
+    return plan.apply(made) if isinstance(plan, pulumi.Output) else made(plan)
+
+
+def _after(gate: object, value: Mapping[str, Any]) -> Mapping[str, Any] | pulumi.Output[Any]:
+    """``value``, once ``gate`` is known when it is an Output (a plan, a check): the object waits for the check."""
+    return gate.apply(lambda _: value) if isinstance(gate, pulumi.Output) else value
 
 
 def _output(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
@@ -123,12 +134,13 @@ class KnativeApp(pulumi.ComponentResource):
         svc = args.service
         history = StackHistory.of_stack()
         checked(self._problems(args, history))  # one round, before anything registers
+        shape = render_service(named_revision(svc))  # revision: auto named (a source service's: by its plan)
+        # Round 2, the revision checks: made here when the history is plain (read before anything registers);
+        # against an Output, every object below waits for the plan, so a refused update registers none of them.
+        plan = self._plan(args, shape["spec"]["template"], history)
         super().__init__("knative-platform:index:KnativeApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
         self._identity = self._service_identity(args)
-        # Every object below waits for the plan: a refused update registers none of them.
-        shape = render_service(named_revision(svc))  # revision: auto named (a source service's: by its plan)
-        plan = self._plan(name, args, shape["spec"]["template"])
         traffic = self._knative_service(shape, plan, child, source=svc.source is not None)
         self._domain_mappings(svc, plan, child)
         self._events = self._event_objects(args, child)
@@ -162,15 +174,16 @@ class KnativeApp(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     @staticmethod
-    def _revision_name(svc: Service, plan: pulumi.Output[Any]) -> str | pulumi.Output[str | None] | None:
-        """The template's revision name: plain, or a source service's once its plan has resolved its image."""
+    def _revision_name(svc: Service, plan: Plans | pulumi.Output[Plans]) -> str | pulumi.Output[str | None] | None:
+        """The template's revision name: the service's, or a source service's once its plan has resolved its image."""
         if svc.source is None:
             return named_revision(svc).revision_name
-        return plan.apply(lambda plans: own_plan(plans, svc.name).service.revision_name)
+        return _of_plan(plan, lambda plans: own_plan(plans, svc.name).service.revision_name)
 
-    def _knative_service(self, shape: Mapping[str, Any], plan: pulumi.Output[Any], child: pulumi.ResourceOptions,
-                         source: bool = False) -> pulumi.Output[list[dict[str, Any]]]:
-        """The Knative Service; returns its ``spec.traffic``, which waits for the plan and is an output too.
+    def _knative_service(self, shape: Mapping[str, Any], plan: Plans | pulumi.Output[Plans],
+                         child: pulumi.ResourceOptions,
+                         source: bool = False) -> list[dict[str, Any]] | pulumi.Output[list[dict[str, Any]]]:
+        """The Knative Service; returns its ``spec.traffic``, the plan's (an output too).
 
         A source service's template is its plan's: the image its digest resolved to (issue 20).
         """
@@ -183,9 +196,9 @@ class KnativeApp(pulumi.ComponentResource):
             return render_traffic(planned.service)
 
         # A plan re-routes traffic targets only (plan_revisions), so the template and the Service's metadata are the
-        # service's own, plain values (but a source service's image); only the traffic waits for the plan.
-        traffic = plan.apply(traffic_of)
-        template = plan.apply(lambda plans: render_service(own_plan(plans, name).service)["spec"]["template"]) \
+        # service's own, plain values (but a source service's image); only the traffic is the plan's.
+        traffic = _of_plan(plan, traffic_of)
+        template = _of_plan(plan, lambda plans: render_service(own_plan(plans, name).service)["spec"]["template"]) \
             if source else shape["spec"]["template"]
         self._service = k8s.apiextensions.CustomResource(
             name,
@@ -193,12 +206,13 @@ class KnativeApp(pulumi.ComponentResource):
             kind=shape["kind"],
             metadata=shape["metadata"],
             spec={"template": template, "traffic": traffic},
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=self._identity.ready if self._identity else [])),
+            # merged only when there is more to wait for: a merge per service shows on stacks of thousands
+            opts=child if self._identity is None else pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=self._identity.ready)),
         )
         return traffic
 
-    def _domain_mappings(self, svc: Service, plan: pulumi.Output[Any], child: pulumi.ResourceOptions) -> None:
+    def _domain_mappings(self, svc: Service, plan: Plans | pulumi.Output[Plans], child: pulumi.ResourceOptions) -> None:
         """Each custom domain's claim (after the plan) and DomainMapping (after the Service and the claim)."""
         for domain in svc.domains:
             claim = render_domain_claim(svc, domain)
@@ -244,18 +258,20 @@ class KnativeApp(pulumi.ComponentResource):
                     delete_before_replace=bool(replace_on)))))
         return made
 
-    def _record_revisions(self, name: str, history: StackHistory, plan: pulumi.Output[Any], grouped: bool) -> None:
+    def _record_revisions(self, name: str, history: StackHistory, plan: Plans | pulumi.Output[Plans],
+                          grouped: bool) -> None:
         """Add the service's record to the stack output ``revisions``.
 
-        The record is made only when something needs it as an Output of its own (a caller that planned several
-        services records theirs at once, StackHistory.record_all); the traffic is rendered again for it rather
-        than joined with the Service's traffic by Output.all, which would walk and re-wrap both values (issue 9).
+        The record is made only when something needs it on its own (a caller that planned several services
+        records theirs at once, StackHistory.record_all); against an Output plan, the traffic is rendered again
+        for it rather than joined with the Service's traffic by Output.all, which would walk and re-wrap both
+        values (issue 9).
         """
-        self._revisions: pulumi.Output[dict[str, Any]] | None = None
+        self._revisions: dict[str, Any] | pulumi.Output[dict[str, Any]] | None = None
 
-        def revisions() -> pulumi.Output[dict[str, Any]]:
+        def revisions() -> dict[str, Any] | pulumi.Output[dict[str, Any]]:
             if self._revisions is None:
-                self._revisions = plan.apply(lambda plans: record_of(own_plan(plans, name)))
+                self._revisions = _of_plan(plan, lambda plans: record_of(own_plan(plans, name)))
             return self._revisions
 
         self._record = revisions
@@ -307,7 +323,7 @@ class KnativeApp(pulumi.ComponentResource):
     @property
     def traffic(self) -> pulumi.Output[list[dict[str, object]]]:
         """The Service's ``spec.traffic`` as Knative receives it (the ``kn service describe`` view of the policy)."""
-        return cast("pulumi.Output[list[dict[str, object]]]", self._outputs["traffic"])
+        return cast("pulumi.Output[list[dict[str, object]]]", _output(self._outputs["traffic"]))
 
     @property
     def revisions(self) -> pulumi.Output[dict[str, Any]]:
@@ -315,7 +331,7 @@ class KnativeApp(pulumi.ComponentResource):
 
         The app adds it to the stack output ``revisions`` itself, under its service's name.
         """
-        return self._record()
+        return _output(self._record())
 
     @property
     def url(self) -> pulumi.Output[str]:
@@ -332,16 +348,17 @@ class KnativeApp(pulumi.ComponentResource):
         """Each custom domain's URL (its DomainMapping), by domain."""
         return _output(self.outputs["domainUrls"])
 
-    def _plan(self, name: str, args: KnativeAppArgs, template: Mapping[str, Any]) -> pulumi.Output[RevisionPlan]:
+    @staticmethod
+    def _plan(args: KnativeAppArgs, template: Mapping[str, Any], history: StackHistory) -> Plans | pulumi.Output[Plans]:
         """The service's revision plan: the caller's, or made here against the stack's last record.
 
-        Made here, it is the app's second validation round: it needs the stack's previous outputs, known only
-        once the engine has read them, so it cannot join :meth:`_problems`; nothing of the app's registers first.
+        Made here, it is the app's second validation round: it needs the stack's previous outputs, so it cannot
+        join :meth:`_problems`. Read here (:meth:`StackHistory.read`) or given plain, they are known before the
+        app registers anything; given as an Output, the app's objects wait for the plan instead.
         """
         if args.plan is not None:
-            return _output(args.plan)
-        previous = args.history if args.history is not None else StackHistory.of_stack().read(
-            f"{name}-history", opts=pulumi.ResourceOptions(parent=self))
+            return args.plan if isinstance(args.plan, (RevisionPlan, Mapping)) else _output(args.plan)
+        previous = args.history if args.history is not None else history.read()
 
         def planned(value: Previous | Mapping[str, Any] | None) -> RevisionPlan:
             if not isinstance(value, Previous):  # the stack's ``revisions`` output itself, as earlier releases took
@@ -351,6 +368,8 @@ class KnativeApp(pulumi.ComponentResource):
             assert plan is not None
             return plan
 
+        if isinstance(previous, (Previous, Mapping)):
+            return planned(previous)
         return _output(previous).apply(planned)
 
     @staticmethod

@@ -91,7 +91,7 @@ class Platform(pulumi.ComponentResource):
     """The project's image policy as the ``binaryAuthorization`` output, when the platform writes one."""
     registry: str | None
     """Where source services' images are pushed (``<host>/<path>``): the ``registry`` output."""
-    sources: pulumi.Output[dict[str, dict[str, Any]]] | None
+    sources: dict[str, dict[str, Any]] | None
     """Each source service's fingerprint, image, revision (``pendingBuild`` in a preview): the ``sources`` output."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -101,15 +101,12 @@ class Platform(pulumi.ComponentResource):
         checked(platform_problems_once(spec))
         # Source services: each one's fingerprint of this checkout, and its directory checked (issue 20).
         sources = program_sources(spec.services, spec.registry, spec.images)
-        # Round 2, the revision checks, needs the stack's previous outputs: the one read before anything else
-        # registers. The platform (and with it every child, which waits for its parent) registers once they pass.
+        # Round 2, the revision checks, needs the stack's previous outputs: read (a plain invoke) before anything
+        # registers, so a refused update registers nothing (runtime/history.py).
         self.history = StackHistory.of_stack()
-        previous = self.history.read(f"{name}-previous", reset=spec.reset_revision_history)
-        plans = previous.apply(lambda last: checked_result(revision_plans(spec.services, last, sources)))
-        read = self.history.reference
-        assert read is not None  # made by the read above
-        super().__init__("knative-platform:index:Platform", name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[plans.apply(lambda _: read)])))
+        previous = self.history.read(reset=spec.reset_revision_history)
+        plans = checked_result(revision_plans(spec.services, previous, sources))
+        super().__init__("knative-platform:index:Platform", name, None, opts)
         served = platform_served_names(spec)  # what the platform serves: its own hosts and the app namespaces'
         self.cluster = self._connect(spec, args.kubeconfig, dns_record_names(served, spec.domain or ""))
         self.provider = self.cluster.provider
@@ -121,9 +118,9 @@ class Platform(pulumi.ComponentResource):
         namespaces = self._namespaces(spec, cluster_ready)
         self._eventing(spec, [*cluster_ready, *namespaces.values()])  # brokers and sources need their namespaces
         self._apps(spec, namespaces, previous, plans)
-        # Every app's record at once: one Output for the stack, not one per app (issue 23).
-        self.history.record_all(plans.apply(records))
-        self.sources = plans.apply(sources_output) if sources is not None else None
+        # Every app's record at once: one value for the stack, not one per app (issue 23).
+        self.history.record_all(records(plans))
+        self.sources = sources_output(plans) if sources is not None else None
         self.curl = self._curl(spec)
         # The revision record is the stack's output alone: registered here too, the state would hold it twice more
         # and the program would serialize it twice (issue 23).
@@ -216,7 +213,7 @@ class Platform(pulumi.ComponentResource):
         self.installed_versions = dict(sorted((self.installed_versions | self.eventing.versions).items()))
 
     def _apps(self, spec: PlatformSpec, namespaces: Mapping[str, k8s.core.v1.Namespace],
-              previous: pulumi.Output[Previous], plans: pulumi.Output[dict[str, RevisionPlan]]) -> None:
+              previous: Previous, plans: Mapping[str, RevisionPlan]) -> None:
         """One KnativeApp per service, after its namespace and the platform's readiness (and its registry)."""
         network = spec.knative.network
         platform_ready = [*self.knative.ready, *self.ingress.ready]
@@ -242,7 +239,7 @@ class Platform(pulumi.ComponentResource):
                     workload_pool=self.cluster.workload_pool,  # a serviceAccount gets its Google identity on GKE
                     gcp_provider=self.cluster.gcp_provider,
                     history=previous,
-                    plan=plans,  # every service's: the app picks its own, with no Output of its own for that
+                    plan=plans,  # every service's, plain: the app picks its own
                     eventing=spec.eventing,  # its triggers' brokers; its Triggers and PingSources wait for them
                     eventing_after=eventing_ready,
                 ),

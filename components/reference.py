@@ -111,6 +111,9 @@ class PlatformReference(pulumi.ComponentResource):
         checked([Problem("stack", problem)] if problem else [])
         # Source services: the checkout's fingerprints and the app stack's recorded builds (issue 20).
         self._sources = program_sources(args.services, None, configured_images(args.services))
+        # The app stack's own previous outputs: a plain read, before anything registers (runtime/history.py).
+        self.history = StackHistory.of_stack()
+        self._previous = self.history.read()
         super().__init__("knative-platform:index:PlatformReference", name, None, opts)
         self.stack_name = args.stack
         self._name = name
@@ -118,8 +121,6 @@ class PlatformReference(pulumi.ComponentResource):
             f"{name}-stack", stack_name=args.stack, opts=pulumi.ResourceOptions(parent=self)
         )
         self._read_platform()
-        self.history = StackHistory.of_stack()
-        self._previous = self.history.read(f"{name}-previous", opts=pulumi.ResourceOptions(parent=self))
         self._services = {service.name: service for service in args.services}
         self._plans = self._checked_plans(tuple(args.services))
         # The records of the apps made for these services, at once (StackHistory keeps those of claimed services).

@@ -73,7 +73,7 @@ def test_an_unknown_command_suggests_the_closest(capsys):
 
 def test_subcommands_dispatch_to_the_offline_command_line(tmp_path, capsys):
     assert cli.main(["render", "--stack", "dev", "--project", str(TEAM_APP), "--out", str(tmp_path)]) == 0
-    assert "rendered dev: 15 resources, 4 Kubernetes objects" in capsys.readouterr().out
+    assert "rendered dev: 14 resources, 4 Kubernetes objects" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         cli.main(["diff", "--help"])
     assert capsys.readouterr().out.startswith("usage: knative-platform diff")
@@ -186,7 +186,7 @@ def test_the_template_renders_after_pulumi_new_lays_it_down(tmp_path, capsys):
     assert yaml.safe_load((project / "stacks" / "Pulumi.dev.yaml").read_text())["config"] == {
         "shop:platformStack": "organization/knative-platform/dev"}
     assert cli.main(["render", "--stack", "dev", "--project", str(project), "--out", str(tmp_path / "out")]) == 0
-    assert "rendered dev: 15 resources, 4 Kubernetes objects" in capsys.readouterr().out
+    assert "rendered dev: 14 resources, 4 Kubernetes objects" in capsys.readouterr().out
 
 
 def test_smoke_is_a_subcommand_with_its_own_command_line(capsys):

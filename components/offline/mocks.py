@@ -6,9 +6,9 @@ Every value derives from the resource's name, so renders are byte-identical.
 Addresses come from the documentation ranges (RFC 5737) and never route anywhere.
 A StackReference returns the outputs given for its stack in the project's file
 of mocked outputs (see :mod:`knative_platform.offline.stackfile`). The program's
-reference to its *own* stack (its previous deployment, :mod:`knative_platform.runtime.history`)
-answers with that stack's entry when there is one, else with no outputs, as a
-stack that was never deployed does.
+read of its *own* stack (its previous deployment: the engine's ``readStackOutputs``
+invoke, :mod:`knative_platform.runtime.history`) answers with that stack's entry
+when there is one, else with no outputs, as a stack that was never deployed does.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import pulumi
 
+from ..runtime.history import READ_STACK_OUTPUTS
 from .secrets import REDACTED
 from .stackfile import STACK_OUTPUTS_FILE, StackFileError
 
@@ -187,6 +188,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer the invokes the program makes; anything else echoes its arguments."""
         a = dict(args.args or {})
+        if args.token == READ_STACK_OUTPUTS:  # the program's read of its own stack (runtime/history.py)
+            return self._stack_reference(str(a.get("name") or "")), []
         if args.token == "gcp:organizations/getProject:getProject":
             project = a.get("projectId") or self.gcp_project
             return {"projectId": project, "number": project_number(project), "name": project,

@@ -2,11 +2,17 @@
 
 A program learns which revisions its stack already created by reading the
 stack's own ``revisions`` output (:data:`~knative_platform.model.revisions.revision_record.REVISIONS_OUTPUT`)
-from the last update, with a StackReference to itself. The engine answers a
-StackReference from the backend's latest checkpoint of the named stack
-(pulumi/pulumi v3.259.0, the newest tag read, for the pinned 3.272.0:
-``pkg/resource/deploy/builtins.go`` ``readStackReference`` ->
-``pkg/backend/backend.go`` ``backendClient.GetStackOutputs`` -> ``SnapshotStackOutputs``):
+from the last update, with the engine's built-in ``pulumi:pulumi:readStackOutputs``
+invoke (:data:`READ_STACK_OUTPUTS`), answered by the same function that answers a
+StackReference (pulumi/pulumi v3.259.0, the newest tag read, for the pinned 3.272.0:
+``pkg/resource/deploy/builtins.go``, ``Invoke`` -> ``readStackReference`` ->
+``pkg/backend/backend.go`` ``backendClient.GetStackOutputs`` -> ``SnapshotStackOutputs``;
+``pkg/resource/deploy/providers/registry.go`` ``loadProvider`` gives package ``pulumi``
+the built-in provider; ``builtins_test.go`` tests the invoke). The read is a plain
+(synchronous) invoke (pulumi 3.272.0 ``pulumi/runtime/invoke.py`` ``invoke``), so
+every revision check runs before anything registers, and the Knative objects are
+plain values, not Outputs waiting for a read (issue 23: an Output per service cost
+more than the record itself). The answer:
 
 - a stack that has never been updated has no checkpoint, or one without a root
   stack resource, and answers with no outputs (``pkg/backend/diy/state.go``
@@ -44,8 +50,9 @@ stays the record, and a value that differs from it is reported.
 
 The reads and the record are per stack: one read of the stack's own outputs,
 shared by every component that plans revisions (:meth:`StackHistory.of_stack`).
-Offline, the project's mocks answer the stack's own reference from the
-previous render's outputs, or with none (:mod:`knative_platform.offline.mocks`).
+Offline, the project's mocks answer the read from the previous render's
+outputs, or with none (:mod:`knative_platform.offline.mocks`); Pulumi mocks that
+do not know the invoke answer with no ``outputs``, which reads as a fresh stack.
 """
 
 from __future__ import annotations
@@ -58,10 +65,14 @@ import pulumi
 
 from ..model.core.config_value import parse_config_value
 from ..model.core.errors import Problem
-from ..model.revisions.revision_record import RESET_KEY, REVISIONS_OUTPUT, reset_problems
+from ..model.revisions.reset import RESET_KEY, reset_problems
+from ..model.revisions.revision_record import REVISIONS_OUTPUT
 from ..model.revisions.revisions import Previous
 from .errors import checked
 
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+"""The engine's built-in invoke that reads a stack's outputs: ``{"name": ...}`` -> ``{"name", "outputs",
+"secretOutputNames"}`` (pulumi/pulumi v3.259.0 ``pkg/resource/deploy/builtins.go``)."""
 SELF_MANAGED_ORGANIZATION = "organization"
 """The organization of every stack on a self-managed (diy) backend (pulumi v3.259.0 ``pkg/backend/diy/state.go``)."""
 CONFIG_NAMESPACE = "knative-platform"
@@ -114,9 +125,6 @@ _STACKS: weakref.WeakKeyDictionary[Any, StackHistory] = weakref.WeakKeyDictionar
 class StackHistory:
     """The running program's own previous outputs, read once and shared, and the record its apps leave."""
 
-    reference: pulumi.StackReference | None
-    """The read of the stack's own outputs, once a component asked for them (:meth:`read`)."""
-
     @classmethod
     def of_stack(cls) -> StackHistory:
         """The running program's history (one per root stack resource)."""
@@ -129,23 +137,21 @@ class StackHistory:
         return found
 
     def __init__(self) -> None:
-        self.reference = None
-        self._previous: pulumi.Output[Previous] | None = None
+        self._previous: Previous | None = None
         self._claimed: set[str] = set()
-        self._records: dict[str, Callable[[], pulumi.Output[Any]]] = {}
+        self._records: dict[str, Callable[[], Any]] = {}
         self._grouped: set[str] = set()
-        self._groups: list[pulumi.Output[Mapping[str, Any]]] = []
+        self._groups: list[Mapping[str, Any] | pulumi.Output[Mapping[str, Any]]] = []
         self._exported = False
         self.record_value = _Record(self)
         """What the stack exports as ``revisions``."""
 
-    def read(self, name: str, opts: pulumi.ResourceOptions | None = None,
-             reset: tuple[str, ...] | None = None) -> pulumi.Output[Previous]:
+    def read(self, reset: tuple[str, ...] | None = None) -> Previous:
         """What the last deployment recorded, and the services whose record this update forgets.
 
-        The first caller names the read (``name``, ``opts``); later callers share
-        it. ``reset`` is the validated :data:`RESET_KEY` setting of a platform
-        stack's spec; None reads it from the stack's config (an app stack).
+        Read once, by the first caller, before anything of the program registers; later callers share it.
+        ``reset`` is the validated :data:`RESET_KEY` setting of a platform stack's spec; None reads it from
+        the stack's config (an app stack).
         """
         if self._previous is not None:
             return self._previous
@@ -153,10 +159,11 @@ class StackHistory:
             value = parse_config_value(pulumi.Config(CONFIG_NAMESPACE).get(RESET_KEY))
             checked(reset_problems(value, None, f"{CONFIG_NAMESPACE}:{RESET_KEY}"))
             reset = tuple(value or ())
-        forget = frozenset(reset)
-        self.reference = pulumi.StackReference(name, stack_name=self_reference_name(), opts=opts)
-        # The record holds names, images and digests, nothing secret (only the kubeconfig output is).
-        self._previous = pulumi.Output.unsecret(self.reference.outputs.apply(lambda outputs: previous(outputs, forget)))
+        answer = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": self_reference_name()}).value
+        # The record holds names, images and digests, nothing secret (only the kubeconfig output is); the invoke
+        # unwraps secrets, and no other output is kept.
+        outputs = answer.get("outputs") if isinstance(answer, Mapping) else None
+        self._previous = previous(outputs, frozenset(reset))
         return self._previous
 
     def claim(self, service: str, path: str) -> list[Problem]:
@@ -167,18 +174,18 @@ class StackHistory:
         self._claimed.add(service)
         return []
 
-    def record(self, service: str, revisions: Callable[[], pulumi.Output[Any]], grouped: bool = False) -> None:
+    def record(self, service: str, revisions: Callable[[], Any], grouped: bool = False) -> None:
         """Add ``service``'s record (claimed first), made when needed, to the stack output ``revisions``.
 
-        ``grouped``: the caller that planned the service records it (:meth:`record_all`); ``revisions`` is
-        called only when none does.
+        ``revisions`` makes the record, a value or an Output. ``grouped``: the caller that planned the service
+        records it (:meth:`record_all`); ``revisions`` is called only when none does.
         """
         self._export()
         self._records[service] = revisions
         if grouped:
             self._grouped.add(service)
 
-    def record_all(self, records: pulumi.Output[Mapping[str, Any]]) -> None:
+    def record_all(self, records: Mapping[str, Any] | pulumi.Output[Mapping[str, Any]]) -> None:
         """Records of several services at once, by the component that planned them together.
 
         Only the services whose app took that component's plan are kept from it (``record(grouped=True)``).
@@ -190,11 +197,12 @@ class StackHistory:
         """The record of every claimed service, by name: from a group when one has it, else the app's own."""
         values: dict[str, Any] = {}
         for group in self._groups:
-            found = await group.future(with_unknowns=True)
+            found = await group.future(with_unknowns=True) if isinstance(group, pulumi.Output) else group
             values.update({k: v for k, v in (found or {}).items() if k in self._grouped})
         for service, make in self._records.items():
             if service not in values:
-                values[service] = await make().future(with_unknowns=True)
+                made = make()
+                values[service] = await made.future(with_unknowns=True) if isinstance(made, pulumi.Output) else made
         return dict(sorted(values.items()))
 
     def _export(self) -> None:

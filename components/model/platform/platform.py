@@ -24,7 +24,7 @@ from ..core.errors import Problem, did_you_mean, join_path, raise_if
 from ..core.names import domain_problem
 from ..eventing.eventing import EventingSpec
 from ..eventing.eventing_checks import EventingCluster, eventing_problems, prove_events
-from ..revisions.revision_record import RESET_KEY, reset_problems
+from ..revisions.reset import RESET_KEY, reset_problems
 from ..service.autoscaling import max_scale_limit_problems
 from ..service.service import Service, decode_service, required_features, service_problems
 from ..service.validated import DECODED, prove, proven

@@ -24,11 +24,12 @@ written before carried all 256, and ``created`` times, which are still read.
 Reading never trusts the record: an output edited by hand or corrupted
 (``list: 5``, ``inf``, a name that is no revision name) is refused with its path
 (``revisions.api.list[0].generation``) and the way out, a stack setting that
-forgets one service's record (:data:`RESET_KEY`).
+forgets one service's record (:data:`~knative_platform.model.revisions.reset.RESET_KEY`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -39,14 +40,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.decode import describe
-from ..core.errors import Problem, did_you_mean, join_path
+from ..core.errors import Problem, join_path
 from ..core.names import dns1035_problem, dns1123_label_problem
 from ..core.paths import flatten
+from .reset import reset_fix
 
 REVISIONS_OUTPUT = "revisions"
 """The stack output that lists each service's revisions; the next deployment reads it back."""
-RESET_KEY = "resetRevisionHistory"
-"""The stack setting (``knative-platform:resetRevisionHistory``) naming services whose record an update forgets."""
 KEEP_UNROUTED = 100
 """Revisions without traffic the output keeps per service (newest first); routed ones are always kept."""
 MAX_GENERATION = 1_000_000_000
@@ -151,6 +151,10 @@ def _crc(text: str) -> str:
     return f"{zlib.crc32(text.encode()) & 0xFFFF:04x}"
 
 
+_path_crc = functools.lru_cache(maxsize=8192)(_crc)
+"""A path's hash: a stack's templates share their paths, so each is hashed once, not once per service."""
+
+
 def template_fields(template: Mapping[str, Any]) -> dict[str, str]:
     """Each template field (name left out) by path (``spec.containers[0].env[name=TARGET].value``): its hash.
 
@@ -159,7 +163,7 @@ def template_fields(template: Mapping[str, Any]) -> dict[str, str]:
     a position that shifts.
     """
     leaves = flatten(_unnamed(template))
-    return {path: _crc(path) + _crc(f"{path}\0{_leaf_text(value)}") for path, value in leaves.items()}
+    return {path: _path_crc(path) + _crc(f"{path}\0{_leaf_text(value)}") for path, value in leaves.items()}
 
 
 def _leaf_text(value: Any) -> str:
@@ -370,30 +374,3 @@ def read_service_history(previous: Any, service: str) -> tuple[ServiceHistory, l
     problems.append(Problem(path, f"{message}: the stack's record of {service}'s revisions cannot be read{tail}; "
                                   f"{reset_fix(service)}"))
     return ServiceHistory(), problems
-
-
-def reset_fix(service: str) -> str:
-    """How to deploy past an unreadable record, and what it costs."""
-    return (f"it was edited or corrupted. To deploy anyway, forget it: add {service} to the stack setting "
-            f"knative-platform:{RESET_KEY} (pulumi config set --path 'knative-platform:{RESET_KEY}[0]' {service}). "
-            f"The update then treats {service} as new: traffic may name only the revision it deploys (other "
-            f"targets go to it, with a warning), and a template changed under an existing revision name is left "
-            f"to Knative to refuse. Remove the setting after that update")
-
-
-def reset_problems(value: Any, services: Sequence[str] | None, path: str) -> list[Problem]:
-    """What is wrong with a :data:`RESET_KEY` setting: it lists service names (``*``: every service).
-
-    ``services`` are the stack's services when the program knows them all (a
-    platform stack): a name that is none of them is refused, with the closest.
-    """
-    if value is None:
-        return []
-    if not isinstance(value, Sequence) or isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        return [Problem(path, f"expected a list of service names (or ['*'] for every service), got {describe(value)}")]
-    problems = []
-    for i, name in enumerate(value):
-        if name != "*" and services is not None and name not in services:
-            problems.append(Problem(join_path(path, i), f"no service is called {name!r}{did_you_mean(name, services)}; "
-                                                        "list the services whose recorded revisions to forget"))
-    return problems

@@ -46,9 +46,9 @@ from ..service.service import Service
 from ..service.shares import LATEST
 from ..service.traffic import ROLLOUT_DURATION_ANNOTATION, Split, Target, compile_traffic, target_paths
 from ..source.resolve import SourceImage
+from .reset import RESET_KEY
 from .revision_record import (
     KEEP_UNROUTED,
-    RESET_KEY,
     REVISIONS_OUTPUT,
     RevisionRecord,
     ServiceHistory,
