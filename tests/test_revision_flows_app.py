@@ -220,3 +220,28 @@ def test_the_record_is_what_the_language_host_registers_too():
                            monitor=RecordingMonitor(PlatformMocks(stack_outputs={})))
     assert capture.outputs["massaged"] == {"revisions": capture.outputs["revisions"]}
     assert list(capture.outputs["revisions"]) == ["web"]
+
+
+def test_the_offline_engine_answers_a_stack_read_as_the_sdks_mock_monitor_would():
+    """RecordingMonitor builds the read's answer with protobuf (as the engine answers it in Go), not value by value
+    through the SDK's serializer: the program must receive the same values either way."""
+    from pulumi.runtime.mocks import MockMonitor
+
+    outputs = {"revisions": {"api": {"generation": 3, "list": [{"name": "api-v1", "percent": 100, "tags": []}],
+                                     "namespace": None}},
+               "kubeconfig": "[secret]", "nested": {"empty": {}, "values": [None, 1.5, 2, True, "x"]},
+               "gatewayAddress": None}
+    class SdkAnswers(RecordingMonitor):
+        def Invoke(self, request):  # noqa: N802 - gRPC method name
+            return MockMonitor.Invoke(self, request)
+
+    answers = []
+    for monitor_class in (SdkAnswers, RecordingMonitor):
+        monitor = monitor_class(PlatformMocks(stack_outputs={APP_STACK: outputs}))
+
+        def program():
+            answers.append(pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": "dev"}).value)
+
+        run_function(program, project="team-app", stack="dev", monitor=monitor)
+    assert answers[0] == answers[1]
+    assert answers[1]["outputs"]["revisions"]["api"]["list"][0]["name"] == "api-v1"

@@ -38,9 +38,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
-from pulumi.runtime.mocks import MockMonitor
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 
+from ..runtime.history import READ_STACK_OUTPUTS
 from .mocks import PlatformMocks
 from .secrets import REDACTED
 from .stackfile import ProgramConfig
@@ -177,6 +179,24 @@ class RecordingMonitor(MockMonitor):
         )
         self._record(record)
         return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Answer the read of a stack's outputs as one Struct, as the engine does; other invokes as the SDK's mocks do.
+
+        The engine answers ``readStackOutputs`` in Go (pulumi v3.259.0 ``pkg/resource/deploy/builtins.go``); the
+        SDK's mock monitor would serialize the answer value by value with the SDK's async serializer, which for a
+        large stack (a revision record per service) costs more than the program's own work with it. protobuf
+        builds the same Struct (the serializer too drops only top-level nulls).
+        """
+        if request.tok != READ_STACK_OUTPUTS:
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
+        args = plain(json_format.MessageToDict(request.args))
+        answer = self.mocks.call(MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        value, failures = answer if isinstance(answer, tuple) else (answer, ())
+        result = struct_pb2.Struct()
+        result.update({k: v for k, v in value.items() if v is not None})
+        return resource_pb2.ResourceInvokeResponse(**{"return": result, "failures": [
+            provider_pb2.CheckFailure(property=prop, reason=reason) for prop, reason in failures or ()]})
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Record a read (a StackReference, a ``get`` of an existing resource) with the ID it reads."""
