@@ -25,10 +25,11 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 from .bounds import float_problem, int_problem, number_text, string_problem
+from .decode_plan import DATACLASS, ENUM, LIST, MAP, SCALAR, DecodePlan, FieldPlan, enum_values, plan_of
 from .errors import Problem, did_you_mean, join_path, raise_if, show
 
 T = TypeVar("T")
@@ -49,8 +50,6 @@ class _Invalid:
 
 
 INVALID: Any = _Invalid()
-
-FieldDecoder = Callable[[Any, str, "Decoder"], Any]
 
 
 def camel(name: str) -> str:
@@ -91,6 +90,14 @@ def keyed_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
     than the checks themselves on large stacks. Shared: do not mutate the dict returned.
     """
     return {config_key(f): f for f in config_fields(cls)}
+
+
+@functools.cache
+def field_plans(cls: type) -> tuple[FieldPlan, ...]:
+    """How :meth:`Decoder.decode_dataclass` reads each config field of ``cls``, computed once per class (issue 23)."""
+    hints = type_hints(cls)
+    return tuple(FieldPlan(key, f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                           f.metadata.get("decode"), plan_of(hints[f.name])) for key, f in keyed_fields(cls).items())
 
 
 def describe(value: Any) -> str:
@@ -181,24 +188,28 @@ class Decoder:
 
     def decode(self, tp: Any, raw: Any, path: str) -> Any:
         """Decode ``raw`` (parsed YAML/JSON) as ``tp``; returns INVALID after recording a problem."""
-        origin = get_origin(tp)
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if raw is None and len(args) < len(get_args(tp)):
-                return None
-            if len(args) == 1:
-                return self.decode(args[0], raw, path)
-            raise TypeError(f"{path}: union {tp} needs a custom decoder")
-        if origin in (tuple, Sequence, list):
-            (item_tp, *_rest) = get_args(tp) or (Any,)
+        return self.decode_as(plan_of(tp), raw, path)
+
+    def decode_as(self, plan: DecodePlan, raw: Any, path: str) -> Any:
+        """:meth:`decode`, given the plan of the type (see :mod:`knative_platform.model.core.decode_plan`)."""
+        kind, tp, nullable = plan
+        if raw is None and nullable:
+            return None
+        if kind is SCALAR:
+            return self.decode_scalar(tp, raw, path)
+        if kind is DATACLASS:
+            return self.decode_dataclass(tp, raw, path)
+        if kind is LIST:
             if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
                 return self.problem(path, f"expected a list, got {describe(raw)}")
-            items = [self.decode(item_tp, item, join_path(path, i)) for i, item in enumerate(raw)]
+            item = plan_of(tp)
+            items = [self.decode_as(item, value, join_path(path, i)) for i, value in enumerate(raw)]
             return INVALID if any(i is INVALID for i in items) else tuple(items)
-        if origin in (dict, Mapping):
-            _key_tp, value_tp = get_args(tp) or (str, Any)
+        if kind is MAP:
+            _key_tp, value_tp = tp
             if not isinstance(raw, Mapping):
                 return self.problem(path, f"expected a map, got {describe(raw)}")
+            value_plan = plan_of(value_tp)
             out: dict[str, Any] = {}
             bad_key = False
             for key, value in raw.items():
@@ -211,13 +222,11 @@ class Decoder:
                     self.problem(path, f"the key {show(key)} {key_bound}")
                     bad_key = True
                     continue
-                out[key] = self.decode(value_tp, value, join_path(path, key))
+                out[key] = self.decode_as(value_plan, value, join_path(path, key))
             return INVALID if bad_key or any(v is INVALID for v in out.values()) else out
-        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-            return self.decode_dataclass(tp, raw, path)
-        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        if kind is ENUM:
             return self.decode_enum(tp, raw, path)
-        return self.decode_scalar(tp, raw, path)
+        raise TypeError(f"{path}: union {tp} needs a custom decoder")
 
     def decode_scalar(self, tp: Any, raw: Any, path: str) -> Any:
         """str, int, float and bool, strictly: YAML's ``8080`` is not the string ``'8080'``."""
@@ -245,7 +254,7 @@ class Decoder:
 
     def decode_enum(self, tp: type[enum.Enum], raw: Any, path: str) -> Any:
         """Enums are matched by value, so config files spell them as the docs do (``cluster-local``)."""
-        values = {str(m.value): m for m in tp}
+        values = enum_values(tp)
         if isinstance(raw, str) and raw in values:
             return values[raw]
         if not isinstance(raw, str):
@@ -264,7 +273,6 @@ class Decoder:
         if not isinstance(raw, Mapping):
             return self.problem(path, f"expected a map, got {describe(raw)}")
         target: type = cls  # the caches key on the class
-        hints = type_hints(target)
         by_key = keyed_fields(target)
         ok = True
         for key in raw:
@@ -274,18 +282,16 @@ class Decoder:
                     f"unknown key{did_you_mean(str(key), by_key)}; expected one of: {', '.join(by_key)}",
                 )
         values: dict[str, Any] = dict(given)
-        for key, field in by_key.items():
-            fpath = join_path(path, key)
-            required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        for key, name, required, custom, plan in field_plans(target):
             if key not in raw:
                 if required:
                     ok = False
-                    self.problem(fpath, "is required")
+                    self.problem(join_path(path, key), "is required")
                 continue
-            custom: FieldDecoder | None = field.metadata.get("decode")
-            value = custom(raw[key], fpath, self) if custom else self.decode(hints[field.name], raw[key], fpath)
+            fpath = join_path(path, key)
+            value = custom(raw[key], fpath, self) if custom else self.decode_as(plan, raw[key], fpath)
             if value is not INVALID:
-                values[field.name] = value
+                values[name] = value
             elif required:
                 ok = False
             else:

@@ -6,6 +6,7 @@ shows what was written; these parsers only let validation compare values.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -70,12 +71,15 @@ def parse_go_duration(text: str) -> Decimal | None:
     return -total if text.startswith("-") else total
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_quantity(text: str) -> Decimal | None:
     """The value of a Kubernetes quantity (``100m``, ``1.5``, ``128Mi``, ``1e9``), or None if malformed.
 
-    See :func:`quantity_problem` for why a text is refused.
+    See :func:`quantity_problem` for why a text is refused: it refuses exactly the texts this returns None for.
+    Cached: a large stack repeats the same few quantities thousands of times (issue 23), and a Decimal is immutable.
     """
-    return None if quantity_problem(text) else _quantity(text)
+    value = _quantity(text) if len(text) <= MAX_QUANTITY_TEXT else None
+    return value if value is not None and 0 <= value <= MAX_QUANTITY else None
 
 
 def quantity_problem(text: str) -> str | None:

@@ -359,21 +359,24 @@ def _env_problems(service: Service, add: Any) -> None:
             add(f"secretEnv.{key}.key", f"'{ref.key}' is not a valid Secret key (letters, digits, '-', '_', '.')")
 
 
+_QUANTITY_KEYS = tuple((name, camel(name)) for name in ("cpu", "memory", "ephemeral_storage"))
+"""The fields of :class:`Quantities` with their config keys."""
+
+
 def _resource_problems(resources: Resources, add: Any) -> None:
     parsed: dict[tuple[str, str], Any] = {}
     for side in ("requests", "limits"):
         quantities: Quantities = getattr(resources, side)
-        for key in ("cpu", "memory", "ephemeral_storage"):
+        for key, ckey in _QUANTITY_KEYS:
             text = getattr(quantities, key)
             if text is None:
                 continue
-            ckey = camel(key)
-            problem = quantity_problem(text)
-            if problem:
-                add(f"resources.{side}.{ckey}", problem)
+            value = parse_quantity(text)  # parsed once: a large stack has thousands of quantities (issue 23)
+            if value is None:
+                add(f"resources.{side}.{ckey}", quantity_problem(text))
             else:
-                parsed[(side, ckey)] = parse_quantity(text)
-    for key in ("cpu", "memory", "ephemeralStorage"):
-        request, limit = parsed.get(("requests", key)), parsed.get(("limits", key))
+                parsed[(side, ckey)] = value
+    for _key, ckey in _QUANTITY_KEYS:
+        request, limit = parsed.get(("requests", ckey)), parsed.get(("limits", ckey))
         if request is not None and limit is not None and request > limit:
-            add(f"resources.requests.{key}", f"must be <= limits.{key}")
+            add(f"resources.requests.{ckey}", f"must be <= limits.{ckey}")
