@@ -51,6 +51,17 @@ ACCEPTED = [
      '{"a":"[secret]"}'),
     ("secure must be text to be a secret", "  team:m: {secure: 5}\n", "team:m", '{"secure":5}'),
     ("the old ns:config:name form", "  team:config:x: 1\n", "team:x", "1"),
+    ("octal, zero and a 19-digit integer", "  team:n: [017, 0, 1234567890123456789]\n", "team:n",
+     "[15,0,1234567890123456789]"),
+    # gopkg.in/yaml.v3 v3.0.1 decode.go (*decoder).merge: the map's own keys win, then the first merged map's
+    ("a merge key: the map's own keys win", "  team:m: {<<: {a: 1, b: 2}, b: 3}\n", "team:m", '{"a":1,"b":3}'),
+    ("a merge of two maps: the first one's keys win", "  team:m: {<<: [{a: 1}, {a: 2, c: 3}]}\n", "team:m",
+     '{"a":1,"c":3}'),
+    ("an alias is its anchor's value", "  team:a: &x {k: [1, 2]}\n  team:b: *x\n", "team:b", '{"k":[1,2]}'),
+    ("a tagged key is its value's text", "  team:m: {!!int 0x1f: a, !!binary aGk=: b}\n", "team:m",
+     '{"31":"a","hi":"b"}'),
+    ("= is a key like any other", "  team:m: {=: a}\n", "team:m", '{"=":"a"}'),
+    ("text naming secure is not a secret", "  team:m: ['\"secure\": x']\n", "team:m", '["\\"secure\\": x"]'),
 ]
 
 
@@ -74,6 +85,12 @@ REFUSED = [
     ("a config that is not a map", "  - a\n", ": config must be a map, got a list"),
     ("a key with two colons", "  a:b:c: 1\n", ": config key 'a:b:c' is not of the form <namespace>:<name>"),
     ("invalid YAML", "  a: b: c\n", ":4: mapping values are not allowed in this context"),
+    ("a merge of text", "  team:m: {<<: x}\n",
+     ":4: while constructing a mapping expected a mapping or list of mappings for merging, but found scalar"),
+    ("a key tagged !!int that is not one", "  team:m: {!!int k: v}\n", ":4: 'k' is tagged !!int but is not an integer"),
+    ("a key with a custom tag", "  team:m: {!Ref k: v}\n", ":4: could not determine a constructor for the tag '!Ref'"),
+    ("a bad key before its bad value", "  team:m: {!!int k: !!int v}\n", ":4: 'k' is tagged !!int"),
+    ("a duplicate key before a bad value", "  team:m: {a: !!int x, a: 1}\n", ":4: the key 'a' is already defined"),
 ]
 
 
@@ -98,6 +115,15 @@ def test_anchors_shared_by_many_maps_are_read(tmp_path):
     program = load_program_config(project(tmp_path, HEAD + shared + uses), "qa")
     services = json.loads(program.config["team:services"])
     assert len(services) == 2_000 and services["s7"]["k19"] == "v"
+
+
+def test_a_secure_value_anywhere_makes_its_key_secret_and_text_naming_secure_does_not(tmp_path):
+    text = HEAD + ("  team:deep: [{a: &s {secure: v1:abc}}, *s]\n  team:plain: {a: ['\"secure\": v1:abc']}\n"
+                   "  team:notext: {secure: 5}\n")
+    program = load_program_config(project(tmp_path, text), "qa")
+    assert program.secret_keys == ("team:deep",)
+    assert program.config["team:deep"] == '[{"a":"[secret]"},"[secret]"]'
+    assert "abc" not in program.config["team:deep"] and list(program.secret_fingerprints) == ["team:deep"]
 
 
 def test_a_document_that_is_not_a_map_is_refused(tmp_path):

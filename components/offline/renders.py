@@ -19,8 +19,9 @@ import yaml
 
 from ..model.core.errors import shorten
 from .esc import ENVIRONMENT_FILE
+from .expansion import check_expansion
 from .secrets import redact
-from .stackyaml import check_expansion, marked
+from .stackyaml import marked
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it: renders of every stack are read on each review."""
@@ -56,7 +57,7 @@ def read_render_yaml(text: str, path: Path) -> Any:
 
     A fork writes the renders a review reads, so before anything is built from
     the parsed nodes, aliases are held to the bound the stack-file reader holds
-    them to (yaml.v3's, :func:`knative_platform.offline.stackyaml.check_expansion`: a
+    them to (yaml.v3's, :func:`knative_platform.offline.expansion.check_expansion`: a
     "billion laughs" file is refused in milliseconds), a recursive alias is
     refused, and nesting is bounded (:data:`MAX_RENDER_DEPTH`).
     """

@@ -128,6 +128,20 @@ def _redact_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def _config_value(value: Any) -> tuple[Any, str, bool]:
+    """``value`` with secure leaves redacted, its text for the program (:func:`_scalar`), and whether it held one.
+
+    Compact JSON writes ``"secure":`` only for a map key ``secure`` (a quote
+    inside a string is escaped), so a list or map whose text lacks it holds no
+    ``{secure: ...}``: it is handed over as read, without a redacting copy.
+    """
+    text = _scalar(value)
+    if isinstance(value, (dict, list)) and '"secure":' not in text:
+        return value, text, False
+    redacted, found = _redact_secure(value)
+    return redacted, _scalar(redacted), found
+
+
 def _ciphertexts(value: Any) -> list[str]:
     """Every ciphertext in ``value``, in document order."""
     if _is_secure(value):
@@ -280,9 +294,7 @@ def _read_stack_file(stack_file: Path, project: str, stack: str) -> _StackValues
         raise StackFileError(f"{stack_file}: {exc}") from None
     for key, value in _map(stack_doc.get("config"), stack_file, "config").items():
         full = _config_key(str(key).replace(PROJECT_PLACEHOLDER, project), project, stack_file)
-        redacted, is_secret = _redact_secure(value)
-        read.stack_values[full] = redacted
-        read.values[full] = _scalar(redacted)
+        read.stack_values[full], read.values[full], is_secret = _config_value(value)
         if is_secret:
             read.secret.add(full)
             read.fingerprints[full] = secret_fingerprint(project, stack, full, value)

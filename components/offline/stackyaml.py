@@ -24,8 +24,9 @@ custom tags (the CLI has no such types), null, float or structured map keys, and
 as a named choice of this project, values nested more than
 :data:`~knative_platform.model.core.bounds.MAX_DEPTH` levels. A file whose aliases expand it
 too far ("billion laughs") is refused by the rule yaml.v3 refuses it with
-(:func:`alias_share_allowed`); a file that writes its values out is read however
-large it is, as a stack of thousands of services is (issue 9).
+(:func:`~knative_platform.offline.expansion.alias_share_allowed`); a file that
+writes its values out is read however large it is, as a stack of thousands of
+services is (issue 9).
 """
 
 from __future__ import annotations
@@ -43,9 +44,8 @@ import yaml
 
 from ..model.core.bounds import MAX_DEPTH
 from ..model.core.errors import excerpt, shorten, show
+from .expansion import AliasBudget, Refused
 
-_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
-"""yaml.v3's ``alias_ratio_range_low`` and ``alias_ratio_range_high`` (values decoded)."""
 DEPTH_ALLOWANCE = 2
 """The document and its ``config`` map sit above every config value."""
 
@@ -53,6 +53,10 @@ _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it (the constructors below are Python either way)."""
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
+_STR_TAG, _SEQ_TAG, _MAP_TAG, _MERGE_TAG, _NULL_TAG, _FLOAT_TAG, _BOOL_TAG = (
+    f"{_TAG}{t}" for t in ("str", "seq", "map", "merge", "null", "float", "bool"))
+_FLATTENED = (_MERGE_TAG, f"{_TAG}value")
+"""Key tags PyYAML's ``flatten_mapping`` acts on: a merge (``<<``), and ``=`` (made a string)."""
 _INT = re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
@@ -63,11 +67,6 @@ class StackYamlError(Exception):
     """A file the Pulumi CLI would not read, or would read differently; the message has file and line."""
 
 
-class _Refused(yaml.MarkedYAMLError):
-    def __init__(self, node: yaml.Node, problem: str) -> None:
-        super().__init__(problem=problem, problem_mark=node.start_mark)
-
-
 class Loader(_BASE):  # type: ignore[misc,valid-type]
     """yaml.v3's reading of YAML, on PyYAML's safe loader."""
 
@@ -76,6 +75,25 @@ class Loader(_BASE):  # type: ignore[misc,valid-type]
                 if tag not in (f"{_TAG}bool", f"{_TAG}int", f"{_TAG}float", f"{_TAG}timestamp")]
         for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
     }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags: dict[str, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> Any:
+        """PyYAML's ``BaseResolver.resolve``, remembered per plain scalar's text.
+
+        A stack file repeats its keys and many values thousands of times, and
+        resolving one tries a regular expression per implicit tag. Without path
+        resolvers (this loader has none) a plain scalar's tag depends on its
+        text alone.
+        """
+        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = self._tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 Loader.add_implicit_resolver(f"{_TAG}bool", _BOOL, list("tTfF"))
@@ -108,10 +126,13 @@ def _finite(number: float, text: str) -> Any:
 
 
 def _construct_int(loader: Loader, node: yaml.ScalarNode) -> Any:
-    plain = node.value.replace("_", "")
+    text = node.value
+    if text.isdigit() and text.isascii() and len(text) < 19 and (text[0] != "0" or len(text) == 1):
+        return int(text)  # the common case, read as below reads it: decimal, no sign or "_", within int64
+    plain = text.replace("_", "")
     value = _go_int(plain)
     if value is None and not _FLOAT.match(plain):
-        raise _Refused(node, f"{excerpt(node.value)} is tagged !!int but is not an integer")
+        raise Refused(node, f"{excerpt(node.value)} is tagged !!int but is not an integer")
     if value is not None and -(2**63) <= value < 2**64:
         return value
     if value is not None:  # past int64 and uint64: yaml.v3 tries a float
@@ -121,20 +142,20 @@ def _construct_int(loader: Loader, node: yaml.ScalarNode) -> Any:
 
 def _construct_float(loader: Loader, node: yaml.ScalarNode) -> Any:
     if _SPECIAL_FLOAT.match(node.value):
-        raise _Refused(node, f"{node.value} is not a number Pulumi can store (config values are JSON, which has no "
-                             "infinity or NaN); write a number")
+        raise Refused(node, f"{node.value} is not a number Pulumi can store (config values are JSON, which has no "
+                            "infinity or NaN); write a number")
     plain = node.value.replace("_", "")
     if _FLOAT.match(plain):
         return _finite(float(plain), node.value)
     value = _go_int(plain)
     if value is None:
-        raise _Refused(node, f"{excerpt(node.value)} is tagged !!float but is not a number")
+        raise Refused(node, f"{excerpt(node.value)} is tagged !!float but is not a number")
     return _finite(float(value) if value.bit_length() <= 1024 else float("inf"), node.value)
 
 
 def _construct_bool(loader: Loader, node: yaml.ScalarNode) -> Any:
     if not _BOOL.match(node.value):
-        raise _Refused(node, f"{excerpt(node.value)} is tagged !!bool but is not true or false")
+        raise Refused(node, f"{excerpt(node.value)} is tagged !!bool but is not true or false")
     return node.value.lower() == "true"
 
 
@@ -142,8 +163,8 @@ def _construct_binary(loader: Loader, node: yaml.ScalarNode) -> Any:
     try:
         return base64.b64decode("".join(node.value.split()), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise _Refused(node, "this !!binary value is not base64 of UTF-8 text; Pulumi config values are text: "
-                             "write the text itself") from None
+        raise Refused(node, "this !!binary value is not base64 of UTF-8 text; Pulumi config values are text: "
+                            "write the text itself") from None
 
 
 def _construct_timestamp(loader: Loader, node: yaml.ScalarNode) -> Any:
@@ -152,8 +173,18 @@ def _construct_timestamp(loader: Loader, node: yaml.ScalarNode) -> Any:
 
 def _construct_null(loader: Loader, node: yaml.ScalarNode) -> Any:
     if node.value not in ("", "~", "null", "Null", "NULL"):
-        raise _Refused(node, f"{excerpt(node.value)} is tagged !!null but is not null")
+        raise Refused(node, f"{excerpt(node.value)} is tagged !!null but is not null")
     return None
+
+
+def _key(loader: Loader, node: yaml.Node) -> Any:
+    """A map key: its text, or its value with an integer or a boolean made text, as the CLI formats it."""
+    if type(node) is yaml.ScalarNode and node.tag == _STR_TAG:
+        return node.value  # what PyYAML's construct_yaml_str returns
+    key = loader.construct_object(node, deep=True)
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key) if isinstance(key, int) else key
 
 
 def _construct_map(loader: Loader, node: yaml.MappingNode) -> Any:
@@ -161,11 +192,7 @@ def _construct_map(loader: Loader, node: yaml.MappingNode) -> Any:
     yield data
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, bool):
-            key = "true" if key else "false"
-        elif isinstance(key, int):
-            key = str(key)
+        key = _key(loader, key_node)
         data[key] = loader.construct_object(value_node, deep=True)
 
 
@@ -176,138 +203,114 @@ for _tag, _fn in ((f"{_TAG}int", _construct_int), (f"{_TAG}float", _construct_fl
     Loader.add_constructor(_tag, _fn)
 
 
+_SCALARS: dict[str, Any] = {tag: Loader.yaml_constructors[tag] for tag in _SCALAR_TAGS - {_STR_TAG}}
+"""The constructor of each scalar tag but ``!!str`` (a string is its text)."""
+
+
+def _construct(loader: Loader, node: yaml.Node, built: dict[yaml.Node, Any]) -> Any:
+    """The value of ``node``, checked by :func:`_check`: what PyYAML's ``construct_document`` builds, directly.
+
+    PyYAML's generic ``construct_object`` (a generator and bookkeeping per value)
+    costs four times this walk on a stack of a thousand services. The result is
+    the same: each scalar by the constructor :class:`Loader` has for its tag, a
+    map's keys (:func:`_key`) and values in document order, the key before its
+    value (so the same error comes first), after PyYAML's ``flatten_mapping``
+    when a key needs it; one object per node (``built``: an alias gives the
+    object its anchor made), and any other tag left to PyYAML. :func:`_check`
+    bounds the depth, so a value cannot contain itself.
+    """
+    if type(node) is yaml.ScalarNode:
+        if node.tag == _STR_TAG:
+            return node.value
+        constructor = _SCALARS.get(node.tag)
+        return constructor(loader, node) if constructor else loader.construct_object(node, deep=True)
+    if node in built:
+        return built[node]
+    if type(node) is yaml.SequenceNode and node.tag == _SEQ_TAG:
+        built[node] = [_construct(loader, item, built) for item in node.value]
+    elif type(node) is yaml.MappingNode and node.tag == _MAP_TAG:
+        built[node] = data = {}
+        if any(key_node.tag in _FLATTENED for key_node, _ in node.value):
+            loader.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = _key(loader, key_node)
+            data[key] = _construct(loader, value_node, built)
+    else:
+        return loader.construct_object(node, deep=True)
+    return built[node]
+
+
 def _tag_name(tag: str) -> str:
     return shorten("!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag, 60)
 
 
-def alias_share_allowed(decoded: int) -> float:
-    """The share of the values decoded so far that may come from alias expansion.
-
-    gopkg.in/yaml.v3 v3.0.1 ``decode.go`` ``allowedAliasRatio``: 99% up to
-    400,000 values, 10% from 4,000,000, linear in between. yaml.v3 fails with
-    "document contains excessive aliasing" once more than 100 of over 1,000
-    values decoded came through aliases and their share passes this.
-    """
-    if decoded <= _ALIAS_RATIO_LOW:
-        return 0.99
-    if decoded >= _ALIAS_RATIO_HIGH:
-        return 0.10
-    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
-
-
-class AliasBudget:
-    """yaml.v3's bound on alias expansion, counted value by value in document order.
-
-    A value written once counts as decoded; each time an alias names it, it and
-    everything in it count again, as aliased. :meth:`count` raises once more
-    than 100 of over 1,000 values came through aliases and their share passes
-    :func:`alias_share_allowed`.
-    """
-
-    def __init__(self) -> None:
-        self.decoded, self.aliased = 1, 0  # yaml.v3 counts the document node too
-
-    def count(self, node: yaml.Node, in_alias: bool) -> None:
-        """Count one decoded value (``in_alias``: it comes through an alias); raises past the bound."""
-        self.decoded += 1
-        self.aliased += in_alias
-        if self.aliased > 100 and self.decoded > 1000 and \
-                self.aliased / self.decoded > alias_share_allowed(self.decoded):
-            raise _Refused(node, f"aliases expand the file too far ({self.aliased} of the first {self.decoded} "
-                                 "values come through aliases of this one; yaml.v3, which the Pulumi CLI reads "
-                                 "files with, refuses it: \"document contains excessive aliasing\"): write the "
-                                 "values out")
-
-
-def check_expansion(root: yaml.Node, max_depth: int) -> None:
-    """Refuse aliases that expand ``root`` too far (:class:`AliasBudget`), a recursive alias, or deeper nesting.
-
-    For YAML that is not a stack file (an offline render read by a diff): no
-    tag or key rule, only what makes reading it cost more than its size. A
-    recursive alias (``data: &loop {self: *loop}``) is a value inside itself;
-    it is refused where it recurses, before anything is constructed. Raises
-    :class:`yaml.MarkedYAMLError` with the line.
-    """
-    budget = AliasBudget()
-    written: set[int] = set()
-    path: set[int] = set()  # the values enclosing the one being visited
-    stack: list[tuple[yaml.Node | None, int, bool]] = [(root, 0, False)]
-    while stack:
-        node, level, in_alias = stack.pop()
-        if node is None:  # leaving the value on top of the path
-            path.discard(level)
-            continue
-        if id(node) in path:
-            raise _Refused(node, "a recursive alias: this value contains itself; write it out")
-        in_alias = in_alias or id(node) in written
-        written.add(id(node))
-        budget.count(node, in_alias)
-        if level > max_depth:
-            raise _Refused(node, f"this value nests more than {max_depth} levels deep")
-        if isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [child for pair in node.value for child in pair]
-        else:
-            continue
-        path.add(id(node))
-        stack.append((None, id(node), False))
-        stack += [(child, level + 1, in_alias) for child in reversed(children)]
-
-
 def _check(root: yaml.Node) -> None:
-    """Tags, keys, duplicates, depth and aliasing, before anything is constructed; raises :class:`_Refused`.
+    """Tags, keys, duplicates, depth and aliasing, before anything is constructed; raises :class:`Refused`.
 
     Values are visited in document order, as yaml.v3 decodes them: an anchor's
     value first where it is defined, then again (and everything in it counted as
     aliased) wherever an alias names it; PyYAML composes both as one node. The
     counts are yaml.v3's but for two details, a few values per alias: yaml.v3
     also counts the alias itself, and a merge (``<<``) decodes the merging map's
-    keys a second time.
+    keys a second time. A map's keys are checked before its values.
     """
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
-    written: set[int] = set()
+    written: set[yaml.Node] = set()
     budget = AliasBudget()
     while stack:
         node, level, in_alias = stack.pop()
-        if not in_alias and id(node) in written:
+        if not in_alias and node in written:
             in_alias = True  # an alias of a value written earlier
         elif not in_alias:
-            written.add(id(node))
-        budget.count(node, in_alias)
+            written.add(node)
+        if in_alias or budget.aliased > 100:
+            budget.count(node, in_alias)
+        else:  # written out, while at most 100 values came through aliases: the bound cannot refuse it
+            budget.decoded += 1
         if level > MAX_DEPTH + DEPTH_ALLOWANCE:
-            raise _Refused(node, f"this value nests more than {MAX_DEPTH} levels deep; no setting is structured "
-                                 "like that: check the value")
-        if isinstance(node, yaml.ScalarNode):
+            raise Refused(node, f"this value nests more than {MAX_DEPTH} levels deep; no setting is structured "
+                                "like that: check the value")
+        if type(node) is yaml.ScalarNode:
             if node.tag not in _SCALAR_TAGS:
-                raise _Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; remove it "
-                                     "(config values are strings, numbers, booleans, null, lists and maps)")
-        elif isinstance(node, yaml.SequenceNode):
-            if node.tag != f"{_TAG}seq":
-                raise _Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; write a "
-                                     "plain list")
+                raise Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; remove it "
+                                    "(config values are strings, numbers, booleans, null, lists and maps)")
+        elif type(node) is yaml.SequenceNode:
+            if node.tag != _SEQ_TAG:
+                raise Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; write a "
+                                    "plain list")
             stack += [(item, level + 1, in_alias) for item in reversed(node.value)]
-        elif isinstance(node, yaml.MappingNode):
-            if node.tag != f"{_TAG}map":
-                raise _Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; write a "
-                                     "plain map (a list, for !!set)")
-            keys: dict[str, yaml.Node] = {}
-            values: list[tuple[yaml.Node, int, bool]] = []
-            for key_node, value_node in node.value:
-                budget.count(key_node, in_alias)  # yaml.v3 decodes each key as a value
-                if key_node.tag == f"{_TAG}merge":
-                    values.append((value_node, level, in_alias))
-                    continue
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag in (f"{_TAG}null", f"{_TAG}float"):
-                    kind = {f"{_TAG}null": "null", f"{_TAG}float": "a number"}.get(key_node.tag, "a list or map")
-                    raise _Refused(key_node, f"a map key is {kind}; keys are text: quote it")
-                text = key_node.value if key_node.tag != f"{_TAG}bool" else key_node.value.lower()
-                if text in keys:
-                    raise _Refused(key_node, f"the key {show(text, 60)} is already defined at line "
-                                             f"{keys[text].start_mark.line + 1}; keep one")
-                keys[text] = key_node
-                values.append((value_node, level + 1, in_alias))
-            stack += reversed(values)
+        elif type(node) is yaml.MappingNode:
+            if node.tag != _MAP_TAG:
+                raise Refused(node, f"the tag {_tag_name(node.tag)} is not a type Pulumi config has; write a "
+                                    "plain map (a list, for !!set)")
+            stack += reversed(_check_keys(node, level, in_alias, budget))
+
+
+def _check_keys(node: yaml.MappingNode, level: int, in_alias: bool,
+                budget: AliasBudget) -> list[tuple[yaml.Node, int, bool]]:
+    """A map's keys checked and counted (yaml.v3 decodes each key as a value); its values to visit, in order."""
+    counting = in_alias or budget.aliased > 100
+    if not counting:  # as in _check: no key can pass the bound, so count them at once
+        budget.decoded += len(node.value)
+    keys: dict[str, yaml.Node] = {}
+    values: list[tuple[yaml.Node, int, bool]] = []
+    for key_node, value_node in node.value:
+        if counting:
+            budget.count(key_node, in_alias)
+        tag = key_node.tag
+        if tag == _MERGE_TAG:
+            values.append((value_node, level, in_alias))
+            continue
+        if type(key_node) is not yaml.ScalarNode or tag in (_NULL_TAG, _FLOAT_TAG):
+            kind = {_NULL_TAG: "null", _FLOAT_TAG: "a number"}.get(tag, "a list or map")
+            raise Refused(key_node, f"a map key is {kind}; keys are text: quote it")
+        text = key_node.value if tag != _BOOL_TAG else key_node.value.lower()
+        if text in keys:
+            raise Refused(key_node, f"the key {show(text, 60)} is already defined at line "
+                                    f"{keys[text].start_mark.line + 1}; keep one")
+        keys[text] = key_node
+        values.append((value_node, level + 1, in_alias))
+    return values
 
 
 @contextlib.contextmanager
@@ -340,17 +343,27 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     loader = Loader(text)
     try:
         with _collector_paused():
-            node = loader.get_single_node()
-            if node is None:
-                return None
-            _check(node)
-            return loader.construct_document(node)
+            return _document(loader)
     except yaml.MarkedYAMLError as exc:
         raise StackYamlError(marked(path, exc)) from None
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise StackYamlError(f"{path}: not valid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def _document(loader: Loader) -> Any:
+    """The one document ``loader`` reads, checked and constructed; its nodes are freed on return.
+
+    So they are gone before the collector resumes: a collection that found them
+    (a node and two marks for each value) would scan three times what the file
+    reads into, for nothing (issue 23).
+    """
+    node = loader.get_single_node()
+    if node is None:
+        return None
+    _check(node)
+    return _construct(loader, node, {})
 
 
 def marked(path: Path, exc: yaml.MarkedYAMLError, *, note: str = "") -> str:
