@@ -18,8 +18,8 @@ doing what ``knative-platform render`` does up to the render
 process's wall time runs from its start to its exit, so start-up (imports)
 counts; its CPU time and peak memory (``ru_maxrss``) come from ``wait4``. With
 ``--update`` each size is measured a second time as an update of the stack the
-program deployed first: the program's and the same-graph floor's StackReference
-to their own stack reads its outputs back, and the program plans every
+program deployed first: the program's and the same-graph floor's read of
+their own stack's outputs gets them back, and the program plans every
 service's revisions against them. It prints the medians and the program's
 ratios to both floors, then the offline
 render of a ``--render`` services stack: the whole run and the shares spent
@@ -52,7 +52,7 @@ def _child(kind: str, project: Path, out: Path | None, previous: Path | None) ->
 
     ``previous`` holds the stack outputs of an earlier deployment (``seed``
     writes them to ``out``): the run is then an update of that deployment, whose
-    own StackReference reads them back, as ``pulumi up`` on a deployed stack does.
+    read of its own stack's outputs gets them back, as ``pulumi up`` on a deployed stack does.
     """
     start = time.perf_counter()
     from knative_platform.offline.engine import own_stack_name, run_program

@@ -43,7 +43,7 @@ def run_stack(stack: str, overrides: dict[str, Any] | None = None, *, secrets: d
 
     ``overrides`` replace config keys (un-namespaced keys are ours); ``secrets``
     add keys as ``pulumi config set --secret`` would. ``previous`` is the run
-    this one updates: the stack's own StackReference answers with its outputs.
+    this one updates: the stack's read of its own outputs answers with them.
     """
     program = load_program_config(project, stack)
     if previous is not None:

@@ -6,7 +6,7 @@ installed, as the workflows do.)
 ``render`` renders one stack (or ``--all``) of the project in ``--project``
 (default: the current directory) into ``--out`` (default ``build/render/<stack>``);
 with ``--previous DIR``, as the update that follows the deployment rendered in
-DIR (its outputs are what the stack's reference to itself reads); with
+DIR (its outputs are what the stack's read of its own outputs gets); with
 ``--mode update``, as ``pulumi up`` runs the program rather than ``pulumi preview``.
 
 ``diff`` compares two renders (``diff BASE_DIR HEAD_DIR``) or two git refs
@@ -152,7 +152,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                              "<stackConfigDir>/stack-outputs.json when the project has one)")
     render.add_argument("--previous", metavar="DIR",
                         help="render as the update after the deployment rendered in DIR (a render of the stack, "
-                             "or of --all): the stack's reference to itself reads that render's outputs; a refused "
+                             "or of --all): the stack's read of its own outputs gets that render's outputs; a refused "
                              "update is rendered as a first deployment with the refusal in refused.yaml")
     render.add_argument("--mode", choices=("preview", "update"), default="preview",
                         help="run the program as `pulumi preview` runs it (a dry run: values only the deployment "

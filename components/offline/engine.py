@@ -381,8 +381,8 @@ def run_program(program: ProgramConfig, *, monitor: RecordingMonitor | None = No
 def own_stack_name(program: ProgramConfig) -> str:
     """The fully qualified name of the program's own stack, under the mocked runtime's organization.
 
-    The mocks answer the program's reference to itself by it (:func:`knative_platform.offline.mocks.qualified`);
-    the name that reference reads in the program is :func:`knative_platform.runtime.history.self_reference_name`.
+    The mocks answer the program's read of its own outputs by it (:func:`knative_platform.offline.mocks.qualified`);
+    the name that read gives in the program is :func:`knative_platform.runtime.history.self_reference_name`.
     """
     return f"{ORGANIZATION}/{program.project}/{program.stack}"
 

@@ -104,7 +104,7 @@ _GCP_OUTPUTS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
 def qualified(stack: str) -> str:
     """``<organization>/<project>/<stack>`` of a reference, as a self-managed backend in the project layout reads it.
 
-    A bare ``<stack>`` (the program's reference to itself,
+    A bare ``<stack>`` (the program's read of its own outputs,
     :func:`knative_platform.runtime.history.self_reference_name`) or ``<organization>/<stack>`` is in the
     running project (pulumi/pulumi v3.259.0 ``pkg/backend/diy/store.go`` ``projectReferenceStore.ParseReference``).
     """
