@@ -273,7 +273,7 @@ def test_the_console_script_renders_the_app_project_with_its_own_components(worl
     out = world["root"] / f"render-{name}"
     result = run([str(script), "render", "--all", "--out", str(out)], env=world["env"], cwd=app)
     # examples/team-app as it is: inventory's identity adds its ServiceAccount and its Google account and grants
-    expected = "15 resources, 4 Kubernetes objects" if name == "from-path" else "9 resources, 3 Kubernetes objects"
+    expected = "14 resources, 4 Kubernetes objects" if name == "from-path" else "8 resources, 3 Kubernetes objects"
     assert f"rendered dev: {expected}" in result.stdout
     assert "owner: storefront-team" in (out / "dev" / "stack.yaml").read_text()
     assert (out / "prod" / "kubernetes" / "team-app" / "Service-storefront.yaml").is_file()
@@ -297,7 +297,7 @@ def test_the_offline_module_runs_from_inside_the_app_project(world):
     plain = world["venvs"]["from-git"]
     result = run([str(plain["venv"] / "bin" / "python"), "-m", "knative_platform.offline", "render", "--stack", "prod",
                   "--out", str(world["root"] / "module-render")], env=world["env"], cwd=plain["app"])
-    assert "rendered prod: 9 resources, 3 Kubernetes objects" in result.stdout
+    assert "rendered prod: 8 resources, 3 Kubernetes objects" in result.stdout
 
 
 def test_the_tested_pins_satisfy_the_package_ranges_and_the_gke_extra():
