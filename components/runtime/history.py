@@ -12,9 +12,10 @@ the built-in provider; ``builtins_test.go`` tests the invoke). The read is a pla
 (synchronous) invoke (pulumi 3.272.0 ``pulumi/runtime/invoke.py`` ``invoke``), so
 every revision check runs before anything registers, and the Knative objects are
 plain values, not Outputs waiting for a read (issue 23: an Output per service cost
-more than the record itself). A stack deployed when the read was a StackReference to itself loses that
-read resource on its next update: the engine discards a read resource no longer read, touching nothing else
-(``pkg/resource/deploy/step.go``, ``DeleteStep.Op``: ``OpReadDiscard`` for an external resource). The answer:
+more than the record itself). A stack deployed when the read was a StackReference
+to itself loses that read resource on its next update: the engine discards a read
+resource no longer read, touching nothing else (``pkg/resource/deploy/step.go``,
+``DeleteStep.Op``: ``OpReadDiscard`` for an external resource). The answer:
 
 - a stack that has never been updated has no checkpoint, or one without a root
   stack resource, and answers with no outputs (``pkg/backend/diy/state.go``

@@ -75,11 +75,10 @@ def parse_go_duration(text: str) -> Decimal | None:
 def parse_quantity(text: str) -> Decimal | None:
     """The value of a Kubernetes quantity (``100m``, ``1.5``, ``128Mi``, ``1e9``), or None if malformed.
 
-    See :func:`quantity_problem` for why a text is refused: it refuses exactly the texts this returns None for.
-    Cached: a large stack repeats the same few quantities thousands of times (issue 23), and a Decimal is immutable.
+    See :func:`quantity_problem` for why a text is refused. Cached: a large stack repeats the same few quantities
+    thousands of times (issue 23), and a Decimal is immutable.
     """
-    value = _quantity(text) if len(text) <= MAX_QUANTITY_TEXT else None
-    return value if value is not None and 0 <= value <= MAX_QUANTITY else None
+    return None if quantity_problem(text) else _quantity(text)
 
 
 def quantity_problem(text: str) -> str | None:
